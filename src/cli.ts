@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// The `argus-master` command: the only module that reads process.env and argv, handles signals and exits.
+//   argus-master [serve]     run the master (default)
+//   argus-master --version   print the version
+//   argus-master --help      print usage
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import { pino, type Logger } from 'pino';
+import { loadConfig, type Config } from './config.js';
+import { shutdownRequested, startPrimary, startSingle, startWorker, type Running } from './main.js';
+
+const USAGE = `Usage: argus-master [command]
+
+Commands:
+  serve         run the master (default); configured by environment variables (see README)
+  --version     print the version
+  --help        print this help
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function makeLogger(config: Config, role: string): Logger {
+  return pino({ name: 'argus-master', level: config.logLevel, base: { pid: process.pid, role } });
+}
+
+async function serve(): Promise<number> {
+  const result = loadConfig(process.env);
+  if (!result.ok) {
+    for (const line of result.errors) process.stderr.write(`argus-master: ${line}\n`);
+    return 2;
+  }
+  const config = result.config;
+  const role = config.workers === 1 ? 'single' : cluster.isPrimary ? 'primary' : 'worker';
+  const logger = makeLogger(config, role);
+
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unhandled rejection; exiting');
+    process.exit(1);
+  });
+
+  let running: Running;
+  try {
+    if (role === 'worker') running = await startWorker(config, logger);
+    else if (role === 'primary') running = await startPrimary(config, logger);
+    else running = await startSingle(config, logger);
+  } catch (err) {
+    logger.fatal({ err }, 'start-up failed');
+    return 1;
+  }
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      resolve();
+    };
+    if (role === 'worker') {
+      // The primary coordinates shutdown; a Ctrl-C reaches the whole process group, so ignore SIGINT here.
+      process.on('SIGINT', () => undefined);
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      void shutdownRequested().then(() => stop('primary'));
+    } else {
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    }
+  });
+  try {
+    await running.close();
+  } catch (err) {
+    logger.error({ err }, 'error during shutdown');
+    return 1;
+  }
+  logger.info('stopped');
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0] ?? 'serve';
+  switch (command) {
+    case 'serve':
+      return serve();
+    case '--version':
+    case '-v':
+      process.stdout.write(`${version()}\n`);
+      return 0;
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      process.stderr.write(`argus-master: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Workers and the single process may keep handles (e.g. the IPC channel); leave promptly.
+    if (code !== 0 || cluster.isWorker) setImmediate(() => process.exit(code));
+  },
+  (err: unknown) => {
+    process.stderr.write(`argus-master: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,151 @@
+// Configuration from the environment (SPEC §1). Pure: takes an env map, returns a typed config or
+// every problem at once, one line per bad variable. Defaults live here and nowhere else.
+
+/** Log levels pino understands. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** One pino log level. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** SQLite `synchronous` modes offered (see README: durability). */
+export type SqliteSynchronous = 'normal' | 'full';
+
+/** The validated configuration of the master. */
+export interface Config {
+  dbPath: string;
+  nodesJsonPath: string;
+  onlineThresholdSeconds: number;
+  offlineThresholdSeconds: number;
+  schedulerIntervalSeconds: number;
+  nodeIdPrefix: string;
+  authMode: 'disabled';
+  bindHost: string;
+  bindPort: number;
+  workers: number;
+  logLevel: LogLevel;
+  logRequests: boolean;
+  sqliteSynchronous: SqliteSynchronous;
+}
+
+/** Every default, by variable name. */
+export const DEFAULTS = {
+  DB_PATH: '/private/argus/master/db.sqlite3',
+  METRIC_NODES_JSON_PATH: '/private/argus/metric/prometheus/nodes.json',
+  OFFLINE_THRESHOLD_SECONDS: '180',
+  ONLINE_THRESHOLD_SECONDS: '120',
+  SCHEDULER_INTERVAL_SECONDS: '30',
+  NODE_ID_PREFIX: 'A',
+  AUTH_MODE: 'disabled',
+  MASTER_BIND: '0.0.0.0:3000',
+  MASTER_WORKERS: '4',
+  LOG_LEVEL: 'info',
+  LOG_REQUESTS: 'true',
+  SQLITE_SYNCHRONOUS: 'normal',
+} as const;
+
+/** Result of `loadConfig`: a config, or the list of problems (one line each). */
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+const MAX_WORKERS = 64;
+
+/** Reads and validates the configuration from `env`; never throws. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): ConfigResult {
+  const errors: string[] = [];
+  // An empty variable (e.g. `FOO=` in a compose file) counts as unset.
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const bad = (name: string, value: string, why: string) => {
+    errors.push(`invalid ${name}=${JSON.stringify(value)}: ${why}`);
+  };
+  const str = (name: keyof typeof DEFAULTS) => get(name) ?? DEFAULTS[name];
+
+  const seconds = (name: keyof typeof DEFAULTS): number => {
+    const raw = str(name);
+    const n = /^\d+(\.\d+)?$|^\.\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isFinite(n) || n <= 0) {
+      bad(name, raw, 'must be a positive number of seconds (fractions allowed)');
+      return Number.NaN;
+    }
+    return n;
+  };
+
+  const dbPath = str('DB_PATH');
+  const nodesJsonPath = str('METRIC_NODES_JSON_PATH');
+  const offlineThresholdSeconds = seconds('OFFLINE_THRESHOLD_SECONDS');
+  const onlineThresholdSeconds = seconds('ONLINE_THRESHOLD_SECONDS');
+  const schedulerIntervalSeconds = seconds('SCHEDULER_INTERVAL_SECONDS');
+  if (onlineThresholdSeconds > offlineThresholdSeconds) {
+    bad(
+      'ONLINE_THRESHOLD_SECONDS',
+      str('ONLINE_THRESHOLD_SECONDS'),
+      `must not exceed OFFLINE_THRESHOLD_SECONDS (${offlineThresholdSeconds})`,
+    );
+  }
+
+  const nodeIdPrefix = str('NODE_ID_PREFIX');
+  if (!/^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(nodeIdPrefix) || /\d$/.test(nodeIdPrefix)) {
+    bad('NODE_ID_PREFIX', nodeIdPrefix, 'must be 1-32 letters, digits, "_" or "-", start with a letter and not end with a digit');
+  }
+
+  const authMode = str('AUTH_MODE');
+  if (authMode !== 'disabled') {
+    bad('AUTH_MODE', authMode, authMode === 'token' ? 'token mode is not available in this version; use "disabled"' : 'must be "disabled"');
+  }
+
+  const bindName = get('MASTER_BIND') !== undefined ? 'MASTER_BIND' : get('GUNICORN_BIND') !== undefined ? 'GUNICORN_BIND' : 'MASTER_BIND';
+  const bindRaw = get(bindName) ?? DEFAULTS.MASTER_BIND;
+  const bind = parseBind(bindRaw);
+  if (!bind) bad(bindName, bindRaw, 'must be HOST:PORT, [IPV6]:PORT or :PORT with a port from 1 to 65535');
+
+  const workersName = get('MASTER_WORKERS') !== undefined ? 'MASTER_WORKERS' : get('GUNICORN_WORKERS') !== undefined ? 'GUNICORN_WORKERS' : 'MASTER_WORKERS';
+  const workersRaw = get(workersName) ?? DEFAULTS.MASTER_WORKERS;
+  const workers = /^\d+$/.test(workersRaw) ? Number(workersRaw) : Number.NaN;
+  if (!(workers >= 1 && workers <= MAX_WORKERS)) bad(workersName, workersRaw, `must be an integer from 1 to ${MAX_WORKERS}`);
+
+  const logLevel = str('LOG_LEVEL').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) bad('LOG_LEVEL', logLevel, `must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const logRequests = parseBool(str('LOG_REQUESTS'));
+  if (logRequests === undefined) bad('LOG_REQUESTS', str('LOG_REQUESTS'), 'must be true or false');
+
+  const sync = str('SQLITE_SYNCHRONOUS').toLowerCase();
+  if (sync !== 'normal' && sync !== 'full') bad('SQLITE_SYNCHRONOUS', sync, 'must be normal or full');
+
+  if (errors.length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    config: {
+      dbPath,
+      nodesJsonPath,
+      onlineThresholdSeconds,
+      offlineThresholdSeconds,
+      schedulerIntervalSeconds,
+      nodeIdPrefix,
+      authMode: 'disabled',
+      bindHost: bind!.host,
+      bindPort: bind!.port,
+      workers,
+      logLevel: logLevel as LogLevel,
+      logRequests: logRequests!,
+      sqliteSynchronous: sync as SqliteSynchronous,
+    },
+  };
+}
+
+/** Parses `HOST:PORT`, `[IPV6]:PORT` or `:PORT` (all interfaces); undefined when malformed. */
+export function parseBind(raw: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]*)):(\d{1,5})$/.exec(raw);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return undefined;
+  const host = m[1] ?? (m[2] === '' ? '0.0.0.0' : m[2]!);
+  return { host, port };
+}
+
+function parseBool(raw: string): boolean | undefined {
+  const v = raw.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  return undefined;
+}

@@ -1,0 +1,66 @@
+// The node record as the registry and storage see it. Times are epoch milliseconds;
+// they become RFC 3339 strings only at the HTTP edge.
+import type { NodeStatus } from './status.js';
+
+/** A JSON object as stored in `config`, `meta_data` and `health`. */
+export type JsonObject = { [key: string]: unknown };
+
+/** The agent-supplied description of a machine (well-known keys typed, others kept as given). */
+export interface MetaData extends JsonObject {
+  hostname?: string;
+  ip?: string;
+  env?: string;
+  user?: string;
+  instance?: string;
+  cpu_number?: number;
+  memory_in_bytes?: number;
+  gpu_number?: number;
+}
+
+/** One registered node, exactly what storage holds. */
+export interface NodeRecord {
+  id: string;
+  name: string;
+  type: string;
+  version: string;
+  status: NodeStatus;
+  config: JsonObject;
+  label: string[];
+  metaData: MetaData;
+  health: JsonObject;
+  registerTimeMs: number;
+  lastReportMs: number | null;
+  agentLastReportMs: number | null;
+  lastUpdatedMs: number;
+}
+
+/** The short form listed by `GET /nodes`. */
+export interface NodeSummary {
+  id: string;
+  name: string;
+  status: NodeStatus;
+  type: string;
+  version: string;
+}
+
+/** The count of nodes having one status. */
+export interface StatusCount {
+  status: NodeStatus;
+  count: number;
+}
+
+/** Fields of a registration request after validation (`id` absent means "allocate or find by name"). */
+export interface RegistrationInput {
+  id: string | null;
+  name: string;
+  type: string;
+  version: string;
+  metaData: MetaData;
+}
+
+/** One status change, as decided by a report or a sweep. */
+export interface StatusTransition {
+  id: string;
+  from: NodeStatus;
+  to: NodeStatus;
+}

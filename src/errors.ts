@@ -1,0 +1,28 @@
+// Typed errors with stable codes; the HTTP error handler is the only place that maps them to statuses.
+
+/** Stable error codes of the registry. */
+export type AppErrorCode = 'NODE_NOT_FOUND' | 'NAME_MISMATCH' | 'BAD_REQUEST' | 'UNAVAILABLE';
+
+/** An expected failure of a use case, carrying a message fit for the API client. */
+export class AppError extends Error {
+  constructor(
+    readonly code: AppErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+/** The node ID is not known. */
+export function nodeNotFound(id: string): AppError {
+  return new AppError('NODE_NOT_FOUND', `node ${id} not found`);
+}
+
+/** A re-registration names a node whose stored name differs (the original answers 500). */
+export function nameMismatch(id: string, storedName: string, givenName: string): AppError {
+  return new AppError(
+    'NAME_MISMATCH',
+    `node ${id} is registered with name ${JSON.stringify(storedName)}, not ${JSON.stringify(givenName)}`,
+  );
+}

@@ -1,0 +1,36 @@
+// Builds the Fastify app (never listens: main or the tests decide that).
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from '../registry.js';
+import { installErrorHandling } from './error-handler.js';
+import { healthRoutes } from './routes/health.js';
+import { nodeRoutes } from './routes/nodes.js';
+
+/** The API's base path. */
+export const BASE_PATH = '/api/v1/master';
+
+/** Options of the HTTP app. */
+export interface AppOptions {
+  registry: Registry;
+  logger: Logger;
+  logRequests: boolean;
+}
+
+/** Builds the app with every route, schema and the error handler. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger.child({ module: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: !options.logRequests }),
+    routerOptions: { ignoreTrailingSlash: true },
+    return503OnClosing: false,
+    ajv: {
+      // Strict types: nothing is coerced, nothing is removed or defaulted.
+      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },
+    },
+  });
+  installErrorHandling(app);
+  await app.register(healthRoutes(options.registry));
+  await app.register(healthRoutes(options.registry), { prefix: BASE_PATH });
+  await app.register(nodeRoutes(options.registry), { prefix: BASE_PATH });
+  return app;
+}

@@ -1,0 +1,35 @@
+// The one place that maps errors to HTTP answers. Every answer is `{"error": "..."}`; a 5xx never
+// carries internals, except the contract's deliberate 500 on an ID/name mismatch.
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError, type AppErrorCode } from '../errors.js';
+
+const STATUS_OF: Record<AppErrorCode, number> = {
+  NODE_NOT_FOUND: 404,
+  NAME_MISMATCH: 500,
+  BAD_REQUEST: 400,
+  UNAVAILABLE: 503,
+};
+
+/** Installs the error and not-found handlers on `app`. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
+    if (err instanceof AppError) {
+      return reply.code(STATUS_OF[err.code]).send({ error: err.message });
+    }
+    if (err.validation) {
+      return reply.code(400).send({ error: `invalid request: ${err.message}` });
+    }
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.code(415).send({ error: `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}: send application/json` });
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send({ error: err.message });
+    }
+    request.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: 'internal server error' });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    return reply.code(404).send({ error: `no such endpoint: ${request.method} ${request.url.split('?')[0]}` });
+  });
+}

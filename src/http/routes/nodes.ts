@@ -1,0 +1,73 @@
+// The node API of SPEC §2 under /api/v1/master. Handlers only translate HTTP ↔ registry.
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../errors.js';
+import type { Registry } from '../../registry.js';
+import { parseRfc3339, renderNode } from '../render.js';
+import {
+  ConfigBody,
+  ErrorJson,
+  IdParams,
+  NodeJson,
+  NodeSummaryJson,
+  RegisterBody,
+  StatisticsJson,
+  StatusBody,
+} from '../schemas.js';
+import { Type } from '@sinclair/typebox';
+
+const errors = { 400: ErrorJson, 404: ErrorJson, 500: ErrorJson };
+
+/** Registers the node routes on the plugin's prefix. */
+export function nodeRoutes(registry: Registry) {
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    app.get('/nodes', { schema: { response: { 200: Type.Array(NodeSummaryJson) } } }, () => registry.list());
+
+    app.get('/nodes/statistics', { schema: { response: { 200: StatisticsJson } } }, () => registry.statistics());
+
+    app.get<{ Params: IdParams }>(
+      '/nodes/:id',
+      { schema: { params: IdParams, response: { 200: NodeJson, ...errors } } },
+      async (request) => renderNode(await registry.get(request.params.id)),
+    );
+
+    app.post<{ Body: RegisterBody }>(
+      '/nodes',
+      { schema: { body: RegisterBody, response: { 200: NodeJson, 201: NodeJson, ...errors } } },
+      async (request, reply) => {
+        const b = request.body;
+        const { created, node } = await registry.register({
+          id: b.id === undefined || b.id === null || b.id === '' ? null : b.id,
+          name: b.name,
+          type: b.type,
+          version: b.version,
+          metaData: b.meta_data,
+        });
+        return reply.code(created ? 201 : 200).send(renderNode(node));
+      },
+    );
+
+    app.put<{ Params: IdParams; Body: StatusBody }>(
+      '/nodes/:id/status',
+      { schema: { params: IdParams, body: StatusBody, response: { 200: NodeJson, ...errors } } },
+      async (request) => {
+        const agentTimestampMs = parseRfc3339(request.body.timestamp);
+        if (agentTimestampMs === undefined) {
+          throw new AppError('BAD_REQUEST', 'invalid request: body/timestamp must be an RFC 3339 date-time such as 2025-09-24T03:24:59Z');
+        }
+        return renderNode(await registry.report(request.params.id, { agentTimestampMs, health: request.body.health }));
+      },
+    );
+
+    app.put<{ Params: IdParams; Body: ConfigBody }>(
+      '/nodes/:id/config',
+      { schema: { params: IdParams, body: ConfigBody, response: { 200: NodeJson, ...errors } } },
+      async (request) => {
+        const { config, label } = request.body;
+        if (config === undefined && label === undefined) {
+          throw new AppError('BAD_REQUEST', 'invalid request: body must have "config" and/or "label"');
+        }
+        return renderNode(await registry.configure(request.params.id, { config, label }));
+      },
+    );
+  };
+}

@@ -1,0 +1,92 @@
+// Request and response schemas (TypeBox → JSON Schema). Bodies are validated strictly at the edge:
+// no coercion ("4" is not 4); unknown top-level keys are ignored; meta_data keeps unknown keys.
+import { Type, type Static } from '@sinclair/typebox';
+
+const NonEmptyString = Type.String({ minLength: 1 });
+const AnyObject = Type.Object({}, { additionalProperties: true });
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+const Count = Type.Integer({ minimum: 0 });
+
+/** meta_data: well-known keys typed when present, anything else kept as given. */
+export const MetaDataSchema = Type.Object(
+  {
+    hostname: Type.Optional(Type.String()),
+    ip: Type.Optional(Type.String()),
+    env: Type.Optional(Type.String()),
+    user: Type.Optional(Type.String()),
+    instance: Type.Optional(Type.String()),
+    cpu_number: Type.Optional(Count),
+    memory_in_bytes: Type.Optional(Count),
+    gpu_number: Type.Optional(Count),
+  },
+  { additionalProperties: true },
+);
+
+/** POST /nodes body. `id` null or "" counts as absent. */
+export const RegisterBody = Type.Object({
+  id: Type.Optional(NullableString),
+  name: NonEmptyString,
+  type: NonEmptyString,
+  version: NonEmptyString,
+  meta_data: MetaDataSchema,
+});
+/** A validated registration body. */
+export type RegisterBody = Static<typeof RegisterBody>;
+
+/** PUT /nodes/{id}/status body; `timestamp` is further checked as RFC 3339 by the route. */
+export const StatusBody = Type.Object({
+  timestamp: Type.String(),
+  health: Type.Record(Type.String(), AnyObject),
+});
+/** A validated status body. */
+export type StatusBody = Static<typeof StatusBody>;
+
+/** PUT /nodes/{id}/config body; at least one field (checked by the route). */
+export const ConfigBody = Type.Object({
+  config: Type.Optional(AnyObject),
+  label: Type.Optional(Type.Array(Type.String())),
+});
+/** A validated config body. */
+export type ConfigBody = Static<typeof ConfigBody>;
+
+/** The `{id}` path parameter. */
+export const IdParams = Type.Object({ id: Type.String() });
+/** A validated `{id}` parameter. */
+export type IdParams = Static<typeof IdParams>;
+
+const Status = Type.Union([Type.Literal('initialized'), Type.Literal('online'), Type.Literal('offline')]);
+
+/** The full node object (response). */
+export const NodeJson = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  type: Type.String(),
+  version: Type.String(),
+  status: Status,
+  config: AnyObject,
+  label: Type.Array(Type.String()),
+  meta_data: AnyObject,
+  health: AnyObject,
+  register_time: Type.String(),
+  last_report: NullableString,
+  agent_last_report: NullableString,
+  last_updated: Type.String(),
+});
+
+/** One entry of GET /nodes (response). */
+export const NodeSummaryJson = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  status: Status,
+  type: Type.String(),
+  version: Type.String(),
+});
+
+/** GET /nodes/statistics (response). */
+export const StatisticsJson = Type.Object({
+  total: Type.Integer(),
+  status_statistics: Type.Array(Type.Object({ status: Status, count: Type.Integer() })),
+});
+
+/** Every error body. */
+export const ErrorJson = Type.Object({ error: Type.String() });

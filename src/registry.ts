@@ -1,0 +1,147 @@
+// The registry: every use case of the master (register, report, configure, query, sweep), and the only
+// place that decides status transitions, on a report and in a sweep alike, with the domain's rules.
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { JsonObject, MetaData, NodeRecord, NodeSummary, RegistrationInput, StatusCount, StatusTransition } from './domain/node.js';
+import { toNodesFileEntry } from './domain/nodes-file-entry.js';
+import { NodeStatus, statusOf, sweepCutoffs, type Thresholds } from './domain/status.js';
+import { nameMismatch, nodeNotFound } from './errors.js';
+import type { NodeStore } from './storage/store.js';
+
+/** A validated status report. */
+export interface StatusReport {
+  agentTimestampMs: number;
+  health: JsonObject;
+}
+
+/** A validated config update: either or both fields. */
+export interface ConfigUpdate {
+  config?: JsonObject;
+  label?: string[];
+}
+
+/** The statistics answer. */
+export interface Statistics {
+  total: number;
+  status_statistics: StatusCount[];
+}
+
+/** Dependencies of the registry. */
+export interface RegistryDeps {
+  store: NodeStore;
+  clock: Clock;
+  thresholds: Thresholds;
+  idPrefix: string;
+  logger: Logger;
+  /** Called after a committed change that may alter nodes.json (online set, labels, entry fields). */
+  onPublishedChange: () => void;
+}
+
+/** The registry's use cases. */
+export interface Registry {
+  register(input: RegistrationInput): Promise<{ created: boolean; node: NodeRecord }>;
+  report(id: string, report: StatusReport): Promise<NodeRecord>;
+  configure(id: string, update: ConfigUpdate): Promise<NodeRecord>;
+  get(id: string): Promise<NodeRecord>;
+  list(): Promise<NodeSummary[]>;
+  statistics(): Promise<Statistics>;
+  /** One status sweep at the clock's now; returns (and logs) the transitions it made. */
+  sweep(): Promise<StatusTransition[]>;
+  /** Rejects when storage is not usable. */
+  ping(): Promise<void>;
+}
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Whether a node's nodes.json entry differs between two versions of it. */
+function entryChanged(before: { id: string; metaData: MetaData; label: string[] }, after: typeof before): boolean {
+  return !sameJson(toNodesFileEntry(before), toNodesFileEntry(after));
+}
+
+/** Builds the registry over a store. */
+export function createRegistry(deps: RegistryDeps): Registry {
+  const { store, clock, thresholds, idPrefix, onPublishedChange } = deps;
+  const log = deps.logger.child({ module: 'registry' });
+
+  const logTransition = (t: StatusTransition, cause: 'report' | 'sweep') => {
+    log.info({ nodeId: t.id, from: t.from, to: t.to, cause }, 'node status changed');
+  };
+
+  return {
+    async register(input) {
+      const outcome = await store.register(input, clock.now(), idPrefix);
+      switch (outcome.kind) {
+        case 'unknown-id':
+          throw nodeNotFound(input.id!);
+        case 'name-mismatch':
+          log.warn({ nodeId: input.id, storedName: outcome.storedName, givenName: input.name }, 'registration name mismatch');
+          throw nameMismatch(input.id!, outcome.storedName, input.name);
+        case 'created':
+          log.info({ nodeId: outcome.node.id, name: outcome.node.name }, 'node registered');
+          return { created: true, node: outcome.node };
+        case 'updated':
+          log.info({ nodeId: outcome.node.id, name: outcome.node.name }, 'node re-registered');
+          if (outcome.node.status === NodeStatus.Online && entryChanged(outcome.before, outcome.node)) onPublishedChange();
+          return { created: false, node: outcome.node };
+      }
+    },
+
+    async report(id, report) {
+      const nowMs = clock.now();
+      const result = await store.update(id, (n) => ({
+        ...n,
+        status: statusOf(n.status, nowMs, nowMs, thresholds),
+        health: report.health,
+        lastReportMs: nowMs,
+        agentLastReportMs: report.agentTimestampMs,
+        lastUpdatedMs: nowMs,
+      }));
+      if (!result) throw nodeNotFound(id);
+      const { before, after } = result;
+      if (before.status !== after.status) {
+        logTransition({ id, from: before.status, to: after.status }, 'report');
+        onPublishedChange();
+      }
+      return after;
+    },
+
+    async configure(id, update) {
+      const nowMs = clock.now();
+      const result = await store.update(id, (n) => ({
+        ...n,
+        config: update.config ? { ...n.config, ...update.config } : n.config,
+        label: update.label ?? n.label,
+        lastUpdatedMs: nowMs,
+      }));
+      if (!result) throw nodeNotFound(id);
+      const { before, after } = result;
+      if (!sameJson(before.label, after.label)) {
+        log.info({ nodeId: id, label: after.label }, 'node labels changed');
+        if (after.status === NodeStatus.Online) onPublishedChange();
+      }
+      return after;
+    },
+
+    async get(id) {
+      const node = await store.get(id);
+      if (!node) throw nodeNotFound(id);
+      return node;
+    },
+
+    list: () => store.list(),
+
+    async statistics() {
+      const counts = await store.statistics();
+      return { total: counts.reduce((sum, c) => sum + c.count, 0), status_statistics: counts };
+    },
+
+    async sweep() {
+      const nowMs = clock.now();
+      const transitions = await store.sweep(sweepCutoffs(nowMs, thresholds), nowMs);
+      for (const t of transitions) logTransition(t, 'sweep');
+      return transitions;
+    },
+
+    ping: () => store.ping(),
+  };
+}

@@ -1,0 +1,273 @@
+// SQLite NodeStore (better-sqlite3). Guarantees:
+// - WAL mode; every write runs in a BEGIN IMMEDIATE transaction, so read-modify-write steps and ID
+//   allocation are atomic across all processes that open the same file (busy waits up to 10 s).
+// - A method resolves only after its transaction committed: with synchronous=NORMAL in WAL mode a
+//   committed write survives a crash of the process (not necessarily a power loss; FULL survives both).
+// - Migrations (migrations/sqlite/NNN-*.sql) are applied in order at open, once, recorded in kv.
+import Database from 'better-sqlite3';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NodeRecord, NodeSummary, StatusCount, StatusTransition } from '../domain/node.js';
+import type { OnlineNode } from '../domain/nodes-file-entry.js';
+import type { NodeStatus } from '../domain/status.js';
+import type { NodeStore, RegisterOutcome } from './store.js';
+
+/** Options of the SQLite store. */
+export interface SqliteStoreOptions {
+  path: string;
+  synchronous?: 'normal' | 'full';
+  busyTimeoutMs?: number;
+}
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/sqlite/', import.meta.url));
+const KV_SCHEMA_VERSION = 'schema_version';
+const KV_ID_COUNTER = 'node_id_counter';
+
+interface NodeRow {
+  id: string;
+  seq: number;
+  name: string;
+  type: string;
+  version: string;
+  status: NodeStatus;
+  config: string;
+  label: string;
+  meta_data: string;
+  health: string;
+  register_time: number;
+  last_report: number | null;
+  agent_last_report: number | null;
+  last_updated: number;
+}
+
+function fromRow(r: NodeRow): NodeRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    type: r.type,
+    version: r.version,
+    status: r.status,
+    config: JSON.parse(r.config) as NodeRecord['config'],
+    label: JSON.parse(r.label) as string[],
+    metaData: JSON.parse(r.meta_data) as NodeRecord['metaData'],
+    health: JSON.parse(r.health) as NodeRecord['health'],
+    registerTimeMs: r.register_time,
+    lastReportMs: r.last_report,
+    agentLastReportMs: r.agent_last_report,
+    lastUpdatedMs: r.last_updated,
+  };
+}
+
+function toParams(n: NodeRecord) {
+  return {
+    id: n.id,
+    name: n.name,
+    type: n.type,
+    version: n.version,
+    status: n.status,
+    config: JSON.stringify(n.config),
+    label: JSON.stringify(n.label),
+    meta_data: JSON.stringify(n.metaData),
+    health: JSON.stringify(n.health),
+    register_time: n.registerTimeMs,
+    last_report: n.lastReportMs,
+    agent_last_report: n.agentLastReportMs,
+    last_updated: n.lastUpdatedMs,
+  };
+}
+
+/** A migration file: its number and SQL. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Reads the numbered migrations shipped with the package, in order. */
+export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d{3}-.+\.sql$/.test(f))
+    .sort()
+    .map((f) => ({ version: Number(f.slice(0, 3)), name: f, sql: readFileSync(`${dir}/${f}`, 'utf8') }));
+}
+
+/** Applies pending migrations inside one IMMEDIATE transaction; refuses a database newer than the code. */
+export function migrate(db: Database.Database, migrations: Migration[] = loadMigrations()): { from: number; to: number } {
+  return db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT');
+    const row = db.prepare('SELECT value FROM kv WHERE key = ?').get(KV_SCHEMA_VERSION) as { value: string } | undefined;
+    const from = row ? Number(row.value) : 0;
+    const latest = migrations.at(-1)?.version ?? 0;
+    if (from > latest) {
+      throw new Error(`database schema version ${from} is newer than this program knows (${latest}); refusing to start`);
+    }
+    for (const m of migrations) {
+      if (m.version > from) db.exec(m.sql);
+    }
+    db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+      KV_SCHEMA_VERSION,
+      String(latest),
+    );
+    db.prepare("INSERT INTO kv (key, value) VALUES (?, '0') ON CONFLICT (key) DO NOTHING").run(KV_ID_COUNTER);
+    return { from, to: latest };
+  }).immediate();
+}
+
+/** Opens (creating its directory and schema as needed) a SQLite store at `options.path`. */
+export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { readonly db: Database.Database } {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+
+  const q = {
+    byId: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
+    byName: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE name = ?'),
+    nextId: db.prepare<[], { value: string }>(
+      `UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV_ID_COUNTER}' RETURNING value`,
+    ),
+    insert: db.prepare(
+      `INSERT INTO nodes (id, seq, name, type, version, status, config, label, meta_data, health,
+                          register_time, last_report, agent_last_report, last_updated)
+       VALUES (@id, @seq, @name, @type, @version, @status, @config, @label, @meta_data, @health,
+               @register_time, @last_report, @agent_last_report, @last_updated)`,
+    ),
+    // `id`, `seq`, `name` and `register_time` are identity and never change.
+    write: db.prepare(
+      `UPDATE nodes SET type = @type, version = @version, status = @status, config = @config, label = @label,
+              meta_data = @meta_data, health = @health, last_report = @last_report,
+              agent_last_report = @agent_last_report, last_updated = @last_updated
+       WHERE id = @id`,
+    ),
+    list: db.prepare<[], NodeSummary>('SELECT id, name, status, type, version FROM nodes ORDER BY seq'),
+    stats: db.prepare<[], StatusCount>('SELECT status, count(*) AS count FROM nodes GROUP BY status ORDER BY status'),
+    // A sweep reads the nodes to change, then changes exactly the same condition, in one transaction.
+    offlineCandidates: db.prepare<[number], { id: string; from: NodeStatus; seq: number }>(
+      `SELECT id, status AS "from", seq FROM nodes
+       WHERE last_report IS NOT NULL AND last_report < ? AND status <> 'offline'`,
+    ),
+    toOffline: db.prepare<[{ cutoff: number; now: number }]>(
+      `UPDATE nodes SET status = 'offline', last_updated = @now
+       WHERE last_report IS NOT NULL AND last_report < @cutoff AND status <> 'offline'`,
+    ),
+    onlineCandidates: db.prepare<[number], { id: string; from: NodeStatus; seq: number }>(
+      `SELECT id, status AS "from", seq FROM nodes
+       WHERE last_report IS NOT NULL AND last_report >= ? AND status <> 'online'`,
+    ),
+    toOnline: db.prepare<[{ cutoff: number; now: number }]>(
+      `UPDATE nodes SET status = 'online', last_updated = @now
+       WHERE last_report IS NOT NULL AND last_report >= @cutoff AND status <> 'online'`,
+    ),
+    online: db.prepare<[], { id: string; meta_data: string; label: string }>(
+      "SELECT id, meta_data, label FROM nodes WHERE status = 'online' ORDER BY seq",
+    ),
+    ping: db.prepare('SELECT count(*) AS n FROM kv'),
+  };
+
+  const registerTx = db.transaction(
+    (input: Parameters<NodeStore['register']>[0], nowMs: number, idPrefix: string): RegisterOutcome => {
+      let existing: NodeRow | undefined;
+      if (input.id !== null) {
+        existing = q.byId.get(input.id);
+        if (!existing) return { kind: 'unknown-id' };
+        if (existing.name !== input.name) return { kind: 'name-mismatch', storedName: existing.name };
+      } else {
+        existing = q.byName.get(input.name);
+      }
+      if (existing) {
+        const before = fromRow(existing);
+        const node: NodeRecord = {
+          ...before,
+          type: input.type,
+          version: input.version,
+          metaData: input.metaData,
+          lastUpdatedMs: nowMs,
+        };
+        q.write.run(toParams(node));
+        return { kind: 'updated', before, node };
+      }
+      const seq = Number(q.nextId.get()!.value);
+      const node: NodeRecord = {
+        id: `${idPrefix}${seq}`,
+        name: input.name,
+        type: input.type,
+        version: input.version,
+        status: 'initialized',
+        config: {},
+        label: [],
+        metaData: input.metaData,
+        health: {},
+        registerTimeMs: nowMs,
+        lastReportMs: null,
+        agentLastReportMs: null,
+        lastUpdatedMs: nowMs,
+      };
+      q.insert.run({ ...toParams(node), seq });
+      return { kind: 'created', node };
+    },
+  );
+
+  const updateTx = db.transaction((id: string, mutate: (n: NodeRecord) => NodeRecord) => {
+    const row = q.byId.get(id);
+    if (!row) return null;
+    const before = fromRow(row);
+    const after = mutate(before);
+    q.write.run(toParams({ ...after, id: before.id }));
+    return { before, after };
+  });
+
+  const sweepTx = db.transaction((offlineBeforeMs: number, onlineSinceMs: number, nowMs: number): StatusTransition[] => {
+    const changed = [
+      ...q.offlineCandidates.all(offlineBeforeMs).map((r) => ({ ...r, to: 'offline' as const })),
+      ...q.onlineCandidates.all(onlineSinceMs).map((r) => ({ ...r, to: 'online' as const })),
+    ];
+    if (changed.length === 0) return [];
+    q.toOffline.run({ cutoff: offlineBeforeMs, now: nowMs });
+    q.toOnline.run({ cutoff: onlineSinceMs, now: nowMs });
+    changed.sort((a, b) => a.seq - b.seq);
+    return changed.map(({ id, from, to }) => ({ id, from, to }));
+  });
+
+  return {
+    db,
+    async register(input, nowMs, idPrefix) {
+      return registerTx.immediate(input, nowMs, idPrefix);
+    },
+    async update(id, mutate) {
+      return updateTx.immediate(id, mutate);
+    },
+    async get(id) {
+      const row = q.byId.get(id);
+      return row ? fromRow(row) : null;
+    },
+    async list() {
+      return q.list.all();
+    },
+    async statistics() {
+      return q.stats.all();
+    },
+    async sweep(cutoffs, nowMs) {
+      return sweepTx.immediate(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs);
+    },
+    async onlineNodes() {
+      return q.online.all().map((r) => ({
+        id: r.id,
+        metaData: JSON.parse(r.meta_data) as OnlineNode['metaData'],
+        label: JSON.parse(r.label) as string[],
+      }));
+    },
+    async ping() {
+      q.ping.get();
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+// The storage interface every backend implements, and that one shared contract suite
+// (test/storage/contract.ts) holds each backend to. Async so a networked backend fits.
+import type { NodeRecord, NodeSummary, RegistrationInput, StatusCount, StatusTransition } from '../domain/node.js';
+import type { OnlineNode } from '../domain/nodes-file-entry.js';
+import type { SweepCutoffs } from '../domain/status.js';
+
+/** What a registration did, decided atomically by the store (SPEC §2, Register). */
+export type RegisterOutcome =
+  | { kind: 'created'; node: NodeRecord }
+  | { kind: 'updated'; before: NodeRecord; node: NodeRecord }
+  | { kind: 'unknown-id' }
+  | { kind: 'name-mismatch'; storedName: string };
+
+/** A read-modify-write step run atomically on one node; returns the node as it must be stored. */
+export type NodeMutation = (current: NodeRecord) => NodeRecord;
+
+/** The node registry's persistent state. Every method that resolves has durably committed. */
+export interface NodeStore {
+  /**
+   * Registers a node: no id → find by name or allocate `${idPrefix}${n}` (n never reused, increasing);
+   * id → update that node if its name matches. Only type, version, meta_data (and last_updated) change
+   * on an update. Atomic with respect to every other writer, in any process.
+   */
+  register(input: RegistrationInput, nowMs: number, idPrefix: string): Promise<RegisterOutcome>;
+  /** Atomically applies `mutate` to the node `id`; null when it does not exist. */
+  update(id: string, mutate: NodeMutation): Promise<{ before: NodeRecord; after: NodeRecord } | null>;
+  /** One node, or null. */
+  get(id: string): Promise<NodeRecord | null>;
+  /** Every node's summary, ordered by ID number. */
+  list(): Promise<NodeSummary[]>;
+  /** Count per status that at least one node has, ordered by status name. */
+  statistics(): Promise<StatusCount[]>;
+  /**
+   * Applies one sweep: nodes with a report older than `offlineBeforeMs` become offline, nodes with a
+   * report at or after `onlineSinceMs` become online (others keep their status; never-reported nodes
+   * are untouched). Sets last_updated of changed nodes to `nowMs`. Returns the changes, by ID number.
+   */
+  sweep(cutoffs: SweepCutoffs, nowMs: number): Promise<StatusTransition[]>;
+  /** The online nodes, ordered by ID number, as nodes.json needs them. */
+  onlineNodes(): Promise<OnlineNode[]>;
+  /** Runs a real query; rejects when the database is unusable. */
+  ping(): Promise<void>;
+  /** Releases the database; further calls reject. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig, parseBind } from '../../src/config.js';
+
+function errorsOf(env: Record<string, string>): string[] {
+  const r = loadConfig(env);
+  assert.equal(r.ok, false, 'expected the config to be rejected');
+  return r.ok ? [] : r.errors;
+}
+
+describe('loadConfig (SPEC §1)', () => {
+  it('applies every default', () => {
+    const r = loadConfig({});
+    assert.ok(r.ok);
+    assert.deepEqual(r.config, {
+      dbPath: '/private/argus/master/db.sqlite3',
+      nodesJsonPath: '/private/argus/metric/prometheus/nodes.json',
+      onlineThresholdSeconds: 120,
+      offlineThresholdSeconds: 180,
+      schedulerIntervalSeconds: 30,
+      nodeIdPrefix: 'A',
+      authMode: 'disabled',
+      bindHost: '0.0.0.0',
+      bindPort: 3000,
+      workers: 4,
+      logLevel: 'info',
+      logRequests: true,
+      sqliteSynchronous: 'normal',
+    });
+  });
+
+  it('reads every variable, fractions allowed', () => {
+    const r = loadConfig({
+      DB_PATH: '/tmp/a/db.sqlite3',
+      METRIC_NODES_JSON_PATH: '/tmp/a/nodes.json',
+      ONLINE_THRESHOLD_SECONDS: '1.5',
+      OFFLINE_THRESHOLD_SECONDS: '3',
+      SCHEDULER_INTERVAL_SECONDS: '0.5',
+      NODE_ID_PREFIX: 'node-',
+      MASTER_BIND: '127.0.0.1:3300',
+      MASTER_WORKERS: '2',
+      LOG_LEVEL: 'warn',
+      LOG_REQUESTS: 'false',
+      SQLITE_SYNCHRONOUS: 'full',
+    });
+    assert.ok(r.ok);
+    assert.equal(r.config.onlineThresholdSeconds, 1.5);
+    assert.equal(r.config.schedulerIntervalSeconds, 0.5);
+    assert.equal(r.config.nodeIdPrefix, 'node-');
+    assert.equal(r.config.bindHost, '127.0.0.1');
+    assert.equal(r.config.bindPort, 3300);
+    assert.equal(r.config.workers, 2);
+    assert.equal(r.config.logLevel, 'warn');
+    assert.equal(r.config.logRequests, false);
+    assert.equal(r.config.sqliteSynchronous, 'full');
+  });
+
+  it('accepts the GUNICORN_* aliases, MASTER_* winning when both are set', () => {
+    const alias = loadConfig({ GUNICORN_BIND: '0.0.0.0:4000', GUNICORN_WORKERS: '3' });
+    assert.ok(alias.ok);
+    assert.equal(alias.config.bindPort, 4000);
+    assert.equal(alias.config.workers, 3);
+    const both = loadConfig({ GUNICORN_BIND: '0.0.0.0:4000', MASTER_BIND: '0.0.0.0:5000', GUNICORN_WORKERS: '3', MASTER_WORKERS: '1' });
+    assert.ok(both.ok);
+    assert.equal(both.config.bindPort, 5000);
+    assert.equal(both.config.workers, 1);
+  });
+
+  it('treats an empty variable as unset', () => {
+    const r = loadConfig({ OFFLINE_THRESHOLD_SECONDS: '', MASTER_WORKERS: ' ' });
+    assert.ok(r.ok);
+    assert.equal(r.config.offlineThresholdSeconds, 180);
+    assert.equal(r.config.workers, 4);
+  });
+
+  const invalid: Array<[string, Record<string, string>]> = [
+    ['a threshold that is not a number', { OFFLINE_THRESHOLD_SECONDS: 'abc' }],
+    ['a zero threshold', { ONLINE_THRESHOLD_SECONDS: '0' }],
+    ['a negative interval', { SCHEDULER_INTERVAL_SECONDS: '-1' }],
+    ['an interval with a unit', { SCHEDULER_INTERVAL_SECONDS: '30s' }],
+    ['online above offline', { ONLINE_THRESHOLD_SECONDS: '200', OFFLINE_THRESHOLD_SECONDS: '100' }],
+    ['zero workers', { MASTER_WORKERS: '0' }],
+    ['fractional workers', { MASTER_WORKERS: '1.5' }],
+    ['too many workers', { GUNICORN_WORKERS: '1000' }],
+    ['a bind without a port', { MASTER_BIND: '0.0.0.0' }],
+    ['a bind with port 70000', { MASTER_BIND: '0.0.0.0:70000' }],
+    ['a unix socket bind', { GUNICORN_BIND: 'unix:/tmp/x.sock' }],
+    ['an unknown auth mode', { AUTH_MODE: 'basic' }],
+    ['token auth (not available yet)', { AUTH_MODE: 'token' }],
+    ['an ID prefix with a space', { NODE_ID_PREFIX: 'A B' }],
+    ['an ID prefix ending with a digit', { NODE_ID_PREFIX: 'A1' }],
+    ['an unknown log level', { LOG_LEVEL: 'loud' }],
+    ['a non-boolean LOG_REQUESTS', { LOG_REQUESTS: 'maybe' }],
+    ['an unknown synchronous mode', { SQLITE_SYNCHRONOUS: 'off' }],
+  ];
+  for (const [name, env] of invalid) {
+    it(`rejects ${name}, naming the variable and the value`, () => {
+      const errors = errorsOf(env);
+      assert.equal(errors.length, 1, errors.join('\n'));
+      const [variable, value] = Object.entries(env).at(-1)!;
+      const named = Object.keys(env).some((k) => errors[0]!.includes(`${k}=`));
+      assert.ok(named, errors[0]);
+      if (Object.keys(env).length === 1) assert.match(errors[0]!, new RegExp(`^invalid ${variable}="${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}": `));
+    });
+  }
+
+  it('reports every bad variable at once, one line each', () => {
+    const errors = errorsOf({ OFFLINE_THRESHOLD_SECONDS: 'x', MASTER_WORKERS: 'y', MASTER_BIND: 'z' });
+    assert.equal(errors.length, 3);
+    assert.ok(errors.every((e) => !e.includes('\n')));
+  });
+});
+
+describe('parseBind', () => {
+  it('parses host:port, [ipv6]:port and :port', () => {
+    assert.deepEqual(parseBind('127.0.0.1:3300'), { host: '127.0.0.1', port: 3300 });
+    assert.deepEqual(parseBind('[::1]:8080'), { host: '::1', port: 8080 });
+    assert.deepEqual(parseBind(':3000'), { host: '0.0.0.0', port: 3000 });
+    assert.deepEqual(parseBind('localhost:1'), { host: 'localhost', port: 1 });
+  });
+  it('rejects port 0 and garbage', () => {
+    assert.equal(parseBind('127.0.0.1:0'), undefined);
+    assert.equal(parseBind('::1:80'), undefined);
+    assert.equal(parseBind('host:port'), undefined);
+  });
+});
