@@ -55,7 +55,10 @@ export function createNodesFilePublisher(deps: NodesFileDeps): NodesFilePublishe
       return 'failed';
     }
     const content = renderNodesFile(nodes);
-    if (written?.content === content && (await stillOnDisk())) return 'unchanged';
+    if (written?.content === content && (await stillOnDisk())) {
+      failure = null;
+      return 'unchanged';
+    }
     const started = performance.now();
     try {
       await write(deps.path, content);

@@ -1,0 +1,217 @@
+// The NodeStore contract: written once, run against every backend (see sqlite.test.ts).
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { RegistrationInput } from '../../src/domain/node.js';
+import { statusOf, sweepCutoffs, type NodeStatus } from '../../src/domain/status.js';
+import type { NodeStore } from '../../src/storage/store.js';
+
+/** What a backend provides to the contract suite. */
+export interface StoreHarness {
+  store: NodeStore;
+  /** Closes the store and opens it again on the same data (a restart). */
+  reopen(): Promise<NodeStore>;
+  cleanup(): Promise<void>;
+}
+
+const T0 = Date.UTC(2025, 8, 24, 3, 20, 0);
+
+function reg(name: string, extra: Partial<RegistrationInput> = {}): RegistrationInput {
+  return { id: null, name, type: 'agent', version: '1.1.0', metaData: { hostname: name, ip: '10.0.0.1', user: 'u' }, ...extra };
+}
+
+async function created(store: NodeStore, name: string, nowMs = T0) {
+  const out = await store.register(reg(name), nowMs, 'A');
+  assert.equal(out.kind, 'created');
+  return out.kind === 'created' ? out.node : assert.fail();
+}
+
+/** Runs the whole contract against the backend `name`. */
+export function describeNodeStoreContract(name: string, open: () => Promise<StoreHarness>): void {
+  describe(`NodeStore contract: ${name}`, () => {
+    let h: StoreHarness;
+    let store: NodeStore;
+    beforeEach(async () => {
+      h = await open();
+      store = h.store;
+    });
+    afterEach(async () => {
+      await store.close();
+      await h.cleanup();
+    });
+
+    describe('register', () => {
+      it('creates an initialized node with the prefix + 1 and empty state', async () => {
+        const node = await created(store, 'n1');
+        assert.deepEqual(node, {
+          id: 'A1', name: 'n1', type: 'agent', version: '1.1.0', status: 'initialized',
+          config: {}, label: [], metaData: { hostname: 'n1', ip: '10.0.0.1', user: 'u' }, health: {},
+          registerTimeMs: T0, lastReportMs: null, agentLastReportMs: null, lastUpdatedMs: T0,
+        });
+        assert.deepEqual(await store.get('A1'), node);
+      });
+
+      it('allocates increasing IDs with the prefix it is given', async () => {
+        assert.equal((await created(store, 'n1')).id, 'A1');
+        assert.equal((await created(store, 'n2')).id, 'A2');
+        const out = await store.register(reg('n3'), T0, 'node-');
+        assert.equal(out.kind === 'created' && out.node.id, 'node-3');
+      });
+
+      it('returns the same node for a known name without an id, updating only type, version, meta_data', async () => {
+        await created(store, 'n1');
+        await store.update('A1', (n) => ({ ...n, status: 'online', config: { a: 1 }, label: ['x'], health: { h: {} }, lastReportMs: T0 + 1, agentLastReportMs: T0 + 2 }));
+        const out = await store.register(reg('n1', { type: 'agent2', version: '2.0', metaData: { ip: '10.9.9.9' } }), T0 + 5, 'A');
+        assert.equal(out.kind, 'updated');
+        if (out.kind !== 'updated') return;
+        assert.equal(out.before.version, '1.1.0');
+        assert.deepEqual(out.node, {
+          id: 'A1', name: 'n1', type: 'agent2', version: '2.0', status: 'online', config: { a: 1 }, label: ['x'],
+          metaData: { ip: '10.9.9.9' }, health: { h: {} }, registerTimeMs: T0, lastReportMs: T0 + 1,
+          agentLastReportMs: T0 + 2, lastUpdatedMs: T0 + 5,
+        });
+        assert.equal((await store.list()).length, 1, 'no duplicate node for a name');
+      });
+
+      it('updates the node named by a known id when the names match', async () => {
+        await created(store, 'n1');
+        const out = await store.register(reg('n1', { id: 'A1', version: '9' }), T0, 'A');
+        assert.equal(out.kind, 'updated');
+        assert.equal((await store.get('A1'))!.version, '9');
+      });
+
+      it('answers unknown-id for an id it never allocated', async () => {
+        assert.deepEqual(await store.register(reg('n1', { id: 'A7' }), T0, 'A'), { kind: 'unknown-id' });
+        assert.deepEqual(await store.list(), []);
+      });
+
+      it('answers name-mismatch, changing nothing, when the id belongs to another name', async () => {
+        const before = await created(store, 'n1');
+        assert.deepEqual(await store.register(reg('other', { id: 'A1', version: '9' }), T0 + 1, 'A'), { kind: 'name-mismatch', storedName: 'n1' });
+        assert.deepEqual(await store.get('A1'), before);
+      });
+
+      it('never reuses or lowers an ID, across a reopen', async () => {
+        await created(store, 'n1');
+        await created(store, 'n2');
+        store = await h.reopen();
+        assert.equal((await created(store, 'n3')).id, 'A3');
+        assert.equal((await store.list()).length, 3);
+      });
+
+      it('gives concurrent registrations distinct IDs', async () => {
+        const outs = await Promise.all(Array.from({ length: 50 }, (_, i) => store.register(reg(`c${i}`), T0, 'A')));
+        const ids = outs.map((o) => (o.kind === 'created' ? o.node.id : assert.fail(o.kind)));
+        assert.equal(new Set(ids).size, 50);
+      });
+    });
+
+    describe('update', () => {
+      it('applies the mutation and returns before and after', async () => {
+        await created(store, 'n1');
+        const r = await store.update('A1', (n) => ({ ...n, label: ['gpu'], config: { k: 'v' }, lastUpdatedMs: T0 + 9 }));
+        assert.deepEqual(r!.before.label, []);
+        assert.deepEqual(r!.after.label, ['gpu']);
+        const stored = await store.get('A1');
+        assert.deepEqual(stored!.label, ['gpu']);
+        assert.deepEqual(stored!.config, { k: 'v' });
+        assert.equal(stored!.lastUpdatedMs, T0 + 9);
+      });
+      it('returns null for an unknown node', async () => {
+        assert.equal(await store.update('A1', (n) => n), null);
+      });
+      it('never changes identity fields', async () => {
+        await created(store, 'n1');
+        await store.update('A1', (n) => ({ ...n, name: 'evil', registerTimeMs: 1 }));
+        const n = await store.get('A1');
+        assert.equal(n!.name, 'n1');
+        assert.equal(n!.registerTimeMs, T0);
+      });
+    });
+
+    describe('queries', () => {
+      it('lists summaries ordered by ID number (A2 before A10)', async () => {
+        for (let i = 1; i <= 11; i++) await created(store, `n${i}`);
+        const list = await store.list();
+        assert.deepEqual(list.map((n) => n.id), Array.from({ length: 11 }, (_, i) => `A${i + 1}`));
+        assert.deepEqual(list[0], { id: 'A1', name: 'n1', status: 'initialized', type: 'agent', version: '1.1.0' });
+      });
+      it('returns null for an unknown id', async () => {
+        assert.equal(await store.get('A404'), null);
+      });
+      it('counts statuses that at least one node has, ordered by name', async () => {
+        assert.deepEqual(await store.statistics(), []);
+        for (const n of ['a', 'b', 'c', 'd']) await created(store, n);
+        await store.update('A1', (n) => ({ ...n, status: 'online' }));
+        await store.update('A2', (n) => ({ ...n, status: 'offline' }));
+        await store.update('A3', (n) => ({ ...n, status: 'offline' }));
+        assert.deepEqual(await store.statistics(), [
+          { status: 'initialized', count: 1 },
+          { status: 'offline', count: 2 },
+          { status: 'online', count: 1 },
+        ]);
+      });
+      it('lists the online nodes by ID number, with meta_data and labels', async () => {
+        for (let i = 1; i <= 12; i++) await created(store, `n${i}`);
+        for (const id of ['A12', 'A3', 'A10']) await store.update(id, (n) => ({ ...n, status: 'online', label: [id] }));
+        const online = await store.onlineNodes();
+        assert.deepEqual(online.map((n) => n.id), ['A3', 'A10', 'A12']);
+        assert.deepEqual(online[0], { id: 'A3', metaData: { hostname: 'n3', ip: '10.0.0.1', user: 'u' }, label: ['A3'] });
+      });
+    });
+
+    describe('sweep', () => {
+      const thresholds = { onlineWithinMs: 120_000, offlineAfterMs: 180_000 };
+      const now = T0 + 1_000_000;
+
+      it('agrees with statusOf at every edge of both thresholds', async () => {
+        const ages = [0, 1, 119_999, 120_000, 120_001, 179_999, 180_000, 180_001, 500_000];
+        const statuses: NodeStatus[] = ['initialized', 'online', 'offline'];
+        const expected = new Map<string, NodeStatus>();
+        let i = 0;
+        for (const age of ages) {
+          for (const status of statuses) {
+            const node = await created(store, `n${++i}`);
+            await store.update(node.id, (n) => ({ ...n, status, lastReportMs: now - age }));
+            expected.set(node.id, statusOf(status, now - age, now, thresholds));
+          }
+        }
+        const never = await created(store, 'never-reported');
+        await store.sweep(sweepCutoffs(now, thresholds), now);
+        for (const [id, status] of expected) {
+          assert.equal((await store.get(id))!.status, status, `node ${id}`);
+        }
+        assert.equal((await store.get(never.id))!.status, 'initialized');
+      });
+
+      it('returns the transitions in ID order and stamps only changed nodes', async () => {
+        for (let i = 1; i <= 11; i++) await created(store, `n${i}`);
+        await store.update('A11', (n) => ({ ...n, status: 'online', lastReportMs: now - 200_000 }));
+        await store.update('A2', (n) => ({ ...n, status: 'offline', lastReportMs: now - 1_000 }));
+        await store.update('A3', (n) => ({ ...n, status: 'online', lastReportMs: now - 1_000, lastUpdatedMs: T0 }));
+        const transitions = await store.sweep(sweepCutoffs(now, thresholds), now);
+        assert.deepEqual(transitions, [
+          { id: 'A2', from: 'offline', to: 'online' },
+          { id: 'A11', from: 'online', to: 'offline' },
+        ]);
+        assert.equal((await store.get('A2'))!.lastUpdatedMs, now);
+        assert.equal((await store.get('A3'))!.lastUpdatedMs, T0);
+        assert.deepEqual(await store.sweep(sweepCutoffs(now, thresholds), now), [], 'a second sweep changes nothing');
+      });
+    });
+
+    describe('durability and health', () => {
+      it('keeps every field across a reopen', async () => {
+        await created(store, 'n1');
+        await store.update('A1', (n) => ({ ...n, status: 'online', label: ['gpu'], config: { a: { b: [1] } }, health: { x: { status: 'ok' } }, lastReportMs: T0 + 1, agentLastReportMs: T0 - 1 }));
+        const before = await store.get('A1');
+        store = await h.reopen();
+        assert.deepEqual(await store.get('A1'), before);
+      });
+      it('answers ping while open and rejects after close', async () => {
+        await store.ping();
+        await store.close();
+        await assert.rejects(store.ping());
+      });
+    });
+  });
+}

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { migrate, openSqliteStore } from '../../src/storage/sqlite.js';
+import type { NodeStore } from '../../src/storage/store.js';
+import { tempDir } from '../helpers/fixtures.js';
+import { describeNodeStoreContract } from './contract.js';
+
+describeNodeStoreContract('sqlite', async () => {
+  const t = tempDir();
+  const path = join(t.dir, 'sub/db.sqlite3');
+  let store: NodeStore = openSqliteStore({ path });
+  return {
+    store,
+    async reopen() {
+      await store.close();
+      store = openSqliteStore({ path });
+      return store;
+    },
+    async cleanup() {
+      await store.close();
+      t.cleanup();
+    },
+  };
+});
+
+describe('SQLite store specifics', () => {
+  it('uses WAL and records the schema version and the ID counter in kv', async () => {
+    const t = tempDir();
+    const store = openSqliteStore({ path: join(t.dir, 'db.sqlite3') });
+    await store.register({ id: null, name: 'n', type: 't', version: 'v', metaData: {} }, 0, 'A');
+    assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
+    const kv = store.db.prepare('SELECT key, value FROM kv ORDER BY key').all();
+    assert.deepEqual(kv, [
+      { key: 'node_id_counter', value: '1' },
+      { key: 'schema_version', value: '1' },
+    ]);
+    await store.close();
+    t.cleanup();
+  });
+
+  it('refuses a database whose schema is newer than the code', () => {
+    const t = tempDir();
+    const path = join(t.dir, 'db.sqlite3');
+    const db = new Database(path);
+    migrate(db);
+    db.prepare("UPDATE kv SET value = '999' WHERE key = 'schema_version'").run();
+    db.close();
+    assert.throws(() => openSqliteStore({ path }), /newer than this program knows/);
+    t.cleanup();
+  });
+
+  it('applies a migration only once', () => {
+    const t = tempDir();
+    const db = new Database(join(t.dir, 'db.sqlite3'));
+    assert.deepEqual(migrate(db), { from: 0, to: 1 });
+    assert.deepEqual(migrate(db), { from: 1, to: 1 });
+    db.close();
+    t.cleanup();
+  });
+
+  it('allocates distinct IDs to registrations racing from several processes', async () => {
+    const t = tempDir();
+    const path = join(t.dir, 'db.sqlite3');
+    openSqliteStore({ path }).close();
+    const script = join(import.meta.dirname, '../helpers/register-many.ts');
+    const runs = Array.from({ length: 4 }, (_, p) =>
+      new Promise<string[]>((resolve, reject) => {
+        const child = fork(script, [path, `p${p}`, '25'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+        let out = '';
+        child.stdout!.on('data', (d) => { out += d; });
+        child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`child exited ${code}`))));
+      }),
+    );
+    const ids = (await Promise.all(runs)).flat();
+    assert.equal(ids.length, 100);
+    assert.equal(new Set(ids).size, 100);
+    const store = openSqliteStore({ path });
+    assert.equal((await store.list()).length, 100);
+    await store.close();
+    t.cleanup();
+  });
+});

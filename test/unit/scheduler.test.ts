@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createSweeper } from '../../src/sweep/scheduler.js';
+import { silentLogger } from '../helpers/fixtures.js';
+
+const flush = async () => {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+};
+
+describe('createSweeper', () => {
+  it('sweeps and publishes once at start, then once per interval', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const calls: string[] = [];
+    const sweeper = createSweeper({
+      registry: { sweep: async () => { calls.push('sweep'); return []; } },
+      publisher: { publish: async () => { calls.push('publish'); return 'unchanged'; } },
+      intervalMs: 30_000,
+      logger: silentLogger,
+    });
+    await sweeper.start();
+    assert.deepEqual(calls, ['sweep', 'publish']);
+    t.mock.timers.tick(29_999);
+    await flush();
+    assert.equal(calls.length, 2);
+    t.mock.timers.tick(1);
+    await flush();
+    assert.deepEqual(calls, ['sweep', 'publish', 'sweep', 'publish']);
+    t.mock.timers.tick(30_000);
+    await flush();
+    assert.equal(calls.length, 6);
+    await sweeper.stop();
+    t.mock.timers.tick(120_000);
+    await flush();
+    assert.equal(calls.length, 6, 'no tick after stop');
+  });
+
+  it('still publishes (and keeps ticking) when a sweep fails', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    let publishes = 0;
+    const sweeper = createSweeper({
+      registry: { sweep: async () => { throw new Error('disk I/O error'); } },
+      publisher: { publish: async () => { publishes++; return 'unchanged'; } },
+      intervalMs: 1_000,
+      logger: silentLogger,
+    });
+    await sweeper.start();
+    t.mock.timers.tick(1_000);
+    await flush();
+    assert.equal(publishes, 2);
+    await sweeper.stop();
+  });
+
+  it('never overlaps ticks: the next is scheduled after the previous finished', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    let running = 0;
+    let maxRunning = 0;
+    let release!: () => void;
+    let sweeps = 0;
+    const sweeper = createSweeper({
+      registry: {
+        sweep: async () => {
+          sweeps++;
+          running++;
+          maxRunning = Math.max(maxRunning, running);
+          if (sweeps === 2) await new Promise<void>((r) => { release = r; });
+          running--;
+          return [];
+        },
+      },
+      publisher: { publish: async () => 'unchanged' },
+      intervalMs: 1_000,
+      logger: silentLogger,
+    });
+    await sweeper.start();
+    t.mock.timers.tick(1_000); // second sweep starts and hangs
+    await flush();
+    t.mock.timers.tick(5_000);
+    await flush();
+    assert.equal(sweeps, 2);
+    release();
+    await flush();
+    t.mock.timers.tick(1_000);
+    await flush();
+    assert.equal(sweeps, 3);
+    assert.equal(maxRunning, 1);
+    await sweeper.stop();
+  });
+});
