@@ -28,6 +28,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },
     },
   });
+  // Bodies are JSON only: any other content type is answered 415 (Fastify also parses text/plain by default).
+  app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
   await app.register(healthRoutes(options.registry));
   await app.register(healthRoutes(options.registry), { prefix: BASE_PATH });

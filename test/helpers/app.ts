@@ -1,0 +1,45 @@
+// An in-process master for HTTP tests: SQLite in a temp dir, a manual clock, and a counter of
+// nodes.json change notifications. Nothing listens; tests use app.inject.
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { createManualClock } from '../../src/clock.js';
+import { buildApp } from '../../src/http/app.js';
+import { createRegistry, type Registry } from '../../src/registry.js';
+import { openSqliteStore } from '../../src/storage/sqlite.js';
+import type { NodeStore } from '../../src/storage/store.js';
+import { silentLogger, tempDir } from './fixtures.js';
+
+/** A test master and its handles. */
+export interface TestMaster {
+  app: FastifyInstance;
+  registry: Registry;
+  store: NodeStore;
+  clock: ReturnType<typeof createManualClock>;
+  changes: { count: number };
+  close(): Promise<void>;
+}
+
+/** Builds a test master with the given thresholds (seconds). */
+export async function makeTestMaster(opts: { onlineSeconds?: number; offlineSeconds?: number; idPrefix?: string } = {}): Promise<TestMaster> {
+  const t = tempDir();
+  const store = openSqliteStore({ path: join(t.dir, 'db.sqlite3') });
+  const clock = createManualClock();
+  const changes = { count: 0 };
+  const registry = createRegistry({
+    store,
+    clock,
+    thresholds: { onlineWithinMs: (opts.onlineSeconds ?? 120) * 1000, offlineAfterMs: (opts.offlineSeconds ?? 180) * 1000 },
+    idPrefix: opts.idPrefix ?? 'A',
+    logger: silentLogger,
+    onPublishedChange: () => { changes.count++; },
+  });
+  const app = await buildApp({ registry, logger: silentLogger, logRequests: false });
+  return {
+    app, registry, store, clock, changes,
+    async close() {
+      await app.close();
+      await store.close();
+      t.cleanup();
+    },
+  };
+}

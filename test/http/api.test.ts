@@ -1,0 +1,305 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { registrationBody } from '../helpers/fixtures.js';
+import { makeTestMaster, type TestMaster } from '../helpers/app.js';
+
+const BASE = '/api/v1/master';
+const T0 = '2025-09-24T03:20:00Z';
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
+type Json = Record<string, unknown> & { error?: string };
+
+let m: TestMaster;
+beforeEach(async () => { m = await makeTestMaster({ onlineSeconds: 120, offlineSeconds: 180 }); });
+afterEach(async () => { await m.close(); });
+
+async function call(method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await m.app.inject({
+    method,
+    url,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  assert.match(String(res.headers['content-type']), /^application\/json/, `${method} ${url} answers JSON`);
+  return { status: res.statusCode, body: res.json() as Json & Json[] };
+}
+
+/** Asserts an error answer: the status and a body that is exactly {"error": "<non-empty>"}. */
+function assertError(res: { status: number; body: Json }, status: number, pattern?: RegExp) {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.deepEqual(Object.keys(res.body), ['error']);
+  assert.equal(typeof res.body.error, 'string');
+  assert.ok(res.body.error!.length > 0);
+  if (pattern) assert.match(res.body.error!, pattern);
+}
+
+const register = (body: unknown) => call('POST', `${BASE}/nodes`, body);
+const report = (id: string, body: unknown) => call('PUT', `${BASE}/nodes/${id}/status`, body);
+const configure = (id: string, body: unknown) => call('PUT', `${BASE}/nodes/${id}/config`, body);
+const healthy = { timestamp: '2025-09-24T03:24:59Z', health: { 'log-fluentbit': { status: 'healthy' }, 'metric-node-exporter': { status: 'healthy' } } };
+
+describe('probes', () => {
+  for (const prefix of ['', BASE]) {
+    it(`GET ${prefix}/healthz answers {"status":"ok"}`, async () => {
+      assert.deepEqual(await call('GET', `${prefix}/healthz`), { status: 200, body: { status: 'ok' } });
+    });
+    it(`GET ${prefix}/readyz answers {"status":"ready"} after a database query`, async () => {
+      assert.deepEqual(await call('GET', `${prefix}/readyz`), { status: 200, body: { status: 'ready' } });
+    });
+  }
+  it('GET /readyz answers 503 with an error when the database fails', async () => {
+    await m.store.close();
+    assertError(await call('GET', '/readyz'), 503, /database/);
+    assert.equal((await call('GET', '/healthz')).status, 200);
+  });
+});
+
+describe('POST /api/v1/master/nodes', () => {
+  it('registers a new node: 201 with the full node object, status initialized', async () => {
+    const res = await register(registrationBody());
+    assert.equal(res.status, 201);
+    assert.deepEqual(res.body, {
+      id: 'A1',
+      name: 'dev-user-inst-pod-0',
+      type: 'agent',
+      version: '1.1.0',
+      status: 'initialized',
+      config: {},
+      label: [],
+      meta_data: registrationBody().meta_data,
+      health: {},
+      register_time: T0,
+      last_report: null,
+      agent_last_report: null,
+      last_updated: T0,
+    });
+  });
+
+  it('keeps unknown meta_data keys as given', async () => {
+    const body = registrationBody('n', { meta_data: { ...registrationBody().meta_data, rack: 'r12', gpus: [{ model: 'H100' }] } });
+    const res = await register(body);
+    assert.deepEqual(res.body.meta_data, body.meta_data);
+  });
+
+  it('allocates increasing IDs A1, A2, …', async () => {
+    assert.equal((await register(registrationBody('a'))).body.id, 'A1');
+    assert.equal((await register(registrationBody('b'))).body.id, 'A2');
+  });
+
+  it('re-registers a known name without an id: 200, same node, updated version', async () => {
+    await register(registrationBody());
+    m.clock.advance(5_000);
+    const res = await register(registrationBody(undefined, { version: '1.2.0' }));
+    assert.equal(res.status, 200);
+    assert.equal(res.body.id, 'A1');
+    assert.equal(res.body.version, '1.2.0');
+    assert.equal(res.body.register_time, T0);
+    assert.equal(res.body.last_updated, '2025-09-24T03:20:05Z');
+    assert.equal((await call('GET', `${BASE}/nodes`)).body.length, 1);
+  });
+
+  for (const id of [null, '']) {
+    it(`treats id ${JSON.stringify(id)} as absent`, async () => {
+      assert.equal((await register({ ...registrationBody(), id })).status, 201);
+      const again = await register({ ...registrationBody(), id });
+      assert.equal(again.status, 200);
+      assert.equal(again.body.id, 'A1');
+    });
+  }
+
+  it('re-registers with its id and matching name: 200', async () => {
+    await register(registrationBody());
+    const res = await register({ ...registrationBody(), id: 'A1', type: 'agent-v2' });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.type, 'agent-v2');
+  });
+
+  it('answers 404 for an id the master does not know', async () => {
+    assertError(await register({ ...registrationBody(), id: 'A99' }), 404, /A99/);
+    assert.deepEqual((await call('GET', `${BASE}/nodes`)).body, []);
+  });
+
+  it('answers 500 when the id belongs to another name, changing nothing', async () => {
+    await register(registrationBody('first'));
+    assertError(await register({ ...registrationBody('second'), id: 'A1' }), 500, /first/);
+    assert.equal((await call('GET', `${BASE}/nodes/A1`)).body.name, 'first');
+  });
+
+  it('never changes status, config, label, health or report times', async () => {
+    await register(registrationBody());
+    await report('A1', healthy);
+    await configure('A1', { config: { a: 1 }, label: ['gpu'] });
+    const before = (await call('GET', `${BASE}/nodes/A1`)).body;
+    m.clock.advance(1_000);
+    const after = (await register({ ...registrationBody(), version: '2' })).body;
+    for (const k of ['status', 'config', 'label', 'health', 'last_report', 'agent_last_report', 'register_time']) {
+      assert.deepEqual(after[k], before[k], k);
+    }
+  });
+
+  const bad: Array<[string, unknown]> = [
+    ['a missing name', { ...registrationBody(), name: undefined }],
+    ['an empty name', registrationBody('')],
+    ['a numeric name', { ...registrationBody(), name: 7 }],
+    ['a missing type', { ...registrationBody(), type: undefined }],
+    ['an empty version', { ...registrationBody(), version: '' }],
+    ['a missing meta_data', { ...registrationBody(), meta_data: undefined }],
+    ['meta_data as an array', { ...registrationBody(), meta_data: [] }],
+    ['meta_data as null', { ...registrationBody(), meta_data: null }],
+    ['cpu_number as a string', registrationBody('n', { meta_data: { cpu_number: '4' } })],
+    ['a negative gpu_number', registrationBody('n', { meta_data: { gpu_number: -1 } })],
+    ['a fractional memory_in_bytes', registrationBody('n', { meta_data: { memory_in_bytes: 1.5 } })],
+    ['a numeric hostname', registrationBody('n', { meta_data: { hostname: 5 } })],
+    ['ip as null', registrationBody('n', { meta_data: { ip: null } })],
+    ['a numeric id', { ...registrationBody(), id: 1 }],
+    ['a JSON array body', [registrationBody()]],
+    ['a JSON string body', '"hello"'],
+    ['a JSON null body', 'null'],
+    ['malformed JSON', '{"name": '],
+  ];
+  for (const [name, body] of bad) {
+    it(`answers 400 for ${name}`, async () => {
+      assertError(await register(body), 400);
+      assert.deepEqual((await call('GET', `${BASE}/nodes`)).body, []);
+    });
+  }
+
+  it('answers 400 for an empty body', async () => {
+    const res = await m.app.inject({ method: 'POST', url: `${BASE}/nodes`, headers: { 'content-type': 'application/json' } });
+    assertError({ status: res.statusCode, body: res.json() }, 400);
+  });
+
+  it('answers 415 for a body that is not JSON', async () => {
+    const res = await m.app.inject({ method: 'POST', url: `${BASE}/nodes`, headers: { 'content-type': 'text/plain' }, payload: 'name=x' });
+    assertError({ status: res.statusCode, body: res.json() }, 415, /application\/json/);
+  });
+});
+
+describe('GET /api/v1/master/nodes and /nodes/{id}', () => {
+  it('lists [] at first', async () => {
+    assert.deepEqual(await call('GET', `${BASE}/nodes`), { status: 200, body: [] });
+  });
+  it('lists {id, name, status, type, version} ordered by ID number', async () => {
+    for (let i = 1; i <= 11; i++) await register(registrationBody(`n${i}`));
+    const { body } = await call('GET', `${BASE}/nodes`);
+    assert.deepEqual(body.map((n: Json) => n.id), Array.from({ length: 11 }, (_, i) => `A${i + 1}`));
+    assert.deepEqual(body[1], { id: 'A2', name: 'n2', status: 'initialized', type: 'agent', version: '1.1.0' });
+  });
+  it('answers the full node by id', async () => {
+    const created = (await register(registrationBody())).body;
+    assert.deepEqual(await call('GET', `${BASE}/nodes/A1`), { status: 200, body: created });
+  });
+  it('answers 404 for an unknown id', async () => {
+    assertError(await call('GET', `${BASE}/nodes/A1`), 404, /A1/);
+  });
+});
+
+describe('PUT /api/v1/master/nodes/{id}/status', () => {
+  it('records the receive time, the agent time, replaces health and turns the node online at once', async () => {
+    await register(registrationBody());
+    m.clock.advance(30_000);
+    await report('A1', { timestamp: '2025-09-24T03:20:10Z', health: { old: { status: 'unhealthy' } } });
+    m.clock.advance(30_000);
+    const res = await report('A1', healthy);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.status, 'online');
+    assert.equal(res.body.last_report, '2025-09-24T03:21:00Z');
+    assert.equal(res.body.agent_last_report, '2025-09-24T03:24:59Z');
+    assert.deepEqual(res.body.health, healthy.health);
+    assert.equal(res.body.last_updated, '2025-09-24T03:21:00Z');
+    assert.deepEqual((await call('GET', `${BASE}/nodes/A1`)).body, res.body);
+  });
+
+  it('normalises an agent timestamp with an offset to UTC', async () => {
+    await register(registrationBody());
+    const res = await report('A1', { timestamp: '2025-09-24T11:24:59+08:00', health: {} });
+    assert.equal(res.body.agent_last_report, '2025-09-24T03:24:59Z');
+    assert.match(String(res.body.last_report), RFC3339);
+  });
+
+  it('answers 404 for an unknown node', async () => {
+    assertError(await report('A9', healthy), 404);
+  });
+
+  const bad: Array<[string, unknown]> = [
+    ['a missing timestamp', { health: {} }],
+    ['a timestamp that is not RFC 3339', { timestamp: 'yesterday', health: {} }],
+    ['a timestamp without a zone', { timestamp: '2025-09-24T03:24:59', health: {} }],
+    ['a numeric timestamp', { timestamp: 1727148299, health: {} }],
+    ['a missing health', { timestamp: healthy.timestamp }],
+    ['health as an array', { timestamp: healthy.timestamp, health: [] }],
+    ['a health entry that is not an object', { timestamp: healthy.timestamp, health: { a: 'healthy' } }],
+    ['an array body', []],
+  ];
+  for (const [name, body] of bad) {
+    it(`answers 400 for ${name}, changing nothing`, async () => {
+      await register(registrationBody());
+      assertError(await report('A1', body), 400);
+      const node = (await call('GET', `${BASE}/nodes/A1`)).body;
+      assert.equal(node.status, 'initialized');
+      assert.equal(node.last_report, null);
+    });
+  }
+});
+
+describe('PUT /api/v1/master/nodes/{id}/config', () => {
+  it('merges config key by key and replaces labels', async () => {
+    await register(registrationBody());
+    await configure('A1', { config: { log_level: 'info', keep: true } });
+    const res = await configure('A1', { config: { log_level: 'debug' }, label: ['gpu', 'exp001'] });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.config, { log_level: 'debug', keep: true });
+    assert.deepEqual(res.body.label, ['gpu', 'exp001']);
+    const labelsOnly = await configure('A1', { label: ['cpu'] });
+    assert.deepEqual(labelsOnly.body.config, { log_level: 'debug', keep: true });
+    assert.deepEqual(labelsOnly.body.label, ['cpu']);
+    assert.deepEqual((await configure('A1', { label: [] })).body.label, []);
+  });
+
+  it('answers 404 for an unknown node', async () => {
+    assertError(await configure('A5', { label: ['x'] }), 404);
+  });
+
+  const bad: Array<[string, unknown]> = [
+    ['an empty object', {}],
+    ['only unknown keys', { labels: ['typo'] }],
+    ['labels that are not strings', { label: [1, 2] }],
+    ['a label string instead of an array', { label: 'gpu' }],
+    ['config as an array', { config: [1] }],
+    ['config as null', { config: null }],
+  ];
+  for (const [name, body] of bad) {
+    it(`answers 400 for ${name}`, async () => {
+      await register(registrationBody());
+      assertError(await configure('A1', body), 400);
+    });
+  }
+});
+
+describe('GET /api/v1/master/nodes/statistics', () => {
+  it('answers zero nodes (never taken for a node ID)', async () => {
+    assert.deepEqual(await call('GET', `${BASE}/nodes/statistics`), { status: 200, body: { total: 0, status_statistics: [] } });
+  });
+  it('counts one node', async () => {
+    await register(registrationBody('a'));
+    assert.deepEqual((await call('GET', `${BASE}/nodes/statistics`)).body, { total: 1, status_statistics: [{ status: 'initialized', count: 1 }] });
+  });
+  it('counts an online and an offline node, ordered by status name', async () => {
+    await register(registrationBody('a'));
+    await register(registrationBody('b'));
+    await report('A1', healthy);
+    m.clock.advance(200_000);
+    await report('A2', healthy);
+    await m.registry.sweep();
+    assert.deepEqual((await call('GET', `${BASE}/nodes/statistics`)).body, {
+      total: 2,
+      status_statistics: [{ status: 'offline', count: 1 }, { status: 'online', count: 1 }],
+    });
+  });
+});
+
+describe('unknown routes', () => {
+  it('answer 404 with a JSON error', async () => {
+    assertError(await call('GET', `${BASE}/nope`), 404, /nope/);
+    assertError(await call('GET', '/'), 404);
+  });
+});

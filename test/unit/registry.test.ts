@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { AppError } from '../../src/errors.js';
+import { makeTestMaster, type TestMaster } from '../helpers/app.js';
+
+const reg = (name: string, metaData: Record<string, unknown> = { ip: '10.0.0.1' }) => ({ id: null, name, type: 'agent', version: '1', metaData });
+const report = { agentTimestampMs: 0, health: {} };
+
+describe('registry', () => {
+  let m: TestMaster;
+  beforeEach(async () => { m = await makeTestMaster({ onlineSeconds: 2, offlineSeconds: 4 }); });
+  afterEach(async () => { await m.close(); });
+
+  it('walks initialized → online → (band) → offline → online with the thresholds', async () => {
+    await m.registry.register(reg('n1'));
+    assert.equal((await m.registry.get('A1')).status, 'initialized');
+    await m.registry.sweep();
+    assert.equal((await m.registry.get('A1')).status, 'initialized', 'never reported stays initialized');
+    assert.equal((await m.registry.report('A1', report)).status, 'online');
+    m.clock.advance(3_000); // in the band
+    assert.deepEqual(await m.registry.sweep(), []);
+    assert.equal((await m.registry.get('A1')).status, 'online');
+    m.clock.advance(1_001); // past the offline threshold
+    assert.deepEqual(await m.registry.sweep(), [{ id: 'A1', from: 'online', to: 'offline' }]);
+    assert.equal((await m.registry.report('A1', report)).status, 'online');
+  });
+
+  it('signals a nodes.json change only when the online set or an online entry changes', async () => {
+    await m.registry.register(reg('n1'));
+    assert.equal(m.changes.count, 0, 'a new node is not online');
+    await m.registry.report('A1', report);
+    assert.equal(m.changes.count, 1, 'initialized → online');
+    await m.registry.report('A1', report);
+    assert.equal(m.changes.count, 1, 'a report of an online node changes nothing published');
+    await m.registry.configure('A1', { config: { a: 1 } });
+    assert.equal(m.changes.count, 1, 'config is not published');
+    await m.registry.configure('A1', { label: ['gpu'] });
+    assert.equal(m.changes.count, 2, 'labels of an online node');
+    await m.registry.configure('A1', { label: ['gpu'] });
+    assert.equal(m.changes.count, 2, 'same labels');
+    await m.registry.register(reg('n1', { ip: '10.0.0.2' }));
+    assert.equal(m.changes.count, 3, 'a new ip of an online node');
+    await m.registry.register(reg('n1', { ip: '10.0.0.2', cpu_number: 8 }));
+    assert.equal(m.changes.count, 3, 'meta_data outside the entry');
+    await m.registry.register(reg('n2'));
+    await m.registry.configure('A2', { label: ['x'] });
+    assert.equal(m.changes.count, 3, 'labels of a node that is not online');
+  });
+
+  it('throws typed errors for unknown ids and name mismatches', async () => {
+    await m.registry.register(reg('n1'));
+    await assert.rejects(m.registry.get('A2'), (e: AppError) => e.code === 'NODE_NOT_FOUND');
+    await assert.rejects(m.registry.report('A2', report), (e: AppError) => e.code === 'NODE_NOT_FOUND');
+    await assert.rejects(m.registry.configure('A2', { label: [] }), (e: AppError) => e.code === 'NODE_NOT_FOUND');
+    await assert.rejects(m.registry.register({ ...reg('n2'), id: 'A2' }), (e: AppError) => e.code === 'NODE_NOT_FOUND');
+    await assert.rejects(m.registry.register({ ...reg('n2'), id: 'A1' }), (e: AppError) => e.code === 'NAME_MISMATCH');
+  });
+
+  it('totals the statistics', async () => {
+    await m.registry.register(reg('a'));
+    await m.registry.register(reg('b'));
+    await m.registry.report('A2', report);
+    assert.deepEqual(await m.registry.statistics(), {
+      total: 2,
+      status_statistics: [{ status: 'initialized', count: 1 }, { status: 'online', count: 1 }],
+    });
+  });
+});
