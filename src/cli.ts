@@ -65,6 +65,8 @@ async function serve(): Promise<number> {
       process.on('SIGINT', () => undefined);
       process.once('SIGTERM', () => stop('SIGTERM'));
       void shutdownRequested().then(() => stop('primary'));
+      // If the primary dies (e.g. SIGKILL), the IPC channel closes: do not linger as an orphan.
+      process.once('disconnect', () => stop('primary gone'));
     } else {
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));

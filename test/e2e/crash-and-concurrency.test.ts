@@ -1,0 +1,109 @@
+// Crash safety and concurrency of the real process: SIGKILL after a burst, 50 concurrent registrations,
+// an orphan-free primary crash, and start-up refusal on bad configuration.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { registrationBody, tempDir } from '../helpers/fixtures.js';
+import { freePort, readNodesJson, request, startMaster, stopMaster, waitFor } from './harness.js';
+
+describe('end-to-end: crashes and concurrency (two workers)', () => {
+  it('gives 50 concurrent registrations 50 distinct IDs', async () => {
+    const t = tempDir('argus-e2e-');
+    const m = await startMaster(t.dir);
+    try {
+      const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => request('POST', `${m.api}/nodes`, registrationBody(`burst-${i}`))));
+      assert.ok(answers.every((a) => a.status === 201), JSON.stringify(answers.filter((a) => a.status !== 201)));
+      assert.equal(new Set(answers.map((a) => a.body.id)).size, 50);
+      const sameName = await Promise.all(Array.from({ length: 20 }, () => request('POST', `${m.api}/nodes`, registrationBody('one-machine'))));
+      assert.equal(new Set(sameName.map((a) => a.body.id)).size, 1, 'concurrent registrations of one name make one node');
+      assert.equal(sameName.filter((a) => a.status === 201).length, 1);
+      assert.equal((await request('GET', `${m.api}/nodes`)).body.length, 51);
+    } finally {
+      await stopMaster(m);
+      t.cleanup();
+    }
+  });
+
+  it('keeps every answered registration and config change after a SIGKILL of all its processes', async () => {
+    const t = tempDir('argus-e2e-');
+    let m = await startMaster(t.dir);
+    const answered: Array<{ id: string; name: string }> = [];
+    try {
+      const burst = Array.from({ length: 60 }, (_, i) =>
+        request('POST', `${m.api}/nodes`, registrationBody(`kill-${i}`)).then((r) => {
+          if (r.status === 201) answered.push({ id: r.body.id, name: r.body.name });
+        }),
+      );
+      await Promise.all(burst.slice(0, 30));
+      const first = answered[0]!;
+      const cfg = await request('PUT', `${m.api}/nodes/${first.id}/config`, { config: { k: 'v' }, label: ['kept'] });
+      assert.equal(cfg.status, 200);
+      m.kill('SIGKILL', true); // while the rest of the burst may still be in flight
+      await Promise.allSettled(burst);
+      await m.exited;
+      assert.ok(answered.length >= 30);
+      m = await startMaster(t.dir);
+      const list = (await request('GET', `${m.api}/nodes`)).body as Array<{ id: string; name: string }>;
+      const stored = new Map(list.map((n) => [n.id, n.name]));
+      for (const a of answered) assert.equal(stored.get(a.id), a.name, `answered node ${a.id} survived`);
+      const kept = (await request('GET', `${m.api}/nodes/${first.id}`)).body;
+      assert.deepEqual(kept.label, ['kept']);
+      assert.deepEqual(kept.config, { k: 'v' });
+      assert.ok(Array.isArray(readNodesJson(m)), 'nodes.json is whole');
+    } finally {
+      await stopMaster(m);
+      t.cleanup();
+    }
+  });
+
+  it('leaves no worker behind when the primary alone is SIGKILLed', async () => {
+    const t = tempDir('argus-e2e-');
+    const m = await startMaster(t.dir);
+    try {
+      m.kill('SIGKILL');
+      await m.exited;
+      await waitFor('the workers to exit', async () => {
+        try {
+          await fetch(`${m.base}/healthz`);
+          return false;
+        } catch {
+          return true;
+        }
+      }, 5_000);
+      const again = await startMaster(t.dir, {}, Number(new URL(m.base).port));
+      await stopMaster(again);
+    } finally {
+      m.kill('SIGKILL', true);
+      t.cleanup();
+    }
+  });
+
+  it('refuses to start on a bad variable, with one line naming it, exit code 2', async () => {
+    const port = await freePort();
+    const r = spawnSync(process.execPath, [join(import.meta.dirname, '../../dist/cli.js'), 'serve'], {
+      env: { PATH: process.env.PATH, MASTER_BIND: `127.0.0.1:${port}`, ONLINE_THRESHOLD_SECONDS: 'soon', MASTER_WORKERS: '0' },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    assert.equal(r.status, 2);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 2, r.stderr);
+    assert.match(lines[0]!, /ONLINE_THRESHOLD_SECONDS="soon"/);
+    assert.match(lines[1]!, /MASTER_WORKERS="0"/);
+  });
+
+  it('runs in a single process with MASTER_WORKERS=1', async () => {
+    const t = tempDir('argus-e2e-');
+    const m = await startMaster(t.dir, { MASTER_WORKERS: '1' });
+    try {
+      const res = await request('POST', `${m.api}/nodes`, registrationBody());
+      await request('PUT', `${m.api}/nodes/${res.body.id}/status`, { timestamp: new Date().toISOString(), health: {} });
+      await waitFor('nodes.json', () => readNodesJson(m).length === 1, 2_000);
+      assert.deepEqual(await stopMaster(m), { code: 0, signal: null });
+    } finally {
+      m.kill('SIGKILL', true);
+      t.cleanup();
+    }
+  });
+});

@@ -1,0 +1,137 @@
+// Runs the built CLI (dist/cli.js) as a real process on loopback, for the end-to-end suites.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const CLI = join(import.meta.dirname, '../../dist/cli.js');
+
+/** A free TCP port on 127.0.0.1 (bound then released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A master process started by `startMaster`. */
+export interface MasterProcess {
+  base: string;
+  api: string;
+  nodesJsonPath: string;
+  dbPath: string;
+  proc: ChildProcess;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends a signal to the primary only, or with `group` to every process of the master. */
+  kill(signal: NodeJS.Signals, group?: boolean): void;
+}
+
+/** Starts `node dist/cli.js serve` in `dir` with second-scale thresholds; resolves when /readyz answers 200. */
+export async function startMaster(dir: string, env: Record<string, string> = {}, port?: number): Promise<MasterProcess> {
+  const p = port ?? (await freePort());
+  const nodesJsonPath = join(dir, 'metric/prometheus/nodes.json');
+  const dbPath = join(dir, 'master/db.sqlite3');
+  const proc = spawn(process.execPath, [CLI, 'serve'], {
+    detached: true, // own process group, so a test can kill the primary and its workers at once
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      DB_PATH: dbPath,
+      METRIC_NODES_JSON_PATH: nodesJsonPath,
+      MASTER_BIND: `127.0.0.1:${p}`,
+      MASTER_WORKERS: '2',
+      ONLINE_THRESHOLD_SECONDS: '1.5',
+      OFFLINE_THRESHOLD_SECONDS: '3',
+      SCHEDULER_INTERVAL_SECONDS: '0.5',
+      LOG_REQUESTS: 'false',
+      ...env,
+    },
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => { out += d; });
+  proc.stderr!.on('data', (d) => { out += d; });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const base = `http://127.0.0.1:${p}`;
+  const master: MasterProcess = {
+    base,
+    api: `${base}/api/v1/master`,
+    nodesJsonPath,
+    dbPath,
+    proc,
+    output: () => out,
+    exited,
+    kill(signal, group = false) {
+      try {
+        process.kill(group ? -proc.pid! : proc.pid!, signal);
+      } catch {
+        // already gone
+      }
+    },
+  };
+  let done = false;
+  void exited.then(() => { done = true; });
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && !done) {
+    try {
+      const res = await fetch(`${base}/readyz`);
+      if (res.status === 200) return master;
+    } catch {
+      // not listening yet
+    }
+    await sleep(50);
+  }
+  master.kill('SIGKILL', true);
+  throw new Error(`master did not become ready:\n${out}`);
+}
+
+/** Stops a master with SIGTERM and returns its exit; kills the group if it hangs. */
+export async function stopMaster(m: MasterProcess, timeoutMs = 15_000) {
+  m.kill('SIGTERM');
+  const timer = setTimeout(() => m.kill('SIGKILL', true), timeoutMs);
+  const result = await m.exited;
+  clearTimeout(timer);
+  return result;
+}
+
+/** Resolves after `ms`. */
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
+export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 8_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${String(last)})`);
+    await sleep(everyMs);
+  }
+}
+
+/** A JSON request to the master; returns the status and parsed body. */
+export async function request(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: JSON.parse(text) };
+}
+
+/** The parsed nodes.json (throws if it is missing or not whole JSON). */
+export function readNodesJson(m: MasterProcess): Array<{ node_id: string; user_id: string; ip: string; hostname: string; labels: string[] }> {
+  return JSON.parse(readFileSync(m.nodesJsonPath, 'utf8'));
+}
