@@ -45,17 +45,9 @@ async function serve(): Promise<number> {
     process.exit(1);
   });
 
-  let running: Running;
-  try {
-    if (role === 'worker') running = await startWorker(config, logger);
-    else if (role === 'primary') running = await startPrimary(config, logger);
-    else running = await startSingle(config, logger);
-  } catch (err) {
-    logger.fatal({ err }, 'start-up failed');
-    return 1;
-  }
-
-  await new Promise<void>((resolve) => {
+  // Listen for stop signals before start-up, so a signal during start-up is not fatal: the master
+  // finishes starting, then stops gracefully.
+  const stopRequested = new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down');
       resolve();
@@ -72,6 +64,18 @@ async function serve(): Promise<number> {
       process.once('SIGINT', () => stop('SIGINT'));
     }
   });
+
+  let running: Running;
+  try {
+    if (role === 'worker') running = await startWorker(config, logger);
+    else if (role === 'primary') running = await startPrimary(config, logger);
+    else running = await startSingle(config, logger);
+  } catch (err) {
+    logger.fatal({ err }, 'start-up failed');
+    return 1;
+  }
+
+  await stopRequested;
   try {
     await running.close();
   } catch (err) {

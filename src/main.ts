@@ -80,7 +80,10 @@ export async function startSingle(config: Config, logger: Logger, clock: Clock =
 /** The HTTP side of a cluster: serves requests, tells the primary when nodes.json may have changed. */
 export async function startWorker(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Running> {
   const store = openStore(config);
-  const notify = () => process.send?.({ type: 'argus:nodes-changed' } satisfies WorkerMessage);
+  // The channel is closed once the primary is gone (this worker is then stopping): skip the notice.
+  const notify = () => {
+    if (process.connected) process.send?.({ type: 'argus:nodes-changed' } satisfies WorkerMessage);
+  };
   const registry = makeRegistry(config, store, logger, clock, notify);
   const app = await buildApp({ registry, logger, logRequests: config.logRequests });
   try {

@@ -1,7 +1,8 @@
 // Crash safety and concurrency of the real process: SIGKILL after a burst, 50 concurrent registrations,
 // an orphan-free primary crash, and start-up refusal on bad configuration.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { registrationBody, tempDir } from '../helpers/fixtures.js';
@@ -76,6 +77,43 @@ describe('end-to-end: crashes and concurrency (two workers)', () => {
     } finally {
       m.kill('SIGKILL', true);
       t.cleanup();
+    }
+  });
+
+  it('stops with all its processes when `npm start` receives SIGTERM, even during start-up', async () => {
+    for (const waitReady of [true, false]) {
+      const t = tempDir('argus-e2e-');
+      const port = await freePort();
+      const npm = spawn('npm', ['start'], {
+        cwd: join(import.meta.dirname, '../..'),
+        stdio: 'ignore',
+        detached: true,
+        env: { ...process.env, DB_PATH: join(t.dir, 'db.sqlite3'), METRIC_NODES_JSON_PATH: join(t.dir, 'nodes.json'), MASTER_BIND: `127.0.0.1:${port}`, MASTER_WORKERS: '2' },
+      });
+      const exited = new Promise((r) => npm.once('exit', r));
+      try {
+        if (waitReady) await waitFor('readiness', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 15_000);
+        else await waitFor('nodes.json (start-up under way)', () => existsSync(join(t.dir, 'nodes.json')), 15_000, 10);
+        process.kill(npm.pid!, 'SIGTERM'); // npm only, as a supervisor or a terminal would
+        await exited;
+        await waitFor('the port to be released', async () => {
+          try {
+            await fetch(`http://127.0.0.1:${port}/healthz`);
+            return false;
+          } catch {
+            return true;
+          }
+        }, 10_000);
+        // npm was started in its own process group: the master's primary and workers are in it too.
+        await waitFor('every master process to exit', () => spawnSync('pgrep', ['-g', String(npm.pid)], { encoding: 'utf8' }).stdout.trim() === '', 5_000);
+      } finally {
+        try {
+          process.kill(-npm.pid!, 'SIGKILL');
+        } catch {
+          // gone, as it should be
+        }
+        t.cleanup();
+      }
     }
   });
 
