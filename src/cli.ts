@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 // The `argus-master` command: the only module that reads process.env and argv, handles signals and exits.
 //   argus-master [serve]     run the master (default)
+//   argus-master dns-monitor run the dns.conf watcher
 //   argus-master --version   print the version
 //   argus-master --help      print usage
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
-import { loadConfig, type Config } from './config.js';
+import { loadConfig, loadDnsMonitorConfig, type LogLevel } from './config.js';
+import { createDnsMonitor } from './dns-monitor/monitor.js';
 import { shutdownRequested, startPrimary, startSingle, startWorker, type Running } from './main.js';
 
 const USAGE = `Usage: argus-master [command]
 
 Commands:
   serve         run the master (default); configured by environment variables (see README)
+  dns-monitor   watch DNS_CONF_PATH and run DNS_UPDATE_SCRIPT when it changes
   --version     print the version
   --help        print this help
 `;
@@ -22,8 +25,44 @@ function version(): string {
   return pkg.version;
 }
 
-function makeLogger(config: Config, role: string): Logger {
-  return pino({ name: 'argus-master', level: config.logLevel, base: { pid: process.pid, role } });
+function makeLogger(level: LogLevel, role: string): Logger {
+  return pino({ name: 'argus-master', level, base: { pid: process.pid, role } });
+}
+
+/** Resolves on the first SIGTERM or SIGINT. */
+function stopSignal(logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+async function dnsMonitor(): Promise<number> {
+  const result = loadDnsMonitorConfig(process.env);
+  if (!result.ok) {
+    for (const line of result.errors) process.stderr.write(`argus-master dns-monitor: ${line}\n`);
+    return 2;
+  }
+  const c = result.config;
+  const logger = makeLogger(c.logLevel, 'dns-monitor');
+  const stopped = stopSignal(logger);
+  const monitor = createDnsMonitor({
+    confPath: c.confPath,
+    scriptPath: c.scriptPath,
+    intervalMs: c.intervalSeconds * 1000,
+    scriptTimeoutMs: c.scriptTimeoutSeconds * 1000,
+    logger,
+  });
+  logger.info({ confPath: c.confPath, script: c.scriptPath, intervalSeconds: c.intervalSeconds }, 'dns-monitor started');
+  await monitor.start();
+  await stopped;
+  await monitor.stop();
+  logger.info('stopped');
+  return 0;
 }
 
 async function serve(): Promise<number> {
@@ -34,7 +73,7 @@ async function serve(): Promise<number> {
   }
   const config = result.config;
   const role = config.workers === 1 ? 'single' : cluster.isPrimary ? 'primary' : 'worker';
-  const logger = makeLogger(config, role);
+  const logger = makeLogger(config.logLevel, role);
 
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception; exiting');
@@ -60,8 +99,7 @@ async function serve(): Promise<number> {
       // If the primary dies (e.g. SIGKILL), the IPC channel closes: do not linger as an orphan.
       process.once('disconnect', () => stop('primary gone'));
     } else {
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      void stopSignal(logger).then(resolve);
     }
   });
 
@@ -91,6 +129,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return serve();
+    case 'dns-monitor':
+      return dnsMonitor();
     case '--version':
     case '-v':
       process.stdout.write(`${version()}\n`);

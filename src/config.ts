@@ -47,8 +47,8 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: s
 
 const MAX_WORKERS = 64;
 
-/** Reads and validates the configuration from `env`; never throws. */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): ConfigResult {
+/** Helpers shared by the config loaders: read a variable, record a bad one, parse seconds. */
+function envReader(env: Readonly<Record<string, string | undefined>>) {
   const errors: string[] = [];
   // An empty variable (e.g. `FOO=` in a compose file) counts as unset.
   const get = (name: string): string | undefined => {
@@ -58,10 +58,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const bad = (name: string, value: string, why: string) => {
     errors.push(`invalid ${name}=${JSON.stringify(value)}: ${why}`);
   };
-  const str = (name: keyof typeof DEFAULTS) => get(name) ?? DEFAULTS[name];
-
-  const seconds = (name: keyof typeof DEFAULTS): number => {
-    const raw = str(name);
+  const seconds = (name: string, fallback: string): number => {
+    const raw = get(name) ?? fallback;
     const n = /^\d+(\.\d+)?$|^\.\d+$/.test(raw) ? Number(raw) : Number.NaN;
     if (!Number.isFinite(n) || n <= 0) {
       bad(name, raw, 'must be a positive number of seconds (fractions allowed)');
@@ -69,6 +67,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     }
     return n;
   };
+  const logLevel = (): LogLevel => {
+    const raw = (get('LOG_LEVEL') ?? DEFAULTS.LOG_LEVEL).toLowerCase();
+    if (!(LOG_LEVELS as readonly string[]).includes(raw)) bad('LOG_LEVEL', raw, `must be one of ${LOG_LEVELS.join(', ')}`);
+    return raw as LogLevel;
+  };
+  return { errors, get, bad, seconds, logLevel };
+}
+
+/** Reads and validates the configuration from `env`; never throws. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): ConfigResult {
+  const { errors, get, bad, seconds: secondsOf, logLevel: readLogLevel } = envReader(env);
+  const str = (name: keyof typeof DEFAULTS) => get(name) ?? DEFAULTS[name];
+  const seconds = (name: keyof typeof DEFAULTS) => secondsOf(name, DEFAULTS[name]);
 
   const dbPath = str('DB_PATH');
   const nodesJsonPath = str('METRIC_NODES_JSON_PATH');
@@ -103,8 +114,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const workers = /^\d+$/.test(workersRaw) ? Number(workersRaw) : Number.NaN;
   if (!(workers >= 1 && workers <= MAX_WORKERS)) bad(workersName, workersRaw, `must be an integer from 1 to ${MAX_WORKERS}`);
 
-  const logLevel = str('LOG_LEVEL').toLowerCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) bad('LOG_LEVEL', logLevel, `must be one of ${LOG_LEVELS.join(', ')}`);
+  const logLevel = readLogLevel();
 
   const logRequests = parseBool(str('LOG_REQUESTS'));
   if (logRequests === undefined) bad('LOG_REQUESTS', str('LOG_REQUESTS'), 'must be true or false');
@@ -126,7 +136,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       bindHost: bind!.host,
       bindPort: bind!.port,
       workers,
-      logLevel: logLevel as LogLevel,
+      logLevel,
       logRequests: logRequests!,
       sqliteSynchronous: sync as SqliteSynchronous,
     },
@@ -148,4 +158,36 @@ function parseBool(raw: string): boolean | undefined {
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
   return undefined;
+}
+
+/** The dns-monitor's configuration. */
+export interface DnsMonitorConfig {
+  confPath: string;
+  scriptPath: string;
+  intervalSeconds: number;
+  scriptTimeoutSeconds: number;
+  logLevel: LogLevel;
+}
+
+/** Defaults of the dns-monitor, by variable name. */
+export const DNS_MONITOR_DEFAULTS = {
+  DNS_CONF_PATH: '/private/argus/etc/dns.conf',
+  DNS_UPDATE_SCRIPT: '/private/argus/etc/update-dns.sh',
+  DNS_MONITOR_INTERVAL_SECONDS: '10',
+  DNS_UPDATE_TIMEOUT_SECONDS: '60',
+} as const;
+
+/** Reads and validates the dns-monitor's configuration from `env`; never throws. */
+export function loadDnsMonitorConfig(
+  env: Readonly<Record<string, string | undefined>>,
+): { ok: true; config: DnsMonitorConfig } | { ok: false; errors: string[] } {
+  const { errors, get, seconds, logLevel } = envReader(env);
+  const config: DnsMonitorConfig = {
+    confPath: get('DNS_CONF_PATH') ?? DNS_MONITOR_DEFAULTS.DNS_CONF_PATH,
+    scriptPath: get('DNS_UPDATE_SCRIPT') ?? DNS_MONITOR_DEFAULTS.DNS_UPDATE_SCRIPT,
+    intervalSeconds: seconds('DNS_MONITOR_INTERVAL_SECONDS', DNS_MONITOR_DEFAULTS.DNS_MONITOR_INTERVAL_SECONDS),
+    scriptTimeoutSeconds: seconds('DNS_UPDATE_TIMEOUT_SECONDS', DNS_MONITOR_DEFAULTS.DNS_UPDATE_TIMEOUT_SECONDS),
+    logLevel: logLevel(),
+  };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
 }

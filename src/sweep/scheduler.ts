@@ -1,7 +1,8 @@
 // The sweeper: runs a status sweep and a nodes.json publish once at start, then every interval.
 // Exactly one sweeper runs per master (in the primary process), so there is one nodes.json writer.
-// Ticks never overlap: the next one is scheduled when the previous one has finished.
+// Ticks never overlap (see periodic.ts).
 import type { Logger } from 'pino';
+import { createPeriodicTask, type PeriodicTask } from '../periodic.js';
 import type { Registry } from '../registry.js';
 import type { NodesFilePublisher } from './nodes-file.js';
 
@@ -13,23 +14,9 @@ export interface SweeperDeps {
   logger: Logger;
 }
 
-/** A started-on-demand periodic sweep. */
-export interface Sweeper {
-  /** Runs the first sweep and publish, then schedules the next ones. */
-  start(): Promise<void>;
-  /** Stops scheduling and waits for a tick in progress. */
-  stop(): Promise<void>;
-  /** Runs one sweep + publish now (also what every tick does). */
-  tick(): Promise<void>;
-}
-
-/** Creates the sweeper. */
-export function createSweeper(deps: SweeperDeps): Sweeper {
+/** Creates the sweeper: `start()` sweeps and publishes at once, then every interval. */
+export function createSweeper(deps: SweeperDeps): PeriodicTask {
   const log = deps.logger.child({ module: 'sweeper' });
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> | null = null;
-  let stopped = false;
-
   const tick = async (): Promise<void> => {
     try {
       await deps.registry.sweep();
@@ -38,28 +25,5 @@ export function createSweeper(deps: SweeperDeps): Sweeper {
     }
     await deps.publisher.publish();
   };
-
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      current = tick().finally(() => {
-        current = null;
-        schedule();
-      });
-    }, deps.intervalMs);
-  };
-
-  return {
-    async start() {
-      stopped = false;
-      await tick();
-      schedule();
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await current;
-    },
-    tick,
-  };
+  return createPeriodicTask(tick, deps.intervalMs);
 }
