@@ -24,6 +24,10 @@ export interface Config {
   logLevel: LogLevel;
   logRequests: boolean;
   sqliteSynchronous: SqliteSynchronous;
+  /** Ports of the targets in Prometheus service discovery (http_sd default and file_sd). */
+  prometheusSdPorts: number[];
+  /** Where to write the Prometheus file_sd file; null: not written. */
+  prometheusFileSdPath: string | null;
 }
 
 /** Every default, by variable name. */
@@ -40,6 +44,7 @@ export const DEFAULTS = {
   LOG_LEVEL: 'info',
   LOG_REQUESTS: 'true',
   SQLITE_SYNCHRONOUS: 'normal',
+  PROMETHEUS_SD_PORTS: '9100',
 } as const;
 
 /** Result of `loadConfig`: a config, or the list of problems (one line each). */
@@ -122,6 +127,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const sync = str('SQLITE_SYNCHRONOUS').toLowerCase();
   if (sync !== 'normal' && sync !== 'full') bad('SQLITE_SYNCHRONOUS', sync, 'must be normal or full');
 
+  const portsRaw = str('PROMETHEUS_SD_PORTS');
+  const prometheusSdPorts = parsePorts(portsRaw);
+  if (!prometheusSdPorts) bad('PROMETHEUS_SD_PORTS', portsRaw, 'must be a comma-separated list of ports from 1 to 65535');
+
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -139,6 +148,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       logLevel,
       logRequests: logRequests!,
       sqliteSynchronous: sync as SqliteSynchronous,
+      prometheusSdPorts: prometheusSdPorts!,
+      prometheusFileSdPath: get('PROMETHEUS_FILE_SD_PATH') ?? null,
     },
   };
 }
@@ -151,6 +162,13 @@ export function parseBind(raw: string): { host: string; port: number } | undefin
   if (port < 1 || port > 65535) return undefined;
   const host = m[1] ?? (m[2] === '' ? '0.0.0.0' : m[2]!);
   return { host, port };
+}
+
+/** Parses `9100` or `9100,9400` (also used for the `?port=` query); undefined when any part is not a port. */
+export function parsePorts(raw: string): number[] | undefined {
+  const parts = raw.split(',').map((p) => p.trim());
+  if (parts.some((p) => !/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535)) return undefined;
+  return [...new Set(parts.map(Number))];
 }
 
 function parseBool(raw: string): boolean | undefined {

@@ -1,7 +1,8 @@
 // Wiring: config → store → registry → HTTP app + sweeper. Three shapes of the same master:
-// - single process (MASTER_WORKERS=1): HTTP, sweeper and nodes.json writer in one process;
-// - primary (MASTER_WORKERS>1): owns the sweeper and the only nodes.json writer, forks the workers,
-//   restarts a worker that dies, and rebuilds nodes.json when a worker reports a relevant change;
+// - single process (MASTER_WORKERS=1): HTTP, sweeper and published files in one process;
+// - primary (MASTER_WORKERS>1): owns the sweeper and the only writer of the published files (nodes.json,
+//   file_sd), forks the workers, restarts a worker that dies, rebuilds the files when a worker reports a
+//   relevant change, and merges every process's metrics for /metrics;
 // - worker: serves HTTP on the shared port over its own connection to the shared database.
 // Each returns `close()`, which finishes in-flight requests and closes the database cleanly.
 import cluster, { type Worker } from 'node:cluster';
@@ -9,11 +10,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
+import { renderNodesFile } from './domain/nodes-file-entry.js';
+import { renderFileSd } from './domain/prometheus-sd.js';
 import { buildApp } from './http/app.js';
+import { createMetrics, mergeMetrics, type Metrics, type MetricsJson } from './metrics.js';
 import { createRegistry, type Registry } from './registry.js';
 import { openSqliteStore } from './storage/sqlite.js';
 import type { NodeStore } from './storage/store.js';
-import { createNodesFilePublisher, type NodesFilePublisher } from './sweep/nodes-file.js';
+import { createFilePublisher, type FilePublisher } from './sweep/published-file.js';
 import { createSweeper } from './sweep/scheduler.js';
 
 /** A running master (any shape). */
@@ -22,12 +26,20 @@ export interface Running {
   close(): Promise<void>;
 }
 
-/** Messages between the primary and its workers. */
-type WorkerMessage = { type: 'argus:nodes-changed' } | { type: 'argus:listening' };
-type PrimaryMessage = { type: 'argus:shutdown' };
+/** Messages between the primary and its workers (cluster IPC). */
+type WorkerMessage =
+  | { type: 'argus:nodes-changed' }
+  | { type: 'argus:listening' }
+  | { type: 'argus:metrics-request'; id: number }
+  | { type: 'argus:metrics-part'; id: number; part: MetricsJson };
+type PrimaryMessage =
+  | { type: 'argus:shutdown' }
+  | { type: 'argus:metrics-collect'; id: number }
+  | { type: 'argus:metrics-response'; id: number; text?: string; error?: string };
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 const RESPAWN_DELAY_MS = 1_000;
+const METRICS_TIMEOUT_MS = 5_000;
 
 function thresholdsOf(config: Config) {
   return { onlineWithinMs: config.onlineThresholdSeconds * 1000, offlineAfterMs: config.offlineThresholdSeconds * 1000 };
@@ -37,12 +49,29 @@ function openStore(config: Config): NodeStore {
   return openSqliteStore({ path: config.dbPath, synchronous: config.sqliteSynchronous });
 }
 
-function makeRegistry(config: Config, store: NodeStore, logger: Logger, clock: Clock, onPublishedChange: () => void): Registry {
-  return createRegistry({ store, clock, thresholds: thresholdsOf(config), idPrefix: config.nodeIdPrefix, logger, onPublishedChange });
+function makeRegistry(config: Config, store: NodeStore, logger: Logger, clock: Clock, metrics: Metrics, onPublishedChange: () => void): Registry {
+  return createRegistry({ store, clock, thresholds: thresholdsOf(config), idPrefix: config.nodeIdPrefix, logger, metrics, onPublishedChange });
 }
 
-function makePublisher(config: Config, store: NodeStore, logger: Logger): NodesFilePublisher {
-  return createNodesFilePublisher({ path: config.nodesJsonPath, readOnline: () => store.onlineNodes(), logger });
+/** The sweeping process's side: published files and the sweeper. */
+function makePublishing(config: Config, store: NodeStore, registry: Registry, logger: Logger, metrics: Metrics) {
+  const readOnline = () => store.publishedNodes(['online']);
+  const onResult = (file: string) => (result: string) => {
+    metrics.fileWrites.inc({ file, result });
+    if (result === 'written') metrics.lastFileWrite.setToCurrentTime({ file });
+  };
+  const publishers: FilePublisher[] = [
+    createFilePublisher({ name: 'nodes.json', path: config.nodesJsonPath, read: readOnline, render: renderNodesFile, logger, onResult: onResult('nodes_json') }),
+  ];
+  if (config.prometheusFileSdPath) {
+    const ports = config.prometheusSdPorts;
+    publishers.push(
+      createFilePublisher({ name: 'file_sd', path: config.prometheusFileSdPath, read: readOnline, render: (n) => renderFileSd(n, ports), logger, onResult: onResult('file_sd') }),
+    );
+  }
+  const publish = () => Promise.all(publishers.map((p) => p.publish()));
+  const sweeper = createSweeper({ registry, publish, intervalMs: config.schedulerIntervalSeconds * 1000, logger, metrics });
+  return { publish, sweeper };
 }
 
 async function listen(app: FastifyInstance, config: Config): Promise<void> {
@@ -52,13 +81,19 @@ async function listen(app: FastifyInstance, config: Config): Promise<void> {
 /** Everything in one process. */
 export async function startSingle(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Running> {
   const store = openStore(config);
-  const publisher = makePublisher(config, store, logger);
-  const registry = makeRegistry(config, store, logger, clock, () => void publisher.publish());
-  const sweeper = createSweeper({ registry, publisher, intervalMs: config.schedulerIntervalSeconds * 1000, logger });
+  const metrics = createMetrics({ nodeCounts: () => store.statistics() });
+  let publish: () => Promise<unknown> = async () => undefined;
+  const registry = makeRegistry(config, store, logger, clock, metrics, () => void publish());
+  const publishing = makePublishing(config, store, registry, logger, metrics);
+  publish = publishing.publish;
+  const { sweeper } = publishing;
   let app: FastifyInstance | undefined;
   try {
     await sweeper.start();
-    app = await buildApp({ registry, logger, logRequests: config.logRequests });
+    app = await buildApp({
+      registry, logger, logRequests: config.logRequests, sdPorts: config.prometheusSdPorts, metrics,
+      metricsText: () => metrics.registry.metrics(),
+    });
     await listen(app, config);
   } catch (err) {
     await sweeper.stop();
@@ -71,21 +106,49 @@ export async function startSingle(config: Config, logger: Logger, clock: Clock =
     async close() {
       await app.close();
       await sweeper.stop();
-      await publisher.publish();
+      await publish();
       await store.close();
     },
   };
 }
 
-/** The HTTP side of a cluster: serves requests, tells the primary when nodes.json may have changed. */
+/** The HTTP side of a cluster: serves requests, tells the primary when published files may change. */
 export async function startWorker(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Running> {
   const store = openStore(config);
-  // The channel is closed once the primary is gone (this worker is then stopping): skip the notice.
-  const notify = () => {
-    if (process.connected) process.send?.({ type: 'argus:nodes-changed' } satisfies WorkerMessage);
+  const metrics = createMetrics();
+  // The channel is closed once the primary is gone (this worker is then stopping): send nothing then.
+  const send = (m: WorkerMessage) => {
+    if (process.connected) process.send?.(m);
   };
-  const registry = makeRegistry(config, store, logger, clock, notify);
-  const app = await buildApp({ registry, logger, logRequests: config.logRequests });
+  const registry = makeRegistry(config, store, logger, clock, metrics, () => send({ type: 'argus:nodes-changed' }));
+
+  // /metrics: ask the primary, which merges its own metrics with every worker's (ours included).
+  let nextId = 0;
+  const waiting = new Map<number, (m: Extract<PrimaryMessage, { type: 'argus:metrics-response' }>) => void>();
+  process.on('message', (m: PrimaryMessage) => {
+    if (m?.type === 'argus:metrics-collect') {
+      void metrics.registry.getMetricsAsJSON().then((part) => send({ type: 'argus:metrics-part', id: m.id, part }));
+    } else if (m?.type === 'argus:metrics-response') {
+      waiting.get(m.id)?.(m);
+    }
+  });
+  const metricsText = () =>
+    new Promise<string>((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        reject(new Error('metrics from the primary timed out'));
+      }, METRICS_TIMEOUT_MS);
+      waiting.set(id, (m) => {
+        clearTimeout(timer);
+        waiting.delete(id);
+        if (m.text !== undefined) resolve(m.text);
+        else reject(new Error(m.error ?? 'metrics unavailable'));
+      });
+      send({ type: 'argus:metrics-request', id });
+    });
+
+  const app = await buildApp({ registry, logger, logRequests: config.logRequests, sdPorts: config.prometheusSdPorts, metrics, metricsText });
   try {
     await listen(app, config);
   } catch (err) {
@@ -93,7 +156,7 @@ export async function startWorker(config: Config, logger: Logger, clock: Clock =
     await store.close();
     throw err;
   }
-  process.send?.({ type: 'argus:listening' } satisfies WorkerMessage);
+  send({ type: 'argus:listening' });
   return {
     async close() {
       await app.close();
@@ -104,25 +167,72 @@ export async function startWorker(config: Config, logger: Logger, clock: Clock =
 
 /**
  * The primary of a cluster: migrates the database, sweeps and publishes once, forks the workers and
- * resolves when all of them listen (rejects if one fails to start). Owns the sweeper and nodes.json.
+ * resolves when all of them listen (rejects if one fails to start). Owns the sweeper and published files.
  */
 export async function startPrimary(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Running> {
   const log = logger.child({ module: 'primary' });
   const store = openStore(config); // applies migrations before any worker opens the file
-  const publisher = makePublisher(config, store, logger);
-  const registry = makeRegistry(config, store, logger, clock, () => void publisher.publish());
-  const sweeper = createSweeper({ registry, publisher, intervalMs: config.schedulerIntervalSeconds * 1000, logger });
+  const metrics = createMetrics({ nodeCounts: () => store.statistics() });
+  let publish: () => Promise<unknown> = async () => undefined;
+  const registry = makeRegistry(config, store, logger, clock, metrics, () => void publish());
+  const publishing = makePublishing(config, store, registry, logger, metrics);
+  publish = publishing.publish;
+  const { sweeper } = publishing;
   await sweeper.start();
+
+  const liveWorkers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead() && w.isConnected());
+
+  // Metrics merge: collect a part from every live worker, add ours, answer the asking worker.
+  let nextCollect = 0;
+  const collecting = new Map<number, { parts: MetricsJson[]; pending: number; done: () => void }>();
+  const answerMetrics = async (asker: Worker, id: number) => {
+    const workers = liveWorkers();
+    const collectId = nextCollect++;
+    const parts: MetricsJson[] = [await metrics.registry.getMetricsAsJSON()];
+    let reply: Extract<PrimaryMessage, { type: 'argus:metrics-response' }>;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          collecting.delete(collectId);
+          reject(new Error('a worker did not send its metrics in time'));
+        }, METRICS_TIMEOUT_MS - 500);
+        collecting.set(collectId, { parts, pending: workers.length, done: () => { clearTimeout(timer); resolve(); } });
+        for (const w of workers) w.send({ type: 'argus:metrics-collect', id: collectId } satisfies PrimaryMessage);
+        if (workers.length === 0) resolve();
+      });
+      reply = { type: 'argus:metrics-response', id, text: await mergeMetrics(parts) };
+    } catch (err) {
+      reply = { type: 'argus:metrics-response', id, error: (err as Error).message };
+    }
+    if (asker.isConnected()) asker.send(reply satisfies PrimaryMessage);
+  };
 
   let shuttingDown = false;
   let started = false;
-  const onMessage = (msg: WorkerMessage) => {
-    if (msg?.type === 'argus:nodes-changed') void publisher.publish();
+  const onMessage = (worker: Worker) => (msg: WorkerMessage) => {
+    switch (msg?.type) {
+      case 'argus:nodes-changed':
+        void publish();
+        break;
+      case 'argus:metrics-request':
+        void answerMetrics(worker, msg.id);
+        break;
+      case 'argus:metrics-part': {
+        const c = collecting.get(msg.id);
+        if (!c) break;
+        c.parts.push(msg.part);
+        if (--c.pending === 0) {
+          collecting.delete(msg.id);
+          c.done();
+        }
+        break;
+      }
+    }
   };
 
   const fork = (): Worker => {
     const worker = cluster.fork();
-    worker.on('message', onMessage);
+    worker.on('message', onMessage(worker));
     worker.on('exit', (code, signal) => {
       if (shuttingDown || !started) return;
       log.error({ workerPid: worker.process.pid, code, signal }, 'worker died; starting a new one');
@@ -175,7 +285,7 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
         ),
       );
       await sweeper.stop();
-      await publisher.publish();
+      await publish();
       await store.close();
     },
   };

@@ -2,8 +2,10 @@
 // place that decides status transitions, on a report and in a sweep alike, with the domain's rules.
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
-import type { JsonObject, MetaData, NodeRecord, NodeSummary, RegistrationInput, StatusCount, StatusTransition } from './domain/node.js';
+import type { JsonObject, NodeRecord, NodeSummary, PublishedNode, RegistrationInput, StatusCount, StatusTransition } from './domain/node.js';
 import { toNodesFileEntry } from './domain/nodes-file-entry.js';
+import { toTargetGroup } from './domain/prometheus-sd.js';
+import type { Metrics } from './metrics.js';
 import { NodeStatus, statusOf, sweepCutoffs, type Thresholds } from './domain/status.js';
 import { nameMismatch, nodeNotFound } from './errors.js';
 import type { NodeStore } from './storage/store.js';
@@ -33,8 +35,9 @@ export interface RegistryDeps {
   thresholds: Thresholds;
   idPrefix: string;
   logger: Logger;
-  /** Called after a committed change that may alter nodes.json (online set, labels, entry fields). */
+  /** Called after a committed change that may alter published files (online set, labels, entry fields). */
   onPublishedChange: () => void;
+  metrics?: Pick<Metrics, 'statusTransitions' | 'registrations' | 'statusReports'>;
 }
 
 /** The registry's use cases. */
@@ -44,6 +47,8 @@ export interface Registry {
   configure(id: string, update: ConfigUpdate): Promise<NodeRecord>;
   get(id: string): Promise<NodeRecord>;
   list(): Promise<NodeSummary[]>;
+  /** Nodes of the given statuses as published outputs (service discovery) need them. */
+  listPublished(statuses: readonly NodeStatus[]): Promise<PublishedNode[]>;
   statistics(): Promise<Statistics>;
   /** One status sweep at the clock's now; returns (and logs) the transitions it made. */
   sweep(): Promise<StatusTransition[]>;
@@ -53,18 +58,23 @@ export interface Registry {
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-/** Whether a node's nodes.json entry differs between two versions of it. */
-function entryChanged(before: { id: string; metaData: MetaData; label: string[] }, after: typeof before): boolean {
-  return !sameJson(toNodesFileEntry(before), toNodesFileEntry(after));
+/** Whether what nodes.json and service discovery show of a node differs between two versions of it. */
+function publishedViewChanged(before: PublishedNode, after: PublishedNode): boolean {
+  const view = (n: PublishedNode) => [toNodesFileEntry(n), toTargetGroup(n, [1])];
+  return !sameJson(view(before), view(after));
 }
 
 /** Builds the registry over a store. */
 export function createRegistry(deps: RegistryDeps): Registry {
-  const { store, clock, thresholds, idPrefix, onPublishedChange } = deps;
+  const { store, clock, thresholds, idPrefix, onPublishedChange, metrics } = deps;
   const log = deps.logger.child({ module: 'registry' });
 
   const logTransition = (t: StatusTransition, cause: 'report' | 'sweep') => {
     log.info({ nodeId: t.id, from: t.from, to: t.to, cause }, 'node status changed');
+    metrics?.statusTransitions.inc({ from: t.from, to: t.to, cause });
+  };
+  const countRegistration = (result: 'created' | 'updated' | 'not_found' | 'name_mismatch') => {
+    metrics?.registrations.inc({ result });
   };
 
   return {
@@ -72,16 +82,20 @@ export function createRegistry(deps: RegistryDeps): Registry {
       const outcome = await store.register(input, clock.now(), idPrefix);
       switch (outcome.kind) {
         case 'unknown-id':
+          countRegistration('not_found');
           throw nodeNotFound(input.id!);
         case 'name-mismatch':
           log.warn({ nodeId: input.id, storedName: outcome.storedName, givenName: input.name }, 'registration name mismatch');
+          countRegistration('name_mismatch');
           throw nameMismatch(input.id!, outcome.storedName, input.name);
         case 'created':
           log.info({ nodeId: outcome.node.id, name: outcome.node.name }, 'node registered');
+          countRegistration('created');
           return { created: true, node: outcome.node };
         case 'updated':
           log.info({ nodeId: outcome.node.id, name: outcome.node.name }, 'node re-registered');
-          if (outcome.node.status === NodeStatus.Online && entryChanged(outcome.before, outcome.node)) onPublishedChange();
+          countRegistration('updated');
+          if (outcome.node.status === NodeStatus.Online && publishedViewChanged(outcome.before, outcome.node)) onPublishedChange();
           return { created: false, node: outcome.node };
       }
     },
@@ -97,6 +111,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
         lastUpdatedMs: nowMs,
       }));
       if (!result) throw nodeNotFound(id);
+      metrics?.statusReports.inc();
       const { before, after } = result;
       if (before.status !== after.status) {
         logTransition({ id, from: before.status, to: after.status }, 'report');
@@ -129,6 +144,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
     },
 
     list: () => store.list(),
+    listPublished: (statuses) => store.publishedNodes(statuses),
 
     async statistics() {
       const counts = await store.statistics();

@@ -34,6 +34,17 @@ export interface NodeRecord {
   lastUpdatedMs: number;
 }
 
+/** What published outputs (nodes.json, service discovery) need of a node. */
+export interface PublishedNode {
+  id: string;
+  name: string;
+  type: string;
+  version: string;
+  status: NodeStatus;
+  metaData: MetaData;
+  label: string[];
+}
+
 /** The short form listed by `GET /nodes`. */
 export interface NodeSummary {
   id: string;

@@ -1,5 +1,5 @@
 // The nodes.json entry shape (SPEC §4) and the whole document's rendering.
-import type { MetaData } from './node.js';
+import type { PublishedNode } from './node.js';
 
 /** One entry of nodes.json, exactly the fields and order the metric module reads. */
 export interface NodesFileEntry {
@@ -11,11 +11,7 @@ export interface NodesFileEntry {
 }
 
 /** What the nodes.json builder needs of an online node. */
-export interface OnlineNode {
-  id: string;
-  metaData: MetaData;
-  label: string[];
-}
+export type OnlineNode = Pick<PublishedNode, 'id' | 'metaData' | 'label'>;
 
 /** Maps an online node to its entry; a meta_data field that was never sent becomes "". */
 export function toNodesFileEntry(node: OnlineNode): NodesFileEntry {

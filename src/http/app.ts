@@ -1,10 +1,13 @@
 // Builds the Fastify app (never listens: main or the tests decide that).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
 import type { Registry } from '../registry.js';
 import { installErrorHandling } from './error-handler.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
+import { sdRoutes } from './routes/sd.js';
 
 /** The API's base path. */
 export const BASE_PATH = '/api/v1/master';
@@ -14,6 +17,11 @@ export interface AppOptions {
   registry: Registry;
   logger: Logger;
   logRequests: boolean;
+  /** Default target ports of the Prometheus discovery endpoint. */
+  sdPorts: readonly number[];
+  /** This process's metrics (HTTP request counts) and the text /metrics answers (may merge processes). */
+  metrics: Metrics;
+  metricsText: () => Promise<string>;
 }
 
 /** Builds the app with every route, schema and the error handler. */
@@ -31,8 +39,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Bodies are JSON only: any other content type is answered 415 (Fastify also parses text/plain by default).
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
+  // Registered first, so its onResponse hook sees every route (fastify-plugin-less hooks are scoped).
+  await metricsRoutes(options.metrics, options.metricsText)(app);
   await app.register(healthRoutes(options.registry));
   await app.register(healthRoutes(options.registry), { prefix: BASE_PATH });
   await app.register(nodeRoutes(options.registry), { prefix: BASE_PATH });
+  await app.register(sdRoutes(options.registry, options.sdPorts), { prefix: BASE_PATH });
   return app;
 }

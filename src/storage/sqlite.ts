@@ -8,8 +8,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NodeRecord, NodeSummary, StatusCount, StatusTransition } from '../domain/node.js';
-import type { OnlineNode } from '../domain/nodes-file-entry.js';
+import type { NodeRecord, NodeSummary, PublishedNode, StatusCount, StatusTransition } from '../domain/node.js';
 import type { NodeStatus } from '../domain/status.js';
 import type { NodeStore, RegisterOutcome } from './store.js';
 
@@ -165,8 +164,9 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
       `UPDATE nodes SET status = 'online', last_updated = @now
        WHERE last_report IS NOT NULL AND last_report >= @cutoff AND status <> 'online'`,
     ),
-    online: db.prepare<[], { id: string; meta_data: string; label: string }>(
-      "SELECT id, meta_data, label FROM nodes WHERE status = 'online' ORDER BY seq",
+    published: db.prepare<[string], Pick<NodeRow, 'id' | 'name' | 'type' | 'version' | 'status' | 'meta_data' | 'label'>>(
+      `SELECT id, name, type, version, status, meta_data, label FROM nodes
+       WHERE status IN (SELECT value FROM json_each(?)) ORDER BY seq`,
     ),
     ping: db.prepare('SELECT count(*) AS n FROM kv'),
   };
@@ -256,12 +256,18 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     async sweep(cutoffs, nowMs) {
       return sweepTx.immediate(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs);
     },
-    async onlineNodes() {
-      return q.online.all().map((r) => ({
-        id: r.id,
-        metaData: JSON.parse(r.meta_data) as OnlineNode['metaData'],
-        label: JSON.parse(r.label) as string[],
-      }));
+    async publishedNodes(statuses) {
+      return q.published.all(JSON.stringify(statuses)).map(
+        (r): PublishedNode => ({
+          id: r.id,
+          name: r.name,
+          type: r.type,
+          version: r.version,
+          status: r.status,
+          metaData: JSON.parse(r.meta_data) as PublishedNode['metaData'],
+          label: JSON.parse(r.label) as string[],
+        }),
+      );
     },
     async ping() {
       q.ping.get();

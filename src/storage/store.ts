@@ -1,8 +1,7 @@
 // The storage interface every backend implements, and that one shared contract suite
 // (test/storage/contract.ts) holds each backend to. Async so a networked backend fits.
-import type { NodeRecord, NodeSummary, RegistrationInput, StatusCount, StatusTransition } from '../domain/node.js';
-import type { OnlineNode } from '../domain/nodes-file-entry.js';
-import type { SweepCutoffs } from '../domain/status.js';
+import type { NodeRecord, NodeSummary, PublishedNode, RegistrationInput, StatusCount, StatusTransition } from '../domain/node.js';
+import type { NodeStatus, SweepCutoffs } from '../domain/status.js';
 
 /** What a registration did, decided atomically by the store (SPEC §2, Register). */
 export type RegisterOutcome =
@@ -36,8 +35,8 @@ export interface NodeStore {
    * are untouched). Sets last_updated of changed nodes to `nowMs`. Returns the changes, by ID number.
    */
   sweep(cutoffs: SweepCutoffs, nowMs: number): Promise<StatusTransition[]>;
-  /** The online nodes, ordered by ID number, as nodes.json needs them. */
-  onlineNodes(): Promise<OnlineNode[]>;
+  /** The nodes having one of `statuses`, ordered by ID number, as published outputs need them. */
+  publishedNodes(statuses: readonly NodeStatus[]): Promise<PublishedNode[]>;
   /** Runs a real query; rejects when the database is unusable. */
   ping(): Promise<void>;
   /** Releases the database; further calls reject. */

@@ -2,28 +2,33 @@
 // Exactly one sweeper runs per master (in the primary process), so there is one nodes.json writer.
 // Ticks never overlap (see periodic.ts).
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
 import { createPeriodicTask, type PeriodicTask } from '../periodic.js';
 import type { Registry } from '../registry.js';
-import type { NodesFilePublisher } from './nodes-file.js';
 
 /** Dependencies of the sweeper. */
 export interface SweeperDeps {
   registry: Pick<Registry, 'sweep'>;
-  publisher: Pick<NodesFilePublisher, 'publish'>;
+  /** Publishes every derived file (nodes.json, file_sd); must not throw. */
+  publish: () => Promise<unknown>;
   intervalMs: number;
   logger: Logger;
+  metrics?: Pick<Metrics, 'sweepDuration' | 'lastSweep'>;
 }
 
 /** Creates the sweeper: `start()` sweeps and publishes at once, then every interval. */
 export function createSweeper(deps: SweeperDeps): PeriodicTask {
   const log = deps.logger.child({ module: 'sweeper' });
   const tick = async (): Promise<void> => {
+    const endTimer = deps.metrics?.sweepDuration.startTimer();
     try {
       await deps.registry.sweep();
+      endTimer?.();
+      deps.metrics?.lastSweep.setToCurrentTime();
     } catch (err) {
       log.error({ err }, 'status sweep failed');
     }
-    await deps.publisher.publish();
+    await deps.publish();
   };
   return createPeriodicTask(tick, deps.intervalMs);
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createManualClock } from '../../src/clock.js';
 import { buildApp } from '../../src/http/app.js';
+import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createRegistry, type Registry } from '../../src/registry.js';
 import { openSqliteStore } from '../../src/storage/sqlite.js';
 import type { NodeStore } from '../../src/storage/store.js';
@@ -16,16 +17,19 @@ export interface TestMaster {
   store: NodeStore;
   clock: ReturnType<typeof createManualClock>;
   changes: { count: number };
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
 /** Builds a test master with the given thresholds (seconds). */
-export async function makeTestMaster(opts: { onlineSeconds?: number; offlineSeconds?: number; idPrefix?: string } = {}): Promise<TestMaster> {
+export async function makeTestMaster(opts: { onlineSeconds?: number; offlineSeconds?: number; idPrefix?: string; sdPorts?: number[] } = {}): Promise<TestMaster> {
   const t = tempDir();
   const store = openSqliteStore({ path: join(t.dir, 'db.sqlite3') });
   const clock = createManualClock();
   const changes = { count: 0 };
+  const metrics = createMetrics({ nodeCounts: () => store.statistics(), defaultMetrics: false });
   const registry = createRegistry({
+    metrics,
     store,
     clock,
     thresholds: { onlineWithinMs: (opts.onlineSeconds ?? 120) * 1000, offlineAfterMs: (opts.offlineSeconds ?? 180) * 1000 },
@@ -33,9 +37,12 @@ export async function makeTestMaster(opts: { onlineSeconds?: number; offlineSeco
     logger: silentLogger,
     onPublishedChange: () => { changes.count++; },
   });
-  const app = await buildApp({ registry, logger: silentLogger, logRequests: false });
+  const app = await buildApp({
+    registry, logger: silentLogger, logRequests: false, sdPorts: opts.sdPorts ?? [9100], metrics,
+    metricsText: () => metrics.registry.metrics(),
+  });
   return {
-    app, registry, store, clock, changes,
+    app, registry, store, clock, changes, metrics,
     async close() {
       await app.close();
       await store.close();

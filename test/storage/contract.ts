@@ -150,12 +150,15 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
           { status: 'online', count: 1 },
         ]);
       });
-      it('lists the online nodes by ID number, with meta_data and labels', async () => {
+      it('lists the nodes of the given statuses by ID number, as published outputs need them', async () => {
         for (let i = 1; i <= 12; i++) await created(store, `n${i}`);
         for (const id of ['A12', 'A3', 'A10']) await store.update(id, (n) => ({ ...n, status: 'online', label: [id] }));
-        const online = await store.onlineNodes();
+        await store.update('A5', (n) => ({ ...n, status: 'offline' }));
+        const online = await store.publishedNodes(['online']);
         assert.deepEqual(online.map((n) => n.id), ['A3', 'A10', 'A12']);
-        assert.deepEqual(online[0], { id: 'A3', metaData: { hostname: 'n3', ip: '10.0.0.1', user: 'u' }, label: ['A3'] });
+        assert.deepEqual(online[0], { id: 'A3', name: 'n3', type: 'agent', version: '1.1.0', status: 'online', metaData: { hostname: 'n3', ip: '10.0.0.1', user: 'u' }, label: ['A3'] });
+        assert.deepEqual((await store.publishedNodes(['offline', 'online'])).map((n) => n.id), ['A3', 'A5', 'A10', 'A12']);
+        assert.deepEqual(await store.publishedNodes([]), []);
       });
     });
 

@@ -26,6 +26,8 @@ describe('loadConfig (SPEC §1)', () => {
       logLevel: 'info',
       logRequests: true,
       sqliteSynchronous: 'normal',
+      prometheusSdPorts: [9100],
+      prometheusFileSdPath: null,
     });
   });
 
@@ -53,6 +55,13 @@ describe('loadConfig (SPEC §1)', () => {
     assert.equal(r.config.logLevel, 'warn');
     assert.equal(r.config.logRequests, false);
     assert.equal(r.config.sqliteSynchronous, 'full');
+  });
+
+  it('reads the Prometheus discovery ports and file_sd path', () => {
+    const r = loadConfig({ PROMETHEUS_SD_PORTS: '9100, 9400,9100', PROMETHEUS_FILE_SD_PATH: '/tmp/sd/argus.json' });
+    assert.ok(r.ok);
+    assert.deepEqual(r.config.prometheusSdPorts, [9100, 9400]);
+    assert.equal(r.config.prometheusFileSdPath, '/tmp/sd/argus.json');
   });
 
   it('accepts the GUNICORN_* aliases, MASTER_* winning when both are set', () => {
@@ -92,6 +101,8 @@ describe('loadConfig (SPEC §1)', () => {
     ['an unknown log level', { LOG_LEVEL: 'loud' }],
     ['a non-boolean LOG_REQUESTS', { LOG_REQUESTS: 'maybe' }],
     ['an unknown synchronous mode', { SQLITE_SYNCHRONOUS: 'off' }],
+    ['a discovery port that is not a number', { PROMETHEUS_SD_PORTS: '9100,node' }],
+    ['a discovery port of 0', { PROMETHEUS_SD_PORTS: '0' }],
   ];
   for (const [name, env] of invalid) {
     it(`rejects ${name}, naming the variable and the value`, () => {

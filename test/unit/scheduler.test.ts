@@ -13,7 +13,7 @@ describe('createSweeper', () => {
     const calls: string[] = [];
     const sweeper = createSweeper({
       registry: { sweep: async () => { calls.push('sweep'); return []; } },
-      publisher: { publish: async () => { calls.push('publish'); return 'unchanged'; } },
+      publish: async () => { calls.push('publish'); },
       intervalMs: 30_000,
       logger: silentLogger,
     });
@@ -39,7 +39,7 @@ describe('createSweeper', () => {
     let publishes = 0;
     const sweeper = createSweeper({
       registry: { sweep: async () => { throw new Error('disk I/O error'); } },
-      publisher: { publish: async () => { publishes++; return 'unchanged'; } },
+      publish: async () => { publishes++; },
       intervalMs: 1_000,
       logger: silentLogger,
     });
@@ -67,7 +67,7 @@ describe('createSweeper', () => {
           return [];
         },
       },
-      publisher: { publish: async () => 'unchanged' },
+      publish: async () => undefined,
       intervalMs: 1_000,
       logger: silentLogger,
     });

@@ -1,34 +1,38 @@
-// The nodes.json publisher. Guarantees: the file is replaced atomically (atomic-write.ts); it is never
-// written from a failed read (the old file stays); identical content is not rewritten, but a file that
-// was deleted or changed by someone else is recreated on the next publish; publishes never overlap and
-// requests made while one runs are coalesced into one more run.
+// A published file (nodes.json, the Prometheus file_sd file). Guarantees: the file is replaced
+// atomically (atomic-write.ts); it is never written from a failed read (the old file stays); identical
+// content is not rewritten, but a file that was deleted or changed by someone else is recreated on the
+// next publish; publishes never overlap and requests made while one runs are coalesced into one more run.
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { renderNodesFile, type OnlineNode } from '../domain/nodes-file-entry.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 /** The result of one publish. */
 export type PublishResult = 'written' | 'unchanged' | 'failed';
 
-/** Dependencies of the nodes.json publisher. */
-export interface NodesFileDeps {
+/** Dependencies of a file publisher. */
+export interface FilePublisherDeps<T> {
+  /** Short name for logs and metrics, e.g. `nodes.json`. */
+  name: string;
   path: string;
-  readOnline: () => Promise<OnlineNode[]>;
+  read: () => Promise<T>;
+  render: (data: T) => string;
   logger: Logger;
   write?: (path: string, content: string) => Promise<void>;
+  /** Called after every publish with its result (metrics). */
+  onResult?: (result: PublishResult) => void;
 }
 
-/** Publishes nodes.json on request. */
-export interface NodesFilePublisher {
+/** Publishes one file on request. */
+export interface FilePublisher {
   /** Rebuilds and (if changed) writes the file; concurrent calls share one pending run. */
   publish(): Promise<PublishResult>;
   /** The error of the last failed publish, or null after a success. */
   lastError(): Error | null;
 }
 
-/** Creates the publisher for one nodes.json path. Only one process may own a given path. */
-export function createNodesFilePublisher(deps: NodesFileDeps): NodesFilePublisher {
-  const log = deps.logger.child({ module: 'nodes-file' });
+/** Creates the publisher of one file. Only one process may own a given path. */
+export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublisher {
+  const log = deps.logger.child({ module: 'published-file', file: deps.name });
   const write = deps.write ?? writeFileAtomic;
   let written: { content: string; size: number; mtimeMs: number } | null = null;
   let failure: Error | null = null;
@@ -46,15 +50,15 @@ export function createNodesFilePublisher(deps: NodesFileDeps): NodesFilePublishe
   };
 
   const run = async (): Promise<PublishResult> => {
-    let nodes: OnlineNode[];
+    let data: T;
     try {
-      nodes = await deps.readOnline();
+      data = await deps.read();
     } catch (err) {
       failure = err as Error;
-      log.error({ err, path: deps.path }, 'nodes.json not written: reading online nodes failed');
+      log.error({ err, path: deps.path }, `${deps.name} not written: reading the nodes failed`);
       return 'failed';
     }
-    const content = renderNodesFile(nodes);
+    const content = deps.render(data);
     if (written?.content === content && (await stillOnDisk())) {
       failure = null;
       return 'unchanged';
@@ -67,12 +71,13 @@ export function createNodesFilePublisher(deps: NodesFileDeps): NodesFilePublishe
       failure = null;
     } catch (err) {
       failure = err as Error;
-      log.error({ err, path: deps.path }, 'nodes.json write failed; previous file left in place');
+      log.error({ err, path: deps.path }, `${deps.name} write failed; previous file left in place`);
       return 'failed';
     }
+    const ids = Array.isArray(data) ? (data as Array<{ id?: unknown }>).map((n) => n.id) : undefined;
     log.info(
-      { path: deps.path, nodes: nodes.length, nodeIds: nodes.length <= 20 ? nodes.map((n) => n.id) : undefined, bytes: Buffer.byteLength(content), ms: Math.round(performance.now() - started) },
-      'nodes.json written',
+      { path: deps.path, nodes: ids?.length, nodeIds: ids && ids.length <= 20 ? ids : undefined, bytes: Buffer.byteLength(content), ms: Math.round(performance.now() - started) },
+      `${deps.name} written`,
     );
     return 'written';
   };
@@ -80,9 +85,11 @@ export function createNodesFilePublisher(deps: NodesFileDeps): NodesFilePublishe
   return {
     publish() {
       if (queued) return queued;
-      const next = chain.then(() => {
+      const next = chain.then(async () => {
         queued = null;
-        return run();
+        const result = await run();
+        deps.onResult?.(result);
+        return result;
       });
       queued = next;
       chain = next.catch(() => undefined);

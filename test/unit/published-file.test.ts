@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { OnlineNode } from '../../src/domain/nodes-file-entry.js';
 import { renderNodesFile } from '../../src/domain/nodes-file-entry.js';
 import { writeFileAtomic } from '../../src/sweep/atomic-write.js';
-import { createNodesFilePublisher } from '../../src/sweep/nodes-file.js';
+import { createFilePublisher } from '../../src/sweep/published-file.js';
 import { silentLogger, tempDir } from '../helpers/fixtures.js';
 
 const node = (id: string, label: string[] = []): OnlineNode => ({
@@ -62,7 +62,9 @@ describe('writeFileAtomic', () => {
   });
 });
 
-describe('createNodesFilePublisher', () => {
+describe('createFilePublisher (nodes.json)', () => {
+  const createNodesFilePublisher = (d: { path: string; readOnline: () => Promise<OnlineNode[]>; logger: typeof silentLogger; write?: (p: string, c: string) => Promise<void> }) =>
+    createFilePublisher({ name: 'nodes.json', path: d.path, read: d.readOnline, render: renderNodesFile, logger: d.logger, write: d.write });
   let t: ReturnType<typeof tempDir>;
   let path: string;
   beforeEach(() => {

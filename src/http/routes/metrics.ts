@@ -1,0 +1,15 @@
+// GET /metrics: the master's own metrics in the Prometheus text format, and the per-request HTTP metrics.
+import type { FastifyInstance } from 'fastify';
+import { METRICS_CONTENT_TYPE, type Metrics } from '../../metrics.js';
+
+/** Registers /metrics (answered by `text`, which may merge several processes) and the HTTP hooks. */
+export function metricsRoutes(metrics: Metrics, text: () => Promise<string>) {
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      metrics.httpRequests.inc({ method: request.method, route, code: String(reply.statusCode) });
+      metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    });
+    app.get('/metrics', async (_request, reply) => reply.type(METRICS_CONTENT_TYPE).send(await text()));
+  };
+}

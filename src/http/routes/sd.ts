@@ -1,0 +1,59 @@
+// GET /api/v1/master/sd/prometheus: Prometheus http_sd_config. One target group per matching node,
+// ordered by ID; an ETag on every answer and 304 on a matching If-None-Match.
+import { createHash } from 'node:crypto';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { parsePorts } from '../../config.js';
+import { toTargetGroups } from '../../domain/prometheus-sd.js';
+import { ALL_STATUSES, type NodeStatus } from '../../domain/status.js';
+import { AppError } from '../../errors.js';
+import type { Registry } from '../../registry.js';
+import { ErrorJson } from '../schemas.js';
+
+const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
+const SdQuery = Type.Object({
+  port: Type.Optional(StringOrList),
+  status: Type.Optional(StringOrList),
+  label: Type.Optional(StringOrList),
+});
+type SdQuery = Static<typeof SdQuery>;
+
+const list = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((t) => {
+    const tag = t.trim().replace(/^W\//, '');
+    return tag === '*' || tag === etag;
+  });
+}
+
+/** Registers the discovery route; `defaultPorts` come from PROMETHEUS_SD_PORTS. */
+export function sdRoutes(registry: Pick<Registry, 'listPublished'>, defaultPorts: readonly number[]) {
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    app.get<{ Querystring: SdQuery }>(
+      '/sd/prometheus',
+      { schema: { querystring: SdQuery, response: { 400: ErrorJson } } },
+      async (request, reply) => {
+        const q = request.query;
+        const portList = list(q.port);
+        const ports = portList.length === 0 ? defaultPorts : parsePorts(portList.join(','));
+        if (!ports) throw new AppError('BAD_REQUEST', 'invalid request: port must be a number from 1 to 65535');
+        const statusList = list(q.status);
+        const unknownStatus = statusList.find((s) => !(ALL_STATUSES as readonly string[]).includes(s));
+        if (unknownStatus !== undefined) {
+          throw new AppError('BAD_REQUEST', `invalid request: status must be one of ${ALL_STATUSES.join(', ')}`);
+        }
+        const statuses = statusList.length === 0 ? (['online'] as NodeStatus[]) : (statusList as NodeStatus[]);
+        const wanted = list(q.label);
+        const nodes = (await registry.listPublished(statuses)).filter((n) => wanted.every((l) => n.label.includes(l)));
+        const body = JSON.stringify(toTargetGroups(nodes, ports));
+        const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
+        reply.header('etag', etag).header('cache-control', 'no-cache');
+        if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send();
+        return reply.type('application/json; charset=utf-8').send(body);
+      },
+    );
+  };
+}

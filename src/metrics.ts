@@ -1,0 +1,112 @@
+// The master's own Prometheus metrics (prom-client). Every process has its own registry; with several
+// workers the primary answers /metrics by merging its registry with every worker's (cluster IPC, see
+// main.ts), so counters are summed across processes. Metrics about the whole fleet (nodes by status,
+// sweeps, published files) are recorded only by the process that sweeps, so they are never double counted.
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { StatusCount } from './domain/node.js';
+import { ALL_STATUSES } from './domain/status.js';
+
+/** The metrics one process records. */
+export interface Metrics {
+  registry: Registry;
+  statusTransitions: Counter<'from' | 'to' | 'cause'>;
+  registrations: Counter<'result'>;
+  statusReports: Counter;
+  sweepDuration: Histogram;
+  lastSweep: Gauge;
+  fileWrites: Counter<'file' | 'result'>;
+  lastFileWrite: Gauge<'file'>;
+  httpRequests: Counter<'method' | 'route' | 'code'>;
+  httpDuration: Histogram<'method' | 'route'>;
+}
+
+/** Options: `nodeCounts` makes this process report `argus_master_nodes` (only the sweeping process). */
+export interface MetricsOptions {
+  nodeCounts?: () => Promise<StatusCount[]>;
+  defaultMetrics?: boolean;
+}
+
+/** Creates this process's registry and metrics. */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  if (options.nodeCounts) {
+    const nodeCounts = options.nodeCounts;
+    new Gauge({
+      name: 'argus_master_nodes',
+      help: 'Registered nodes by status.',
+      labelNames: ['status'],
+      registers,
+      async collect() {
+        const counts = new Map((await nodeCounts()).map((c) => [c.status, c.count]));
+        for (const status of ALL_STATUSES) this.set({ status }, counts.get(status) ?? 0);
+      },
+    });
+  }
+  return {
+    registry,
+    statusTransitions: new Counter({
+      name: 'argus_master_status_transitions_total',
+      help: 'Node status transitions, by previous and new status and by cause (report or sweep).',
+      labelNames: ['from', 'to', 'cause'],
+      registers,
+    }),
+    registrations: new Counter({
+      name: 'argus_master_registrations_total',
+      help: 'Registration requests by result (created, updated, not_found, name_mismatch).',
+      labelNames: ['result'],
+      registers,
+    }),
+    statusReports: new Counter({ name: 'argus_master_status_reports_total', help: 'Accepted status reports.', registers }),
+    sweepDuration: new Histogram({
+      name: 'argus_master_sweep_duration_seconds',
+      help: 'Duration of status sweeps.',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    lastSweep: new Gauge({
+      name: 'argus_master_last_sweep_timestamp_seconds',
+      help: 'Unix time of the last completed status sweep.',
+      registers,
+      aggregator: 'max',
+    }),
+    fileWrites: new Counter({
+      name: 'argus_master_published_file_writes_total',
+      help: 'Publishes of nodes.json and the file_sd file, by file and result (written, unchanged, failed).',
+      labelNames: ['file', 'result'],
+      registers,
+    }),
+    lastFileWrite: new Gauge({
+      name: 'argus_master_published_file_last_write_timestamp_seconds',
+      help: 'Unix time of the last successful write, by file.',
+      labelNames: ['file'],
+      registers,
+      aggregator: 'max',
+    }),
+    httpRequests: new Counter({
+      name: 'argus_master_http_requests_total',
+      help: 'HTTP requests by method, route and status code.',
+      labelNames: ['method', 'route', 'code'],
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: 'argus_master_http_request_duration_seconds',
+      help: 'HTTP request latency by method and route.',
+      labelNames: ['method', 'route'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    }),
+  };
+}
+
+/** One process's metrics, in the JSON form prom-client aggregates. */
+export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
+/** Merges several processes' metrics into the exposition text (counters and histograms summed). */
+export async function mergeMetrics(parts: MetricsJson[]): Promise<string> {
+  return AggregatorRegistry.aggregate(parts).metrics();
+}
+
+/** The content type of the exposition text. */
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
