@@ -29,7 +29,14 @@ export interface MetricsOptions {
 /** Creates this process's registry and metrics. */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named *_total break Prometheus's naming rules (`promtool check metrics` rejects them); the
+    // same figures remain, broken down by type, in nodejs_active_handles/requests/resources.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      registry.removeSingleMetric(name);
+    }
+  }
   const registers = [registry];
   if (options.nodeCounts) {
     const nodeCounts = options.nodeCounts;

@@ -104,13 +104,13 @@ export async function stopMaster(m: MasterProcess, timeoutMs = 15_000) {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 8_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 8_000, everyMs = 100): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await check();
-      if (v) return v;
+      if (v) return v as Exclude<T, false | null | undefined | 0 | ''>;
       last = v;
     } catch (err) {
       last = err;
