@@ -2,9 +2,10 @@
 // place that decides status transitions, on a report and in a sweep alike, with the domain's rules.
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
-import type { JsonObject, NodeRecord, NodeSummary, PublishedNode, RegistrationInput, StatusCount, StatusTransition } from './domain/node.js';
+import { isNodeIdShape, type JsonObject, type NodeRecord, type NodeSummary, type PublishedNode, type RegistrationInput, type StatusCount, type StatusTransition } from './domain/node.js';
 import { toNodesFileEntry } from './domain/nodes-file-entry.js';
 import { toTargetGroup } from './domain/prometheus-sd.js';
+import { checkObjectLimits } from './limits.js';
 import type { Metrics } from './metrics.js';
 import { NodeStatus, statusOf, sweepCutoffs, type Thresholds } from './domain/status.js';
 import { nameMismatch, nodeNotFound } from './errors.js';
@@ -77,8 +78,17 @@ export function createRegistry(deps: RegistryDeps): Registry {
     metrics?.registrations.inc({ result });
   };
 
+  /** Rejects an ID that cannot exist before any storage access. */
+  const mustBeIdShape = (id: string) => {
+    if (!isNodeIdShape(id)) throw nodeNotFound(id);
+  };
+
   return {
     async register(input) {
+      if (input.id !== null && !isNodeIdShape(input.id)) {
+        countRegistration('not_found');
+        throw nodeNotFound(input.id);
+      }
       const outcome = await store.register(input, clock.now(), idPrefix);
       switch (outcome.kind) {
         case 'unknown-id':
@@ -101,6 +111,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
     },
 
     async report(id, report) {
+      mustBeIdShape(id);
       const nowMs = clock.now();
       const result = await store.update(id, (n) => ({
         ...n,
@@ -121,13 +132,14 @@ export function createRegistry(deps: RegistryDeps): Registry {
     },
 
     async configure(id, update) {
+      mustBeIdShape(id);
       const nowMs = clock.now();
-      const result = await store.update(id, (n) => ({
-        ...n,
-        config: update.config ? { ...n.config, ...update.config } : n.config,
-        label: update.label ?? n.label,
-        lastUpdatedMs: nowMs,
-      }));
+      const result = await store.update(id, (n) => {
+        const config = update.config ? { ...n.config, ...update.config } : n.config;
+        // Merging may grow the stored config past the limit even when each update is within it.
+        if (update.config) checkObjectLimits('config (merged with the stored config)', config);
+        return { ...n, config, label: update.label ?? n.label, lastUpdatedMs: nowMs };
+      });
       if (!result) throw nodeNotFound(id);
       const { before, after } = result;
       if (!sameJson(before.label, after.label)) {
@@ -138,6 +150,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
     },
 
     async get(id) {
+      mustBeIdShape(id);
       const node = await store.get(id);
       if (!node) throw nodeNotFound(id);
       return node;

@@ -2,6 +2,14 @@
 // they become RFC 3339 strings only at the HTTP edge.
 import type { NodeStatus } from './status.js';
 
+/**
+ * Whether `id` has the shape of a node ID (a prefix that starts with a letter, then a number), so that
+ * anything else can be answered 404 without a database query.
+ */
+export function isNodeIdShape(id: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9_-]{0,31}[0-9]{1,15}$/.test(id);
+}
+
 /** A JSON object as stored in `config`, `meta_data` and `health`. */
 export type JsonObject = { [key: string]: unknown };
 

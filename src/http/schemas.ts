@@ -1,8 +1,10 @@
 // Request and response schemas (TypeBox → JSON Schema). Bodies are validated strictly at the edge:
 // no coercion ("4" is not 4); unknown top-level keys are ignored; meta_data keeps unknown keys.
 import { Type, type Static } from '@sinclair/typebox';
+import { LIMITS } from '../limits.js';
 
-const NonEmptyString = Type.String({ minLength: 1 });
+const NonEmptyString = Type.String({ minLength: 1, maxLength: LIMITS.maxStringLength });
+const BoundedString = Type.String({ maxLength: LIMITS.maxStringLength });
 const AnyObject = Type.Object({}, { additionalProperties: true });
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const Count = Type.Integer({ minimum: 0 });
@@ -10,11 +12,11 @@ const Count = Type.Integer({ minimum: 0 });
 /** meta_data: well-known keys typed when present, anything else kept as given. */
 export const MetaDataSchema = Type.Object(
   {
-    hostname: Type.Optional(Type.String()),
-    ip: Type.Optional(Type.String()),
-    env: Type.Optional(Type.String()),
-    user: Type.Optional(Type.String()),
-    instance: Type.Optional(Type.String()),
+    hostname: Type.Optional(BoundedString),
+    ip: Type.Optional(BoundedString),
+    env: Type.Optional(BoundedString),
+    user: Type.Optional(BoundedString),
+    instance: Type.Optional(BoundedString),
     cpu_number: Type.Optional(Count),
     memory_in_bytes: Type.Optional(Count),
     gpu_number: Type.Optional(Count),
@@ -24,7 +26,7 @@ export const MetaDataSchema = Type.Object(
 
 /** POST /nodes body. `id` null or "" counts as absent. */
 export const RegisterBody = Type.Object({
-  id: Type.Optional(NullableString),
+  id: Type.Optional(Type.Union([BoundedString, Type.Null()])),
   name: NonEmptyString,
   type: NonEmptyString,
   version: NonEmptyString,
@@ -44,7 +46,7 @@ export type StatusBody = Static<typeof StatusBody>;
 /** PUT /nodes/{id}/config body; at least one field (checked by the route). */
 export const ConfigBody = Type.Object({
   config: Type.Optional(AnyObject),
-  label: Type.Optional(Type.Array(Type.String())),
+  label: Type.Optional(Type.Array(Type.String({ maxLength: LIMITS.maxLabelLength }), { maxItems: LIMITS.maxLabels })),
 });
 /** A validated config body. */
 export type ConfigBody = Static<typeof ConfigBody>;
@@ -71,6 +73,7 @@ export const NodeJson = Type.Object({
   last_report: NullableString,
   agent_last_report: NullableString,
   last_updated: Type.String(),
+  clock_skew_seconds: Type.Union([Type.Number(), Type.Null()]),
 });
 
 /** One entry of GET /nodes (response). */

@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeRecord, NodeSummary, PublishedNode, StatusCount, StatusTransition } from '../domain/node.js';
 import type { NodeStatus } from '../domain/status.js';
+import { AppError } from '../errors.js';
 import type { NodeStore, RegisterOutcome } from './store.js';
 
 /** Options of the SQLite store. */
@@ -74,6 +75,26 @@ function toParams(n: NodeRecord) {
     agent_last_report: n.agentLastReportMs,
     last_updated: n.lastUpdatedMs,
   };
+}
+
+const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|NOMEM|PROTOCOL|CORRUPT|NOTADB)/;
+
+/** Turns a failure of the database itself (busy, I/O, closed) into a typed 503; other errors pass. */
+function translate(err: unknown): never {
+  const e = err as { code?: string; message?: string };
+  if ((typeof e.code === 'string' && UNAVAILABLE_CODES.test(e.code)) || e.message === 'The database connection is not open') {
+    throw new AppError('UNAVAILABLE', `storage unavailable: ${e.code ?? e.message}`);
+  }
+  throw err;
+}
+
+/** Runs a store operation, translating database failures (see `translate`). */
+async function guarded<T>(op: () => T): Promise<T> {
+  try {
+    return op();
+  } catch (err) {
+    return translate(err);
+  }
 }
 
 /** A migration file: its number and SQL. */
@@ -237,41 +258,32 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
 
   return {
     db,
-    async register(input, nowMs, idPrefix) {
-      return registerTx.immediate(input, nowMs, idPrefix);
-    },
-    async update(id, mutate) {
-      return updateTx.immediate(id, mutate);
-    },
-    async get(id) {
+    register: (input, nowMs, idPrefix) => guarded(() => registerTx.immediate(input, nowMs, idPrefix)),
+    update: (id, mutate) => guarded(() => updateTx.immediate(id, mutate)),
+    get: (id) => guarded(() => {
       const row = q.byId.get(id);
       return row ? fromRow(row) : null;
-    },
-    async list() {
-      return q.list.all();
-    },
-    async statistics() {
-      return q.stats.all();
-    },
-    async sweep(cutoffs, nowMs) {
-      return sweepTx.immediate(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs);
-    },
-    async publishedNodes(statuses) {
-      return q.published.all(JSON.stringify(statuses)).map(
-        (r): PublishedNode => ({
-          id: r.id,
-          name: r.name,
-          type: r.type,
-          version: r.version,
-          status: r.status,
-          metaData: JSON.parse(r.meta_data) as PublishedNode['metaData'],
-          label: JSON.parse(r.label) as string[],
-        }),
-      );
-    },
-    async ping() {
+    }),
+    list: () => guarded(() => q.list.all()),
+    statistics: () => guarded(() => q.stats.all()),
+    sweep: (cutoffs, nowMs) => guarded(() => sweepTx.immediate(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs)),
+    publishedNodes: (statuses) =>
+      guarded(() =>
+        q.published.all(JSON.stringify(statuses)).map(
+          (r): PublishedNode => ({
+            id: r.id,
+            name: r.name,
+            type: r.type,
+            version: r.version,
+            status: r.status,
+            metaData: JSON.parse(r.meta_data) as PublishedNode['metaData'],
+            label: JSON.parse(r.label) as string[],
+          }),
+        ),
+      ),
+    ping: () => guarded(() => {
       q.ping.get();
-    },
+    }),
     async close() {
       if (db.open) db.close();
     },

@@ -71,6 +71,7 @@ describe('POST /api/v1/master/nodes', () => {
       last_report: null,
       agent_last_report: null,
       last_updated: T0,
+      clock_skew_seconds: null,
     });
   });
 
@@ -206,6 +207,7 @@ describe('PUT /api/v1/master/nodes/{id}/status', () => {
     assert.equal(res.body.agent_last_report, '2025-09-24T03:24:59Z');
     assert.deepEqual(res.body.health, healthy.health);
     assert.equal(res.body.last_updated, '2025-09-24T03:21:00Z');
+    assert.equal(res.body.clock_skew_seconds, -239, 'receive time 03:21:00 minus agent time 03:24:59');
     assert.deepEqual((await call('GET', `${BASE}/nodes/A1`)).body, res.body);
   });
 
@@ -302,4 +304,57 @@ describe('unknown routes', () => {
     assertError(await call('GET', `${BASE}/nope`), 404, /nope/);
     assertError(await call('GET', '/'), 404);
   });
+});
+
+describe('limits on hostile input', () => {
+  const long = 'x'.repeat(257);
+  const bad: Array<[string, () => Promise<{ status: number; body: Json }>]> = [
+    ['a 257-character name', () => register(registrationBody(long))],
+    ['a 257-character version', () => register({ ...registrationBody(), version: long })],
+    ['a 257-character id', () => register({ ...registrationBody(), id: long })],
+    ['a 257-character meta_data.hostname', () => register(registrationBody('n', { meta_data: { hostname: long } }))],
+    ['a 257-character string in an unknown meta_data key', () => register(registrationBody('n', { meta_data: { rack: { row: long } } }))],
+    ['meta_data nested 9 levels deep', () => register(registrationBody('n', { meta_data: { a: { b: { c: { d: { e: { f: { g: { h: { i: 1 } } } } } } } } } }))],
+    ['a 20 KiB meta_data', () => register(registrationBody('n', { meta_data: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 'v'.repeat(200)])) }))],
+  ];
+  for (const [name, send] of bad) {
+    it(`answers 400 for ${name}`, async () => {
+      assertError(await send(), 400);
+      assert.deepEqual((await call('GET', `${BASE}/nodes`)).body, []);
+    });
+  }
+
+  it('answers 400 for 65 labels, a 257-character label, a 20 KiB config or health, and a config grown past the limit by merging', async () => {
+    await register(registrationBody());
+    assertError(await configure('A1', { label: Array.from({ length: 65 }, (_, i) => `l${i}`) }), 400);
+    assertError(await configure('A1', { label: [long] }), 400);
+    const big = (prefix: string) => Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`${prefix}${i}`, 'v'.repeat(100)]));
+    assertError(await configure('A1', { config: { ...big('a'), ...big('b') } }), 400);
+    assertError(await report('A1', { timestamp: healthy.timestamp, health: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`c${i}`, { status: 'x'.repeat(100) }])) }), 400);
+    assert.equal((await configure('A1', { config: big('a') })).status, 200);
+    assertError(await configure('A1', { config: big('b') }), 400, /merged/);
+    const node = (await call('GET', `${BASE}/nodes/A1`)).body;
+    assert.equal(Object.keys(node.config as object).length, 100, 'the rejected merge changed nothing');
+    assert.deepEqual(node.label, []);
+  });
+
+  it('answers 413 for a body over the size limit', async () => {
+    const res = await m.app.inject({ method: 'POST', url: `${BASE}/nodes`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) }) });
+    assert.equal(res.statusCode, 413);
+    assert.deepEqual(Object.keys(res.json()), ['error']);
+  });
+
+  for (const id of ['statistics', '1', 'A', 'A1;DROP', "A1' OR 1=1", '%00A1', 'A-']) {
+    it(`answers 404 for the malformed ID ${JSON.stringify(id)} without a database query`, async () => {
+      await m.store.close(); // a query would fail with 500/503: a 404 proves none was made
+      const path = encodeURIComponent(id);
+      const get = await call('GET', `${BASE}/nodes/${path}`);
+      assert.equal(get.status, id === 'statistics' ? 503 : 404, JSON.stringify(get.body));
+      if (id !== 'statistics') {
+        assertError(await report(path, healthy), 404);
+        assertError(await configure(path, { label: [] }), 404);
+        assertError(await register({ ...registrationBody(), id }), 404);
+      }
+    });
+  }
 });

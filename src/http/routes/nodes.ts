@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
 import type { Registry } from '../../registry.js';
+import { checkObjectLimits, LIMITS } from '../../limits.js';
 import { parseRfc3339, renderNode } from '../render.js';
 import {
   ConfigBody,
@@ -35,6 +36,7 @@ export function nodeRoutes(registry: Registry) {
       { schema: { body: RegisterBody, response: { 200: NodeJson, 201: NodeJson, ...errors } } },
       async (request, reply) => {
         const b = request.body;
+        checkObjectLimits('meta_data', b.meta_data, { stringsAtMost: LIMITS.maxStringLength });
         const { created, node } = await registry.register({
           id: b.id === undefined || b.id === null || b.id === '' ? null : b.id,
           name: b.name,
@@ -50,6 +52,7 @@ export function nodeRoutes(registry: Registry) {
       '/nodes/:id/status',
       { schema: { params: IdParams, body: StatusBody, response: { 200: NodeJson, ...errors } } },
       async (request) => {
+        checkObjectLimits('health', request.body.health);
         const agentTimestampMs = parseRfc3339(request.body.timestamp);
         if (agentTimestampMs === undefined) {
           throw new AppError('BAD_REQUEST', 'invalid request: body/timestamp must be an RFC 3339 date-time such as 2025-09-24T03:24:59Z');
@@ -66,6 +69,7 @@ export function nodeRoutes(registry: Registry) {
         if (config === undefined && label === undefined) {
           throw new AppError('BAD_REQUEST', 'invalid request: body must have "config" and/or "label"');
         }
+        if (config !== undefined) checkObjectLimits('config', config);
         return renderNode(await registry.configure(request.params.id, { config, label }));
       },
     );
