@@ -28,6 +28,10 @@ export interface Config {
   prometheusSdPorts: number[];
   /** Where to write the Prometheus file_sd file; null: not written. */
   prometheusFileSdPath: string | null;
+  /** Largest request body accepted (413 above). */
+  maxBodyBytes: number;
+  /** The mass-offline brake; null when turned off. */
+  offlineBrake: { ratio: number; minNodes: number; maxHoldSeconds: number } | null;
 }
 
 /** Every default, by variable name. */
@@ -45,6 +49,11 @@ export const DEFAULTS = {
   LOG_REQUESTS: 'true',
   SQLITE_SYNCHRONOUS: 'normal',
   PROMETHEUS_SD_PORTS: '9100',
+  MAX_BODY_BYTES: '65536',
+  OFFLINE_BRAKE: 'on',
+  OFFLINE_BRAKE_RATIO: '0.5',
+  OFFLINE_BRAKE_MIN_NODES: '10',
+  OFFLINE_BRAKE_MAX_HOLD_SECONDS: '600',
 } as const;
 
 /** Result of `loadConfig`: a config, or the list of problems (one line each). */
@@ -131,6 +140,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const prometheusSdPorts = parsePorts(portsRaw);
   if (!prometheusSdPorts) bad('PROMETHEUS_SD_PORTS', portsRaw, 'must be a comma-separated list of ports from 1 to 65535');
 
+  const integer = (name: keyof typeof DEFAULTS, min: number, max: number): number => {
+    const raw = str(name);
+    const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(n >= min && n <= max)) bad(name, raw, `must be an integer from ${min} to ${max}`);
+    return n;
+  };
+  const maxBodyBytes = integer('MAX_BODY_BYTES', 1024, 64 * 1024 * 1024);
+  const brakeOn = parseBool(str('OFFLINE_BRAKE'));
+  if (brakeOn === undefined) bad('OFFLINE_BRAKE', str('OFFLINE_BRAKE'), 'must be on or off');
+  const ratioRaw = str('OFFLINE_BRAKE_RATIO');
+  const brakeRatio = /^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(ratioRaw) ? Number(ratioRaw) : Number.NaN;
+  if (!(brakeRatio > 0 && brakeRatio <= 1)) bad('OFFLINE_BRAKE_RATIO', ratioRaw, 'must be a share of the online nodes, above 0 and at most 1');
+  const brakeMinNodes = integer('OFFLINE_BRAKE_MIN_NODES', 1, 10_000_000);
+  const brakeMaxHoldSeconds = seconds('OFFLINE_BRAKE_MAX_HOLD_SECONDS');
+
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -150,6 +174,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       sqliteSynchronous: sync as SqliteSynchronous,
       prometheusSdPorts: prometheusSdPorts!,
       prometheusFileSdPath: get('PROMETHEUS_FILE_SD_PATH') ?? null,
+      maxBodyBytes,
+      offlineBrake: brakeOn ? { ratio: brakeRatio, minNodes: brakeMinNodes, maxHoldSeconds: brakeMaxHoldSeconds } : null,
     },
   };
 }

@@ -50,7 +50,11 @@ function openStore(config: Config): NodeStore {
 }
 
 function makeRegistry(config: Config, store: NodeStore, logger: Logger, clock: Clock, metrics: Metrics, onPublishedChange: () => void): Registry {
-  return createRegistry({ store, clock, thresholds: thresholdsOf(config), idPrefix: config.nodeIdPrefix, logger, metrics, onPublishedChange });
+  const b = config.offlineBrake;
+  return createRegistry({
+    store, clock, thresholds: thresholdsOf(config), idPrefix: config.nodeIdPrefix, logger, metrics, onPublishedChange,
+    offlineBrake: b ? { ratio: b.ratio, minNodes: b.minNodes, maxHoldMs: b.maxHoldSeconds * 1000 } : null,
+  });
 }
 
 /** The sweeping process's side: published files and the sweeper. */
@@ -70,7 +74,16 @@ function makePublishing(config: Config, store: NodeStore, registry: Registry, lo
     );
   }
   const publish = () => Promise.all(publishers.map((p) => p.publish()));
-  const sweeper = createSweeper({ registry, publish, intervalMs: config.schedulerIntervalSeconds * 1000, logger, metrics });
+  const intervalMs = config.schedulerIntervalSeconds * 1000;
+  const log = logger.child({ module: 'sweeper' });
+  const afterTick = async () => {
+    const publishErrors = publishers.flatMap((p) => {
+      const err = p.lastError();
+      return err ? [{ file: p.name, error: err.message }] : [];
+    });
+    await registry.heartbeat({ intervalMs, publishErrors }).catch((err: unknown) => log.error({ err }, 'sweeper heartbeat not recorded'));
+  };
+  const sweeper = createSweeper({ registry, publish, intervalMs, logger, metrics, afterTick });
   return { publish, sweeper };
 }
 
@@ -91,7 +104,7 @@ export async function startSingle(config: Config, logger: Logger, clock: Clock =
   try {
     await sweeper.start();
     app = await buildApp({
-      registry, logger, logRequests: config.logRequests, sdPorts: config.prometheusSdPorts, metrics,
+      registry, logger, logRequests: config.logRequests, sdPorts: config.prometheusSdPorts, metrics, bodyLimit: config.maxBodyBytes,
       metricsText: () => metrics.registry.metrics(),
     });
     await listen(app, config);
@@ -148,7 +161,7 @@ export async function startWorker(config: Config, logger: Logger, clock: Clock =
       send({ type: 'argus:metrics-request', id });
     });
 
-  const app = await buildApp({ registry, logger, logRequests: config.logRequests, sdPorts: config.prometheusSdPorts, metrics, metricsText });
+  const app = await buildApp({ registry, logger, logRequests: config.logRequests, sdPorts: config.prometheusSdPorts, metrics, metricsText, bodyLimit: config.maxBodyBytes });
   try {
     await listen(app, config);
   } catch (err) {

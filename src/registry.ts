@@ -23,6 +23,20 @@ export interface ConfigUpdate {
   label?: string[];
 }
 
+/** The sweeper's heartbeat, written after every sweep into shared state (all workers read it). */
+export interface SweeperHeartbeat {
+  sweptAtMs: number;
+  intervalMs: number;
+  publishErrors: Array<{ file: string; error: string }>;
+  brakeHeld: number;
+}
+
+/** The storage key of the heartbeat. */
+export const HEARTBEAT_KEY = 'sweeper';
+
+/** The readiness answer. */
+export type Readiness = { ready: true; warnings: string[] } | { ready: false; error: string };
+
 /** The statistics answer. */
 export interface Statistics {
   total: number;
@@ -39,6 +53,27 @@ export interface RegistryDeps {
   /** Called after a committed change that may alter published files (online set, labels, entry fields). */
   onPublishedChange: () => void;
   metrics?: Pick<Metrics, 'statusTransitions' | 'registrations' | 'statusReports'>;
+  /** The mass-offline brake (null or absent: off). */
+  offlineBrake?: OfflineBrake | null;
+}
+
+/**
+ * The mass-offline brake: when one sweep would take more than `ratio` of the online nodes offline, and
+ * at least `minNodes` of them, those offline transitions are held (a stalled network or master, not a
+ * dead fleet, is the likely cause) until reports return or `maxHoldMs` has passed.
+ */
+export interface OfflineBrake {
+  ratio: number;
+  minNodes: number;
+  maxHoldMs: number;
+}
+
+/** What the last sweep held back, for readiness and metrics. */
+export interface SweepHold {
+  /** Offline transitions held by the brake (0: not engaged). */
+  brakeHeld: number;
+  /** True while the restart grace holds every offline transition. */
+  restartGrace: boolean;
 }
 
 /** The registry's use cases. */
@@ -51,10 +86,21 @@ export interface Registry {
   /** Nodes of the given statuses as published outputs (service discovery) need them. */
   listPublished(statuses: readonly NodeStatus[]): Promise<PublishedNode[]>;
   statistics(): Promise<Statistics>;
-  /** One status sweep at the clock's now; returns (and logs) the transitions it made. */
+  /**
+   * One status sweep at the clock's now; returns (and logs) the transitions it made. Offline transitions
+   * are held during the restart grace (the offline threshold since this registry was created) and by
+   * the mass-offline brake.
+   */
   sweep(): Promise<StatusTransition[]>;
-  /** Rejects when storage is not usable. */
-  ping(): Promise<void>;
+  /** What the last sweep held back. */
+  held(): SweepHold;
+  /** Records the sweeper's heartbeat (called by the sweeping process after each sweep). */
+  heartbeat(beat: Omit<SweeperHeartbeat, 'sweptAtMs' | 'brakeHeld'>): Promise<void>;
+  /**
+   * Ready when a database query works and the sweeper swept within two intervals (plus 1 s); warnings
+   * for published files that cannot be written and for a held mass offline.
+   */
+  readiness(): Promise<Readiness>;
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -68,6 +114,12 @@ function publishedViewChanged(before: PublishedNode, after: PublishedNode): bool
 /** Builds the registry over a store. */
 export function createRegistry(deps: RegistryDeps): Registry {
   const { store, clock, thresholds, idPrefix, onPublishedChange, metrics } = deps;
+  const brake = deps.offlineBrake ?? null;
+  const startedAtMs = clock.now();
+  let brakeSinceMs: number | null = null;
+  let hold: SweepHold = { brakeHeld: 0, restartGrace: true };
+  /** A cut-off no report time is below: no node goes offline. */
+  const NO_OFFLINE = Number.MIN_SAFE_INTEGER;
   const log = deps.logger.child({ module: 'registry' });
 
   const logTransition = (t: StatusTransition, cause: 'report' | 'sweep') => {
@@ -166,11 +218,62 @@ export function createRegistry(deps: RegistryDeps): Registry {
 
     async sweep() {
       const nowMs = clock.now();
-      const transitions = await store.sweep(sweepCutoffs(nowMs, thresholds), nowMs);
+      const cutoffs = sweepCutoffs(nowMs, thresholds);
+      let offlineBeforeMs = cutoffs.offlineBeforeMs;
+      let brakeHeld = 0;
+      // Restart grace: the master was down, not the fleet; give every node a full offline threshold.
+      const restartGrace = nowMs - startedAtMs <= thresholds.offlineAfterMs;
+      if (restartGrace) {
+        offlineBeforeMs = NO_OFFLINE;
+      } else if (brake) {
+        const { goingOffline, online } = await store.sweepPreview(cutoffs);
+        const massive = goingOffline >= brake.minNodes && goingOffline > brake.ratio * online;
+        if (massive) {
+          if (brakeSinceMs === null) {
+            brakeSinceMs = nowMs;
+            log.warn({ goingOffline, online, maxHoldSeconds: brake.maxHoldMs / 1000 }, 'mass offline: holding offline transitions and nodes.json');
+          }
+          if (nowMs - brakeSinceMs < brake.maxHoldMs) {
+            offlineBeforeMs = NO_OFFLINE;
+            brakeHeld = goingOffline;
+          } else {
+            log.warn({ goingOffline, online, heldSeconds: (nowMs - brakeSinceMs) / 1000 }, 'mass offline: hold time over; releasing the offline transitions');
+            brakeSinceMs = null;
+          }
+        } else if (brakeSinceMs !== null) {
+          log.info({ goingOffline, online }, 'mass offline over (reports returned); offline transitions resume');
+          brakeSinceMs = null;
+        }
+      }
+      hold = { brakeHeld, restartGrace };
+      const transitions = await store.sweep({ ...cutoffs, offlineBeforeMs }, nowMs);
       for (const t of transitions) logTransition(t, 'sweep');
       return transitions;
     },
 
-    ping: () => store.ping(),
+    held: () => hold,
+
+    async heartbeat(beat) {
+      const full: SweeperHeartbeat = { ...beat, sweptAtMs: clock.now(), brakeHeld: hold.brakeHeld };
+      await store.putState(HEARTBEAT_KEY, JSON.stringify(full));
+    },
+
+    async readiness() {
+      let raw: string | null;
+      try {
+        raw = await store.getState(HEARTBEAT_KEY);
+      } catch (err) {
+        return { ready: false, error: `database unavailable: ${(err as Error).message}` };
+      }
+      if (raw === null) return { ready: false, error: 'the status sweeper has not run yet' };
+      const beat = JSON.parse(raw) as SweeperHeartbeat;
+      const ageMs = clock.now() - beat.sweptAtMs;
+      if (ageMs > 2 * beat.intervalMs + 1000) {
+        return { ready: false, error: `the status sweeper is late: last sweep ${(ageMs / 1000).toFixed(1)} s ago, interval ${beat.intervalMs / 1000} s` };
+      }
+      const warnings = beat.publishErrors.map((e) => `${e.file} cannot be written: ${e.error}`);
+      if (beat.brakeHeld > 0) warnings.push(`mass-offline brake: holding ${beat.brakeHeld} offline transitions`);
+      return { ready: true, warnings };
+    },
   };
 }

@@ -22,6 +22,8 @@ export interface AppOptions {
   /** This process's metrics (HTTP request counts) and the text /metrics answers (may merge processes). */
   metrics: Metrics;
   metricsText: () => Promise<string>;
+  /** Largest request body accepted; larger ones are answered 413. */
+  bodyLimit?: number;
 }
 
 /** Builds the app with every route, schema and the error handler. */
@@ -31,6 +33,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: !options.logRequests }),
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: false,
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
     ajv: {
       // Strict types: nothing is coerced, nothing is removed or defaulted.
       customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },

@@ -189,7 +189,16 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
       `SELECT id, name, type, version, status, meta_data, label FROM nodes
        WHERE status IN (SELECT value FROM json_each(?)) ORDER BY seq`,
     ),
-    ping: db.prepare('SELECT count(*) AS n FROM kv'),
+    preview: db.prepare<[{ cutoff: number }], { goingOffline: number; online: number }>(
+      `SELECT count(*) FILTER (WHERE last_report IS NOT NULL AND last_report < @cutoff) AS goingOffline,
+              count(*) AS online
+       FROM nodes WHERE status = 'online'`,
+    ),
+    // Operational state lives in kv under a `state:` prefix, apart from the counter and schema version.
+    putState: db.prepare<[string, string]>(
+      "INSERT INTO kv (key, value) VALUES ('state:' || ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    ),
+    getState: db.prepare<[string], { value: string }>("SELECT value FROM kv WHERE key = 'state:' || ?"),
   };
 
   const registerTx = db.transaction(
@@ -281,9 +290,11 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
           }),
         ),
       ),
-    ping: () => guarded(() => {
-      q.ping.get();
+    sweepPreview: (cutoffs) => guarded(() => q.preview.get({ cutoff: cutoffs.offlineBeforeMs })!),
+    putState: (key, value) => guarded(() => {
+      q.putState.run(key, value);
     }),
+    getState: (key) => guarded(() => q.getState.get(key)?.value ?? null),
     async close() {
       if (db.open) db.close();
     },

@@ -37,8 +37,15 @@ export interface NodeStore {
   sweep(cutoffs: SweepCutoffs, nowMs: number): Promise<StatusTransition[]>;
   /** The nodes having one of `statuses`, ordered by ID number, as published outputs need them. */
   publishedNodes(statuses: readonly NodeStatus[]): Promise<PublishedNode[]>;
-  /** Runs a real query; rejects when the database is unusable. */
-  ping(): Promise<void>;
+  /**
+   * What `sweep(cutoffs)` would do to the online set, without doing it: how many online nodes it would
+   * take offline, and how many are online now (for the mass-offline brake).
+   */
+  sweepPreview(cutoffs: SweepCutoffs): Promise<{ goingOffline: number; online: number }>;
+  /** Stores a small piece of operational state (e.g. the sweeper's heartbeat) shared by all processes. */
+  putState(key: string, value: string): Promise<void>;
+  /** Reads a piece of operational state, or null. A real query: it rejects when the database fails. */
+  getState(key: string): Promise<string | null>;
   /** Releases the database; further calls reject. */
   close(): Promise<void>;
 }

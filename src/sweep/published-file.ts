@@ -24,6 +24,8 @@ export interface FilePublisherDeps<T> {
 
 /** Publishes one file on request. */
 export interface FilePublisher {
+  /** The name given at creation (logs, metrics, readiness). */
+  readonly name: string;
   /** Rebuilds and (if changed) writes the file; concurrent calls share one pending run. */
   publish(): Promise<PublishResult>;
   /** The error of the last failed publish, or null after a success. */
@@ -83,6 +85,7 @@ export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublishe
   };
 
   return {
+    name: deps.name,
     publish() {
       if (queued) return queued;
       const next = chain.then(async () => {

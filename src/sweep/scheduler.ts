@@ -14,6 +14,8 @@ export interface SweeperDeps {
   intervalMs: number;
   logger: Logger;
   metrics?: Pick<Metrics, 'sweepDuration' | 'lastSweep'>;
+  /** Runs after each sweep and publish (the heartbeat); must not throw. */
+  afterTick?: () => Promise<void>;
 }
 
 /** Creates the sweeper: `start()` sweeps and publishes at once, then every interval. */
@@ -29,6 +31,7 @@ export function createSweeper(deps: SweeperDeps): PeriodicTask {
       log.error({ err }, 'status sweep failed');
     }
     await deps.publish();
+    await deps.afterTick?.();
   };
   return createPeriodicTask(tick, deps.intervalMs);
 }

@@ -41,6 +41,7 @@ export async function makeTestMaster(opts: { onlineSeconds?: number; offlineSeco
     registry, logger: silentLogger, logRequests: false, sdPorts: opts.sdPorts ?? [9100], metrics,
     metricsText: () => metrics.registry.metrics(),
   });
+  await registry.heartbeat({ intervalMs: 30_000, publishErrors: [] }); // as the sweeper would
   return {
     app, registry, store, clock, changes, metrics,
     async close() {

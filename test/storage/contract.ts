@@ -186,6 +186,16 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.equal((await store.get(never.id))!.status, 'initialized');
       });
 
+      it('previews how many online nodes a sweep would take offline', async () => {
+        for (let i = 1; i <= 5; i++) await created(store, `n${i}`);
+        await store.update('A1', (n) => ({ ...n, status: 'online', lastReportMs: now - 200_000 }));
+        await store.update('A2', (n) => ({ ...n, status: 'online', lastReportMs: now - 180_001 }));
+        await store.update('A3', (n) => ({ ...n, status: 'online', lastReportMs: now - 180_000 }));
+        await store.update('A4', (n) => ({ ...n, status: 'offline', lastReportMs: now - 900_000 }));
+        assert.deepEqual(await store.sweepPreview(sweepCutoffs(now, thresholds)), { goingOffline: 2, online: 3 });
+        assert.equal((await store.get('A1'))!.status, 'online', 'a preview changes nothing');
+      });
+
       it('returns the transitions in ID order and stamps only changed nodes', async () => {
         for (let i = 1; i <= 11; i++) await created(store, `n${i}`);
         await store.update('A11', (n) => ({ ...n, status: 'online', lastReportMs: now - 200_000 }));
@@ -210,10 +220,19 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         store = await h.reopen();
         assert.deepEqual(await store.get('A1'), before);
       });
-      it('answers ping while open and rejects after close', async () => {
-        await store.ping();
+      it('keeps operational state, and rejects reads after close', async () => {
+        assert.equal(await store.getState('sweeper'), null);
+        await store.putState('sweeper', '{"a":1}');
+        await store.putState('sweeper', '{"a":2}');
+        assert.equal(await store.getState('sweeper'), '{"a":2}');
+        store = await h.reopen();
+        assert.equal(await store.getState('sweeper'), '{"a":2}');
         await store.close();
-        await assert.rejects(store.ping());
+        await assert.rejects(store.getState('sweeper'));
+      });
+      it('state keys do not collide with the ID counter', async () => {
+        await store.putState('node_id_counter', '999');
+        assert.equal((await created(store, 'n1')).id, 'A1');
       });
     });
   });

@@ -28,6 +28,8 @@ describe('loadConfig (SPEC §1)', () => {
       sqliteSynchronous: 'normal',
       prometheusSdPorts: [9100],
       prometheusFileSdPath: null,
+      maxBodyBytes: 65536,
+      offlineBrake: { ratio: 0.5, minNodes: 10, maxHoldSeconds: 600 },
     });
   });
 
@@ -75,6 +77,16 @@ describe('loadConfig (SPEC §1)', () => {
     assert.equal(both.config.workers, 1);
   });
 
+  it('turns the brake off and reads its settings', () => {
+    const off = loadConfig({ OFFLINE_BRAKE: 'off' });
+    assert.ok(off.ok);
+    assert.equal(off.config.offlineBrake, null);
+    const on = loadConfig({ OFFLINE_BRAKE_RATIO: '0.3', OFFLINE_BRAKE_MIN_NODES: '50', OFFLINE_BRAKE_MAX_HOLD_SECONDS: '120', MAX_BODY_BYTES: '1048576' });
+    assert.ok(on.ok);
+    assert.deepEqual(on.config.offlineBrake, { ratio: 0.3, minNodes: 50, maxHoldSeconds: 120 });
+    assert.equal(on.config.maxBodyBytes, 1048576);
+  });
+
   it('treats an empty variable as unset', () => {
     const r = loadConfig({ OFFLINE_THRESHOLD_SECONDS: '', MASTER_WORKERS: ' ' });
     assert.ok(r.ok);
@@ -103,6 +115,12 @@ describe('loadConfig (SPEC §1)', () => {
     ['an unknown synchronous mode', { SQLITE_SYNCHRONOUS: 'off' }],
     ['a discovery port that is not a number', { PROMETHEUS_SD_PORTS: '9100,node' }],
     ['a discovery port of 0', { PROMETHEUS_SD_PORTS: '0' }],
+    ['a tiny body limit', { MAX_BODY_BYTES: '10' }],
+    ['a brake switch that is not on/off', { OFFLINE_BRAKE: 'maybe' }],
+    ['a brake ratio above 1', { OFFLINE_BRAKE_RATIO: '1.5' }],
+    ['a brake ratio of 0', { OFFLINE_BRAKE_RATIO: '0' }],
+    ['a brake minimum of 0 nodes', { OFFLINE_BRAKE_MIN_NODES: '0' }],
+    ['a negative brake hold', { OFFLINE_BRAKE_MAX_HOLD_SECONDS: '-5' }],
   ];
   for (const [name, env] of invalid) {
     it(`rejects ${name}, naming the variable and the value`, () => {

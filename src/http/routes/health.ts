@@ -5,22 +5,26 @@ import { ErrorJson } from '../schemas.js';
 import { Type } from '@sinclair/typebox';
 
 /** Registers the probes under the prefix the plugin is mounted at. */
-export function healthRoutes(registry: Pick<Registry, 'ping'>) {
+export function healthRoutes(registry: Pick<Registry, 'readiness'>) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.get('/healthz', { schema: { response: { 200: Type.Object({ status: Type.String() }) } } }, async () => ({
       status: 'ok',
     }));
     app.get(
       '/readyz',
-      { schema: { response: { 200: Type.Object({ status: Type.String() }), 503: ErrorJson } } },
+      {
+        schema: {
+          response: { 200: Type.Object({ status: Type.String(), warnings: Type.Optional(Type.Array(Type.String())) }), 503: ErrorJson },
+        },
+      },
       async (request, reply) => {
-        try {
-          await registry.ping();
-          return { status: 'ready' };
-        } catch (err) {
-          request.log.warn({ err }, 'readiness check failed');
-          return reply.code(503).send({ error: `database unavailable: ${(err as Error).message}` });
+        const r = await registry.readiness();
+        if (!r.ready) {
+          request.log.warn({ reason: r.error }, 'not ready');
+          return reply.code(503).send({ error: r.error });
         }
+        // Warnings (a published file that cannot be written, a held mass offline) do not stop the API.
+        return r.warnings.length > 0 ? { status: 'ready', warnings: r.warnings } : { status: 'ready' };
       },
     );
   };
