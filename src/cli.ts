@@ -7,7 +7,7 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
-import { loadConfig, loadDnsMonitorConfig, type LogLevel } from './config.js';
+import { loadConfig, loadDnsMonitorConfig, resolveSecretFiles, type LogLevel } from './config.js';
 import { createDnsMonitor } from './dns-monitor/monitor.js';
 import { shutdownRequested, startPrimary, startSingle, startWorker, type Running } from './main.js';
 
@@ -66,9 +66,11 @@ async function dnsMonitor(): Promise<number> {
 }
 
 async function serve(): Promise<number> {
-  const result = loadConfig(process.env);
-  if (!result.ok) {
-    for (const line of result.errors) process.stderr.write(`argus-master: ${line}\n`);
+  const secrets = resolveSecretFiles(process.env, (path) => readFileSync(path, 'utf8'));
+  const result = loadConfig(secrets.env);
+  const problems = [...secrets.errors, ...(result.ok ? [] : result.errors)];
+  if (!result.ok || problems.length > 0) {
+    for (const line of problems) process.stderr.write(`argus-master: ${line}\n`);
     return 2;
   }
   const config = result.config;

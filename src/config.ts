@@ -17,7 +17,9 @@ export interface Config {
   offlineThresholdSeconds: number;
   schedulerIntervalSeconds: number;
   nodeIdPrefix: string;
-  authMode: 'disabled';
+  authMode: 'disabled' | 'token';
+  /** The static tokens of AUTH_MODE=token (null with auth disabled). */
+  tokens: { enroll: string; admin: string; read: string | null } | null;
   bindHost: string;
   bindPort: number;
   workers: number;
@@ -60,6 +62,36 @@ export const DEFAULTS = {
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
 const MAX_WORKERS = 64;
+const MIN_TOKEN_LENGTH = 16;
+
+/** The secrets that may also be given as a file (`NAME_FILE`, e.g. a Docker or Kubernetes secret). */
+export const SECRET_VARIABLES = ['ENROLL_TOKEN', 'ADMIN_TOKEN', 'READ_TOKEN'] as const;
+
+/**
+ * Returns `env` with each `NAME_FILE` read into `NAME` (trailing newline trimmed). Setting both is an
+ * error, as is an unreadable file; `readFile` is injected so this stays testable without files.
+ */
+export function resolveSecretFiles(
+  env: Readonly<Record<string, string | undefined>>,
+  readFile: (path: string) => string,
+): { env: Record<string, string | undefined>; errors: string[] } {
+  const out: Record<string, string | undefined> = { ...env };
+  const errors: string[] = [];
+  for (const name of SECRET_VARIABLES) {
+    const file = env[`${name}_FILE`]?.trim();
+    if (!file) continue;
+    if (env[name]?.trim()) {
+      errors.push(`invalid ${name}_FILE=${JSON.stringify(file)}: ${name} is set too; give only one`);
+      continue;
+    }
+    try {
+      out[name] = readFile(file).replace(/\r?\n$/, '');
+    } catch (err) {
+      errors.push(`invalid ${name}_FILE=${JSON.stringify(file)}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  }
+  return { env: out, errors };
+}
 
 /** Helpers shared by the config loaders: read a variable, record a bad one, parse seconds. */
 function envReader(env: Readonly<Record<string, string | undefined>>) {
@@ -114,8 +146,26 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
 
   const authMode = str('AUTH_MODE');
-  if (authMode !== 'disabled') {
-    bad('AUTH_MODE', authMode, authMode === 'token' ? 'token mode is not available in this version; use "disabled"' : 'must be "disabled"');
+  if (authMode !== 'disabled' && authMode !== 'token') bad('AUTH_MODE', authMode, 'must be "disabled" or "token"');
+  let tokens: Config['tokens'] = null;
+  if (authMode === 'token') {
+    const token = (name: string, required: boolean): string | null => {
+      const v = get(name);
+      if (v === undefined) {
+        if (required) errors.push(`missing ${name} (or ${name}_FILE): AUTH_MODE=token needs it`);
+        return null;
+      }
+      if (v.length < MIN_TOKEN_LENGTH || /\s/.test(v)) {
+        errors.push(`invalid ${name}: must be at least ${MIN_TOKEN_LENGTH} characters without spaces (value not shown)`);
+      }
+      return v;
+    };
+    const enroll = token('ENROLL_TOKEN', true);
+    const admin = token('ADMIN_TOKEN', true);
+    const read = token('READ_TOKEN', false);
+    const given = [enroll, admin, read].filter((v): v is string => v !== null);
+    if (new Set(given).size !== given.length) errors.push('invalid tokens: ENROLL_TOKEN, ADMIN_TOKEN and READ_TOKEN must all differ');
+    if (enroll && admin) tokens = { enroll, admin, read };
   }
 
   const bindName = get('MASTER_BIND') !== undefined ? 'MASTER_BIND' : get('GUNICORN_BIND') !== undefined ? 'GUNICORN_BIND' : 'MASTER_BIND';
@@ -165,7 +215,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       offlineThresholdSeconds,
       schedulerIntervalSeconds,
       nodeIdPrefix,
-      authMode: 'disabled',
+      authMode: authMode as Config['authMode'],
+      tokens,
       bindHost: bind!.host,
       bindPort: bind!.port,
       workers,

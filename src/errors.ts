@@ -1,7 +1,7 @@
 // Typed errors with stable codes; the HTTP error handler is the only place that maps them to statuses.
 
 /** Stable error codes of the registry. */
-export type AppErrorCode = 'NODE_NOT_FOUND' | 'NAME_MISMATCH' | 'BAD_REQUEST' | 'UNAVAILABLE';
+export type AppErrorCode = 'NODE_NOT_FOUND' | 'NAME_MISMATCH' | 'BAD_REQUEST' | 'UNAVAILABLE' | 'UNAUTHORIZED' | 'FORBIDDEN';
 
 /** An expected failure of a use case, carrying a message fit for the API client. */
 export class AppError extends Error {
@@ -17,6 +17,11 @@ export class AppError extends Error {
 /** The node ID is not known. */
 export function nodeNotFound(id: string): AppError {
   return new AppError('NODE_NOT_FOUND', `node ${id} not found`);
+}
+
+/** The request's token may not do this (a valid token that lacks the right). */
+export function forbidden(message: string): AppError {
+  return new AppError('FORBIDDEN', message);
 }
 
 /** A re-registration names a node whose stored name differs (the original answers 500). */

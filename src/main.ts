@@ -12,7 +12,8 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { renderNodesFile } from './domain/nodes-file-entry.js';
 import { renderFileSd } from './domain/prometheus-sd.js';
-import { buildApp } from './http/app.js';
+import { createAuthenticator } from './auth.js';
+import { buildApp, type AppOptions } from './http/app.js';
 import { createMetrics, mergeMetrics, type Metrics, type MetricsJson } from './metrics.js';
 import { createRegistry, type Registry } from './registry.js';
 import { openSqliteStore } from './storage/sqlite.js';
@@ -87,6 +88,17 @@ function makePublishing(config: Config, store: NodeStore, registry: Registry, lo
   return { publish, sweeper };
 }
 
+/** The app options every shape shares. */
+function appOptions(config: Config, store: NodeStore, registry: Registry, logger: Logger, metrics: Metrics, metricsText: () => Promise<string>): AppOptions {
+  return {
+    registry, logger, metrics, metricsText,
+    logRequests: config.logRequests,
+    sdPorts: config.prometheusSdPorts,
+    bodyLimit: config.maxBodyBytes,
+    authenticate: config.tokens ? createAuthenticator(config.tokens, store) : undefined,
+  };
+}
+
 async function listen(app: FastifyInstance, config: Config): Promise<void> {
   await app.listen({ host: config.bindHost, port: config.bindPort });
 }
@@ -103,10 +115,7 @@ export async function startSingle(config: Config, logger: Logger, clock: Clock =
   let app: FastifyInstance | undefined;
   try {
     await sweeper.start();
-    app = await buildApp({
-      registry, logger, logRequests: config.logRequests, sdPorts: config.prometheusSdPorts, metrics, bodyLimit: config.maxBodyBytes,
-      metricsText: () => metrics.registry.metrics(),
-    });
+    app = await buildApp(appOptions(config, store, registry, logger, metrics, () => metrics.registry.metrics()));
     await listen(app, config);
   } catch (err) {
     await sweeper.stop();
@@ -161,7 +170,7 @@ export async function startWorker(config: Config, logger: Logger, clock: Clock =
       send({ type: 'argus:metrics-request', id });
     });
 
-  const app = await buildApp({ registry, logger, logRequests: config.logRequests, sdPorts: config.prometheusSdPorts, metrics, metricsText, bodyLimit: config.maxBodyBytes });
+  const app = await buildApp(appOptions(config, store, registry, logger, metrics, metricsText));
   try {
     await listen(app, config);
   } catch (err) {

@@ -8,7 +8,8 @@ import { toTargetGroup } from './domain/prometheus-sd.js';
 import { checkObjectLimits } from './limits.js';
 import type { Metrics } from './metrics.js';
 import { NodeStatus, statusOf, sweepCutoffs, type Thresholds } from './domain/status.js';
-import { nameMismatch, nodeNotFound } from './errors.js';
+import { newNodeToken, type Principal } from './auth.js';
+import { forbidden, nameMismatch, nodeNotFound } from './errors.js';
 import type { NodeStore } from './storage/store.js';
 
 /** A validated status report. */
@@ -78,7 +79,14 @@ export interface SweepHold {
 
 /** The registry's use cases. */
 export interface Registry {
-  register(input: RegistrationInput): Promise<{ created: boolean; node: NodeRecord }>;
+  /**
+   * Registers (SPEC §2). With `principal` (AUTH_MODE=token): the enrollment token may only create nodes,
+   * a node token may only re-register its own node, the admin may do both; a new node gets a token,
+   * returned here only.
+   */
+  register(input: RegistrationInput, principal?: Principal): Promise<{ created: boolean; node: NodeRecord; token?: string }>;
+  /** Issues a new token for a node (the old one stops working at once). */
+  rotateToken(id: string): Promise<string>;
   report(id: string, report: StatusReport): Promise<NodeRecord>;
   configure(id: string, update: ConfigUpdate): Promise<NodeRecord>;
   get(id: string): Promise<NodeRecord>;
@@ -136,12 +144,33 @@ export function createRegistry(deps: RegistryDeps): Registry {
   };
 
   return {
-    async register(input) {
+    async register(input, principal) {
       if (input.id !== null && !isNodeIdShape(input.id)) {
         countRegistration('not_found');
         throw nodeNotFound(input.id);
       }
-      const outcome = await store.register(input, clock.now(), idPrefix);
+      let token: string | undefined;
+      const options = principal && {
+        guard: (existing: NodeRecord | null) => {
+          if (principal.kind === 'admin') return;
+          if (principal.kind === 'enroll' && existing) {
+            throw forbidden(
+              `node ${existing.id} (${existing.name}) is already registered and the enrollment token cannot take it over; ` +
+                `re-register with the node's own token, or have an admin issue a new one: POST /api/v1/master/nodes/${existing.id}/token`,
+            );
+          }
+          if (principal.kind === 'node' && existing?.id !== principal.nodeId) {
+            throw forbidden(`this token belongs to node ${principal.nodeId}; register other machines with the enrollment token`);
+          }
+          if (principal.kind === 'read') throw forbidden('the read token cannot register nodes');
+        },
+        tokenHashFor: (id: string) => {
+          const issued = newNodeToken(id);
+          token = issued.token;
+          return issued.hash;
+        },
+      };
+      const outcome = await store.register(input, clock.now(), idPrefix, options);
       switch (outcome.kind) {
         case 'unknown-id':
           countRegistration('not_found');
@@ -153,7 +182,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
         case 'created':
           log.info({ nodeId: outcome.node.id, name: outcome.node.name }, 'node registered');
           countRegistration('created');
-          return { created: true, node: outcome.node };
+          return token === undefined ? { created: true, node: outcome.node } : { created: true, node: outcome.node, token };
         case 'updated':
           log.info({ nodeId: outcome.node.id, name: outcome.node.name }, 'node re-registered');
           countRegistration('updated');
@@ -199,6 +228,15 @@ export function createRegistry(deps: RegistryDeps): Registry {
         if (after.status === NodeStatus.Online) onPublishedChange();
       }
       return after;
+    },
+
+    async rotateToken(id) {
+      mustBeIdShape(id);
+      const issued = newNodeToken(id);
+      const result = await store.update(id, (n) => ({ ...n, tokenHash: issued.hash, lastUpdatedMs: clock.now() }));
+      if (!result) throw nodeNotFound(id);
+      log.info({ nodeId: id }, 'node token rotated');
+      return issued.token;
     },
 
     async get(id) {

@@ -40,6 +40,8 @@ export interface NodeRecord {
   lastReportMs: number | null;
   agentLastReportMs: number | null;
   lastUpdatedMs: number;
+  /** SHA-256 (hex) of the node's token in AUTH_MODE=token; null when none was issued. */
+  tokenHash: string | null;
 }
 
 /** What published outputs (nodes.json, service discovery) need of a node. */

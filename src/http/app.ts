@@ -1,7 +1,9 @@
 // Builds the Fastify app (never listens: main or the tests decide that).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Principal } from '../auth.js';
 import type { Metrics } from '../metrics.js';
+import { installAuth } from './auth.js';
 import type { Registry } from '../registry.js';
 import { installErrorHandling } from './error-handler.js';
 import { healthRoutes } from './routes/health.js';
@@ -24,6 +26,8 @@ export interface AppOptions {
   metricsText: () => Promise<string>;
   /** Largest request body accepted; larger ones are answered 413. */
   bodyLimit?: number;
+  /** AUTH_MODE=token: resolves bearer tokens. Absent: auth disabled, the original's behaviour. */
+  authenticate?: (authorization: string | undefined) => Promise<Principal | null>;
 }
 
 /** Builds the app with every route, schema and the error handler. */
@@ -42,11 +46,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Bodies are JSON only: any other content type is answered 415 (Fastify also parses text/plain by default).
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
+  if (options.authenticate) installAuth(app, options.authenticate);
   // Registered first, so its onResponse hook sees every route (fastify-plugin-less hooks are scoped).
   await metricsRoutes(options.metrics, options.metricsText)(app);
   await app.register(healthRoutes(options.registry));
   await app.register(healthRoutes(options.registry), { prefix: BASE_PATH });
-  await app.register(nodeRoutes(options.registry), { prefix: BASE_PATH });
+  await app.register(nodeRoutes(options.registry, { tokens: options.authenticate !== undefined }), { prefix: BASE_PATH });
   await app.register(sdRoutes(options.registry, options.sdPorts), { prefix: BASE_PATH });
   return app;
 }

@@ -8,12 +8,15 @@ const STATUS_OF: Record<AppErrorCode, number> = {
   NAME_MISMATCH: 500,
   BAD_REQUEST: 400,
   UNAVAILABLE: 503,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
 };
 
 /** Installs the error and not-found handlers on `app`. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
     if (err instanceof AppError) {
+      if (err.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer realm="argus-master"');
       return reply.code(STATUS_OF[err.code]).send({ error: err.message });
     }
     if (err.validation) {

@@ -76,6 +76,12 @@ export const NodeJson = Type.Object({
   clock_skew_seconds: Type.Union([Type.Number(), Type.Null()]),
 });
 
+/** The answer to a new registration in token mode: the node and its token, shown only this once. */
+export const NodeJsonWithToken = Type.Composite([NodeJson, Type.Object({ token: Type.Optional(Type.String()) })]);
+
+/** The answer to a token rotation. */
+export const TokenJson = Type.Object({ id: Type.String(), token: Type.String() });
+
 /** One entry of GET /nodes (response). */
 export const NodeSummaryJson = Type.Object({
   id: Type.String(),

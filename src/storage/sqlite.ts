@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { NodeRecord, NodeSummary, PublishedNode, StatusCount, StatusTransition } from '../domain/node.js';
 import type { NodeStatus } from '../domain/status.js';
 import { AppError } from '../errors.js';
-import type { NodeStore, RegisterOutcome } from './store.js';
+import type { NodeStore, RegisterOptions, RegisterOutcome } from './store.js';
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -39,6 +39,7 @@ interface NodeRow {
   last_report: number | null;
   agent_last_report: number | null;
   last_updated: number;
+  token_hash: string | null;
 }
 
 function fromRow(r: NodeRow): NodeRecord {
@@ -56,6 +57,7 @@ function fromRow(r: NodeRow): NodeRecord {
     lastReportMs: r.last_report,
     agentLastReportMs: r.agent_last_report,
     lastUpdatedMs: r.last_updated,
+    tokenHash: r.token_hash,
   };
 }
 
@@ -74,6 +76,7 @@ function toParams(n: NodeRecord) {
     last_report: n.lastReportMs,
     agent_last_report: n.agentLastReportMs,
     last_updated: n.lastUpdatedMs,
+    token_hash: n.tokenHash,
   };
 }
 
@@ -155,15 +158,15 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     ),
     insert: db.prepare(
       `INSERT INTO nodes (id, seq, name, type, version, status, config, label, meta_data, health,
-                          register_time, last_report, agent_last_report, last_updated)
+                          register_time, last_report, agent_last_report, last_updated, token_hash)
        VALUES (@id, @seq, @name, @type, @version, @status, @config, @label, @meta_data, @health,
-               @register_time, @last_report, @agent_last_report, @last_updated)`,
+               @register_time, @last_report, @agent_last_report, @last_updated, @token_hash)`,
     ),
     // `id`, `seq`, `name` and `register_time` are identity and never change.
     write: db.prepare(
       `UPDATE nodes SET type = @type, version = @version, status = @status, config = @config, label = @label,
               meta_data = @meta_data, health = @health, last_report = @last_report,
-              agent_last_report = @agent_last_report, last_updated = @last_updated
+              agent_last_report = @agent_last_report, last_updated = @last_updated, token_hash = @token_hash
        WHERE id = @id`,
     ),
     list: db.prepare<[], NodeSummary>('SELECT id, name, status, type, version FROM nodes ORDER BY seq'),
@@ -202,7 +205,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
   };
 
   const registerTx = db.transaction(
-    (input: Parameters<NodeStore['register']>[0], nowMs: number, idPrefix: string): RegisterOutcome => {
+    (input: Parameters<NodeStore['register']>[0], nowMs: number, idPrefix: string, options: RegisterOptions): RegisterOutcome => {
       let existing: NodeRow | undefined;
       if (input.id !== null) {
         existing = q.byId.get(input.id);
@@ -211,6 +214,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
       } else {
         existing = q.byName.get(input.name);
       }
+      options.guard?.(existing ? fromRow(existing) : null);
       if (existing) {
         const before = fromRow(existing);
         const node: NodeRecord = {
@@ -224,8 +228,9 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
         return { kind: 'updated', before, node };
       }
       const seq = Number(q.nextId.get()!.value);
+      const id = `${idPrefix}${seq}`;
       const node: NodeRecord = {
-        id: `${idPrefix}${seq}`,
+        id,
         name: input.name,
         type: input.type,
         version: input.version,
@@ -238,6 +243,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
         lastReportMs: null,
         agentLastReportMs: null,
         lastUpdatedMs: nowMs,
+        tokenHash: options.tokenHashFor?.(id) ?? null,
       };
       q.insert.run({ ...toParams(node), seq });
       return { kind: 'created', node };
@@ -267,7 +273,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
 
   return {
     db,
-    register: (input, nowMs, idPrefix) => guarded(() => registerTx.immediate(input, nowMs, idPrefix)),
+    register: (input, nowMs, idPrefix, options = {}) => guarded(() => registerTx.immediate(input, nowMs, idPrefix, options)),
     update: (id, mutate) => guarded(() => updateTx.immediate(id, mutate)),
     get: (id) => guarded(() => {
       const row = q.byId.get(id);

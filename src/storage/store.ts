@@ -10,6 +10,17 @@ export type RegisterOutcome =
   | { kind: 'unknown-id' }
   | { kind: 'name-mismatch'; storedName: string };
 
+/** Options of a registration. */
+export interface RegisterOptions {
+  /**
+   * Runs inside the registration's transaction with the node it would update (null: it would create
+   * one), after the unknown-id and name-mismatch checks; throwing aborts the registration unchanged.
+   */
+  guard?: (existing: NodeRecord | null) => void;
+  /** For a new node: the token hash to store, given its allocated ID. */
+  tokenHashFor?: (id: string) => string;
+}
+
 /** A read-modify-write step run atomically on one node; returns the node as it must be stored. */
 export type NodeMutation = (current: NodeRecord) => NodeRecord;
 
@@ -20,7 +31,7 @@ export interface NodeStore {
    * id → update that node if its name matches. Only type, version, meta_data (and last_updated) change
    * on an update. Atomic with respect to every other writer, in any process.
    */
-  register(input: RegistrationInput, nowMs: number, idPrefix: string): Promise<RegisterOutcome>;
+  register(input: RegistrationInput, nowMs: number, idPrefix: string, options?: RegisterOptions): Promise<RegisterOutcome>;
   /** Atomically applies `mutate` to the node `id`; null when it does not exist. */
   update(id: string, mutate: NodeMutation): Promise<{ before: NodeRecord; after: NodeRecord } | null>;
   /** One node, or null. */

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createManualClock } from '../../src/clock.js';
+import { createAuthenticator, type AuthTokens } from '../../src/auth.js';
 import { buildApp } from '../../src/http/app.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createRegistry, type Registry } from '../../src/registry.js';
@@ -22,7 +23,9 @@ export interface TestMaster {
 }
 
 /** Builds a test master with the given thresholds (seconds). */
-export async function makeTestMaster(opts: { onlineSeconds?: number; offlineSeconds?: number; idPrefix?: string; sdPorts?: number[] } = {}): Promise<TestMaster> {
+export async function makeTestMaster(
+  opts: { onlineSeconds?: number; offlineSeconds?: number; idPrefix?: string; sdPorts?: number[]; tokens?: AuthTokens } = {},
+): Promise<TestMaster> {
   const t = tempDir();
   const store = openSqliteStore({ path: join(t.dir, 'db.sqlite3') });
   const clock = createManualClock();
@@ -40,6 +43,7 @@ export async function makeTestMaster(opts: { onlineSeconds?: number; offlineSeco
   const app = await buildApp({
     registry, logger: silentLogger, logRequests: false, sdPorts: opts.sdPorts ?? [9100], metrics,
     metricsText: () => metrics.registry.metrics(),
+    authenticate: opts.tokens ? createAuthenticator(opts.tokens, store) : undefined,
   });
   await registry.heartbeat({ intervalMs: 30_000, publishErrors: [] }); // as the sweeper would
   return {

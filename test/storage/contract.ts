@@ -45,7 +45,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.deepEqual(node, {
           id: 'A1', name: 'n1', type: 'agent', version: '1.1.0', status: 'initialized',
           config: {}, label: [], metaData: { hostname: 'n1', ip: '10.0.0.1', user: 'u' }, health: {},
-          registerTimeMs: T0, lastReportMs: null, agentLastReportMs: null, lastUpdatedMs: T0,
+          registerTimeMs: T0, lastReportMs: null, agentLastReportMs: null, lastUpdatedMs: T0, tokenHash: null,
         });
         assert.deepEqual(await store.get('A1'), node);
       });
@@ -67,7 +67,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.deepEqual(out.node, {
           id: 'A1', name: 'n1', type: 'agent2', version: '2.0', status: 'online', config: { a: 1 }, label: ['x'],
           metaData: { ip: '10.9.9.9' }, health: { h: {} }, registerTimeMs: T0, lastReportMs: T0 + 1,
-          agentLastReportMs: T0 + 2, lastUpdatedMs: T0 + 5,
+          agentLastReportMs: T0 + 2, lastUpdatedMs: T0 + 5, tokenHash: null,
         });
         assert.equal((await store.list()).length, 1, 'no duplicate node for a name');
       });
@@ -77,6 +77,27 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         const out = await store.register(reg('n1', { id: 'A1', version: '9' }), T0, 'A');
         assert.equal(out.kind, 'updated');
         assert.equal((await store.get('A1'))!.version, '9');
+      });
+
+      it('stores the token hash of a new node, given its allocated ID, and keeps it on updates', async () => {
+        const out = await store.register(reg('n1'), T0, 'A', { tokenHashFor: (id) => `hash-of-${id}` });
+        assert.equal(out.kind === 'created' && out.node.tokenHash, 'hash-of-A1');
+        await store.register(reg('n1', { version: '2' }), T0, 'A');
+        await store.update('A1', (n) => ({ ...n, label: ['x'] }));
+        assert.equal((await store.get('A1'))!.tokenHash, 'hash-of-A1');
+        await store.update('A1', (n) => ({ ...n, tokenHash: 'rotated' }));
+        assert.equal((await store.get('A1'))!.tokenHash, 'rotated');
+      });
+
+      it('runs the guard with the node it would update, and a throwing guard changes nothing', async () => {
+        const seen: Array<string | null> = [];
+        await store.register(reg('n1'), T0, 'A', { guard: (e) => seen.push(e?.id ?? null) });
+        await store.register(reg('n1'), T0, 'A', { guard: (e) => seen.push(e?.id ?? null) });
+        assert.deepEqual(seen, [null, 'A1']);
+        await assert.rejects(store.register(reg('n2'), T0, 'A', { guard: () => { throw new Error('no'); } }), /no/);
+        await assert.rejects(store.register(reg('n1', { version: '9' }), T0, 'A', { guard: () => { throw new Error('no'); } }), /no/);
+        assert.deepEqual((await store.list()).map((n) => [n.id, n.version]), [['A1', '1.1.0']]);
+        assert.equal((await created(store, 'n3')).id, 'A2', 'a refused creation used no ID');
       });
 
       it('answers unknown-id for an id it never allocated', async () => {

@@ -3,7 +3,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { migrate, openSqliteStore } from '../../src/storage/sqlite.js';
+import { loadMigrations, migrate, openSqliteStore } from '../../src/storage/sqlite.js';
 import type { NodeStore } from '../../src/storage/store.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { describeNodeStoreContract } from './contract.js';
@@ -35,7 +35,7 @@ describe('SQLite store specifics', () => {
     const kv = store.db.prepare('SELECT key, value FROM kv ORDER BY key').all();
     assert.deepEqual(kv, [
       { key: 'node_id_counter', value: '1' },
-      { key: 'schema_version', value: '1' },
+      { key: 'schema_version', value: '2' },
     ]);
     await store.close();
     t.cleanup();
@@ -52,11 +52,30 @@ describe('SQLite store specifics', () => {
     t.cleanup();
   });
 
+  it('upgrades a version-1 database with its data', async () => {
+    const t = tempDir();
+    const path = join(t.dir, 'db.sqlite3');
+    const db = new Database(path);
+    migrate(db, loadMigrations().filter((m) => m.version === 1));
+    db.prepare(`INSERT INTO nodes (id, seq, name, type, version, status, register_time, last_updated)
+                VALUES ('A1', 1, 'old', 'agent', '1', 'online', 0, 0)`).run();
+    db.prepare("UPDATE kv SET value = '1' WHERE key = 'node_id_counter'").run();
+    db.close();
+    const store = openSqliteStore({ path });
+    const node = await store.get('A1');
+    assert.equal(node!.name, 'old');
+    assert.equal(node!.tokenHash, null);
+    assert.equal((await store.register({ id: null, name: 'new', type: 'agent', version: '1', metaData: {} }, 0, 'A')).kind, 'created');
+    assert.deepEqual((await store.list()).map((n) => n.id), ['A1', 'A2']);
+    await store.close();
+    t.cleanup();
+  });
+
   it('applies a migration only once', () => {
     const t = tempDir();
     const db = new Database(join(t.dir, 'db.sqlite3'));
-    assert.deepEqual(migrate(db), { from: 0, to: 1 });
-    assert.deepEqual(migrate(db), { from: 1, to: 1 });
+    assert.deepEqual(migrate(db), { from: 0, to: 2 });
+    assert.deepEqual(migrate(db), { from: 2, to: 2 });
     db.close();
     t.cleanup();
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig, parseBind } from '../../src/config.js';
+import { loadConfig, parseBind, resolveSecretFiles } from '../../src/config.js';
 
 function errorsOf(env: Record<string, string>): string[] {
   const r = loadConfig(env);
@@ -20,6 +20,7 @@ describe('loadConfig (SPEC §1)', () => {
       schedulerIntervalSeconds: 30,
       nodeIdPrefix: 'A',
       authMode: 'disabled',
+      tokens: null,
       bindHost: '0.0.0.0',
       bindPort: 3000,
       workers: 4,
@@ -107,7 +108,6 @@ describe('loadConfig (SPEC §1)', () => {
     ['a bind with port 70000', { MASTER_BIND: '0.0.0.0:70000' }],
     ['a unix socket bind', { GUNICORN_BIND: 'unix:/tmp/x.sock' }],
     ['an unknown auth mode', { AUTH_MODE: 'basic' }],
-    ['token auth (not available yet)', { AUTH_MODE: 'token' }],
     ['an ID prefix with a space', { NODE_ID_PREFIX: 'A B' }],
     ['an ID prefix ending with a digit', { NODE_ID_PREFIX: 'A1' }],
     ['an unknown log level', { LOG_LEVEL: 'loud' }],
@@ -151,5 +151,52 @@ describe('parseBind', () => {
     assert.equal(parseBind('127.0.0.1:0'), undefined);
     assert.equal(parseBind('::1:80'), undefined);
     assert.equal(parseBind('host:port'), undefined);
+  });
+});
+
+describe('AUTH_MODE=token settings', () => {
+  const enroll = 'enroll-0123456789abcdef';
+  const admin = 'admin-0123456789abcdef';
+  it('reads the tokens', () => {
+    const r = loadConfig({ AUTH_MODE: 'token', ENROLL_TOKEN: enroll, ADMIN_TOKEN: admin });
+    assert.ok(r.ok);
+    assert.equal(r.config.authMode, 'token');
+    assert.deepEqual(r.config.tokens, { enroll, admin, read: null });
+  });
+  it('refuses to start without the enrollment or the admin token', () => {
+    const r = loadConfig({ AUTH_MODE: 'token', ENROLL_TOKEN: enroll });
+    assert.ok(!r.ok);
+    assert.deepEqual(r.errors, ['missing ADMIN_TOKEN (or ADMIN_TOKEN_FILE): AUTH_MODE=token needs it']);
+    const none = loadConfig({ AUTH_MODE: 'token' });
+    assert.ok(!none.ok);
+    assert.equal(none.errors.length, 2);
+  });
+  it('refuses short and equal tokens without printing them', () => {
+    const short = loadConfig({ AUTH_MODE: 'token', ENROLL_TOKEN: 'short', ADMIN_TOKEN: admin });
+    assert.ok(!short.ok);
+    assert.match(short.errors[0]!, /^invalid ENROLL_TOKEN: must be at least 16 characters/);
+    assert.ok(!short.errors[0]!.includes('short"'));
+    const same = loadConfig({ AUTH_MODE: 'token', ENROLL_TOKEN: admin, ADMIN_TOKEN: admin });
+    assert.ok(!same.ok);
+    assert.match(same.errors[0]!, /must all differ/);
+  });
+  it('ignores the tokens with auth disabled', () => {
+    const r = loadConfig({ ENROLL_TOKEN: 'x' });
+    assert.ok(r.ok);
+    assert.equal(r.config.tokens, null);
+  });
+  it('reads *_FILE secrets, trimming one trailing newline', () => {
+    const files: Record<string, string> = { '/run/secrets/admin': `${admin}\n` };
+    const read = (p: string) => {
+      if (!(p in files)) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+      return files[p]!;
+    };
+    const ok = resolveSecretFiles({ ADMIN_TOKEN_FILE: '/run/secrets/admin', ENROLL_TOKEN: enroll }, read);
+    assert.deepEqual(ok.errors, []);
+    assert.equal(ok.env.ADMIN_TOKEN, admin);
+    const missing = resolveSecretFiles({ READ_TOKEN_FILE: '/nope' }, read);
+    assert.deepEqual(missing.errors, ['invalid READ_TOKEN_FILE="/nope": cannot read it (ENOENT)']);
+    const both = resolveSecretFiles({ ADMIN_TOKEN_FILE: '/run/secrets/admin', ADMIN_TOKEN: admin }, read);
+    assert.match(both.errors[0]!, /ADMIN_TOKEN is set too/);
   });
 });

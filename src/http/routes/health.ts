@@ -7,12 +7,13 @@ import { Type } from '@sinclair/typebox';
 /** Registers the probes under the prefix the plugin is mounted at. */
 export function healthRoutes(registry: Pick<Registry, 'readiness'>) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    app.get('/healthz', { schema: { response: { 200: Type.Object({ status: Type.String() }) } } }, async () => ({
+    app.get('/healthz', { config: { access: 'open' }, schema: { response: { 200: Type.Object({ status: Type.String() }) } } }, async () => ({
       status: 'ok',
     }));
     app.get(
       '/readyz',
       {
+        config: { access: 'open' },
         schema: {
           response: { 200: Type.Object({ status: Type.String(), warnings: Type.Optional(Type.Array(Type.String())) }), 503: ErrorJson },
         },

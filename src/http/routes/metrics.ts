@@ -10,6 +10,6 @@ export function metricsRoutes(metrics: Metrics, text: () => Promise<string>) {
       metrics.httpRequests.inc({ method: request.method, route, code: String(reply.statusCode) });
       metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     });
-    app.get('/metrics', async (_request, reply) => reply.type(METRICS_CONTENT_TYPE).send(await text()));
+    app.get('/metrics', { config: { access: 'read' } }, async (_request, reply) => reply.type(METRICS_CONTENT_TYPE).send(await text()));
   };
 }

@@ -9,48 +9,53 @@ import {
   ErrorJson,
   IdParams,
   NodeJson,
+  NodeJsonWithToken,
   NodeSummaryJson,
   RegisterBody,
   StatisticsJson,
   StatusBody,
+  TokenJson,
 } from '../schemas.js';
 import { Type } from '@sinclair/typebox';
 
-const errors = { 400: ErrorJson, 404: ErrorJson, 500: ErrorJson };
+const errors = { 400: ErrorJson, 401: ErrorJson, 403: ErrorJson, 404: ErrorJson, 500: ErrorJson };
 
-/** Registers the node routes on the plugin's prefix. */
-export function nodeRoutes(registry: Registry) {
+/** Registers the node routes on the plugin's prefix (the token route only in token mode). */
+export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    app.get('/nodes', { schema: { response: { 200: Type.Array(NodeSummaryJson) } } }, () => registry.list());
+    app.get('/nodes', { config: { access: 'read' }, schema: { response: { 200: Type.Array(NodeSummaryJson) } } }, () => registry.list());
 
-    app.get('/nodes/statistics', { schema: { response: { 200: StatisticsJson } } }, () => registry.statistics());
+    app.get('/nodes/statistics', { config: { access: 'read' }, schema: { response: { 200: StatisticsJson } } }, () => registry.statistics());
 
     app.get<{ Params: IdParams }>(
       '/nodes/:id',
-      { schema: { params: IdParams, response: { 200: NodeJson, ...errors } } },
+      { config: { access: 'node-read' }, schema: { params: IdParams, response: { 200: NodeJson, ...errors } } },
       async (request) => renderNode(await registry.get(request.params.id)),
     );
 
     app.post<{ Body: RegisterBody }>(
       '/nodes',
-      { schema: { body: RegisterBody, response: { 200: NodeJson, 201: NodeJson, ...errors } } },
+      { config: { access: 'register' }, schema: { body: RegisterBody, response: { 200: NodeJson, 201: NodeJsonWithToken, ...errors } } },
       async (request, reply) => {
         const b = request.body;
         checkObjectLimits('meta_data', b.meta_data, { stringsAtMost: LIMITS.maxStringLength });
-        const { created, node } = await registry.register({
-          id: b.id === undefined || b.id === null || b.id === '' ? null : b.id,
-          name: b.name,
-          type: b.type,
-          version: b.version,
-          metaData: b.meta_data,
-        });
-        return reply.code(created ? 201 : 200).send(renderNode(node));
+        const { created, node, token } = await registry.register(
+          {
+            id: b.id === undefined || b.id === null || b.id === '' ? null : b.id,
+            name: b.name,
+            type: b.type,
+            version: b.version,
+            metaData: b.meta_data,
+          },
+          request.principal ?? undefined,
+        );
+        return reply.code(created ? 201 : 200).send(token === undefined ? renderNode(node) : { ...renderNode(node), token });
       },
     );
 
     app.put<{ Params: IdParams; Body: StatusBody }>(
       '/nodes/:id/status',
-      { schema: { params: IdParams, body: StatusBody, response: { 200: NodeJson, ...errors } } },
+      { config: { access: 'node-write' }, schema: { params: IdParams, body: StatusBody, response: { 200: NodeJson, ...errors } } },
       async (request) => {
         checkObjectLimits('health', request.body.health);
         const agentTimestampMs = parseRfc3339(request.body.timestamp);
@@ -63,7 +68,7 @@ export function nodeRoutes(registry: Registry) {
 
     app.put<{ Params: IdParams; Body: ConfigBody }>(
       '/nodes/:id/config',
-      { schema: { params: IdParams, body: ConfigBody, response: { 200: NodeJson, ...errors } } },
+      { config: { access: 'admin' }, schema: { params: IdParams, body: ConfigBody, response: { 200: NodeJson, ...errors } } },
       async (request) => {
         const { config, label } = request.body;
         if (config === undefined && label === undefined) {
@@ -73,5 +78,13 @@ export function nodeRoutes(registry: Registry) {
         return renderNode(await registry.configure(request.params.id, { config, label }));
       },
     );
+
+    if (options.tokens) {
+      app.post<{ Params: IdParams }>(
+        '/nodes/:id/token',
+        { config: { access: 'admin' }, schema: { params: IdParams, response: { 200: TokenJson, ...errors } } },
+        async (request) => ({ id: request.params.id, token: await registry.rotateToken(request.params.id) }),
+      );
+    }
   };
 }

@@ -34,7 +34,7 @@ export function sdRoutes(registry: Pick<Registry, 'listPublished'>, defaultPorts
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.get<{ Querystring: SdQuery }>(
       '/sd/prometheus',
-      { schema: { querystring: SdQuery, response: { 400: ErrorJson } } },
+      { config: { access: 'read' }, schema: { querystring: SdQuery, response: { 400: ErrorJson } } },
       async (request, reply) => {
         const q = request.query;
         const portList = list(q.port);
