@@ -1,0 +1,160 @@
+// Failures of the master's own making, on the built CLI with two workers: a SIGKILL under load, a
+// reader of nodes.json during label updates and sweeps, the restart grace, readiness, token mode.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { registrationBody, tempDir } from '../helpers/fixtures.js';
+import { readNodesJson, request, sleep, startMaster, stopMaster, waitFor } from './harness.js';
+
+const report = () => ({ timestamp: new Date().toISOString(), health: { a: { status: 'healthy' } } });
+
+describe('end-to-end: hardening (two workers)', () => {
+  it('keeps every answered registration and config change when SIGKILLed under reporting load', async () => {
+    const t = tempDir('argus-e2e-');
+    let m = await startMaster(t.dir);
+    const registered = new Map<string, string>();
+    const labelled = new Map<string, string[]>();
+    try {
+      for (let i = 0; i < 20; i++) {
+        const r = await request('POST', `${m.api}/nodes`, registrationBody(`load-${i}`));
+        registered.set(r.body.id, r.body.name);
+      }
+      const ids = [...registered.keys()];
+      let stop = false;
+      const agents = ids.map(async (id, i) => {
+        for (let k = 0; !stop && k < 10_000; k++) {
+          try {
+            await request('PUT', `${m.api}/nodes/${id}/status`, report());
+            if (k % 5 === 0) {
+              const label = [`round-${k}`];
+              const res = await request('PUT', `${m.api}/nodes/${id}/config`, { label, config: { k } });
+              if (res.status === 200) labelled.set(id, label);
+            }
+            if (k % 7 === i % 7) {
+              const res = await request('POST', `${m.api}/nodes`, registrationBody(`late-${i}-${k}`));
+              if (res.status === 201) registered.set(res.body.id, res.body.name);
+            }
+          } catch {
+            return; // the master is gone
+          }
+        }
+      });
+      await sleep(1_500);
+      m.kill('SIGKILL', true);
+      stop = true;
+      await Promise.all(agents);
+      await m.exited;
+      assert.ok(JSON.parse(readFileSync(m.nodesJsonPath, 'utf8')), 'nodes.json is whole after the kill');
+      m = await startMaster(t.dir);
+      const stored = new Map(((await request('GET', `${m.api}/nodes`)).body as Array<{ id: string; name: string }>).map((n) => [n.id, n.name]));
+      for (const [id, name] of registered) assert.equal(stored.get(id), name, `answered registration ${id}`);
+      for (const [id, label] of labelled) {
+        // The last answered label change is there, or a later one whose answer the kill cut off.
+        const now = (await request('GET', `${m.api}/nodes/${id}`)).body.label[0] as string;
+        assert.ok(Number(now.slice(6)) >= Number(label[0]!.slice(6)), `config change of ${id}: ${now} vs ${label[0]}`);
+      }
+      assert.ok(registered.size > 20 && labelled.size > 0, `load happened: ${registered.size} registered, ${labelled.size} labelled`);
+    } finally {
+      await stopMaster(m);
+      t.cleanup();
+    }
+  });
+
+  it('never shows a reader a partial nodes.json during label updates and sweeps', async () => {
+    const t = tempDir('argus-e2e-');
+    const m = await startMaster(t.dir, { SCHEDULER_INTERVAL_SECONDS: '0.2' });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 40; i++) ids.push((await request('POST', `${m.api}/nodes`, registrationBody(`r-${i}`))).body.id);
+      let stop = false;
+      let reads = 0;
+      const reader = (async () => {
+        while (!stop) {
+          const text = readFileSync(m.nodesJsonPath, 'utf8');
+          JSON.parse(text); // throws on a partial file
+          assert.ok(text.endsWith(']\n'));
+          reads++;
+          await new Promise((r) => setImmediate(r));
+        }
+      })();
+      const deadline = Date.now() + 4_000;
+      for (let k = 0; Date.now() < deadline; k++) {
+        const id = ids[k % ids.length]!;
+        await request('PUT', `${m.api}/nodes/${id}/status`, report());
+        await request('PUT', `${m.api}/nodes/${id}/config`, { label: Array.from({ length: (k % 9) + 1 }, (_, j) => `label-${k}-${j}`) });
+      }
+      stop = true;
+      await reader;
+      assert.ok(reads > 200, `the reader read ${reads} times`);
+    } finally {
+      await stopMaster(m);
+      t.cleanup();
+    }
+  });
+
+  it('gives the fleet a full offline threshold after a restart (restart grace)', async () => {
+    const t = tempDir('argus-e2e-');
+    let m = await startMaster(t.dir);
+    try {
+      const id = (await request('POST', `${m.api}/nodes`, registrationBody())).body.id;
+      await request('PUT', `${m.api}/nodes/${id}/status`, report());
+      await stopMaster(m);
+      await sleep(3_500); // the master is down for longer than the offline threshold (3 s)
+      const port = Number(new URL(m.base).port);
+      const startedAt = Date.now(); // the master's own start (and its grace) comes after this
+      m = await startMaster(t.dir, {}, port);
+      assert.equal((await request('GET', `${m.api}/nodes/${id}`)).body.status, 'online');
+      assert.equal(readNodesJson(m).length, 1);
+      await waitFor('the node to go offline after the grace', async () => (await request('GET', `${m.api}/nodes/${id}`)).body.status === 'offline', 8_000);
+      assert.ok(Date.now() - startedAt > 3_000, `offline only after the threshold since the start (${Date.now() - startedAt} ms)`);
+    } finally {
+      await stopMaster(m);
+      t.cleanup();
+    }
+  });
+
+  it('keeps serving with an unwritable nodes.json directory and says so in /readyz', async () => {
+    const t = tempDir('argus-e2e-');
+    writeFileSync(join(t.dir, 'not-a-dir'), 'x');
+    const m = await startMaster(t.dir, { METRIC_NODES_JSON_PATH: join(t.dir, 'not-a-dir/nodes.json') });
+    try {
+      const ready = await request('GET', `${m.base}/readyz`);
+      assert.equal(ready.status, 200);
+      assert.equal(ready.body.status, 'ready');
+      assert.match(ready.body.warnings[0], /^nodes\.json cannot be written: /);
+      assert.equal((await request('POST', `${m.api}/nodes`, registrationBody())).status, 201);
+      assert.match(m.output(), /nodes\.json write failed/);
+    } finally {
+      await stopMaster(m);
+      t.cleanup();
+    }
+  });
+
+  it('runs in token mode from *_FILE secrets', async () => {
+    const t = tempDir('argus-e2e-');
+    writeFileSync(join(t.dir, 'enroll'), 'enroll-secret-0123456789\n');
+    writeFileSync(join(t.dir, 'admin'), 'admin-secret-0123456789\n');
+    const m = await startMaster(t.dir, { AUTH_MODE: 'token', ENROLL_TOKEN_FILE: join(t.dir, 'enroll'), ADMIN_TOKEN_FILE: join(t.dir, 'admin') });
+    try {
+      const call = async (method: string, url: string, token: string | null, body?: unknown) => {
+        const res = await fetch(url, {
+          method,
+          headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+        });
+        return { status: res.status, body: (await res.json()) as any };
+      };
+      assert.equal((await call('POST', `${m.api}/nodes`, null, registrationBody())).status, 401);
+      const created = await call('POST', `${m.api}/nodes`, 'enroll-secret-0123456789', registrationBody());
+      assert.equal(created.status, 201);
+      // The token works on every worker (it lives in the shared database).
+      for (let i = 0; i < 4; i++) assert.equal((await call('PUT', `${m.api}/nodes/${created.body.id}/status`, created.body.token, report())).status, 200);
+      assert.equal((await call('GET', `${m.api}/nodes`, 'admin-secret-0123456789')).status, 200);
+      assert.equal((await call('GET', `${m.base}/readyz`, null)).status, 200);
+    } finally {
+      await stopMaster(m);
+      t.cleanup();
+    }
+  });
+});
