@@ -37,7 +37,9 @@ describe('argus-master dns-monitor (end-to-end)', () => {
       await waitFor('the failing run to be logged', () => lines().some((l) => l.msg === 'update script failed'), 3_000);
       writeFileSync(conf, 'nameserver 10.0.0.3\n');
       await waitFor('the third run', () => readFileSync(marker, 'utf8').includes('10.0.0.3'), 3_000);
-      const runs = lines().filter((l) => /^update script (finished|failed)$/.test(l.msg));
+      const ended = () => lines().filter((l) => /^update script (finished|failed)$/.test(l.msg));
+      await waitFor('the third run to be logged', () => ended().length === 3, 3_000);
+      const runs = ended();
       assert.deepEqual(runs.map((l) => l.exitCode), [0, 4, 0]);
       assert.ok(runs.every((l) => typeof l.durationMs === 'number'));
       assert.equal(lines().filter((l) => l.msg === 'dns.conf changed').length, 3);
