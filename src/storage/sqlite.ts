@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { NodeRecord, NodeSummary, PublishedNode, StatusCount, StatusTransition } from '../domain/node.js';
 import type { NodeStatus } from '../domain/status.js';
 import { AppError } from '../errors.js';
+import { createGroupCommit } from './group-commit.js';
 import type { NodeStore, RegisterOptions, RegisterOutcome } from './store.js';
 
 /** Options of the SQLite store. */
@@ -59,6 +60,35 @@ function fromRow(r: NodeRow): NodeRecord {
     lastUpdatedMs: r.last_updated,
     tokenHash: r.token_hash,
   };
+}
+
+/**
+ * The columns (and their new values) where `after` differs from the stored `row`. JSON fields are
+ * serialised only when the mutation replaced the object. `id`, `seq`, `name`, `register_time` are
+ * identity and never written by an update.
+ */
+function changedColumns(row: NodeRow, before: NodeRecord, after: NodeRecord): Record<string, string | number | null> {
+  const out: Record<string, string | number | null> = {};
+  const scalar = (column: keyof NodeRow, value: string | number | null) => {
+    if (value !== row[column]) out[column] = value;
+  };
+  const json = (column: keyof NodeRow, b: unknown, a: unknown) => {
+    if (a === b) return;
+    const text = JSON.stringify(a);
+    if (text !== row[column]) out[column] = text;
+  };
+  scalar('type', after.type);
+  scalar('version', after.version);
+  scalar('status', after.status);
+  json('config', before.config, after.config);
+  json('label', before.label, after.label);
+  json('meta_data', before.metaData, after.metaData);
+  json('health', before.health, after.health);
+  scalar('last_report', after.lastReportMs);
+  scalar('agent_last_report', after.agentLastReportMs);
+  scalar('last_updated', after.lastUpdatedMs);
+  scalar('token_hash', after.tokenHash);
+  return out;
 }
 
 function toParams(n: NodeRecord) {
@@ -204,60 +234,74 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     getState: db.prepare<[string], { value: string }>("SELECT value FROM kv WHERE key = 'state:' || ?"),
   };
 
-  const registerTx = db.transaction(
-    (input: Parameters<NodeStore['register']>[0], nowMs: number, idPrefix: string, options: RegisterOptions): RegisterOutcome => {
-      let existing: NodeRow | undefined;
-      if (input.id !== null) {
-        existing = q.byId.get(input.id);
-        if (!existing) return { kind: 'unknown-id' };
-        if (existing.name !== input.name) return { kind: 'name-mismatch', storedName: existing.name };
-      } else {
-        existing = q.byName.get(input.name);
-      }
-      options.guard?.(existing ? fromRow(existing) : null);
-      if (existing) {
-        const before = fromRow(existing);
-        const node: NodeRecord = {
-          ...before,
-          type: input.type,
-          version: input.version,
-          metaData: input.metaData,
-          lastUpdatedMs: nowMs,
-        };
-        q.write.run(toParams(node));
-        return { kind: 'updated', before, node };
-      }
-      const seq = Number(q.nextId.get()!.value);
-      const id = `${idPrefix}${seq}`;
+  // Registrations and updates are group-committed (group-commit.ts): each runs in its own savepoint
+  // inside one transaction per event-loop turn, and resolves only after that transaction committed.
+  const batch = createGroupCommit(db);
+  const registerTx = (input: Parameters<NodeStore['register']>[0], nowMs: number, idPrefix: string, options: RegisterOptions): RegisterOutcome => {
+    let existing: NodeRow | undefined;
+    if (input.id !== null) {
+      existing = q.byId.get(input.id);
+      if (!existing) return { kind: 'unknown-id' };
+      if (existing.name !== input.name) return { kind: 'name-mismatch', storedName: existing.name };
+    } else {
+      existing = q.byName.get(input.name);
+    }
+    options.guard?.(existing ? fromRow(existing) : null);
+    if (existing) {
+      const before = fromRow(existing);
       const node: NodeRecord = {
-        id,
-        name: input.name,
+        ...before,
         type: input.type,
         version: input.version,
-        status: 'initialized',
-        config: {},
-        label: [],
         metaData: input.metaData,
-        health: {},
-        registerTimeMs: nowMs,
-        lastReportMs: null,
-        agentLastReportMs: null,
         lastUpdatedMs: nowMs,
-        tokenHash: options.tokenHashFor?.(id) ?? null,
       };
-      q.insert.run({ ...toParams(node), seq });
-      return { kind: 'created', node };
-    },
-  );
+      q.write.run(toParams(node));
+      return { kind: 'updated', before, node };
+    }
+    const seq = Number(q.nextId.get()!.value);
+    const id = `${idPrefix}${seq}`;
+    const node: NodeRecord = {
+      id,
+      name: input.name,
+      type: input.type,
+      version: input.version,
+      status: 'initialized',
+      config: {},
+      label: [],
+      metaData: input.metaData,
+      health: {},
+      registerTimeMs: nowMs,
+      lastReportMs: null,
+      agentLastReportMs: null,
+      lastUpdatedMs: nowMs,
+      tokenHash: options.tokenHashFor?.(id) ?? null,
+    };
+    q.insert.run({ ...toParams(node), seq });
+    return { kind: 'created', node };
+  };
 
-  const updateTx = db.transaction((id: string, mutate: (n: NodeRecord) => NodeRecord) => {
+  // An update writes only the columns the mutation changed (one statement per set of columns, prepared
+  // once): a status report then rewrites neither config, labels nor meta_data, nor the status index.
+  const writeChanged = new Map<string, Database.Statement>();
+  const updateTx = (id: string, mutate: (n: NodeRecord) => NodeRecord) => {
     const row = q.byId.get(id);
     if (!row) return null;
     const before = fromRow(row);
     const after = mutate(before);
-    q.write.run(toParams({ ...after, id: before.id }));
+    const changed = changedColumns(row, before, after);
+    const columns = Object.keys(changed);
+    if (columns.length > 0) {
+      const key = columns.join(',');
+      let stmt = writeChanged.get(key);
+      if (!stmt) {
+        stmt = db.prepare(`UPDATE nodes SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`);
+        writeChanged.set(key, stmt);
+      }
+      stmt.run({ ...changed, id: before.id });
+    }
     return { before, after };
-  });
+  };
 
   const sweepTx = db.transaction((offlineBeforeMs: number, onlineSinceMs: number, nowMs: number): StatusTransition[] => {
     const changed = [
@@ -273,8 +317,8 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
 
   return {
     db,
-    register: (input, nowMs, idPrefix, options = {}) => guarded(() => registerTx.immediate(input, nowMs, idPrefix, options)),
-    update: (id, mutate) => guarded(() => updateTx.immediate(id, mutate)),
+    register: (input, nowMs, idPrefix, options = {}) => batch(() => registerTx(input, nowMs, idPrefix, options)).catch(translate),
+    update: (id, mutate) => batch(() => updateTx(id, mutate), { savepoint: false }).catch(translate),
     get: (id) => guarded(() => {
       const row = q.byId.get(id);
       return row ? fromRow(row) : null;

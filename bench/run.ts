@@ -1,0 +1,389 @@
+// The benchmark (`npm run bench`): starts the built master as a real process on loopback and drives it
+// like a fleet. Writes bench/results/<timestamp>.json and prints a summary. Parts (all by default):
+//   throughput  wrk (2 threads, 64 connections) against status reports, registrations, GET /nodes/{id},
+//               GET /nodes (1,000 nodes), statistics, and the bare-http ceiling in the same run;
+//               several rounds on a fresh database each, medians. Any non-2xx or socket error
+//               invalidates a figure.
+//   scale       10,000 and 100,000 nodes: sweep duration and event-loop stall, nodes.json build/write
+//               time and size, GET /nodes latency, resident memory, start-up time on the full database.
+//   soak        100,000 simulated agents reporting once per 60 s (±jitter) for --soak-seconds: p99,
+//               errors, and no node falsely offline.
+// Options: --only throughput,scale,soak  --rounds 3  --seconds 5  --workers N  --soak-seconds 300
+//          --scale-sizes 10000,100000
+// Every loop is bounded in count and time; every request goes to 127.0.0.1.
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { createManualClock } from '../src/clock.js';
+import { renderNodesFile } from '../src/domain/nodes-file-entry.js';
+import { createRegistry } from '../src/registry.js';
+import { openSqliteStore } from '../src/storage/sqlite.js';
+import { createFilePublisher } from '../src/sweep/published-file.js';
+import { registrationBody, tempDir } from '../test/helpers/fixtures.js';
+import { freePort, startMaster, stopMaster, type MasterProcess } from '../test/e2e/harness.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+};
+const parts = opt('only', 'throughput,scale,soak').split(',');
+const rounds = Number(opt('rounds', '3'));
+const seconds = Number(opt('seconds', '5'));
+const workers = opt('workers', '');
+const soakSeconds = Number(opt('soak-seconds', '300'));
+const scaleSizes = opt('scale-sizes', '10000,100000').split(',').map(Number);
+const FLEET = 1000;
+const silent = pino({ level: 'silent' });
+const lua = (name: string) => join(import.meta.dirname, 'lua', name);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : s[Math.floor((s.length - 1) / 2)]!;
+};
+const log = (msg: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+/** Env of a benchmarked master: production defaults, request log off (as gunicorn's default). */
+function masterEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ONLINE_THRESHOLD_SECONDS: '120',
+    OFFLINE_THRESHOLD_SECONDS: '180',
+    SCHEDULER_INTERVAL_SECONDS: '30',
+    LOG_REQUESTS: 'false',
+    LOG_LEVEL: 'warn',
+    ...(workers ? { MASTER_WORKERS: workers } : { MASTER_WORKERS: '' }),
+    ...extra,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- wrk
+
+interface WrkResult {
+  rps: number;
+  p50ms: number;
+  p99ms: number;
+  requests: number;
+  non2xx: number;
+  socketErrors: number;
+  valid: boolean;
+}
+
+function toMs(v: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(v.trim());
+  if (!m) return Number.NaN;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
+}
+
+function wrk(url: string, script: string, scriptArgs: string[] = []): WrkResult {
+  const r = spawnSync('wrk', ['-t2', '-c64', `-d${seconds}s`, '--latency', '-s', script, url, '--', ...scriptArgs], {
+    encoding: 'utf8',
+    timeout: (seconds + 30) * 1000,
+  });
+  const out = r.stdout ?? '';
+  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? Number.NaN);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const socketErrors = sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+  const non2xx = num(/Non-2xx or 3xx responses: (\d+)/) || 0;
+  const res: WrkResult = {
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    p50ms: toMs(/\n\s+50%\s+(\S+)/.exec(out)?.[1] ?? ''),
+    p99ms: toMs(/\n\s+99%\s+(\S+)/.exec(out)?.[1] ?? ''),
+    requests: num(/(\d+) requests in/),
+    non2xx,
+    socketErrors,
+    valid: r.status === 0 && non2xx === 0 && socketErrors === 0,
+  };
+  if (!res.valid) log(`  invalid run (${non2xx} non-2xx, ${socketErrors} socket errors, exit ${r.status}): ${out.slice(0, 400)}${r.stderr ?? ''}`);
+  return res;
+}
+
+// ------------------------------------------------------------------------------------------ helpers
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+/** One HTTP request to the master over a keep-alive pool; resolves with the status and latency. */
+function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; ms: number; text: string }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = httpRequest(
+      `${base}${path}`,
+      { method, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}, timeout: 30_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, text: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
+    req.on('error', () => resolve({ status: 0, ms: performance.now() - started, text: '' }));
+    req.on('timeout', () => req.destroy());
+    req.end(payload);
+  });
+}
+
+/** Registers `count` nodes through the API, 64 at a time. */
+async function registerFleet(base: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 64) {
+    const batch = Array.from({ length: Math.min(64, count - i) }, (_, k) => call(base, 'POST', '/api/v1/master/nodes', registrationBody(`fleet-${i + k}`)));
+    const res = await Promise.all(batch);
+    if (res.some((r) => r.status !== 201)) throw new Error(`registration failed: ${res.find((r) => r.status !== 201)?.text}`);
+  }
+}
+
+/** Resident memory of the master: the primary and its workers, in MiB. */
+function rssMiB(m: MasterProcess): number {
+  const pids = [m.proc.pid!, ...spawnSync('pgrep', ['-P', String(m.proc.pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number)];
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // exited
+    }
+  }
+  return Math.round(kb / 1024);
+}
+
+/** Fills a database with `count` online nodes (reported `reportedAtMs`), in one transaction. */
+function seed(dbPath: string, count: number, reportedAtMs: number): void {
+  const store = openSqliteStore({ path: dbPath });
+  const insert = store.db.prepare(
+    `INSERT INTO nodes (id, seq, name, type, version, status, config, label, meta_data, health, register_time, last_report, agent_last_report, last_updated)
+     VALUES (?, ?, ?, 'agent', '1.1.0', 'online', '{}', '["gpu"]', ?, '{"log-fluentbit":{"status":"healthy"}}', ?, ?, ?, ?)`,
+  );
+  store.db.transaction(() => {
+    for (let i = 1; i <= count; i++) {
+      const meta = JSON.stringify({ ...registrationBody(`seed-${i}`).meta_data, ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` });
+      insert.run(`A${i}`, i, `seed-${i}`, meta, reportedAtMs, reportedAtMs, reportedAtMs, reportedAtMs);
+    }
+    store.db.prepare("UPDATE kv SET value = ? WHERE key = 'node_id_counter'").run(String(count));
+  })();
+  void store.close();
+}
+
+// -------------------------------------------------------------------------------------- throughput
+
+const FLASK = { status: 920, statusP99: 130, register: 880, getNode: 2600, list: 570, statistics: 2700 };
+
+async function throughput() {
+  log(`throughput: ${rounds} rounds × ${seconds} s per figure, wrk -t2 -c64, ${FLEET} registered nodes`);
+  const ceilPort = await freePort();
+  const ceiling: ChildProcess = fork(join(import.meta.dirname, 'ceiling.ts'), [String(ceilPort)], { execArgv: ['--import', 'tsx'], stdio: 'ignore' });
+  await new Promise((r) => ceiling.once('message', r));
+  const figures: Record<string, WrkResult[]> = { ceiling: [], status: [], register: [], getNode: [], list: [], statistics: [] };
+  let workerCount = '';
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      figures.ceiling!.push(wrk(`http://127.0.0.1:${ceilPort}/`, lua('ceiling.lua')));
+      const t = tempDir('argus-bench-');
+      const m = await startMaster(t.dir, masterEnv());
+      workerCount = /"workers":(\d+)/.exec(m.output())?.[1] ?? '?';
+      try {
+        await registerFleet(m.base, FLEET);
+        figures.status!.push(wrk(m.base, lua('status.lua'), [String(FLEET), 'A']));
+        figures.getNode!.push(wrk(m.base, lua('get-node.lua'), [String(FLEET), 'A']));
+        figures.list!.push(wrk(`${m.api}/nodes`, lua('get.lua')));
+        figures.statistics!.push(wrk(`${m.api}/nodes/statistics`, lua('get.lua')));
+        figures.register!.push(wrk(m.base, lua('register.lua'), [`r${round}`]));
+      } finally {
+        await stopMaster(m);
+        t.cleanup();
+      }
+      log(`  round ${round}: ceiling ${Math.round(figures.ceiling!.at(-1)!.rps)}/s, status ${Math.round(figures.status!.at(-1)!.rps)}/s (p99 ${figures.status!.at(-1)!.p99ms} ms)`);
+    }
+  } finally {
+    ceiling.kill();
+  }
+  const summary: Record<string, unknown> = { workers: Number(workerCount) };
+  const ceilingRps = median(figures.ceiling!.map((f) => f.rps));
+  for (const [name, runs] of Object.entries(figures)) {
+    const valid = runs.every((r) => r.valid);
+    const rps = median(runs.map((r) => r.rps));
+    summary[name] = {
+      rps: Math.round(rps),
+      p50ms: median(runs.map((r) => r.p50ms)),
+      p99ms: median(runs.map((r) => r.p99ms)),
+      valid,
+      ofCeiling: Number((rps / ceilingRps).toFixed(3)),
+      vsFlask: name in FLASK ? Number((rps / FLASK[name as keyof typeof FLASK]).toFixed(1)) : undefined,
+      rounds: runs,
+    };
+  }
+  return summary;
+}
+
+// ------------------------------------------------------------------------------------------- scale
+
+async function scale(count: number) {
+  log(`scale: ${count} nodes`);
+  const t = tempDir('argus-bench-');
+  try {
+    const dbPath = join(t.dir, 'master/db.sqlite3');
+    const seededAt = Date.now();
+    const seedStart = performance.now();
+    seed(dbPath, count, seededAt);
+    const seedMs = performance.now() - seedStart;
+
+    // Sweeps in-process (as the primary runs them), with the event loop watched.
+    const store = openSqliteStore({ path: dbPath });
+    const clock = createManualClock(seededAt);
+    const registry = createRegistry({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent, onPublishedChange: () => undefined });
+    const timed = async (fn: () => Promise<unknown>) => {
+      const h = monitorEventLoopDelay({ resolution: 1 });
+      h.enable();
+      const started = performance.now();
+      await fn();
+      const ms = performance.now() - started;
+      await new Promise((r) => setTimeout(r, 5));
+      h.disable();
+      return { ms: Number(ms.toFixed(2)), maxStallMs: Number((h.max / 1e6).toFixed(2)) };
+    };
+    clock.advance(30_000);
+    const sweepQuiet = await timed(() => registry.sweep()); // nothing changes (the usual sweep)
+    clock.advance(200_000); // past the grace and every threshold: every node goes offline at once
+    const sweepAllOffline = await timed(() => registry.sweep());
+    // nodes.json with every node online.
+    store.db.prepare("UPDATE nodes SET status = 'online'").run();
+    const publisher = createFilePublisher({ name: 'nodes.json', path: join(t.dir, 'nodes.json'), read: () => store.publishedNodes(['online']), render: renderNodesFile, logger: silent });
+    const buildStart = performance.now();
+    const content = renderNodesFile(await store.publishedNodes(['online']));
+    const buildMs = performance.now() - buildStart;
+    const publish = await timed(() => publisher.publish());
+    await store.close();
+
+    // The real process on the full database: start-up, memory, GET /nodes.
+    const port = await freePort();
+    const startAt = performance.now();
+    const m = await startMaster(t.dir, masterEnv(), port);
+    const startupMs = performance.now() - startAt;
+    try {
+      const rssIdle = rssMiB(m);
+      const lat: number[] = [];
+      let bytes = 0;
+      for (let i = 0; i < 10; i++) {
+        const r = await call(m.base, 'GET', '/api/v1/master/nodes');
+        if (r.status !== 200) throw new Error(`GET /nodes answered ${r.status}`);
+        bytes = Buffer.byteLength(r.text);
+        lat.push(r.ms);
+      }
+      return {
+        nodes: count,
+        seedMs: Math.round(seedMs),
+        sweepQuiet,
+        sweepAllOffline,
+        nodesJson: { buildMs: Number(buildMs.toFixed(1)), publishMs: publish.ms, publishMaxStallMs: publish.maxStallMs, bytes: Buffer.byteLength(content), onDiskBytes: statSync(join(t.dir, 'nodes.json')).size },
+        getNodes: { p50ms: Number(median(lat).toFixed(1)), maxMs: Number(Math.max(...lat).toFixed(1)), bytes },
+        startupMs: Math.round(startupMs),
+        rssMiB: { idle: rssIdle, afterGetNodes: rssMiB(m) },
+        workers: Number(/"workers":(\d+)/.exec(m.output())?.[1] ?? 0),
+      };
+    } finally {
+      await stopMaster(m);
+    }
+  } finally {
+    t.cleanup();
+  }
+}
+
+// -------------------------------------------------------------------------------------------- soak
+
+async function soak() {
+  const agents = 100_000;
+  log(`soak: ${agents} agents, one report per 60 s each (±2 s jitter), for ${soakSeconds} s`);
+  const t = tempDir('argus-bench-');
+  try {
+    seed(join(t.dir, 'master/db.sqlite3'), agents, Date.now());
+    const m = await startMaster(t.dir, masterEnv());
+    try {
+      // Each agent's first report falls in the first minute; then every 60 s ± 2 s.
+      const due = Array.from({ length: agents }, () => Math.random() * 60_000);
+      const order = due.map((_, i) => i).sort((a, b) => due[a]! - due[b]!);
+      const started = performance.now();
+      const endAt = soakSeconds * 1000;
+      const latencies: number[] = [];
+      let errors = 0;
+      let sent = 0;
+      let inFlight = 0;
+      let maxInFlight = 0;
+      const body = (): unknown => ({ timestamp: new Date().toISOString(), health: { 'log-fluentbit': { status: 'healthy' }, 'metric-node-exporter': { status: 'healthy' } } });
+      // A min-ordered queue is overkill: agents are rescheduled in order, so a moving cursor over a
+      // ring of (due time, agent) pairs suffices; rescheduled entries go to a second sorted run.
+      let queue = order.map((i) => ({ at: due[i]!, agent: i }));
+      let next: Array<{ at: number; agent: number }> = [];
+      let cursor = 0;
+      while (performance.now() - started < endAt) {
+        const now = performance.now() - started;
+        while (cursor < queue.length && queue[cursor]!.at <= now) {
+          const { agent: a, at } = queue[cursor++]!;
+          next.push({ at: at + 60_000 + (Math.random() - 0.5) * 4_000, agent: a });
+          sent++;
+          inFlight++;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          void call(m.base, 'PUT', `/api/v1/master/nodes/A${a + 1}/status`, body()).then((r) => {
+            inFlight--;
+            if (r.status !== 200) errors++;
+            else latencies.push(r.ms);
+          });
+        }
+        if (cursor >= queue.length) {
+          queue = next.sort((x, y) => x.at - y.at);
+          next = [];
+          cursor = 0;
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const drainUntil = performance.now() + 30_000;
+      while (inFlight > 0 && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
+      const stats = JSON.parse((await call(m.base, 'GET', '/api/v1/master/nodes/statistics')).text) as { total: number; status_statistics: Array<{ status: string; count: number }> };
+      const metrics = (await call(m.base, 'GET', '/metrics')).text;
+      const toOffline = [...metrics.matchAll(/^argus_master_status_transitions_total\{from="online",to="offline"[^}]*\} (\d+)/gm)].reduce((a, x) => a + Number(x[1]), 0);
+      latencies.sort((a, b) => a - b);
+      const pct = (p: number) => Number((latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? Number.NaN).toFixed(2));
+      return {
+        agents,
+        seconds: soakSeconds,
+        sent,
+        ratePerSecond: Math.round(sent / soakSeconds),
+        errors,
+        p50ms: pct(0.5),
+        p99ms: pct(0.99),
+        maxMs: Number((latencies.at(-1) ?? Number.NaN).toFixed(2)),
+        maxInFlight,
+        offlineAtEnd: stats.status_statistics.find((s) => s.status === 'offline')?.count ?? 0,
+        onlineToOfflineTransitions: toOffline,
+        rssMiB: rssMiB(m),
+        workers: Number(/"workers":(\d+)/.exec(m.output())?.[1] ?? 0),
+      };
+    } finally {
+      await stopMaster(m);
+    }
+  } finally {
+    t.cleanup();
+  }
+}
+
+// -------------------------------------------------------------------------------------------- main
+
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  command: `npm run bench -- ${args.join(' ')}`.trim(),
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  options: { rounds, seconds, workers: workers || 'default', soakSeconds, scaleSizes },
+};
+if (parts.includes('throughput')) results.throughput = await throughput();
+if (parts.includes('scale')) results.scale = [] as unknown[];
+for (const size of parts.includes('scale') ? scaleSizes : []) (results.scale as unknown[]).push(await scale(size));
+if (parts.includes('soak')) results.soak = await soak();
+agent.destroy();
+
+const dir = join(import.meta.dirname, 'results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `${(results.date as string).replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+const brief = JSON.parse(JSON.stringify(results, (k, v) => (k === 'rounds' ? undefined : v)));
+process.stdout.write(`${JSON.stringify(brief, null, 2)}\n`);
+log(`written ${file}`);
