@@ -134,6 +134,15 @@ async function registerFleet(base: string, count: number): Promise<void> {
   }
 }
 
+/** Reports once for nodes A1…A<count>, 64 at a time (brings a new fleet online). */
+async function reportFleet(base: string, count: number): Promise<void> {
+  const body = { timestamp: new Date().toISOString(), health: {} };
+  for (let i = 1; i <= count; i += 64) {
+    const batch = Array.from({ length: Math.min(64, count - i + 1) }, (_, k) => call(base, 'PUT', `/api/v1/master/nodes/A${i + k}/status`, body));
+    if ((await Promise.all(batch)).some((r) => r.status !== 200)) throw new Error('status report failed during warm-up');
+  }
+}
+
 /** Resident memory of the master: the primary and its workers, in MiB. */
 function rssMiB(m: MasterProcess): number {
   const pids = [m.proc.pid!, ...spawnSync('pgrep', ['-P', String(m.proc.pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number)];
@@ -181,9 +190,10 @@ async function throughput() {
       figures.ceiling!.push(wrk(`http://127.0.0.1:${ceilPort}/`, lua('ceiling.lua')));
       const t = tempDir('argus-bench-');
       const m = await startMaster(t.dir, masterEnv());
-      workerCount = /"workers":(\d+)/.exec(m.output())?.[1] ?? '?';
+      workerCount = workers || 'default';
       try {
         await registerFleet(m.base, FLEET);
+        await reportFleet(m.base, FLEET); // steady state: the fleet is online, as between real reports
         figures.status!.push(wrk(m.base, lua('status.lua'), [String(FLEET), 'A']));
         figures.getNode!.push(wrk(m.base, lua('get-node.lua'), [String(FLEET), 'A']));
         figures.list!.push(wrk(`${m.api}/nodes`, lua('get.lua')));
@@ -198,7 +208,7 @@ async function throughput() {
   } finally {
     ceiling.kill();
   }
-  const summary: Record<string, unknown> = { workers: Number(workerCount) };
+  const summary: Record<string, unknown> = { workers: workerCount };
   const ceilingRps = median(figures.ceiling!.map((f) => f.rps));
   for (const [name, runs] of Object.entries(figures)) {
     const valid = runs.every((r) => r.valid);
@@ -279,7 +289,7 @@ async function scale(count: number) {
         getNodes: { p50ms: Number(median(lat).toFixed(1)), maxMs: Number(Math.max(...lat).toFixed(1)), bytes },
         startupMs: Math.round(startupMs),
         rssMiB: { idle: rssIdle, afterGetNodes: rssMiB(m) },
-        workers: Number(/"workers":(\d+)/.exec(m.output())?.[1] ?? 0),
+        workers: workers || 'default',
       };
     } finally {
       await stopMaster(m);
@@ -356,7 +366,7 @@ async function soak() {
         offlineAtEnd: stats.status_statistics.find((s) => s.status === 'offline')?.count ?? 0,
         onlineToOfflineTransitions: toOffline,
         rssMiB: rssMiB(m),
-        workers: Number(/"workers":(\d+)/.exec(m.output())?.[1] ?? 0),
+        workers: workers || 'default',
       };
     } finally {
       await stopMaster(m);

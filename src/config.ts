@@ -46,7 +46,9 @@ export const DEFAULTS = {
   NODE_ID_PREFIX: 'A',
   AUTH_MODE: 'disabled',
   MASTER_BIND: '0.0.0.0:3000',
-  MASTER_WORKERS: '4',
+  // Measured (docs/PERFORMANCE.md): on 2 cores, 2 workers beat 1 on reads and 4 on everything (SQLite
+  // writers of several processes contend for one lock). The original used 4 gunicorn workers.
+  MASTER_WORKERS: '2',
   LOG_LEVEL: 'info',
   LOG_REQUESTS: 'true',
   SQLITE_SYNCHRONOUS: 'normal',

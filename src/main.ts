@@ -41,6 +41,8 @@ type PrimaryMessage =
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 const RESPAWN_DELAY_MS = 1_000;
 const METRICS_TIMEOUT_MS = 5_000;
+/** Published files are rebuilt at most every 100 ms: prompt, yet a burst of changes costs few rebuilds. */
+const PUBLISH_MIN_INTERVAL_MS = 100;
 
 function thresholdsOf(config: Config) {
   return { onlineWithinMs: config.onlineThresholdSeconds * 1000, offlineAfterMs: config.offlineThresholdSeconds * 1000 };
@@ -66,12 +68,12 @@ function makePublishing(config: Config, store: NodeStore, registry: Registry, lo
     if (result === 'written') metrics.lastFileWrite.setToCurrentTime({ file });
   };
   const publishers: FilePublisher[] = [
-    createFilePublisher({ name: 'nodes.json', path: config.nodesJsonPath, read: readOnline, render: renderNodesFile, logger, onResult: onResult('nodes_json') }),
+    createFilePublisher({ name: 'nodes.json', path: config.nodesJsonPath, read: readOnline, render: renderNodesFile, logger, onResult: onResult('nodes_json'), minIntervalMs: PUBLISH_MIN_INTERVAL_MS }),
   ];
   if (config.prometheusFileSdPath) {
     const ports = config.prometheusSdPorts;
     publishers.push(
-      createFilePublisher({ name: 'file_sd', path: config.prometheusFileSdPath, read: readOnline, render: (n) => renderFileSd(n, ports), logger, onResult: onResult('file_sd') }),
+      createFilePublisher({ name: 'file_sd', path: config.prometheusFileSdPath, read: readOnline, render: (n) => renderFileSd(n, ports), logger, onResult: onResult('file_sd'), minIntervalMs: PUBLISH_MIN_INTERVAL_MS }),
     );
   }
   const publish = () => Promise.all(publishers.map((p) => p.publish()));

@@ -24,6 +24,8 @@ export interface SqliteStoreOptions {
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/sqlite/', import.meta.url));
 const KV_SCHEMA_VERSION = 'schema_version';
 const KV_ID_COUNTER = 'node_id_counter';
+/** Bumped in every transaction that changes what GET /nodes or the statistics show (any process). */
+const KV_LIST_VERSION = 'list_version';
 
 interface NodeRow {
   id: string;
@@ -163,6 +165,7 @@ export function migrate(db: Database.Database, migrations: Migration[] = loadMig
       String(latest),
     );
     db.prepare("INSERT INTO kv (key, value) VALUES (?, '0') ON CONFLICT (key) DO NOTHING").run(KV_ID_COUNTER);
+    db.prepare("INSERT INTO kv (key, value) VALUES (?, '0') ON CONFLICT (key) DO NOTHING").run(KV_LIST_VERSION);
     return { from, to: latest };
   }).immediate();
 }
@@ -200,6 +203,8 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
        WHERE id = @id`,
     ),
     list: db.prepare<[], NodeSummary>('SELECT id, name, status, type, version FROM nodes ORDER BY seq'),
+    listVersion: db.prepare<[], { value: string }>(`SELECT value FROM kv WHERE key = '${KV_LIST_VERSION}'`),
+    bumpListVersion: db.prepare(`UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV_LIST_VERSION}'`),
     stats: db.prepare<[], StatusCount>('SELECT status, count(*) AS count FROM nodes GROUP BY status ORDER BY status'),
     // A sweep reads the nodes to change, then changes exactly the same condition, in one transaction.
     offlineCandidates: db.prepare<[number], { id: string; from: NodeStatus; seq: number }>(
@@ -257,6 +262,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
         lastUpdatedMs: nowMs,
       };
       q.write.run(toParams(node));
+      if (node.type !== before.type || node.version !== before.version) q.bumpListVersion.run();
       return { kind: 'updated', before, node };
     }
     const seq = Number(q.nextId.get()!.value);
@@ -278,6 +284,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
       tokenHash: options.tokenHashFor?.(id) ?? null,
     };
     q.insert.run({ ...toParams(node), seq });
+    q.bumpListVersion.run();
     return { kind: 'created', node };
   };
 
@@ -299,6 +306,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
         writeChanged.set(key, stmt);
       }
       stmt.run({ ...changed, id: before.id });
+      if ('status' in changed || 'type' in changed || 'version' in changed) q.bumpListVersion.run();
     }
     return { before, after };
   };
@@ -311,9 +319,23 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     if (changed.length === 0) return [];
     q.toOffline.run({ cutoff: offlineBeforeMs, now: nowMs });
     q.toOnline.run({ cutoff: onlineSinceMs, now: nowMs });
+    q.bumpListVersion.run();
     changed.sort((a, b) => a.seq - b.seq);
     return changed.map(({ id, from, to }) => ({ id, from, to }));
   });
+
+  const versioned = <T>() => {
+    let cached: { version: string; value: T } | null = null;
+    return {
+      get(query: () => T): T {
+        const version = q.listVersion.get()!.value;
+        if (cached?.version !== version) cached = { version, value: query() };
+        return cached.value;
+      },
+    };
+  };
+  const listCache = versioned<NodeSummary[]>();
+  const statsCache = versioned<StatusCount[]>();
 
   return {
     db,
@@ -323,8 +345,11 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
       const row = q.byId.get(id);
       return row ? fromRow(row) : null;
     }),
-    list: () => guarded(() => q.list.all()),
-    statistics: () => guarded(() => q.stats.all()),
+    // The list and the statistics are cached until the list version moves (read before the query, so a
+    // change committed in between only causes one more refresh, never a stale cache). An unchanged
+    // answer is the same array object, which lets the HTTP layer reuse its serialisation.
+    list: () => guarded(() => listCache.get(() => q.list.all())),
+    statistics: () => guarded(() => statsCache.get(() => q.stats.all())),
     sweep: (cutoffs, nowMs) => guarded(() => sweepTx.immediate(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs)),
     publishedNodes: (statuses) =>
       guarded(() =>

@@ -20,6 +20,11 @@ export interface FilePublisherDeps<T> {
   write?: (path: string, content: string) => Promise<void>;
   /** Called after every publish with its result (metrics). */
   onResult?: (result: PublishResult) => void;
+  /**
+   * Least time between the end of one publish and the start of the next (default 0). During a burst of
+   * changes (a thousand nodes coming online at once) this turns a rebuild per change into a few.
+   */
+  minIntervalMs?: number;
 }
 
 /** Publishes one file on request. */
@@ -40,6 +45,11 @@ export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublishe
   let failure: Error | null = null;
   let chain: Promise<unknown> = Promise.resolve();
   let queued: Promise<PublishResult> | null = null;
+  let lastEnd = Number.NEGATIVE_INFINITY;
+  const pause = async () => {
+    const waitMs = lastEnd + (deps.minIntervalMs ?? 0) - performance.now();
+    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+  };
 
   const stillOnDisk = async (): Promise<boolean> => {
     if (!written) return false;
@@ -89,8 +99,10 @@ export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublishe
     publish() {
       if (queued) return queued;
       const next = chain.then(async () => {
+        await pause(); // still `queued`: requests arriving now join this run
         queued = null;
         const result = await run();
+        lastEnd = performance.now();
         deps.onResult?.(result);
         return result;
       });

@@ -34,10 +34,35 @@ describe('SQLite store specifics', () => {
     assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
     const kv = store.db.prepare('SELECT key, value FROM kv ORDER BY key').all();
     assert.deepEqual(kv, [
+      { key: 'list_version', value: '1' },
       { key: 'node_id_counter', value: '1' },
       { key: 'schema_version', value: '2' },
     ]);
     await store.close();
+    t.cleanup();
+  });
+
+  it('never serves a stale cached list or statistics when another connection (process) changes them', async () => {
+    const t = tempDir();
+    const path = join(t.dir, 'db.sqlite3');
+    const a = openSqliteStore({ path });
+    const b = openSqliteStore({ path });
+    const reg = (name: string) => ({ id: null, name, type: 'agent', version: '1', metaData: {} });
+    await a.register(reg('n1'), 0, 'A');
+    assert.deepEqual((await b.list()).map((n) => n.id), ['A1']);
+    assert.equal(await b.list(), await b.list(), 'unchanged: the same cached array');
+    await a.register(reg('n2'), 0, 'A');
+    assert.deepEqual((await b.list()).map((n) => n.id), ['A1', 'A2']);
+    await a.update('A1', (n) => ({ ...n, status: 'online', lastReportMs: 1 }));
+    assert.equal((await b.list())[0]!.status, 'online');
+    assert.deepEqual(await b.statistics(), [{ status: 'initialized', count: 1 }, { status: 'online', count: 1 }]);
+    await a.sweep({ onlineSinceMs: 10_000, offlineBeforeMs: 5 }, 20_000);
+    assert.equal((await b.list())[0]!.status, 'offline');
+    assert.deepEqual(await b.statistics(), [{ status: 'initialized', count: 1 }, { status: 'offline', count: 1 }]);
+    await a.register(reg('n2'), 0, 'A').then(() => a.register({ ...reg('n2'), version: '2' }, 0, 'A'));
+    assert.equal((await b.list())[1]!.version, '2');
+    await a.close();
+    await b.close();
     t.cleanup();
   });
 

@@ -23,7 +23,7 @@ describe('loadConfig (SPEC §1)', () => {
       tokens: null,
       bindHost: '0.0.0.0',
       bindPort: 3000,
-      workers: 4,
+      workers: 2,
       logLevel: 'info',
       logRequests: true,
       sqliteSynchronous: 'normal',
@@ -92,7 +92,7 @@ describe('loadConfig (SPEC §1)', () => {
     const r = loadConfig({ OFFLINE_THRESHOLD_SECONDS: '', MASTER_WORKERS: ' ' });
     assert.ok(r.ok);
     assert.equal(r.config.offlineThresholdSeconds, 180);
-    assert.equal(r.config.workers, 4);
+    assert.equal(r.config.workers, 2);
   });
 
   const invalid: Array<[string, Record<string, string>]> = [

@@ -157,6 +157,19 @@ describe('createFilePublisher (nodes.json)', () => {
     assert.equal(await p.publish(), 'written');
   });
 
+  it('waits the minimum interval between runs, and requests made meanwhile share the next run', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    let reads = 0;
+    const p = createFilePublisher({ name: 'x', path, read: async () => { reads++; return [node('A1')]; }, render: renderNodesFile, logger: silentLogger, minIntervalMs: 100 });
+    await p.publish();
+    const later = [p.publish(), p.publish()];
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    assert.equal(reads, 1, 'the next run waits');
+    t.mock.timers.tick(100);
+    await Promise.all(later);
+    assert.equal(reads, 2, 'both requests were served by one run');
+  });
+
   it('coalesces requests made while a publish runs into one more run', async () => {
     let reads = 0;
     let release!: () => void;
