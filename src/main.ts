@@ -10,7 +10,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
-import { renderNodesFile } from './domain/nodes-file-entry.js';
 import { renderFileSd } from './domain/prometheus-sd.js';
 import { createAuthenticator } from './auth.js';
 import { buildApp, type AppOptions } from './http/app.js';
@@ -68,7 +67,7 @@ function makePublishing(config: Config, store: NodeStore, registry: Registry, lo
     if (result === 'written') metrics.lastFileWrite.setToCurrentTime({ file });
   };
   const publishers: FilePublisher[] = [
-    createFilePublisher({ name: 'nodes.json', path: config.nodesJsonPath, read: readOnline, render: renderNodesFile, logger, onResult: onResult('nodes_json'), minIntervalMs: PUBLISH_MIN_INTERVAL_MS }),
+    createFilePublisher({ name: 'nodes.json', path: config.nodesJsonPath, read: () => store.nodesFileDocument(), render: (doc) => doc, logger, onResult: onResult('nodes_json'), minIntervalMs: PUBLISH_MIN_INTERVAL_MS }),
   ];
   if (config.prometheusFileSdPath) {
     const ports = config.prometheusSdPorts;

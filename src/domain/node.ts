@@ -51,7 +51,8 @@ export interface PublishedNode {
   type: string;
   version: string;
   status: NodeStatus;
-  metaData: MetaData;
+  /** Only the string fields outputs show: hostname, ip, env, user, instance. */
+  metaData: Pick<MetaData, 'hostname' | 'ip' | 'env' | 'user' | 'instance'>;
   label: string[];
 }
 

@@ -24,6 +24,8 @@ export interface SqliteStoreOptions {
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/sqlite/', import.meta.url));
 const KV_SCHEMA_VERSION = 'schema_version';
 const KV_ID_COUNTER = 'node_id_counter';
+/** Transitions per sweep transaction: bounds how long one sweep step holds the lock and the event loop. */
+const SWEEP_CHUNK = 500;
 /** Bumped in every transaction that changes what GET /nodes or the statistics show (any process). */
 const KV_LIST_VERSION = 'list_version';
 
@@ -132,6 +134,25 @@ async function guarded<T>(op: () => T): Promise<T> {
   }
 }
 
+interface PublishedRow extends Pick<NodeRow, 'id' | 'name' | 'type' | 'version' | 'status' | 'label'> {
+  hostname: unknown;
+  ip: unknown;
+  env: unknown;
+  user: unknown;
+  instance: unknown;
+}
+
+/** The published meta_data fields of a row (string values only, as validated at registration). */
+function publishedMeta(r: PublishedRow): PublishedNode['metaData'] {
+  const meta: PublishedNode['metaData'] = {};
+  if (typeof r.hostname === 'string') meta.hostname = r.hostname;
+  if (typeof r.ip === 'string') meta.ip = r.ip;
+  if (typeof r.env === 'string') meta.env = r.env;
+  if (typeof r.user === 'string') meta.user = r.user;
+  if (typeof r.instance === 'string') meta.instance = r.instance;
+  return meta;
+}
+
 /** A migration file: its number and SQL. */
 export interface Migration {
   version: number;
@@ -206,30 +227,40 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     listVersion: db.prepare<[], { value: string }>(`SELECT value FROM kv WHERE key = '${KV_LIST_VERSION}'`),
     bumpListVersion: db.prepare(`UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV_LIST_VERSION}'`),
     stats: db.prepare<[], StatusCount>('SELECT status, count(*) AS count FROM nodes GROUP BY status ORDER BY status'),
-    // A sweep reads the nodes to change, then changes exactly the same condition, in one transaction.
-    offlineCandidates: db.prepare<[number], { id: string; from: NodeStatus; seq: number }>(
+    // A sweep works in chunks: pick up to `limit` nodes to change (a range scan of the status index),
+    // change exactly those, commit, yield to the event loop, repeat.
+    offlineChunk: db.prepare<[{ cutoff: number; limit: number }], { id: string; from: NodeStatus; seq: number }>(
       `SELECT id, status AS "from", seq FROM nodes
-       WHERE last_report IS NOT NULL AND last_report < ? AND status <> 'offline'`,
+       WHERE status IN ('initialized', 'online') AND last_report < @cutoff LIMIT @limit`,
     ),
-    toOffline: db.prepare<[{ cutoff: number; now: number }]>(
-      `UPDATE nodes SET status = 'offline', last_updated = @now
-       WHERE last_report IS NOT NULL AND last_report < @cutoff AND status <> 'offline'`,
-    ),
-    onlineCandidates: db.prepare<[number], { id: string; from: NodeStatus; seq: number }>(
+    onlineChunk: db.prepare<[{ cutoff: number; limit: number }], { id: string; from: NodeStatus; seq: number }>(
       `SELECT id, status AS "from", seq FROM nodes
-       WHERE last_report IS NOT NULL AND last_report >= ? AND status <> 'online'`,
+       WHERE status IN ('initialized', 'offline') AND last_report >= @cutoff LIMIT @limit`,
     ),
-    toOnline: db.prepare<[{ cutoff: number; now: number }]>(
-      `UPDATE nodes SET status = 'online', last_updated = @now
-       WHERE last_report IS NOT NULL AND last_report >= @cutoff AND status <> 'online'`,
+    setStatus: db.prepare<[{ status: NodeStatus; now: number; ids: string }]>(
+      'UPDATE nodes SET status = @status, last_updated = @now WHERE id IN (SELECT value FROM json_each(@ids))',
     ),
-    published: db.prepare<[string], Pick<NodeRow, 'id' | 'name' | 'type' | 'version' | 'status' | 'meta_data' | 'label'>>(
-      `SELECT id, name, type, version, status, meta_data, label FROM nodes
-       WHERE status IN (SELECT value FROM json_each(?)) ORDER BY seq`,
+    // Only the meta_data fields published outputs use are extracted, in SQL: parsing every node's whole
+    // meta_data in JavaScript was most of the time of a 100,000-node nodes.json.
+    // nodes.json built by SQLite itself, entries exactly as domain/nodes-file-entry.ts (a field that is
+    // missing or not a string becomes "").
+    nodesFile: db.prepare<[], { doc: string }>(
+      `SELECT json_group_array(json_object(
+                'node_id', id,
+                'user_id', CASE WHEN json_type(meta_data, '$.user') = 'text' THEN meta_data ->> '$.user' ELSE '' END,
+                'ip', CASE WHEN json_type(meta_data, '$.ip') = 'text' THEN meta_data ->> '$.ip' ELSE '' END,
+                'hostname', CASE WHEN json_type(meta_data, '$.hostname') = 'text' THEN meta_data ->> '$.hostname' ELSE '' END,
+                'labels', json(label)) ORDER BY seq) AS doc
+       FROM nodes WHERE status = 'online'`,
+    ),
+    published: db.prepare<[string], PublishedRow>(
+      `SELECT id, name, type, version, status, label,
+              meta_data ->> '$.hostname' AS hostname, meta_data ->> '$.ip' AS ip, meta_data ->> '$.env' AS env,
+              meta_data ->> '$.user' AS user, meta_data ->> '$.instance' AS instance
+       FROM nodes WHERE status IN (SELECT value FROM json_each(?)) ORDER BY seq`,
     ),
     preview: db.prepare<[{ cutoff: number }], { goingOffline: number; online: number }>(
-      `SELECT count(*) FILTER (WHERE last_report IS NOT NULL AND last_report < @cutoff) AS goingOffline,
-              count(*) AS online
+      `SELECT count(*) FILTER (WHERE last_report < @cutoff) AS goingOffline, count(*) AS online
        FROM nodes WHERE status = 'online'`,
     ),
     // Operational state lives in kv under a `state:` prefix, apart from the counter and schema version.
@@ -311,18 +342,28 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     return { before, after };
   };
 
-  const sweepTx = db.transaction((offlineBeforeMs: number, onlineSinceMs: number, nowMs: number): StatusTransition[] => {
-    const changed = [
-      ...q.offlineCandidates.all(offlineBeforeMs).map((r) => ({ ...r, to: 'offline' as const })),
-      ...q.onlineCandidates.all(onlineSinceMs).map((r) => ({ ...r, to: 'online' as const })),
-    ];
-    if (changed.length === 0) return [];
-    q.toOffline.run({ cutoff: offlineBeforeMs, now: nowMs });
-    q.toOnline.run({ cutoff: onlineSinceMs, now: nowMs });
+  /** One chunk of a sweep, in its own transaction: at most SWEEP_CHUNK transitions. */
+  const sweepChunkTx = db.transaction((to: 'offline' | 'online', cutoff: number, nowMs: number) => {
+    const rows = (to === 'offline' ? q.offlineChunk : q.onlineChunk).all({ cutoff, limit: SWEEP_CHUNK });
+    if (rows.length === 0) return rows;
+    q.setStatus.run({ status: to, now: nowMs, ids: JSON.stringify(rows.map((r) => r.id)) });
     q.bumpListVersion.run();
-    changed.sort((a, b) => a.seq - b.seq);
-    return changed.map(({ id, from, to }) => ({ id, from, to }));
+    return rows;
   });
+  const sweepAll = async (offlineBeforeMs: number, onlineSinceMs: number, nowMs: number): Promise<StatusTransition[]> => {
+    const changed: Array<{ id: string; from: NodeStatus; to: NodeStatus; seq: number }> = [];
+    for (const [to, cutoff] of [['offline', offlineBeforeMs], ['online', onlineSinceMs]] as const) {
+      // Bounded: each chunk changes its rows so they are not picked again; the node count bounds it.
+      for (let round = 0; round < 1_000_000; round++) {
+        const rows = await guarded(() => sweepChunkTx.immediate(to, cutoff, nowMs));
+        for (const r of rows) changed.push({ ...r, to });
+        if (rows.length < SWEEP_CHUNK) break;
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    changed.sort((x, y) => x.seq - y.seq);
+    return changed.map(({ id, from, to }) => ({ id, from, to }));
+  };
 
   const versioned = <T>() => {
     let cached: { version: string; value: T } | null = null;
@@ -350,7 +391,8 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     // answer is the same array object, which lets the HTTP layer reuse its serialisation.
     list: () => guarded(() => listCache.get(() => q.list.all())),
     statistics: () => guarded(() => statsCache.get(() => q.stats.all())),
-    sweep: (cutoffs, nowMs) => guarded(() => sweepTx.immediate(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs)),
+    sweep: (cutoffs, nowMs) => sweepAll(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs),
+    nodesFileDocument: () => guarded(() => `${q.nodesFile.get()!.doc}\n`),
     publishedNodes: (statuses) =>
       guarded(() =>
         q.published.all(JSON.stringify(statuses)).map(
@@ -360,7 +402,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
             type: r.type,
             version: r.version,
             status: r.status,
-            metaData: JSON.parse(r.meta_data) as PublishedNode['metaData'],
+            metaData: publishedMeta(r),
             label: JSON.parse(r.label) as string[],
           }),
         ),

@@ -44,8 +44,17 @@ export interface NodeStore {
    * Applies one sweep: nodes with a report older than `offlineBeforeMs` become offline, nodes with a
    * report at or after `onlineSinceMs` become online (others keep their status; never-reported nodes
    * are untouched). Sets last_updated of changed nodes to `nowMs`. Returns the changes, by ID number.
+   * A backend may commit a large sweep in several transactions (each transition is atomic; a report
+   * arriving meanwhile wins).
    */
   sweep(cutoffs: SweepCutoffs, nowMs: number): Promise<StatusTransition[]>;
+  /**
+   * The whole nodes.json document of SPEC §4 (the online nodes, by ID number, entries as
+   * `toNodesFileEntry` defines them), rendered by the backend: at 100,000 nodes, building it in the
+   * database is several times faster and leaner than through JavaScript objects. The contract suite
+   * holds it equal to the domain's rendering.
+   */
+  nodesFileDocument(): Promise<string>;
   /** The nodes having one of `statuses`, ordered by ID number, as published outputs need them. */
   publishedNodes(statuses: readonly NodeStatus[]): Promise<PublishedNode[]>;
   /**

@@ -2,6 +2,7 @@
 // atomically (atomic-write.ts); it is never written from a failed read (the old file stays); identical
 // content is not rewritten, but a file that was deleted or changed by someone else is recreated on the
 // next publish; publishes never overlap and requests made while one runs are coalesced into one more run.
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { writeFileAtomic } from './atomic-write.js';
@@ -41,7 +42,9 @@ export interface FilePublisher {
 export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublisher {
   const log = deps.logger.child({ module: 'published-file', file: deps.name });
   const write = deps.write ?? writeFileAtomic;
-  let written: { content: string; size: number; mtimeMs: number } | null = null;
+  // What was last written, as a digest (a 100,000-node file is 10 MB: no copy is kept).
+  let written: { sha1: string; size: number; mtimeMs: number } | null = null;
+  const digest = (content: string) => createHash('sha1').update(content).digest('hex');
   let failure: Error | null = null;
   let chain: Promise<unknown> = Promise.resolve();
   let queued: Promise<PublishResult> | null = null;
@@ -71,7 +74,8 @@ export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublishe
       return 'failed';
     }
     const content = deps.render(data);
-    if (written?.content === content && (await stillOnDisk())) {
+    const sha1 = digest(content);
+    if (written?.sha1 === sha1 && (await stillOnDisk())) {
       failure = null;
       return 'unchanged';
     }
@@ -79,7 +83,7 @@ export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublishe
     try {
       await write(deps.path, content);
       const st = await stat(deps.path);
-      written = { content, size: st.size, mtimeMs: st.mtimeMs };
+      written = { sha1, size: st.size, mtimeMs: st.mtimeMs };
       failure = null;
     } catch (err) {
       failure = err as Error;

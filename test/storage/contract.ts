@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { RegistrationInput } from '../../src/domain/node.js';
+import { renderNodesFile } from '../../src/domain/nodes-file-entry.js';
 import { statusOf, sweepCutoffs, type NodeStatus } from '../../src/domain/status.js';
 import type { NodeStore } from '../../src/storage/store.js';
 
@@ -171,6 +172,19 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
           { status: 'online', count: 1 },
         ]);
       });
+      it('renders nodes.json exactly as the domain does: online nodes by ID number, missing fields as ""', async () => {
+        assert.equal(await store.nodesFileDocument(), '[]\n');
+        for (let i = 1; i <= 12; i++) await created(store, `n${i}`);
+        await store.register(reg('odd', { metaData: { ip: 5, hostname: 'h"\\quoted', user: null, rack: 'x' } as never }), T0, 'A');
+        for (const id of ['A12', 'A3', 'A10', 'A13']) await store.update(id, (n) => ({ ...n, status: 'online', label: id === 'A3' ? ['gpu', 'ü'] : [] }));
+        const doc = await store.nodesFileDocument();
+        assert.ok(doc.endsWith('\n'));
+        const expected = JSON.parse(renderNodesFile((await store.publishedNodes(['online'])).map((n) => ({ ...n, metaData: n.metaData }))));
+        assert.deepEqual(JSON.parse(doc), expected);
+        assert.deepEqual(JSON.parse(doc).map((e: { node_id: string }) => e.node_id), ['A3', 'A10', 'A12', 'A13']);
+        assert.deepEqual(JSON.parse(doc)[3], { node_id: 'A13', user_id: '', ip: '', hostname: 'h"\\quoted', labels: [] });
+      });
+
       it('lists the nodes of the given statuses by ID number, as published outputs need them', async () => {
         for (let i = 1; i <= 12; i++) await created(store, `n${i}`);
         for (const id of ['A12', 'A3', 'A10']) await store.update(id, (n) => ({ ...n, status: 'online', label: [id] }));

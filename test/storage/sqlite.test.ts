@@ -36,7 +36,7 @@ describe('SQLite store specifics', () => {
     assert.deepEqual(kv, [
       { key: 'list_version', value: '1' },
       { key: 'node_id_counter', value: '1' },
-      { key: 'schema_version', value: '2' },
+      { key: 'schema_version', value: '3' },
     ]);
     await store.close();
     t.cleanup();
@@ -99,8 +99,8 @@ describe('SQLite store specifics', () => {
   it('applies a migration only once', () => {
     const t = tempDir();
     const db = new Database(join(t.dir, 'db.sqlite3'));
-    assert.deepEqual(migrate(db), { from: 0, to: 2 });
-    assert.deepEqual(migrate(db), { from: 2, to: 2 });
+    assert.deepEqual(migrate(db), { from: 0, to: 3 });
+    assert.deepEqual(migrate(db), { from: 3, to: 3 });
     db.close();
     t.cleanup();
   });
