@@ -59,7 +59,21 @@ function makeRegistry(config: Config, store: NodeStore, logger: Logger, clock: C
   });
 }
 
-/** The sweeping process's side: published files and the sweeper. */
+/**
+ * The sweeping process (the single process, or the primary): its store, metrics (with node counts),
+ * registry, published files and sweeper. A change that may alter the files triggers `publish`.
+ */
+function openSweepingSide(config: Config, logger: Logger, clock: Clock) {
+  const store = openStore(config);
+  const metrics = createMetrics({ nodeCounts: () => store.statistics() });
+  let publishNow: () => Promise<unknown> = async () => undefined;
+  const registry = makeRegistry(config, store, logger, clock, metrics, () => void publishNow());
+  const { publish, sweeper } = makePublishing(config, store, registry, logger, metrics);
+  publishNow = publish;
+  return { store, metrics, registry, publish, sweeper };
+}
+
+/** Published files and the sweeper, over a registry. */
 function makePublishing(config: Config, store: NodeStore, registry: Registry, logger: Logger, metrics: Metrics) {
   const readOnline = () => store.publishedNodes(['online']);
   const onResult = (file: string) => (result: string) => {
@@ -106,13 +120,7 @@ async function listen(app: FastifyInstance, config: Config): Promise<void> {
 
 /** Everything in one process. */
 export async function startSingle(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Running> {
-  const store = openStore(config);
-  const metrics = createMetrics({ nodeCounts: () => store.statistics() });
-  let publish: () => Promise<unknown> = async () => undefined;
-  const registry = makeRegistry(config, store, logger, clock, metrics, () => void publish());
-  const publishing = makePublishing(config, store, registry, logger, metrics);
-  publish = publishing.publish;
-  const { sweeper } = publishing;
+  const { store, metrics, registry, publish, sweeper } = openSweepingSide(config, logger, clock);
   let app: FastifyInstance | undefined;
   try {
     await sweeper.start();
@@ -194,13 +202,8 @@ export async function startWorker(config: Config, logger: Logger, clock: Clock =
  */
 export async function startPrimary(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Running> {
   const log = logger.child({ module: 'primary' });
-  const store = openStore(config); // applies migrations before any worker opens the file
-  const metrics = createMetrics({ nodeCounts: () => store.statistics() });
-  let publish: () => Promise<unknown> = async () => undefined;
-  const registry = makeRegistry(config, store, logger, clock, metrics, () => void publish());
-  const publishing = makePublishing(config, store, registry, logger, metrics);
-  publish = publishing.publish;
-  const { sweeper } = publishing;
+  // Opening the store applies the migrations, before any worker opens the file.
+  const { store, metrics, publish, sweeper } = openSweepingSide(config, logger, clock);
   await sweeper.start();
 
   const liveWorkers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead() && w.isConnected());
