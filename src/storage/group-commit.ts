@@ -3,6 +3,10 @@
 // after that transaction committed. One failing write (its savepoint is rolled back) does not affect the
 // others; a failing commit fails them all. One commit per batch instead of one per write is what lets a
 // single process take thousands of status reports per second.
+// Waiting for the write lock never blocks the event loop: the connection's busy timeout is 0, and a
+// batch that finds the database locked by another process (SQLITE_BUSY) is retried 1 ms later, for at
+// most `maxWaitMs`; SQLite's own busy handler would sleep inside the call and stall every request of
+// this process meanwhile.
 import type Database from 'better-sqlite3';
 
 interface Pending {
@@ -19,8 +23,23 @@ interface Pending {
  */
 export type GroupCommit = <T>(run: () => T, options?: { savepoint?: boolean }) => Promise<T>;
 
-/** Creates the batcher of one connection. `maxBatch` bounds how long the write lock is held. */
-export function createGroupCommit(db: Database.Database, maxBatch = 512): GroupCommit {
+/** Options of the batcher. */
+export interface GroupCommitOptions {
+  /** Most writes per transaction: bounds how long the write lock is held. */
+  maxBatch?: number;
+  /** Longest a batch waits for the write lock before its writes fail with SQLITE_BUSY. */
+  maxWaitMs?: number;
+}
+
+/**
+ * Creates the batcher of one connection; every write of that connection must go through it (the
+ * connection's busy timeout is set to 0).
+ */
+export function createGroupCommit(db: Database.Database, options: GroupCommitOptions = {}): GroupCommit {
+  const maxBatch = options.maxBatch ?? 512;
+  const maxWaitMs = options.maxWaitMs ?? 10_000;
+  db.pragma('busy_timeout = 0');
+  let busySince: number | null = null;
   const queue: Pending[] = [];
   let scheduled = false;
   // A nested db.transaction() runs as a SAVEPOINT inside the batch's transaction.
@@ -29,7 +48,6 @@ export function createGroupCommit(db: Database.Database, maxBatch = 512): GroupC
   const flush = () => {
     scheduled = false;
     const batch = queue.splice(0, maxBatch);
-    if (queue.length > 0) schedule();
     const results: Array<{ ok: boolean; value: unknown }> = [];
     try {
       db.transaction(() => {
@@ -42,15 +60,26 @@ export function createGroupCommit(db: Database.Database, maxBatch = 512): GroupC
         }
       }).immediate();
     } catch (err) {
+      const now = Date.now();
+      if ((err as { code?: string }).code === 'SQLITE_BUSY' && now - (busySince ??= now) < maxWaitMs) {
+        queue.unshift(...batch); // the whole transaction was rolled back: run the batch again
+        schedule(1);
+        return;
+      }
+      busySince = null;
       for (const p of batch) p.reject(err);
+      if (queue.length > 0) schedule();
       return;
     }
+    busySince = null;
+    if (queue.length > 0) schedule();
     batch.forEach((p, i) => (results[i]!.ok ? p.resolve(results[i]!.value) : p.reject(results[i]!.value)));
   };
-  const schedule = () => {
+  const schedule = (delayMs = 0) => {
     if (!scheduled) {
       scheduled = true;
-      setImmediate(flush);
+      if (delayMs > 0) setTimeout(flush, delayMs);
+      else setImmediate(flush);
     }
   };
 

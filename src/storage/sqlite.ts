@@ -342,20 +342,20 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     return { before, after };
   };
 
-  /** One chunk of a sweep, in its own transaction: at most SWEEP_CHUNK transitions. */
-  const sweepChunkTx = db.transaction((to: 'offline' | 'online', cutoff: number, nowMs: number) => {
+  /** One chunk of a sweep (committed with the writes of its batch): at most SWEEP_CHUNK transitions. */
+  const sweepChunk = (to: 'offline' | 'online', cutoff: number, nowMs: number) => {
     const rows = (to === 'offline' ? q.offlineChunk : q.onlineChunk).all({ cutoff, limit: SWEEP_CHUNK });
     if (rows.length === 0) return rows;
     q.setStatus.run({ status: to, now: nowMs, ids: JSON.stringify(rows.map((r) => r.id)) });
     q.bumpListVersion.run();
     return rows;
-  });
+  };
   const sweepAll = async (offlineBeforeMs: number, onlineSinceMs: number, nowMs: number): Promise<StatusTransition[]> => {
     const changed: Array<{ id: string; from: NodeStatus; to: NodeStatus; seq: number }> = [];
     for (const [to, cutoff] of [['offline', offlineBeforeMs], ['online', onlineSinceMs]] as const) {
       // Bounded: each chunk changes its rows so they are not picked again; the node count bounds it.
       for (let round = 0; round < 1_000_000; round++) {
-        const rows = await guarded(() => sweepChunkTx.immediate(to, cutoff, nowMs));
+        const rows = await batch(() => sweepChunk(to, cutoff, nowMs)).catch(translate);
         for (const r of rows) changed.push({ ...r, to });
         if (rows.length < SWEEP_CHUNK) break;
         await new Promise((r) => setImmediate(r));
@@ -408,9 +408,10 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
         ),
       ),
     sweepPreview: (cutoffs) => guarded(() => q.preview.get({ cutoff: cutoffs.offlineBeforeMs })!),
-    putState: (key, value) => guarded(() => {
-      q.putState.run(key, value);
-    }),
+    putState: (key, value) =>
+      batch(() => {
+        q.putState.run(key, value);
+      }, { savepoint: false }).catch(translate),
     getState: (key) => guarded(() => q.getState.get(key)?.value ?? null),
     async close() {
       if (db.open) db.close();
