@@ -2,8 +2,8 @@
 // like a fleet. Writes bench/results/<timestamp>.json and prints a summary. Parts (all by default):
 //   throughput  wrk (2 threads, 64 connections) against status reports, registrations, GET /nodes/{id},
 //               GET /nodes (1,000 nodes), statistics, and the bare-http ceiling in the same run;
-//               several rounds on a fresh database each, medians. Any non-2xx or socket error
-//               invalidates a figure.
+//               several rounds on a fresh database each, medians; each figure after a 2 s warm-up of
+//               the same load. Any non-2xx or socket error invalidates a figure.
 //   scale       10,000 and 100,000 nodes: sweep duration and event-loop stall, nodes.json build/write
 //               time and size, GET /nodes latency, resident memory, start-up time on the full database.
 //   soak        100,000 simulated agents reporting once per 60 s (±jitter) for --soak-seconds: p99,
@@ -77,6 +77,8 @@ function toMs(v: string): number {
 }
 
 function wrk(url: string, script: string, scriptArgs: string[] = []): WrkResult {
+  // Warm-up: 2 s of the same load first (JIT, caches, connection set-up), not counted.
+  spawnSync('wrk', ['-t2', '-c64', '-d2s', '-s', script, url, '--', ...scriptArgs, 'warmup'], { encoding: 'utf8', timeout: 30_000 });
   const r = spawnSync('wrk', ['-t2', '-c64', `-d${seconds}s`, '--latency', '-s', script, url, '--', ...scriptArgs], {
     encoding: 'utf8',
     timeout: (seconds + 30) * 1000,

@@ -1,4 +1,5 @@
--- POST /api/v1/master/nodes with a new, unique name each time. args: a tag unique to this run.
+-- POST /api/v1/master/nodes with a new, unique name each time. args: a tag unique to this run (and
+-- an optional suffix, so the warm-up registers other names than the measured run).
 local counter = 0
 local threads = 0
 function setup(thread)
@@ -7,7 +8,7 @@ function setup(thread)
 end
 local tag
 function init(args)
-  tag = (args[1] or "run") .. "-" .. tid
+  tag = (args[1] or "run") .. (args[2] or "") .. "-" .. tid -- args[2]: "warmup" for the warm-up run
 end
 local headers = { ["Content-Type"] = "application/json" }
 function request()
