@@ -157,6 +157,26 @@ function rssMiB(m: MasterProcess): number {
   return Math.round(kb / 1024);
 }
 
+/**
+ * Watches this process's event loop: the longest gap between ticks of a 1 ms interval timer, from now
+ * until `stop()`, which returns it in milliseconds.
+ */
+function watchStalls(): { stop(): number } {
+  let last = performance.now();
+  let maxGap = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last);
+    last = now;
+  }, 1);
+  return {
+    stop() {
+      clearInterval(ticker);
+      return Math.max(maxGap, performance.now() - last);
+    },
+  };
+}
+
 /** Fills a database with `count` online nodes (reported `reportedAtMs`), in one transaction. */
 function seed(dbPath: string, count: number, reportedAtMs: number): void {
   const store = openSqliteStore({ path: dbPath });
@@ -244,22 +264,14 @@ async function scale(count: number) {
     const store = openSqliteStore({ path: dbPath });
     const clock = createManualClock(seededAt);
     const registry = createRegistry({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent, onPublishedChange: () => undefined });
-    // The longest stall: the largest gap between ticks of a 1 ms interval timer while `fn` runs.
+    // Duration of `fn` and the longest event-loop stall while it runs.
     const timed = async (fn: () => Promise<unknown>) => {
-      let last = performance.now();
-      let maxGap = 0;
-      const ticker = setInterval(() => {
-        const now = performance.now();
-        maxGap = Math.max(maxGap, now - last);
-        last = now;
-      }, 1);
+      const stalls = watchStalls();
       const started = performance.now();
       await fn();
       const ms = performance.now() - started;
       await new Promise((r) => setTimeout(r, 3));
-      clearInterval(ticker);
-      maxGap = Math.max(maxGap, performance.now() - last);
-      return { ms: Number(ms.toFixed(2)), maxStallMs: Number(maxGap.toFixed(2)) };
+      return { ms: Number(ms.toFixed(2)), maxStallMs: Number(stalls.stop().toFixed(2)) };
     };
     clock.advance(30_000);
     const sweepQuiet = await timed(() => registry.sweep()); // nothing changes (the usual sweep)
@@ -334,13 +346,7 @@ async function soak() {
       let maxInFlight = 0;
       const health = { 'log-fluentbit': { status: 'healthy' }, 'metric-node-exporter': { status: 'healthy' } };
       // The load generator's own event-loop stalls, so its delays are not blamed on the master.
-      let lastTick = performance.now();
-      let clientMaxStallMs = 0;
-      const ticker = setInterval(() => {
-        const now = performance.now();
-        clientMaxStallMs = Math.max(clientMaxStallMs, now - lastTick);
-        lastTick = now;
-      }, 1);
+      const stalls = watchStalls();
       let nextSlotAt = 0; // start time (ms since `started`) of the next slot to serve
       while (performance.now() - started < endAt) {
         const now = performance.now() - started;
@@ -362,7 +368,7 @@ async function soak() {
         }
         await new Promise((r) => setTimeout(r, 5));
       }
-      clearInterval(ticker);
+      const clientMaxStallMs = stalls.stop();
       const drainUntil = performance.now() + 30_000;
       while (inFlight > 0 && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
       const stats = JSON.parse((await call(m.base, 'GET', '/api/v1/master/nodes/statistics')).text) as { total: number; status_statistics: Array<{ status: string; count: number }> };

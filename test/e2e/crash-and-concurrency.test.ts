@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { registrationBody, tempDir } from '../helpers/fixtures.js';
-import { freePort, readNodesJson, request, startMaster, stopMaster, waitFor } from './harness.js';
+import { freePort, readNodesJson, request, startMaster, stopMaster, waitFor, waitUntilClosed } from './harness.js';
 
 describe('end-to-end: crashes and concurrency (two workers)', () => {
   it('gives 50 concurrent registrations 50 distinct IDs', async () => {
@@ -64,14 +64,7 @@ describe('end-to-end: crashes and concurrency (two workers)', () => {
     try {
       m.kill('SIGKILL');
       await m.exited;
-      await waitFor('the workers to exit', async () => {
-        try {
-          await fetch(`${m.base}/healthz`);
-          return false;
-        } catch {
-          return true;
-        }
-      }, 5_000);
+      await waitUntilClosed(m.base, 5_000); // the workers exited too
       const again = await startMaster(t.dir, {}, Number(new URL(m.base).port));
       await stopMaster(again);
     } finally {
@@ -96,14 +89,7 @@ describe('end-to-end: crashes and concurrency (two workers)', () => {
         else await waitFor('nodes.json (start-up under way)', () => existsSync(join(t.dir, 'nodes.json')), 15_000, 10);
         process.kill(npm.pid!, 'SIGTERM'); // npm only, as a supervisor or a terminal would
         await exited;
-        await waitFor('the port to be released', async () => {
-          try {
-            await fetch(`http://127.0.0.1:${port}/healthz`);
-            return false;
-          } catch {
-            return true;
-          }
-        }, 10_000);
+        await waitUntilClosed(`http://127.0.0.1:${port}`, 10_000);
         // npm was started in its own process group: the master's primary and workers are in it too.
         await waitFor('every master process to exit', () => spawnSync('pgrep', ['-g', String(npm.pid)], { encoding: 'utf8' }).stdout.trim() === '', 5_000);
       } finally {

@@ -120,6 +120,18 @@ export async function waitFor<T>(what: string, check: () => Promise<T> | T, time
   }
 }
 
+/** Waits until nothing answers on `base` any more (the port was released); throws after `timeoutMs`. */
+export async function waitUntilClosed(base: string, timeoutMs: number): Promise<void> {
+  await waitFor(`${base} to stop answering`, async () => {
+    try {
+      await fetch(`${base}/healthz`);
+      return false;
+    } catch {
+      return true;
+    }
+  }, timeoutMs);
+}
+
 /** A JSON request to the master; returns the status and parsed body. */
 export async function request(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(url, {
