@@ -18,6 +18,7 @@ import type { NodeStore, RegisterOptions, RegisterOutcome } from './store.js';
 export interface SqliteStoreOptions {
   path: string;
   synchronous?: 'normal' | 'full';
+  /** How long opening and migrating wait for a lock; afterwards every write goes through the group commit (busy timeout 0, async retries). */
   busyTimeoutMs?: number;
 }
 
