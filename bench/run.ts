@@ -143,18 +143,24 @@ async function reportFleet(base: string, count: number): Promise<void> {
   }
 }
 
-/** Resident memory of the master: the primary and its workers, in MiB. */
-function rssMiB(m: MasterProcess): number {
+/**
+ * Memory of the master (the primary and its workers), in MiB: `rss` sums each process's resident set,
+ * which counts pages the processes share (Node.js itself, libraries) once per process; `pss` shares
+ * them out (the kernel's proportional set size), so it is what the master occupies as a whole.
+ */
+function memoryMiB(m: MasterProcess): { rss: number; pss: number } {
   const pids = [m.proc.pid!, ...spawnSync('pgrep', ['-P', String(m.proc.pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number)];
-  let kb = 0;
+  let rssKb = 0;
+  let pssKb = 0;
   for (const pid of pids) {
     try {
-      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      rssKb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      pssKb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
     } catch {
       // exited
     }
   }
-  return Math.round(kb / 1024);
+  return { rss: Math.round(rssKb / 1024), pss: Math.round(pssKb / 1024) };
 }
 
 /**
@@ -280,7 +286,7 @@ async function scale(count: number) {
     // nodes.json with every node online.
     store.db.prepare("UPDATE nodes SET status = 'online'").run();
     // As the master publishes it: the document built by the store, then written atomically.
-    const publisher = createFilePublisher({ name: 'nodes.json', path: join(t.dir, 'nodes.json'), read: () => store.nodesFileDocument(), render: (doc: string) => doc, logger: silent });
+    const publisher = createFilePublisher({ name: 'nodes.json', path: join(t.dir, 'nodes.json'), read: () => store.nodesFileDocument(), render: (doc: Buffer) => doc, logger: silent });
     const buildStart = performance.now();
     const content = await store.nodesFileDocument();
     const buildMs = performance.now() - buildStart;
@@ -293,7 +299,7 @@ async function scale(count: number) {
     const m = await startMaster(t.dir, masterEnv(), port);
     const startupMs = performance.now() - startAt;
     try {
-      const rssIdle = rssMiB(m);
+      const memoryIdle = memoryMiB(m);
       const lat: number[] = [];
       let bytes = 0;
       for (let i = 0; i < 10; i++) {
@@ -310,7 +316,7 @@ async function scale(count: number) {
         nodesJson: { buildMs: Number(buildMs.toFixed(1)), publishMs: publish.ms, publishMaxStallMs: publish.maxStallMs, bytes: Buffer.byteLength(content), onDiskBytes: statSync(join(t.dir, 'nodes.json')).size },
         getNodes: { p50ms: Number(median(lat).toFixed(1)), maxMs: Number(Math.max(...lat).toFixed(1)), bytes },
         startupMs: Math.round(startupMs),
-        rssMiB: { idle: rssIdle, afterGetNodes: rssMiB(m) },
+        memoryMiB: { idle: memoryIdle, afterGetNodes: memoryMiB(m) },
         workers: workers || 'default',
       };
     } finally {
@@ -389,7 +395,7 @@ async function soak() {
         clientMaxStallMs: Number(clientMaxStallMs.toFixed(1)),
         offlineAtEnd: stats.status_statistics.find((s) => s.status === 'offline')?.count ?? 0,
         onlineToOfflineTransitions: toOffline,
-        rssMiB: rssMiB(m),
+        memoryMiB: memoryMiB(m),
         workers: workers || 'default',
       };
     } finally {

@@ -2,7 +2,7 @@
 // place that decides status transitions, on a report and in a sweep alike, with the domain's rules.
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
-import { isNodeIdShape, type JsonObject, type NodeRecord, type NodeSummary, type PublishedNode, type RegistrationInput, type StatusCount, type StatusTransition } from './domain/node.js';
+import { isNodeIdShape, type JsonObject, type NodeRecord, type PublishedNode, type RegistrationInput, type StatusCount, type StatusTransition } from './domain/node.js';
 import { toNodesFileEntry } from './domain/nodes-file-entry.js';
 import { toTargetGroup } from './domain/prometheus-sd.js';
 import { checkObjectLimits } from './limits.js';
@@ -90,7 +90,8 @@ export interface Registry {
   report(id: string, report: StatusReport): Promise<NodeRecord>;
   configure(id: string, update: ConfigUpdate): Promise<NodeRecord>;
   get(id: string): Promise<NodeRecord>;
-  list(): Promise<NodeSummary[]>;
+  /** Every node's summary, ordered by ID number, as the JSON document of GET /nodes (UTF-8). */
+  listDocument(): Promise<Buffer>;
   /** Nodes of the given statuses as published outputs (service discovery) need them. */
   listPublished(statuses: readonly NodeStatus[]): Promise<PublishedNode[]>;
   statistics(): Promise<Statistics>;
@@ -246,7 +247,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
       return node;
     },
 
-    list: () => store.list(),
+    listDocument: () => store.listDocument(),
     listPublished: (statuses) => store.publishedNodes(statuses),
 
     async statistics() {

@@ -199,6 +199,11 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
   try {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    // SQLite's own default page cache (2 MiB) instead of better-sqlite3's 16 MiB: in WAL mode a
+    // connection drops its cache whenever another process has committed, which with several writing
+    // workers is nearly every transaction, so a large cache held memory (16 MiB per process once a
+    // 100,000-node list or nodes.json had passed through it) without saving reads.
+    db.pragma('cache_size = -2000');
     migrate(db);
   } catch (err) {
     db.close();
@@ -224,7 +229,12 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
               agent_last_report = @agent_last_report, last_updated = @last_updated, token_hash = @token_hash
        WHERE id = @id`,
     ),
-    list: db.prepare<[], NodeSummary>('SELECT id, name, status, type, version FROM nodes ORDER BY seq'),
+    // GET /nodes as one JSON document built by SQLite: at 100,000 nodes no row objects are made.
+    // As a BLOB, better-sqlite3 copies it into a Buffer: no 8.7 MB string on the JavaScript heap.
+    listDocument: db.prepare<[], { doc: Buffer }>(
+      `SELECT CAST(json_group_array(json_object('id', id, 'name', name, 'status', status, 'type', type, 'version', version) ORDER BY seq) AS BLOB) AS doc
+       FROM nodes`,
+    ),
     listVersion: db.prepare<[], { value: string }>(`SELECT value FROM kv WHERE key = '${KV_LIST_VERSION}'`),
     bumpListVersion: db.prepare(`UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV_LIST_VERSION}'`),
     stats: db.prepare<[], StatusCount>('SELECT status, count(*) AS count FROM nodes GROUP BY status ORDER BY status'),
@@ -245,13 +255,13 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     // meta_data in JavaScript was most of the time of a 100,000-node nodes.json.
     // nodes.json built by SQLite itself, entries exactly as domain/nodes-file-entry.ts (a field that is
     // missing or not a string becomes "").
-    nodesFile: db.prepare<[], { doc: string }>(
-      `SELECT json_group_array(json_object(
+    nodesFile: db.prepare<[], { doc: Buffer }>(
+      `SELECT CAST(json_group_array(json_object(
                 'node_id', id,
                 'user_id', CASE WHEN json_type(meta_data, '$.user') = 'text' THEN meta_data ->> '$.user' ELSE '' END,
                 'ip', CASE WHEN json_type(meta_data, '$.ip') = 'text' THEN meta_data ->> '$.ip' ELSE '' END,
                 'hostname', CASE WHEN json_type(meta_data, '$.hostname') = 'text' THEN meta_data ->> '$.hostname' ELSE '' END,
-                'labels', json(label)) ORDER BY seq) AS doc
+                'labels', json(label)) ORDER BY seq) || char(10) AS BLOB) AS doc
        FROM nodes WHERE status = 'online'`,
     ),
     published: db.prepare<[string], PublishedRow>(
@@ -376,7 +386,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
       },
     };
   };
-  const listCache = versioned<NodeSummary[]>();
+  const listCache = versioned<Buffer>();
   const statsCache = versioned<StatusCount[]>();
 
   return {
@@ -388,12 +398,13 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
       return row ? fromRow(row) : null;
     }),
     // The list and the statistics are cached until the list version moves (read before the query, so a
-    // change committed in between only causes one more refresh, never a stale cache). An unchanged
-    // answer is the same array object, which lets the HTTP layer reuse its serialisation.
-    list: () => guarded(() => listCache.get(() => q.list.all())),
+    // change committed in between only causes one more refresh, never a stale cache). The list is kept
+    // as UTF-8 bytes outside the JavaScript heap (8.7 MB at 100,000 nodes) and sent as is.
+    listDocument: () => guarded(() => listCache.get(() => q.listDocument.get()!.doc)),
+    list: () => guarded(() => JSON.parse(q.listDocument.get()!.doc.toString('utf8')) as NodeSummary[]),
     statistics: () => guarded(() => statsCache.get(() => q.stats.all())),
     sweep: (cutoffs, nowMs) => sweepAll(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs),
-    nodesFileDocument: () => guarded(() => `${q.nodesFile.get()!.doc}\n`),
+    nodesFileDocument: () => guarded(() => q.nodesFile.get()!.doc),
     publishedNodes: (statuses) =>
       guarded(() =>
         q.published.all(JSON.stringify(statuses)).map(

@@ -38,6 +38,11 @@ export interface NodeStore {
   get(id: string): Promise<NodeRecord | null>;
   /** Every node's summary, ordered by ID number. */
   list(): Promise<NodeSummary[]>;
+  /**
+   * The JSON document of GET /nodes (`list()` serialised), as UTF-8 bytes. The backend may cache it
+   * until the list changes (in any process) and return the same Buffer meanwhile.
+   */
+  listDocument(): Promise<Buffer>;
   /** Count per status that at least one node has, ordered by status name. */
   statistics(): Promise<StatusCount[]>;
   /**
@@ -54,7 +59,7 @@ export interface NodeStore {
    * database is several times faster and leaner than through JavaScript objects. The contract suite
    * holds it equal to the domain's rendering.
    */
-  nodesFileDocument(): Promise<string>;
+  nodesFileDocument(): Promise<Buffer>;
   /** The nodes having one of `statuses`, ordered by ID number, as published outputs need them. */
   publishedNodes(statuses: readonly NodeStatus[]): Promise<PublishedNode[]>;
   /**

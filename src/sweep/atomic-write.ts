@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 let sequence = 0;
 
 /** Writes `content` to `path` atomically (see file header); creates the directory if needed. */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
+export async function writeFileAtomic(path: string, content: string | Buffer): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${++sequence}.tmp`);

@@ -16,9 +16,9 @@ export interface FilePublisherDeps<T> {
   name: string;
   path: string;
   read: () => Promise<T>;
-  render: (data: T) => string;
+  render: (data: T) => string | Buffer;
   logger: Logger;
-  write?: (path: string, content: string) => Promise<void>;
+  write?: (path: string, content: string | Buffer) => Promise<void>;
   /** Called after every publish with its result (metrics). */
   onResult?: (result: PublishResult) => void;
   /**
@@ -44,7 +44,7 @@ export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublishe
   const write = deps.write ?? writeFileAtomic;
   // What was last written, as a digest (a 100,000-node file is 10 MB: no copy is kept).
   let written: { sha1: string; size: number; mtimeMs: number } | null = null;
-  const digest = (content: string) => createHash('sha1').update(content).digest('hex');
+  const digest = (content: string | Buffer) => createHash('sha1').update(content).digest('hex');
   let failure: Error | null = null;
   let chain: Promise<unknown> = Promise.resolve();
   let queued: Promise<PublishResult> | null = null;

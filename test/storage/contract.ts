@@ -157,6 +157,14 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.deepEqual(list.map((n) => n.id), Array.from({ length: 11 }, (_, i) => `A${i + 1}`));
         assert.deepEqual(list[0], { id: 'A1', name: 'n1', status: 'initialized', type: 'agent', version: '1.1.0' });
       });
+      it('renders the GET /nodes document as the list in JSON, names with quotes and non-ASCII included', async () => {
+        assert.equal((await store.listDocument()).toString(), '[]');
+        await created(store, 'n1');
+        await created(store, 'h"\\q ü\u2028\t');
+        await store.update('A2', (n) => ({ ...n, status: 'online', version: 'v"2' }));
+        const doc = (await store.listDocument()).toString('utf8');
+        assert.deepEqual(JSON.parse(doc)[1], { id: 'A2', name: 'h"\\q ü\u2028\t', status: 'online', type: 'agent', version: 'v"2' });
+      });
       it('returns null for an unknown id', async () => {
         assert.equal(await store.get('A404'), null);
       });
@@ -173,11 +181,11 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         ]);
       });
       it('renders nodes.json exactly as the domain does: online nodes by ID number, missing fields as ""', async () => {
-        assert.equal(await store.nodesFileDocument(), '[]\n');
+        assert.equal((await store.nodesFileDocument()).toString(), '[]\n');
         for (let i = 1; i <= 12; i++) await created(store, `n${i}`);
         await store.register(reg('odd', { metaData: { ip: 5, hostname: 'h"\\quoted', user: null, rack: 'x' } as never }), T0, 'A');
         for (const id of ['A12', 'A3', 'A10', 'A13']) await store.update(id, (n) => ({ ...n, status: 'online', label: id === 'A3' ? ['gpu', 'ü'] : [] }));
-        const doc = await store.nodesFileDocument();
+        const doc = (await store.nodesFileDocument()).toString('utf8');
         assert.ok(doc.endsWith('\n'));
         const expected = JSON.parse(renderNodesFile((await store.publishedNodes(['online'])).map((n) => ({ ...n, metaData: n.metaData }))));
         assert.deepEqual(JSON.parse(doc), expected);

@@ -50,11 +50,12 @@ describe('SQLite store specifics', () => {
     const reg = (name: string) => ({ id: null, name, type: 'agent', version: '1', metaData: {} });
     await a.register(reg('n1'), 0, 'A');
     assert.deepEqual((await b.list()).map((n) => n.id), ['A1']);
-    assert.equal(await b.list(), await b.list(), 'unchanged: the same cached array');
+    assert.equal(await b.listDocument(), await b.listDocument(), 'unchanged: the same cached document');
     await a.register(reg('n2'), 0, 'A');
     assert.deepEqual((await b.list()).map((n) => n.id), ['A1', 'A2']);
     await a.update('A1', (n) => ({ ...n, status: 'online', lastReportMs: 1 }));
     assert.equal((await b.list())[0]!.status, 'online');
+    assert.equal(JSON.parse((await b.listDocument()).toString())[0].status, 'online', 'the cached document moved too');
     assert.deepEqual(await b.statistics(), [{ status: 'initialized', count: 1 }, { status: 'online', count: 1 }]);
     await a.sweep({ onlineSinceMs: 10_000, offlineBeforeMs: 5 }, 20_000);
     assert.equal((await b.list())[0]!.status, 'offline');

@@ -63,7 +63,7 @@ describe('writeFileAtomic', () => {
 });
 
 describe('createFilePublisher (nodes.json)', () => {
-  const createNodesFilePublisher = (d: { path: string; readOnline: () => Promise<OnlineNode[]>; logger: typeof silentLogger; write?: (p: string, c: string) => Promise<void> }) =>
+  const createNodesFilePublisher = (d: { path: string; readOnline: () => Promise<OnlineNode[]>; logger: typeof silentLogger; write?: (p: string, c: string | Buffer) => Promise<void> }) =>
     createFilePublisher({ name: 'nodes.json', path: d.path, read: d.readOnline, render: renderNodesFile, logger: d.logger, write: d.write });
   let t: ReturnType<typeof tempDir>;
   let path: string;

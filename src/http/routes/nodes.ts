@@ -20,22 +20,12 @@ import { Type } from '@sinclair/typebox';
 
 const errors = { 400: ErrorJson, 401: ErrorJson, 403: ErrorJson, 404: ErrorJson, 500: ErrorJson };
 
-/** Serialises with `serialize`, reusing the last result while the store returns the same array. */
-function memoLast<T extends object>(serialize: (v: T) => string): (v: T) => string {
-  let last: { input: T; output: string } | null = null;
-  return (v) => {
-    if (last?.input !== v) last = { input: v, output: serialize(v) };
-    return last.output;
-  };
-}
-
 /** Registers the node routes on the plugin's prefix (the token route only in token mode). */
 export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    // The store answers an unchanged list with the same array: its JSON is then reused as is.
-    const listJson = memoLast((nodes: unknown[]) => JSON.stringify(nodes));
+    // The document is built (and cached until the list changes) by the store; the schema documents it.
     app.get('/nodes', { config: { access: 'read' }, schema: { response: { 200: Type.Array(NodeSummaryJson) } } }, async (_request, reply) =>
-      reply.type('application/json; charset=utf-8').send(listJson(await registry.list())),
+      reply.type('application/json; charset=utf-8').send(await registry.listDocument()),
     );
 
     app.get('/nodes/statistics', { config: { access: 'read' }, schema: { response: { 200: StatisticsJson } } }, () => registry.statistics());
