@@ -24,6 +24,9 @@ export interface ConfigUpdate {
   label?: string[];
 }
 
+/** A sweep chunk of at most this many transitions is logged a line per node; a larger one in one line. */
+const SWEEP_LINES_PER_NODE_UP_TO = 20;
+
 /** The sweeper's heartbeat, written after every sweep into shared state (all workers read it). */
 export interface SweeperHeartbeat {
   sweptAtMs: number;
@@ -134,6 +137,25 @@ export function createRegistry(deps: RegistryDeps): Registry {
   const logTransition = (t: StatusTransition, cause: 'report' | 'sweep') => {
     log.info({ nodeId: t.id, from: t.from, to: t.to, cause }, 'node status changed');
     metrics?.statusTransitions.inc({ from: t.from, to: t.to, cause });
+  };
+  /**
+   * A sweep's committed chunk: a line per node when few change (the usual case); when many do (a rack
+   * lost, a master back after an outage), one line per chunk listing every node ID, so that 100,000
+   * transitions cost 200 log writes rather than 100,000.
+   */
+  const logSweepChunk = (chunk: StatusTransition[]) => {
+    if (chunk.length <= SWEEP_LINES_PER_NODE_UP_TO) {
+      for (const t of chunk) logTransition(t, 'sweep');
+      return;
+    }
+    const counts = new Map<string, { from: NodeStatus; to: NodeStatus; count: number }>();
+    for (const t of chunk) {
+      const key = `${t.from}>${t.to}`;
+      const c = counts.get(key) ?? counts.set(key, { from: t.from, to: t.to, count: 0 }).get(key)!;
+      c.count++;
+    }
+    for (const c of counts.values()) metrics?.statusTransitions.inc({ from: c.from, to: c.to, cause: 'sweep' }, c.count);
+    log.info({ count: chunk.length, transitions: [...counts.values()], nodeIds: chunk.map((t) => t.id), cause: 'sweep' }, 'node statuses changed');
   };
   const countRegistration = (result: 'created' | 'updated' | 'not_found' | 'name_mismatch') => {
     metrics?.registrations.inc({ result });
@@ -285,9 +307,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
         }
       }
       hold = { brakeHeld, restartGrace };
-      const transitions = await store.sweep({ ...cutoffs, offlineBeforeMs }, nowMs);
-      for (const t of transitions) logTransition(t, 'sweep');
-      return transitions;
+      return store.sweep({ ...cutoffs, offlineBeforeMs }, nowMs, logSweepChunk);
     },
 
     held: () => hold,

@@ -30,6 +30,14 @@ const SWEEP_CHUNK = 500;
 /** Bumped in every transaction that changes what GET /nodes or the statistics show (any process). */
 const KV_LIST_VERSION = 'list_version';
 
+/** A node a sweep chunk changes. */
+interface ChunkRow {
+  rowid: number;
+  id: string;
+  from: NodeStatus;
+  seq: number;
+}
+
 interface NodeRow {
   id: string;
   seq: number;
@@ -240,16 +248,16 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     stats: db.prepare<[], StatusCount>('SELECT status, count(*) AS count FROM nodes GROUP BY status ORDER BY status'),
     // A sweep works in chunks: pick up to `limit` nodes to change (a range scan of the status index),
     // change exactly those, commit, yield to the event loop, repeat.
-    offlineChunk: db.prepare<[{ cutoff: number; limit: number }], { id: string; from: NodeStatus; seq: number }>(
-      `SELECT id, status AS "from", seq FROM nodes
+    offlineChunk: db.prepare<[{ cutoff: number; limit: number }], ChunkRow>(
+      `SELECT rowid, id, status AS "from", seq FROM nodes
        WHERE status IN ('initialized', 'online') AND last_report < @cutoff LIMIT @limit`,
     ),
-    onlineChunk: db.prepare<[{ cutoff: number; limit: number }], { id: string; from: NodeStatus; seq: number }>(
-      `SELECT id, status AS "from", seq FROM nodes
+    onlineChunk: db.prepare<[{ cutoff: number; limit: number }], ChunkRow>(
+      `SELECT rowid, id, status AS "from", seq FROM nodes
        WHERE status IN ('initialized', 'offline') AND last_report >= @cutoff LIMIT @limit`,
     ),
-    setStatus: db.prepare<[{ status: NodeStatus; now: number; ids: string }]>(
-      'UPDATE nodes SET status = @status, last_updated = @now WHERE id IN (SELECT value FROM json_each(@ids))',
+    setStatus: db.prepare<[{ status: NodeStatus; now: number; rowids: string }]>(
+      'UPDATE nodes SET status = @status, last_updated = @now WHERE rowid IN (SELECT value FROM json_each(@rowids))',
     ),
     // Only the meta_data fields published outputs use are extracted, in SQL: parsing every node's whole
     // meta_data in JavaScript was most of the time of a 100,000-node nodes.json.
@@ -357,23 +365,26 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
   const sweepChunk = (to: 'offline' | 'online', cutoff: number, nowMs: number) => {
     const rows = (to === 'offline' ? q.offlineChunk : q.onlineChunk).all({ cutoff, limit: SWEEP_CHUNK });
     if (rows.length === 0) return rows;
-    q.setStatus.run({ status: to, now: nowMs, ids: JSON.stringify(rows.map((r) => r.id)) });
+    q.setStatus.run({ status: to, now: nowMs, rowids: JSON.stringify(rows.map((r) => r.rowid)) });
     q.bumpListVersion.run();
     return rows;
   };
-  const sweepAll = async (offlineBeforeMs: number, onlineSinceMs: number, nowMs: number): Promise<StatusTransition[]> => {
-    const changed: Array<{ id: string; from: NodeStatus; to: NodeStatus; seq: number }> = [];
+  // Work per chunk only (a sort of 500, the caller's `onChunk`), so that a sweep of 100,000
+  // transitions never blocks the event loop for long: no sort or pass over all of them at the end.
+  const sweepAll = async (offlineBeforeMs: number, onlineSinceMs: number, nowMs: number, onChunk?: (t: StatusTransition[]) => void): Promise<StatusTransition[]> => {
+    const all: StatusTransition[] = [];
     for (const [to, cutoff] of [['offline', offlineBeforeMs], ['online', onlineSinceMs]] as const) {
       // Bounded: each chunk changes its rows so they are not picked again; the node count bounds it.
       for (let round = 0; round < 1_000_000; round++) {
         const rows = await batch(() => sweepChunk(to, cutoff, nowMs)).catch(translate);
-        for (const r of rows) changed.push({ ...r, to });
+        const transitions = rows.sort((x, y) => x.seq - y.seq).map((r): StatusTransition => ({ id: r.id, from: r.from, to }));
+        if (transitions.length > 0) onChunk?.(transitions);
+        for (const t of transitions) all.push(t);
         if (rows.length < SWEEP_CHUNK) break;
         await new Promise((r) => setImmediate(r));
       }
     }
-    changed.sort((x, y) => x.seq - y.seq);
-    return changed.map(({ id, from, to }) => ({ id, from, to }));
+    return all;
   };
 
   const versioned = <T>() => {
@@ -403,7 +414,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     listDocument: () => guarded(() => listCache.get(() => q.listDocument.get()!.doc)),
     list: () => guarded(() => JSON.parse(q.listDocument.get()!.doc.toString('utf8')) as NodeSummary[]),
     statistics: () => guarded(() => statsCache.get(() => q.stats.all())),
-    sweep: (cutoffs, nowMs) => sweepAll(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs),
+    sweep: (cutoffs, nowMs, onChunk) => sweepAll(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs, onChunk),
     nodesFileDocument: () => guarded(() => q.nodesFile.get()!.doc),
     publishedNodes: (statuses) =>
       guarded(() =>

@@ -48,11 +48,12 @@ export interface NodeStore {
   /**
    * Applies one sweep: nodes with a report older than `offlineBeforeMs` become offline, nodes with a
    * report at or after `onlineSinceMs` become online (others keep their status; never-reported nodes
-   * are untouched). Sets last_updated of changed nodes to `nowMs`. Returns the changes, by ID number.
-   * A backend may commit a large sweep in several transactions (each transition is atomic; a report
-   * arriving meanwhile wins).
+   * are untouched). Sets last_updated of changed nodes to `nowMs`. Returns the changes in the order
+   * they were committed: a backend may commit a large sweep in several transactions (each transition
+   * is atomic; a report arriving meanwhile wins), each one's changes by ID number, and calls `onChunk`
+   * with them after each commit (logging and counting as the sweep goes).
    */
-  sweep(cutoffs: SweepCutoffs, nowMs: number): Promise<StatusTransition[]>;
+  sweep(cutoffs: SweepCutoffs, nowMs: number, onChunk?: (transitions: StatusTransition[]) => void): Promise<StatusTransition[]>;
   /**
    * The whole nodes.json document of SPEC §4 (the online nodes, by ID number, entries as
    * `toNodesFileEntry` defines them), rendered by the backend: at 100,000 nodes, building it in the

@@ -1,7 +1,7 @@
 // The NodeStore contract: written once, run against every backend (see sqlite.test.ts).
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { RegistrationInput } from '../../src/domain/node.js';
+import type { RegistrationInput, StatusTransition } from '../../src/domain/node.js';
 import { renderNodesFile } from '../../src/domain/nodes-file-entry.js';
 import { statusOf, sweepCutoffs, type NodeStatus } from '../../src/domain/status.js';
 import type { NodeStore } from '../../src/storage/store.js';
@@ -239,16 +239,22 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.equal((await store.get('A1'))!.status, 'online', 'a preview changes nothing');
       });
 
-      it('returns the transitions in ID order and stamps only changed nodes', async () => {
-        for (let i = 1; i <= 11; i++) await created(store, `n${i}`);
+      it('returns the transitions, passes each committed chunk to onChunk, and stamps only changed nodes', async () => {
+        for (let i = 1; i <= 12; i++) await created(store, `n${i}`);
         await store.update('A11', (n) => ({ ...n, status: 'online', lastReportMs: now - 200_000 }));
+        await store.update('A10', (n) => ({ ...n, status: 'online', lastReportMs: now - 300_000 }));
         await store.update('A2', (n) => ({ ...n, status: 'offline', lastReportMs: now - 1_000 }));
         await store.update('A3', (n) => ({ ...n, status: 'online', lastReportMs: now - 1_000, lastUpdatedMs: T0 }));
-        const transitions = await store.sweep(sweepCutoffs(now, thresholds), now);
-        assert.deepEqual(transitions, [
+        const chunks: StatusTransition[][] = [];
+        const transitions = await store.sweep(sweepCutoffs(now, thresholds), now, (c) => chunks.push(c));
+        const byId = (t: StatusTransition[]) => [...t].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
+        assert.deepEqual(byId(transitions), [
           { id: 'A2', from: 'offline', to: 'online' },
+          { id: 'A10', from: 'online', to: 'offline' },
           { id: 'A11', from: 'online', to: 'offline' },
         ]);
+        assert.deepEqual(chunks.flat(), transitions, 'onChunk saw every transition, in the order returned');
+        for (const c of chunks) assert.deepEqual(c, byId(c), 'each chunk by ID number');
         assert.equal((await store.get('A2'))!.lastUpdatedMs, now);
         assert.equal((await store.get('A3'))!.lastUpdatedMs, T0);
         assert.deepEqual(await store.sweep(sweepCutoffs(now, thresholds), now), [], 'a second sweep changes nothing');

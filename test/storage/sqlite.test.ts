@@ -106,6 +106,36 @@ describe('SQLite store specifics', () => {
     t.cleanup();
   });
 
+  it('sweeps a large fleet in committed chunks of 500, a report arriving between chunks winning', async () => {
+    const t = tempDir();
+    const store = openSqliteStore({ path: join(t.dir, 'db.sqlite3') });
+    const insert = store.db.prepare(
+      `INSERT INTO nodes (id, seq, name, type, version, status, register_time, last_report, last_updated)
+       VALUES (?, ?, ?, 'agent', '1', 'online', 0, 0, 0)`,
+    );
+    store.db.transaction(() => {
+      for (let i = 1; i <= 1_200; i++) insert.run(`A${i}`, i, `n${i}`);
+    })();
+    const sizes: number[] = [];
+    let late: string | null = null;
+    const transitions = await store.sweep({ offlineBeforeMs: 1_000, onlineSinceMs: 1_000 }, 5_000, (chunk) => {
+      sizes.push(chunk.length);
+      // After the first commit, a node not yet swept reports: the next chunks must leave it online.
+      if (late === null) {
+        const swept = new Set(chunk.map((c) => c.id));
+        late = Array.from({ length: 1_200 }, (_, i) => `A${i + 1}`).find((id) => !swept.has(id))!;
+        store.db.prepare('UPDATE nodes SET last_report = 4000 WHERE id = ?').run(late);
+      }
+    });
+    assert.deepEqual(sizes, [500, 500, 199]);
+    assert.equal(transitions.length, 1_199);
+    assert.ok(!transitions.some((x) => x.id === late), 'the node that reported was not taken offline');
+    assert.equal(new Set(transitions.map((x) => x.id)).size, 1_199, 'no node twice');
+    assert.deepEqual(await store.statistics(), [{ status: 'offline', count: 1_199 }, { status: 'online', count: 1 }]);
+    await store.close();
+    t.cleanup();
+  });
+
   it('allocates distinct IDs to registrations racing from several processes', async () => {
     const t = tempDir();
     const path = join(t.dir, 'db.sqlite3');

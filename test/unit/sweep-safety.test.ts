@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createManualClock } from '../../src/clock.js';
+import pino from 'pino';
+import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createRegistry, type OfflineBrake, type Registry } from '../../src/registry.js';
 import { openSqliteStore } from '../../src/storage/sqlite.js';
 import type { NodeStore } from '../../src/storage/store.js';
@@ -153,5 +155,35 @@ describe('sweep safety', () => {
       assert.equal(res.ready, false);
       assert.match(res.ready ? '' : res.error, /database unavailable/);
     });
+  });
+
+  describe('logging a sweep', () => {
+    const capture = () => {
+      const lines: Array<Record<string, unknown>> = [];
+      const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+      return { lines, logger };
+    };
+    const transitionsCounted = async (metrics: Metrics) =>
+      (await metrics.statusTransitions.get()).values.filter((v) => v.labels.cause === 'sweep').reduce((a, v) => a + v.value, 0);
+
+    for (const [nodes, expectLines] of [[3, 3], [25, 1]] as const) {
+      it(`logs ${nodes} transitions in ${expectLines} line(s), and counts every one`, async () => {
+        const { lines, logger } = capture();
+        const metrics = createMetrics({ nodeCounts: () => store.statistics(), defaultMetrics: false });
+        const r = createRegistry({ store, clock, thresholds, idPrefix: 'A', logger, metrics, onPublishedChange: () => undefined, offlineBrake: null });
+        await fleet(r, nodes);
+        clock.advance(180_001);
+        assert.equal((await r.sweep()).length, nodes);
+        const sweepLines = lines.filter((l) => l.cause === 'sweep');
+        assert.equal(sweepLines.length, expectLines);
+        const ids = sweepLines.flatMap((l) => (l.nodeIds as string[] | undefined) ?? [l.nodeId as string]);
+        assert.deepEqual(ids, Array.from({ length: nodes }, (_, i) => `A${i + 1}`), 'every node ID is in the log');
+        if (expectLines === 1) {
+          assert.equal(sweepLines[0]!.msg, 'node statuses changed');
+          assert.deepEqual(sweepLines[0]!.transitions, [{ from: 'online', to: 'offline', count: nodes }]);
+        }
+        assert.equal(await transitionsCounted(metrics), nodes);
+      });
+    }
   });
 });
