@@ -263,13 +263,14 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     // meta_data in JavaScript was most of the time of a 100,000-node nodes.json.
     // nodes.json built by SQLite itself, entries exactly as domain/nodes-file-entry.ts (a field that is
     // missing or not a string becomes "").
-    nodesFile: db.prepare<[], { doc: Buffer }>(
+    nodesFile: db.prepare<[], { document: Buffer; nodes: number }>(
       `SELECT CAST(json_group_array(json_object(
                 'node_id', id,
                 'user_id', CASE WHEN json_type(meta_data, '$.user') = 'text' THEN meta_data ->> '$.user' ELSE '' END,
                 'ip', CASE WHEN json_type(meta_data, '$.ip') = 'text' THEN meta_data ->> '$.ip' ELSE '' END,
                 'hostname', CASE WHEN json_type(meta_data, '$.hostname') = 'text' THEN meta_data ->> '$.hostname' ELSE '' END,
-                'labels', json(label)) ORDER BY seq) || char(10) AS BLOB) AS doc
+                'labels', json(label)) ORDER BY seq) || char(10) AS BLOB) AS document,
+              count(*) AS nodes
        FROM nodes WHERE status = 'online'`,
     ),
     published: db.prepare<[string], PublishedRow>(
@@ -415,7 +416,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     list: () => guarded(() => JSON.parse(q.listDocument.get()!.doc.toString('utf8')) as NodeSummary[]),
     statistics: () => guarded(() => statsCache.get(() => q.stats.all())),
     sweep: (cutoffs, nowMs, onChunk) => sweepAll(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs, onChunk),
-    nodesFileDocument: () => guarded(() => q.nodesFile.get()!.doc),
+    nodesFileDocument: () => guarded(() => q.nodesFile.get()!),
     publishedNodes: (statuses) =>
       guarded(() =>
         q.published.all(JSON.stringify(statuses)).map(

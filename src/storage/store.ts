@@ -58,9 +58,9 @@ export interface NodeStore {
    * The whole nodes.json document of SPEC §4 (the online nodes, by ID number, entries as
    * `toNodesFileEntry` defines them), rendered by the backend: at 100,000 nodes, building it in the
    * database is several times faster and leaner than through JavaScript objects. The contract suite
-   * holds it equal to the domain's rendering.
+   * holds it equal to the domain's rendering. Returned as UTF-8 bytes, with the number of entries.
    */
-  nodesFileDocument(): Promise<Buffer>;
+  nodesFileDocument(): Promise<{ document: Buffer; nodes: number }>;
   /** The nodes having one of `statuses`, ordered by ID number, as published outputs need them. */
   publishedNodes(statuses: readonly NodeStatus[]): Promise<PublishedNode[]>;
   /**

@@ -17,6 +17,8 @@ export interface FilePublisherDeps<T> {
   path: string;
   read: () => Promise<T>;
   render: (data: T) => string | Buffer;
+  /** How many nodes `data` holds, for the log (an array's length when absent). */
+  count?: (data: T) => number;
   logger: Logger;
   write?: (path: string, content: string | Buffer) => Promise<void>;
   /** Called after every publish with its result (metrics). */
@@ -92,7 +94,7 @@ export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublishe
     }
     const ids = Array.isArray(data) ? (data as Array<{ id?: unknown }>).map((n) => n.id) : undefined;
     log.info(
-      { path: deps.path, nodes: ids?.length, nodeIds: ids && ids.length <= 20 ? ids : undefined, bytes: Buffer.byteLength(content), ms: Math.round(performance.now() - started) },
+      { path: deps.path, nodes: deps.count?.(data) ?? ids?.length, nodeIds: ids && ids.length <= 20 ? ids : undefined, bytes: Buffer.byteLength(content), ms: Math.round(performance.now() - started) },
       `${deps.name} written`,
     );
     return 'written';

@@ -181,11 +181,13 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         ]);
       });
       it('renders nodes.json exactly as the domain does: online nodes by ID number, missing fields as ""', async () => {
-        assert.equal((await store.nodesFileDocument()).toString(), '[]\n');
+        assert.deepEqual(await store.nodesFileDocument(), { document: Buffer.from('[]\n'), nodes: 0 });
         for (let i = 1; i <= 12; i++) await created(store, `n${i}`);
         await store.register(reg('odd', { metaData: { ip: 5, hostname: 'h"\\quoted', user: null, rack: 'x' } as never }), T0, 'A');
         for (const id of ['A12', 'A3', 'A10', 'A13']) await store.update(id, (n) => ({ ...n, status: 'online', label: id === 'A3' ? ['gpu', 'ü'] : [] }));
-        const doc = (await store.nodesFileDocument()).toString('utf8');
+        const { document, nodes } = await store.nodesFileDocument();
+        assert.equal(nodes, 4);
+        const doc = document.toString('utf8');
         assert.ok(doc.endsWith('\n'));
         const expected = JSON.parse(renderNodesFile((await store.publishedNodes(['online'])).map((n) => ({ ...n, metaData: n.metaData }))));
         assert.deepEqual(JSON.parse(doc), expected);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import pino from 'pino';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -77,6 +78,20 @@ describe('createFilePublisher (nodes.json)', () => {
     const p = createNodesFilePublisher({ path, readOnline: async () => [], logger: silentLogger });
     assert.equal(await p.publish(), 'written');
     assert.equal(readFileSync(path, 'utf8'), '[]\n');
+  });
+
+  it('writes a document given as bytes and logs its node count', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const p = createFilePublisher({
+      name: 'nodes.json', path, logger,
+      read: async () => ({ document: Buffer.from('[{"node_id":"A1"}]\n'), nodes: 1 }),
+      render: (d) => d.document,
+      count: (d) => d.nodes,
+    });
+    assert.equal(await p.publish(), 'written');
+    assert.equal(readFileSync(path, 'utf8'), '[{"node_id":"A1"}]\n');
+    assert.equal(lines.find((l) => l.msg === 'nodes.json written')?.nodes, 1);
   });
 
   it('does not rewrite unchanged content', async () => {
