@@ -286,9 +286,9 @@ async function scale(count: number) {
     // nodes.json with every node online.
     store.db.prepare("UPDATE nodes SET status = 'online'").run();
     // As the master publishes it: the document built by the store, then written atomically.
-    const publisher = createFilePublisher({ name: 'nodes.json', path: join(t.dir, 'nodes.json'), read: () => store.nodesFileDocument(), render: (d: { document: Buffer }) => d.document, logger: silent });
+    const publisher = createFilePublisher({ name: 'nodes.json', path: join(t.dir, 'nodes.json'), read: () => store.nodesFileDocument(), render: (d: { parts: Buffer[] }) => d.parts, logger: silent });
     const buildStart = performance.now();
-    const { document: content } = await store.nodesFileDocument();
+    const content = Buffer.concat((await store.nodesFileDocument()).parts);
     const buildMs = performance.now() - buildStart;
     const publish = await timed(() => publisher.publish());
     await store.close();

@@ -81,7 +81,7 @@ function makePublishing(config: Config, store: NodeStore, registry: Registry, lo
     if (result === 'written') metrics.lastFileWrite.setToCurrentTime({ file });
   };
   const publishers: FilePublisher[] = [
-    createFilePublisher({ name: 'nodes.json', path: config.nodesJsonPath, read: () => store.nodesFileDocument(), render: (d) => d.document, count: (d) => d.nodes, logger, onResult: onResult('nodes_json'), minIntervalMs: PUBLISH_MIN_INTERVAL_MS }),
+    createFilePublisher({ name: 'nodes.json', path: config.nodesJsonPath, read: () => store.nodesFileDocument(), render: (d) => d.parts, count: (d) => d.nodes, logger, onResult: onResult('nodes_json'), minIntervalMs: PUBLISH_MIN_INTERVAL_MS }),
   ];
   if (config.prometheusFileSdPath) {
     const ports = config.prometheusSdPorts;

@@ -27,6 +27,25 @@ const KV_SCHEMA_VERSION = 'schema_version';
 const KV_ID_COUNTER = 'node_id_counter';
 /** Transitions per sweep transaction: bounds how long one sweep step holds the lock and the event loop. */
 const SWEEP_CHUNK = 500;
+/** nodes.json entries built per step (~5 ms at 2,500 on a 2-core machine): bounds an event-loop stall. */
+const NODES_FILE_CHUNK = 2_500;
+/**
+ * One step of nodes.json, built by SQLite itself (parsing every node's whole meta_data in JavaScript was
+ * most of the time of a 100,000-node nodes.json): the next `limit` online nodes after `after` by ID
+ * number, as a JSON array; entries exactly as domain/nodes-file-entry.ts (a field that is missing or not
+ * a string becomes ""). As a BLOB, better-sqlite3 hands it over as a Buffer, not a JavaScript string.
+ * `+status` keeps the planner on the `seq` index (a range scan per step): with the status index it sorted
+ * every online node again at each step.
+ */
+const NODES_FILE_STEP_SQL = `
+  SELECT CAST(json_group_array(json_object(
+           'node_id', id,
+           'user_id', CASE WHEN json_type(meta_data, '$.user') = 'text' THEN meta_data ->> '$.user' ELSE '' END,
+           'ip', CASE WHEN json_type(meta_data, '$.ip') = 'text' THEN meta_data ->> '$.ip' ELSE '' END,
+           'hostname', CASE WHEN json_type(meta_data, '$.hostname') = 'text' THEN meta_data ->> '$.hostname' ELSE '' END,
+           'labels', json(label)) ORDER BY seq) AS BLOB) AS part,
+         count(*) AS nodes, max(seq) AS last
+  FROM (SELECT seq, id, meta_data, label FROM nodes WHERE +status = 'online' AND seq > @after ORDER BY seq LIMIT @limit)`;
 /** Bumped in every transaction that changes what GET /nodes or the statistics show (any process). */
 const KV_LIST_VERSION = 'list_version';
 
@@ -259,20 +278,6 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     setStatus: db.prepare<[{ status: NodeStatus; now: number; rowids: string }]>(
       'UPDATE nodes SET status = @status, last_updated = @now WHERE rowid IN (SELECT value FROM json_each(@rowids))',
     ),
-    // Only the meta_data fields published outputs use are extracted, in SQL: parsing every node's whole
-    // meta_data in JavaScript was most of the time of a 100,000-node nodes.json.
-    // nodes.json built by SQLite itself, entries exactly as domain/nodes-file-entry.ts (a field that is
-    // missing or not a string becomes "").
-    nodesFile: db.prepare<[], { document: Buffer; nodes: number }>(
-      `SELECT CAST(json_group_array(json_object(
-                'node_id', id,
-                'user_id', CASE WHEN json_type(meta_data, '$.user') = 'text' THEN meta_data ->> '$.user' ELSE '' END,
-                'ip', CASE WHEN json_type(meta_data, '$.ip') = 'text' THEN meta_data ->> '$.ip' ELSE '' END,
-                'hostname', CASE WHEN json_type(meta_data, '$.hostname') = 'text' THEN meta_data ->> '$.hostname' ELSE '' END,
-                'labels', json(label)) ORDER BY seq) || char(10) AS BLOB) AS document,
-              count(*) AS nodes
-       FROM nodes WHERE status = 'online'`,
-    ),
     published: db.prepare<[string], PublishedRow>(
       `SELECT id, name, type, version, status, label,
               meta_data ->> '$.hostname' AS hostname, meta_data ->> '$.ip' AS ip, meta_data ->> '$.env' AS env,
@@ -399,6 +404,45 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     };
   };
   const listCache = versioned<Buffer>();
+
+  // nodes.json is built on a read-only connection of its own, in steps with the event loop free between
+  // them, all inside one read transaction (one consistent snapshot; in WAL mode it blocks no writer). At
+  // 100,000 nodes the whole document in one statement blocked the process for ~0.3 s. An in-memory
+  // database has no second connection: there it is built in one step on the main one.
+  let reader: Database.Database | null = null;
+  let nodesFileStep: Database.Statement<[{ after: number; limit: number }], { part: Buffer; nodes: number; last: number | null }> | null = null;
+  let nodesFileQueue: Promise<unknown> = Promise.resolve();
+  const buildNodesFile = async (): Promise<{ parts: Buffer[]; nodes: number }> => {
+    const inMemory = options.path === ':memory:';
+    if (!db.open) throw new TypeError('The database connection is not open');
+    if (!nodesFileStep) {
+      if (!inMemory) reader = new Database(options.path, { readonly: true, fileMustExist: true });
+      nodesFileStep = (reader ?? db).prepare(NODES_FILE_STEP_SQL);
+    }
+    const step = nodesFileStep;
+    const limit = inMemory ? Number.MAX_SAFE_INTEGER : NODES_FILE_CHUNK;
+    const parts: Buffer[] = [Buffer.from('[')];
+    let nodes = 0;
+    reader?.exec('BEGIN');
+    try {
+      // Bounded: every step moves `after` forward; the node count bounds it.
+      for (let after = -1, round = 0; round < 1_000_000; round++) {
+        const r = step.get({ after, limit })!;
+        if (r.nodes > 0) {
+          if (nodes > 0) parts.push(Buffer.from(','));
+          parts.push(r.part.subarray(1, r.part.length - 1));
+        }
+        nodes += r.nodes;
+        if (r.nodes < limit || r.last === null) break;
+        after = r.last;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      if (reader?.inTransaction) reader.exec('COMMIT');
+    }
+    parts.push(Buffer.from(']\n'));
+    return { parts, nodes };
+  };
   const statsCache = versioned<StatusCount[]>();
 
   return {
@@ -416,7 +460,11 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     list: () => guarded(() => JSON.parse(q.listDocument.get()!.doc.toString('utf8')) as NodeSummary[]),
     statistics: () => guarded(() => statsCache.get(() => q.stats.all())),
     sweep: (cutoffs, nowMs, onChunk) => sweepAll(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs, onChunk),
-    nodesFileDocument: () => guarded(() => q.nodesFile.get()!),
+    nodesFileDocument: () => {
+      const next = nodesFileQueue.then(buildNodesFile).catch(translate);
+      nodesFileQueue = next.catch(() => undefined);
+      return next;
+    },
     publishedNodes: (statuses) =>
       guarded(() =>
         q.published.all(JSON.stringify(statuses)).map(
@@ -438,6 +486,8 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
       }, { savepoint: false }).catch(translate),
     getState: (key) => guarded(() => q.getState.get(key)?.value ?? null),
     async close() {
+      await nodesFileQueue;
+      if (reader?.open) reader.close();
       if (db.open) db.close();
     },
   };

@@ -58,9 +58,10 @@ export interface NodeStore {
    * The whole nodes.json document of SPEC §4 (the online nodes, by ID number, entries as
    * `toNodesFileEntry` defines them), rendered by the backend: at 100,000 nodes, building it in the
    * database is several times faster and leaner than through JavaScript objects. The contract suite
-   * holds it equal to the domain's rendering. Returned as UTF-8 bytes, with the number of entries.
+   * holds it equal to the domain's rendering. Returned as UTF-8 bytes in parts (the document is their
+   * concatenation; a backend may build it in steps), with the number of entries.
    */
-  nodesFileDocument(): Promise<{ document: Buffer; nodes: number }>;
+  nodesFileDocument(): Promise<{ parts: Buffer[]; nodes: number }>;
   /** The nodes having one of `statuses`, ordered by ID number, as published outputs need them. */
   publishedNodes(statuses: readonly NodeStatus[]): Promise<PublishedNode[]>;
   /**

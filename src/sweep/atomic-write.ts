@@ -7,15 +7,25 @@ import { basename, dirname, join } from 'node:path';
 
 let sequence = 0;
 
+/** What a file is written from: text, bytes, or bytes in parts (written one after the other). */
+export type FileContent = string | Buffer | readonly Buffer[];
+
+/** The size of `content` in bytes. */
+export function byteLength(content: FileContent): number {
+  return typeof content === 'string' || Buffer.isBuffer(content) ? Buffer.byteLength(content) : content.reduce((n, b) => n + b.length, 0);
+}
+
 /** Writes `content` to `path` atomically (see file header); creates the directory if needed. */
-export async function writeFileAtomic(path: string, content: string | Buffer): Promise<void> {
+export async function writeFileAtomic(path: string, content: FileContent): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${++sequence}.tmp`);
   try {
     const fh = await open(tmp, 'w', 0o644);
     try {
-      await fh.writeFile(content, 'utf8');
+      // writeFile writes from the current position and loops until every byte is written.
+      if (typeof content === 'string' || Buffer.isBuffer(content)) await fh.writeFile(content, 'utf8');
+      else for (const part of content) await fh.writeFile(part);
       await fh.sync();
     } finally {
       await fh.close();

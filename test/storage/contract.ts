@@ -181,13 +181,14 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         ]);
       });
       it('renders nodes.json exactly as the domain does: online nodes by ID number, missing fields as ""', async () => {
-        assert.deepEqual(await store.nodesFileDocument(), { document: Buffer.from('[]\n'), nodes: 0 });
+        const empty = await store.nodesFileDocument();
+        assert.deepEqual([Buffer.concat(empty.parts).toString(), empty.nodes], ['[]\n', 0]);
         for (let i = 1; i <= 12; i++) await created(store, `n${i}`);
         await store.register(reg('odd', { metaData: { ip: 5, hostname: 'h"\\quoted', user: null, rack: 'x' } as never }), T0, 'A');
         for (const id of ['A12', 'A3', 'A10', 'A13']) await store.update(id, (n) => ({ ...n, status: 'online', label: id === 'A3' ? ['gpu', 'ü'] : [] }));
-        const { document, nodes } = await store.nodesFileDocument();
+        const { parts, nodes } = await store.nodesFileDocument();
         assert.equal(nodes, 4);
-        const doc = document.toString('utf8');
+        const doc = Buffer.concat(parts).toString('utf8');
         assert.ok(doc.endsWith('\n'));
         const expected = JSON.parse(renderNodesFile((await store.publishedNodes(['online'])).map((n) => ({ ...n, metaData: n.metaData }))));
         assert.deepEqual(JSON.parse(doc), expected);
@@ -280,6 +281,8 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.equal(await store.getState('sweeper'), '{"a":2}');
         await store.close();
         await assert.rejects(store.getState('sweeper'));
+        await assert.rejects(store.nodesFileDocument());
+        await assert.rejects(store.listDocument());
       });
       it('state keys do not collide with the ID counter', async () => {
         await store.putState('node_id_counter', '999');

@@ -3,6 +3,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { renderNodesFile } from '../../src/domain/nodes-file-entry.js';
 import { loadMigrations, migrate, openSqliteStore } from '../../src/storage/sqlite.js';
 import type { NodeStore } from '../../src/storage/store.js';
 import { tempDir } from '../helpers/fixtures.js';
@@ -132,6 +133,36 @@ describe('SQLite store specifics', () => {
     assert.ok(!transitions.some((x) => x.id === late), 'the node that reported was not taken offline');
     assert.equal(new Set(transitions.map((x) => x.id)).size, 1_199, 'no node twice');
     assert.deepEqual(await store.statistics(), [{ status: 'offline', count: 1_199 }, { status: 'online', count: 1 }]);
+    await store.close();
+    t.cleanup();
+  });
+
+  it('builds a nodes.json of many steps equal to the domain rendering, from one snapshot', async () => {
+    const t = tempDir();
+    const store = openSqliteStore({ path: join(t.dir, 'db.sqlite3') });
+    const insert = store.db.prepare(
+      `INSERT INTO nodes (id, seq, name, type, version, status, label, meta_data, register_time, last_report, last_updated)
+       VALUES (?, ?, ?, 'agent', '1', ?, ?, ?, 0, 0, 0)`,
+    );
+    const total = 12_345;
+    store.db.transaction(() => {
+      for (let i = 1; i <= total; i++) {
+        const meta = i % 7 === 0 ? {} : { hostname: `h${i}`, ip: `10.0.${i >> 8 & 255}.${i & 255}`, user: i % 3 === 0 ? 5 : 'u' };
+        insert.run(`A${i}`, i, `n${i}`, i % 10 === 0 ? 'offline' : 'online', JSON.stringify(i % 2 ? ['gpu'] : []), JSON.stringify(meta));
+      }
+    })();
+    const expected = renderNodesFile((await store.publishedNodes(['online'])).map((n) => ({ ...n, metaData: n.metaData })));
+    const building = store.nodesFileDocument();
+    // While the first step's snapshot is open, the last node goes offline: the document must not see it.
+    await new Promise((r) => setImmediate(r));
+    store.db.prepare("UPDATE nodes SET status = 'offline' WHERE id = ?").run(`A${total - 1}`);
+    const { parts, nodes } = await building;
+    const document = Buffer.concat(parts);
+    assert.ok(parts.length > 5, 'built in several steps');
+    assert.equal(nodes, total - Math.floor(total / 10));
+    assert.deepEqual(JSON.parse(document.toString('utf8')), JSON.parse(expected));
+    assert.ok(document.toString('utf8').endsWith(']\n'));
+    assert.equal((await store.nodesFileDocument()).nodes, nodes - 1, 'the next build sees the change');
     await store.close();
     t.cleanup();
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { OnlineNode } from '../../src/domain/nodes-file-entry.js';
 import { renderNodesFile } from '../../src/domain/nodes-file-entry.js';
-import { writeFileAtomic } from '../../src/sweep/atomic-write.js';
+import { writeFileAtomic, type FileContent } from '../../src/sweep/atomic-write.js';
 import { createFilePublisher } from '../../src/sweep/published-file.js';
 import { silentLogger, tempDir } from '../helpers/fixtures.js';
 
@@ -64,7 +64,7 @@ describe('writeFileAtomic', () => {
 });
 
 describe('createFilePublisher (nodes.json)', () => {
-  const createNodesFilePublisher = (d: { path: string; readOnline: () => Promise<OnlineNode[]>; logger: typeof silentLogger; write?: (p: string, c: string | Buffer) => Promise<void> }) =>
+  const createNodesFilePublisher = (d: { path: string; readOnline: () => Promise<OnlineNode[]>; logger: typeof silentLogger; write?: (p: string, c: FileContent) => Promise<void> }) =>
     createFilePublisher({ name: 'nodes.json', path: d.path, read: d.readOnline, render: renderNodesFile, logger: d.logger, write: d.write });
   let t: ReturnType<typeof tempDir>;
   let path: string;
@@ -80,18 +80,20 @@ describe('createFilePublisher (nodes.json)', () => {
     assert.equal(readFileSync(path, 'utf8'), '[]\n');
   });
 
-  it('writes a document given as bytes and logs its node count', async () => {
+  it('writes a document given as bytes in parts and logs its node count and size', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
     const p = createFilePublisher({
       name: 'nodes.json', path, logger,
-      read: async () => ({ document: Buffer.from('[{"node_id":"A1"}]\n'), nodes: 1 }),
-      render: (d) => d.document,
+      read: async () => ({ parts: [Buffer.from('[{"node_id":'), Buffer.from('"A1"}]\n')], nodes: 1 }),
+      render: (d) => d.parts,
       count: (d) => d.nodes,
     });
     assert.equal(await p.publish(), 'written');
     assert.equal(readFileSync(path, 'utf8'), '[{"node_id":"A1"}]\n');
-    assert.equal(lines.find((l) => l.msg === 'nodes.json written')?.nodes, 1);
+    const written = lines.find((l) => l.msg === 'nodes.json written');
+    assert.deepEqual([written?.nodes, written?.bytes], [1, 19]);
+    assert.equal(await p.publish(), 'unchanged', 'the same parts hash the same');
   });
 
   it('does not rewrite unchanged content', async () => {
