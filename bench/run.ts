@@ -308,6 +308,16 @@ async function scale(count: number) {
         bytes = Buffer.byteLength(r.text);
         lat.push(r.ms);
       }
+      const memoryAfterList = memoryMiB(m);
+      // Prometheus http_sd of every node (as a Prometheus server polls it).
+      const sdLat: number[] = [];
+      let sdBytes = 0;
+      for (let i = 0; i < 5; i++) {
+        const r = await call(m.base, 'GET', '/api/v1/master/sd/prometheus');
+        if (r.status !== 200) throw new Error(`GET /sd/prometheus answered ${r.status}`);
+        sdBytes = Buffer.byteLength(r.text);
+        sdLat.push(r.ms);
+      }
       return {
         nodes: count,
         seedMs: Math.round(seedMs),
@@ -315,8 +325,9 @@ async function scale(count: number) {
         sweepAllOffline,
         nodesJson: { buildMs: Number(buildMs.toFixed(1)), publishMs: publish.ms, publishMaxStallMs: publish.maxStallMs, bytes: Buffer.byteLength(content), onDiskBytes: statSync(join(t.dir, 'nodes.json')).size },
         getNodes: { p50ms: Number(median(lat).toFixed(1)), maxMs: Number(Math.max(...lat).toFixed(1)), bytes },
+        httpSd: { p50ms: Number(median(sdLat).toFixed(1)), maxMs: Number(Math.max(...sdLat).toFixed(1)), bytes: sdBytes },
         startupMs: Math.round(startupMs),
-        memoryMiB: { idle: memoryIdle, afterGetNodes: memoryMiB(m) },
+        memoryMiB: { idle: memoryIdle, afterGetNodes: memoryAfterList, afterHttpSd: memoryMiB(m) },
         workers: workers || 'default',
       };
     } finally {

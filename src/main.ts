@@ -10,7 +10,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
-import { renderFileSd } from './domain/prometheus-sd.js';
 import { createAuthenticator } from './auth.js';
 import { buildApp, type AppOptions } from './http/app.js';
 import { createMetrics, mergeMetrics, type Metrics, type MetricsJson } from './metrics.js';
@@ -42,6 +41,7 @@ const RESPAWN_DELAY_MS = 1_000;
 const METRICS_TIMEOUT_MS = 5_000;
 /** Published files are rebuilt at most every 100 ms: prompt, yet a burst of changes costs few rebuilds. */
 const PUBLISH_MIN_INTERVAL_MS = 100;
+const NEWLINE = Buffer.from('\n');
 
 function thresholdsOf(config: Config) {
   return { onlineWithinMs: config.onlineThresholdSeconds * 1000, offlineAfterMs: config.offlineThresholdSeconds * 1000 };
@@ -75,7 +75,6 @@ function openSweepingSide(config: Config, logger: Logger, clock: Clock) {
 
 /** Published files and the sweeper, over a registry. */
 function makePublishing(config: Config, store: NodeStore, registry: Registry, logger: Logger, metrics: Metrics) {
-  const readOnline = () => store.publishedNodes(['online']);
   const onResult = (file: string) => (result: string) => {
     metrics.fileWrites.inc({ file, result });
     if (result === 'written') metrics.lastFileWrite.setToCurrentTime({ file });
@@ -86,7 +85,12 @@ function makePublishing(config: Config, store: NodeStore, registry: Registry, lo
   if (config.prometheusFileSdPath) {
     const ports = config.prometheusSdPorts;
     publishers.push(
-      createFilePublisher({ name: 'file_sd', path: config.prometheusFileSdPath, read: readOnline, render: (n) => renderFileSd(n, ports), logger, onResult: onResult('file_sd'), minIntervalMs: PUBLISH_MIN_INTERVAL_MS }),
+      createFilePublisher({
+        name: 'file_sd', path: config.prometheusFileSdPath, logger, onResult: onResult('file_sd'), minIntervalMs: PUBLISH_MIN_INTERVAL_MS,
+        read: () => store.targetGroupsDocument({ statuses: ['online'], labels: [], ports }),
+        render: (d) => [...d.parts, NEWLINE],
+        count: (d) => d.groups,
+      }),
     );
   }
   const publish = () => Promise.all(publishers.map((p) => p.publish()));

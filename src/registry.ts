@@ -10,7 +10,7 @@ import type { Metrics } from './metrics.js';
 import { NodeStatus, statusOf, sweepCutoffs, type Thresholds } from './domain/status.js';
 import { newNodeToken, type Principal } from './auth.js';
 import { forbidden, nameMismatch, nodeNotFound } from './errors.js';
-import type { NodeStore } from './storage/store.js';
+import type { NodeStore, TargetGroupsQuery } from './storage/store.js';
 
 /** A validated status report. */
 export interface StatusReport {
@@ -95,8 +95,8 @@ export interface Registry {
   get(id: string): Promise<NodeRecord>;
   /** Every node's summary, ordered by ID number, as the JSON document of GET /nodes (UTF-8). */
   listDocument(): Promise<Buffer>;
-  /** Nodes of the given statuses as published outputs (service discovery) need them. */
-  listPublished(statuses: readonly NodeStatus[]): Promise<PublishedNode[]>;
+  /** Prometheus target groups of the nodes a query selects, as a JSON array in UTF-8 parts. */
+  targetGroups(query: TargetGroupsQuery): Promise<{ parts: Buffer[]; groups: number }>;
   statistics(): Promise<Statistics>;
   /**
    * One status sweep at the clock's now; returns (and logs) the transitions it made. Offline transitions
@@ -270,7 +270,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
     },
 
     listDocument: () => store.listDocument(),
-    listPublished: (statuses) => store.publishedNodes(statuses),
+    targetGroups: (query) => store.targetGroupsDocument(query),
 
     async statistics() {
       const counts = await store.statistics();

@@ -43,12 +43,10 @@ export function toTargetGroup(node: PublishedNode, ports: readonly number[]): Ta
   return { targets: ports.map((p) => hostPort(host, p)), labels };
 }
 
-/** The groups of the given nodes (already filtered and ordered by ID number). */
+/**
+ * The groups of the given nodes (already filtered and ordered by ID number). The store renders the same
+ * document in SQL (http_sd and file_sd); its contract suite holds it equal to this.
+ */
 export function toTargetGroups(nodes: readonly PublishedNode[], ports: readonly number[]): TargetGroup[] {
   return nodes.map((n) => toTargetGroup(n, ports)).filter((g): g is TargetGroup => g !== null);
-}
-
-/** Renders the file_sd document (a JSON array of groups), newline-terminated. */
-export function renderFileSd(nodes: readonly PublishedNode[], ports: readonly number[]): string {
-  return `${JSON.stringify(toTargetGroups(nodes, ports), null, 2)}\n`;
 }

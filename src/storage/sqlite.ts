@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeRecord, NodeSummary, PublishedNode, StatusCount, StatusTransition } from '../domain/node.js';
 import type { NodeStatus } from '../domain/status.js';
+import { sanitizeLabelName } from '../domain/prometheus-sd.js';
 import { AppError } from '../errors.js';
 import { createGroupCommit } from './group-commit.js';
 import type { NodeStore, RegisterOptions, RegisterOutcome } from './store.js';
@@ -27,25 +28,58 @@ const KV_SCHEMA_VERSION = 'schema_version';
 const KV_ID_COUNTER = 'node_id_counter';
 /** Transitions per sweep transaction: bounds how long one sweep step holds the lock and the event loop. */
 const SWEEP_CHUNK = 500;
-/** nodes.json entries built per step (~5 ms at 2,500 on a 2-core machine): bounds an event-loop stall. */
-const NODES_FILE_CHUNK = 2_500;
+/** Nodes per step of a published document: bounds a stall (~5–7 ms each on a 2-core machine). */
+const NODES_FILE_STEP = 2_500;
+const TARGET_GROUPS_STEP = 1_000;
 /**
- * One step of nodes.json, built by SQLite itself (parsing every node's whole meta_data in JavaScript was
- * most of the time of a 100,000-node nodes.json): the next `limit` online nodes after `after` by ID
- * number, as a JSON array; entries exactly as domain/nodes-file-entry.ts (a field that is missing or not
- * a string becomes ""). As a BLOB, better-sqlite3 hands it over as a Buffer, not a JavaScript string.
- * `+status` keeps the planner on the `seq` index (a range scan per step): with the status index it sorted
- * every online node again at each step.
+ * Published documents are built by SQLite itself, a step at a time (parsing every node's meta_data in
+ * JavaScript was most of the time of a 100,000-node nodes.json, and 100,000 row objects alone cost
+ * 0.3 s). A step takes the next `@limit` nodes after seq `@after` (`+status` keeps the planner on the
+ * `seq` index, a range scan per step; with the status index it re-sorted every node at each step) and
+ * answers `part` (a JSON array, as a BLOB so better-sqlite3 hands over a Buffer, not a string),
+ * `items` (its entries), `scanned` (nodes looked at) and `last` (the highest seq looked at).
  */
+interface StepRow {
+  part: Buffer;
+  items: number;
+  scanned: number;
+  last: number | null;
+}
+/** meta_data field `f` when it is a string, else '' (the domain's `str`). */
+const metaText = (f: string) => `CASE WHEN json_type(meta_data, '$.${f}') = 'text' THEN meta_data ->> '$.${f}' ELSE '' END`;
+/** nodes.json: entries exactly as domain/nodes-file-entry.ts. */
 const NODES_FILE_STEP_SQL = `
   SELECT CAST(json_group_array(json_object(
-           'node_id', id,
-           'user_id', CASE WHEN json_type(meta_data, '$.user') = 'text' THEN meta_data ->> '$.user' ELSE '' END,
-           'ip', CASE WHEN json_type(meta_data, '$.ip') = 'text' THEN meta_data ->> '$.ip' ELSE '' END,
-           'hostname', CASE WHEN json_type(meta_data, '$.hostname') = 'text' THEN meta_data ->> '$.hostname' ELSE '' END,
+           'node_id', id, 'user_id', ${metaText('user')}, 'ip', ${metaText('ip')}, 'hostname', ${metaText('hostname')},
            'labels', json(label)) ORDER BY seq) AS BLOB) AS part,
-         count(*) AS nodes, max(seq) AS last
+         count(*) AS items, count(*) AS scanned, max(seq) AS last
   FROM (SELECT seq, id, meta_data, label FROM nodes WHERE +status = 'online' AND seq > @after ORDER BY seq LIMIT @limit)`;
+/**
+ * Prometheus target groups: exactly domain/prometheus-sd.ts `toTargetGroups` (no group for a node with
+ * neither ip nor hostname; label names sanitised by the registered function argus_label_name).
+ * Parameters: @statuses, @labels (every one required), @ports, as JSON arrays.
+ */
+const TARGET_GROUPS_STEP_SQL = `
+  SELECT CAST(json_group_array(json_object(
+           'targets', (SELECT json_group_array(CASE WHEN instr(host, ':') > 0 THEN '[' || host || ']:' || p.value ELSE host || ':' || p.value END)
+                       FROM json_each(@ports) p),
+           'labels', json_patch(
+             json_object('__meta_argus_node_id', id, '__meta_argus_name', name, '__meta_argus_hostname', hostname,
+                         '__meta_argus_user', user, '__meta_argus_instance', instance, '__meta_argus_env', env,
+                         '__meta_argus_version', version, '__meta_argus_status', status,
+                         '__meta_argus_labels', ',' || coalesce((SELECT group_concat(value, ',') FROM json_each(label)), '') || ','),
+             (SELECT json_group_object('__meta_argus_label_' || argus_label_name(value), 'true') FROM json_each(label)))
+         ) ORDER BY seq) FILTER (WHERE host <> '') AS BLOB) AS part,
+         count(*) FILTER (WHERE host <> '') AS items, count(*) AS scanned, max(seq) AS last
+  FROM (SELECT seq, id, name, version, status, label,
+               ${metaText('hostname')} AS hostname, ${metaText('user')} AS user, ${metaText('instance')} AS instance,
+               ${metaText('env')} AS env,
+               CASE WHEN ${metaText('ip')} <> '' THEN ${metaText('ip')} ELSE ${metaText('hostname')} END AS host
+        FROM nodes
+        WHERE +status IN (SELECT value FROM json_each(@statuses))
+          AND NOT EXISTS (SELECT 1 FROM json_each(@labels) w WHERE w.value NOT IN (SELECT value FROM json_each(nodes.label)))
+          AND seq > @after
+        ORDER BY seq LIMIT @limit)`;
 /** Bumped in every transaction that changes what GET /nodes or the statistics show (any process). */
 const KV_LIST_VERSION = 'list_version';
 
@@ -405,43 +439,51 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
   };
   const listCache = versioned<Buffer>();
 
-  // nodes.json is built on a read-only connection of its own, in steps with the event loop free between
-  // them, all inside one read transaction (one consistent snapshot; in WAL mode it blocks no writer). At
-  // 100,000 nodes the whole document in one statement blocked the process for ~0.3 s. An in-memory
-  // database has no second connection: there it is built in one step on the main one.
+  // Published documents are built on a read-only connection of their own, in steps with the event loop
+  // free between them, all inside one read transaction (one consistent snapshot; in WAL mode it blocks
+  // no writer). At 100,000 nodes nodes.json in one statement blocked the process for ~0.3 s, and the
+  // discovery document through JavaScript objects for ~1 s. An in-memory database has no second
+  // connection: there a document is built in one step on the main one. Builds run one at a time.
+  const inMemory = options.path === ':memory:';
+  db.function('argus_label_name', { deterministic: true }, (name) => sanitizeLabelName(String(name)));
   let reader: Database.Database | null = null;
-  let nodesFileStep: Database.Statement<[{ after: number; limit: number }], { part: Buffer; nodes: number; last: number | null }> | null = null;
-  let nodesFileQueue: Promise<unknown> = Promise.resolve();
-  const buildNodesFile = async (): Promise<{ parts: Buffer[]; nodes: number }> => {
-    const inMemory = options.path === ':memory:';
+  const steps = new Map<string, Database.Statement<[Record<string, unknown>], StepRow>>();
+  let readQueue: Promise<unknown> = Promise.resolve();
+  const buildInSteps = async (sql: string, stepSize: number, params: Record<string, unknown>): Promise<{ parts: Buffer[]; items: number }> => {
     if (!db.open) throw new TypeError('The database connection is not open');
-    if (!nodesFileStep) {
-      if (!inMemory) reader = new Database(options.path, { readonly: true, fileMustExist: true });
-      nodesFileStep = (reader ?? db).prepare(NODES_FILE_STEP_SQL);
+    if (!inMemory && !reader) {
+      reader = new Database(options.path, { readonly: true, fileMustExist: true });
+      reader.function('argus_label_name', { deterministic: true }, (name) => sanitizeLabelName(String(name)));
     }
-    const step = nodesFileStep;
-    const limit = inMemory ? Number.MAX_SAFE_INTEGER : NODES_FILE_CHUNK;
+    let step = steps.get(sql);
+    if (!step) steps.set(sql, (step = (reader ?? db).prepare(sql)));
+    const limit = inMemory ? Number.MAX_SAFE_INTEGER : stepSize;
     const parts: Buffer[] = [Buffer.from('[')];
-    let nodes = 0;
+    let items = 0;
     reader?.exec('BEGIN');
     try {
       // Bounded: every step moves `after` forward; the node count bounds it.
       for (let after = -1, round = 0; round < 1_000_000; round++) {
-        const r = step.get({ after, limit })!;
-        if (r.nodes > 0) {
-          if (nodes > 0) parts.push(Buffer.from(','));
+        const r = step.get({ ...params, after, limit })!;
+        if (r.items > 0) {
+          if (items > 0) parts.push(Buffer.from(','));
           parts.push(r.part.subarray(1, r.part.length - 1));
         }
-        nodes += r.nodes;
-        if (r.nodes < limit || r.last === null) break;
+        items += r.items;
+        if (r.scanned < limit || r.last === null) break;
         after = r.last;
         await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
       if (reader?.inTransaction) reader.exec('COMMIT');
     }
-    parts.push(Buffer.from(']\n'));
-    return { parts, nodes };
+    parts.push(Buffer.from(']'));
+    return { parts, items };
+  };
+  const stepped = (sql: string, stepSize: number, params: Record<string, unknown> = {}) => {
+    const next = readQueue.then(() => buildInSteps(sql, stepSize, params)).catch(translate);
+    readQueue = next.catch(() => undefined);
+    return next;
   };
   const statsCache = versioned<StatusCount[]>();
 
@@ -460,10 +502,18 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     list: () => guarded(() => JSON.parse(q.listDocument.get()!.doc.toString('utf8')) as NodeSummary[]),
     statistics: () => guarded(() => statsCache.get(() => q.stats.all())),
     sweep: (cutoffs, nowMs, onChunk) => sweepAll(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs, onChunk),
-    nodesFileDocument: () => {
-      const next = nodesFileQueue.then(buildNodesFile).catch(translate);
-      nodesFileQueue = next.catch(() => undefined);
-      return next;
+    nodesFileDocument: async () => {
+      const { parts, items } = await stepped(NODES_FILE_STEP_SQL, NODES_FILE_STEP);
+      parts.push(Buffer.from('\n'));
+      return { parts, nodes: items };
+    },
+    targetGroupsDocument: async (query) => {
+      const { parts, items } = await stepped(TARGET_GROUPS_STEP_SQL, TARGET_GROUPS_STEP, {
+        statuses: JSON.stringify(query.statuses),
+        labels: JSON.stringify(query.labels),
+        ports: JSON.stringify(query.ports),
+      });
+      return { parts, groups: items };
     },
     publishedNodes: (statuses) =>
       guarded(() =>
@@ -486,7 +536,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
       }, { savepoint: false }).catch(translate),
     getState: (key) => guarded(() => q.getState.get(key)?.value ?? null),
     async close() {
-      await nodesFileQueue;
+      await readQueue;
       if (reader?.open) reader.close();
       if (db.open) db.close();
     },

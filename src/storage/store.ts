@@ -24,6 +24,14 @@ export interface RegisterOptions {
 /** A read-modify-write step run atomically on one node; returns the node as it must be stored. */
 export type NodeMutation = (current: NodeRecord) => NodeRecord;
 
+/** Which nodes a discovery document lists, and the ports of their targets. */
+export interface TargetGroupsQuery {
+  statuses: readonly NodeStatus[];
+  /** Labels a node must all have. */
+  labels: readonly string[];
+  ports: readonly number[];
+}
+
 /** The node registry's persistent state. Every method that resolves has durably committed. */
 export interface NodeStore {
   /**
@@ -62,6 +70,12 @@ export interface NodeStore {
    * concatenation; a backend may build it in steps), with the number of entries.
    */
   nodesFileDocument(): Promise<{ parts: Buffer[]; nodes: number }>;
+  /**
+   * Prometheus target groups (domain/prometheus-sd.ts `toTargetGroups`) of the nodes having one of
+   * `statuses` and every label of `labels`, by ID number, with a target per port, as a JSON array in
+   * UTF-8 parts (the document is their concatenation), rendered by the backend; with the group count.
+   */
+  targetGroupsDocument(query: TargetGroupsQuery): Promise<{ parts: Buffer[]; groups: number }>;
   /** The nodes having one of `statuses`, ordered by ID number, as published outputs need them. */
   publishedNodes(statuses: readonly NodeStatus[]): Promise<PublishedNode[]>;
   /**

@@ -2,9 +2,9 @@
 // atomically (atomic-write.ts); it is never written from a failed read (the old file stays); identical
 // content is not rewritten, but a file that was deleted or changed by someone else is recreated on the
 // next publish; publishes never overlap and requests made while one runs are coalesced into one more run.
-import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { sha1Of } from '../hash.js';
 import { byteLength, writeFileAtomic, type FileContent } from './atomic-write.js';
 
 /** The result of one publish. */
@@ -46,17 +46,6 @@ export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublishe
   const write = deps.write ?? writeFileAtomic;
   // What was last written, as a digest (a 100,000-node file is 10 MB: no copy is kept).
   let written: { sha1: string; size: number; mtimeMs: number } | null = null;
-  // Content in parts is hashed a part at a time with the event loop free in between (SHA-1 of a
-  // 10 MB nodes.json in one call blocked for ~20 ms).
-  const digest = async (content: FileContent) => {
-    const hash = createHash('sha1');
-    if (typeof content === 'string' || Buffer.isBuffer(content)) return hash.update(content).digest('hex');
-    for (const part of content) {
-      hash.update(part);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    return hash.digest('hex');
-  };
   let failure: Error | null = null;
   let chain: Promise<unknown> = Promise.resolve();
   let queued: Promise<PublishResult> | null = null;
@@ -86,7 +75,7 @@ export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublishe
       return 'failed';
     }
     const content = deps.render(data);
-    const sha1 = await digest(content);
+    const sha1 = await sha1Of(content, 'hex');
     if (written?.sha1 === sha1 && (await stillOnDisk())) {
       failure = null;
       return 'unchanged';

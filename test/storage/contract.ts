@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { RegistrationInput, StatusTransition } from '../../src/domain/node.js';
 import { renderNodesFile } from '../../src/domain/nodes-file-entry.js';
 import { statusOf, sweepCutoffs, type NodeStatus } from '../../src/domain/status.js';
-import type { NodeStore } from '../../src/storage/store.js';
+import { toTargetGroups, type TargetGroup } from '../../src/domain/prometheus-sd.js';
+import type { NodeStore, TargetGroupsQuery } from '../../src/storage/store.js';
 
 /** What a backend provides to the contract suite. */
 export interface StoreHarness {
@@ -194,6 +195,42 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.deepEqual(JSON.parse(doc), expected);
         assert.deepEqual(JSON.parse(doc).map((e: { node_id: string }) => e.node_id), ['A3', 'A10', 'A12', 'A13']);
         assert.deepEqual(JSON.parse(doc)[3], { node_id: 'A13', user_id: '', ip: '', hostname: 'h"\\quoted', labels: [] });
+      });
+
+      it('renders Prometheus target groups exactly as the domain does, filtered by status and labels', async () => {
+        const metas = [
+          { ip: '10.0.0.1', hostname: 'h1', user: 'u', env: 'prod', instance: 'i"1' },
+          { hostname: 'only-host' },
+          { ip: 5, hostname: 'numeric-ip' },
+          {},
+          { ip: 'fe80::1', hostname: 'v6' },
+          { ip: '', hostname: '' },
+          { ip: '10.0.0.7', user: 7, env: null },
+        ];
+        const labels = [['gpu', 'a-b', 'a.b'], [], ['gpu'], ['gpu'], ['ü/x', 'gpu'], ['gpu'], ['cpu']];
+        for (let i = 0; i < metas.length; i++) {
+          await store.register(reg(`n${i + 1}`, { metaData: metas[i] as never }), T0, 'A');
+          await store.update(`A${i + 1}`, (n) => ({ ...n, status: i === 6 ? 'offline' : 'online', label: labels[i]! }));
+        }
+        const queries: TargetGroupsQuery[] = [
+          { statuses: ['online'], labels: [], ports: [9100] },
+          { statuses: ['online', 'offline'], labels: [], ports: [9100, 9400] },
+          { statuses: ['online'], labels: ['gpu'], ports: [9100] },
+          { statuses: ['online'], labels: ['gpu', 'a-b'], ports: [1] },
+          { statuses: ['initialized'], labels: [], ports: [9100] },
+        ];
+        for (const query of queries) {
+          const published = (await store.publishedNodes(query.statuses)).filter((n) => query.labels.every((l) => n.label.includes(l)));
+          const expected = toTargetGroups(published, query.ports);
+          const { parts, groups } = await store.targetGroupsDocument(query);
+          const text = Buffer.concat(parts).toString('utf8');
+          assert.deepEqual(JSON.parse(text), expected, JSON.stringify(query));
+          assert.equal(JSON.stringify(JSON.parse(text)), JSON.stringify(expected), 'same key order too');
+          assert.equal(groups, expected.length);
+        }
+        const all = JSON.parse(Buffer.concat((await store.targetGroupsDocument(queries[1]!)).parts).toString()) as TargetGroup[];
+        assert.deepEqual(all.map((g) => g.labels.__meta_argus_node_id), ['A1', 'A2', 'A3', 'A5', 'A7'], 'no group without ip or hostname');
+        assert.deepEqual(all[3]!.targets, ['[fe80::1]:9100', '[fe80::1]:9400']);
       });
 
       it('lists the nodes of the given statuses by ID number, as published outputs need them', async () => {

@@ -1,13 +1,16 @@
 // GET /api/v1/master/sd/prometheus: Prometheus http_sd_config. One target group per matching node,
-// ordered by ID; an ETag on every answer and 304 on a matching If-None-Match.
-import { createHash } from 'node:crypto';
+// ordered by ID; an ETag on every answer and 304 on a matching If-None-Match. The document is built by
+// the store in steps and sent in parts: at 100,000 nodes it is 36 MB, and building it through
+// JavaScript objects blocked the worker for ~1 s.
+import { Readable } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { parsePorts } from '../../config.js';
-import { toTargetGroups } from '../../domain/prometheus-sd.js';
 import { ALL_STATUSES, type NodeStatus } from '../../domain/status.js';
 import { AppError } from '../../errors.js';
+import { sha1Of } from '../../hash.js';
 import type { Registry } from '../../registry.js';
+import { byteLength } from '../../sweep/atomic-write.js';
 import { ErrorJson } from '../schemas.js';
 
 const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
@@ -30,7 +33,7 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
 }
 
 /** Registers the discovery route; `defaultPorts` come from PROMETHEUS_SD_PORTS. */
-export function sdRoutes(registry: Pick<Registry, 'listPublished'>, defaultPorts: readonly number[]) {
+export function sdRoutes(registry: Pick<Registry, 'targetGroups'>, defaultPorts: readonly number[]) {
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.get<{ Querystring: SdQuery }>(
       '/sd/prometheus',
@@ -46,13 +49,11 @@ export function sdRoutes(registry: Pick<Registry, 'listPublished'>, defaultPorts
           throw new AppError('BAD_REQUEST', `invalid request: status must be one of ${ALL_STATUSES.join(', ')}`);
         }
         const statuses = statusList.length === 0 ? (['online'] as NodeStatus[]) : (statusList as NodeStatus[]);
-        const wanted = list(q.label);
-        const nodes = (await registry.listPublished(statuses)).filter((n) => wanted.every((l) => n.label.includes(l)));
-        const body = JSON.stringify(toTargetGroups(nodes, ports));
-        const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
+        const { parts } = await registry.targetGroups({ statuses, labels: list(q.label), ports });
+        const etag = `"${await sha1Of(parts, 'base64url')}"`;
         reply.header('etag', etag).header('cache-control', 'no-cache');
         if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send();
-        return reply.type('application/json; charset=utf-8').send(body);
+        return reply.type('application/json; charset=utf-8').header('content-length', byteLength(parts)).send(Readable.from(parts));
       },
     );
   };
