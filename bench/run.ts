@@ -8,10 +8,12 @@
 //               time and size, GET /nodes latency, resident memory, start-up time on the full database.
 //   soak        100,000 simulated agents reporting once per 60 s (±jitter) for --soak-seconds: p99,
 //               errors, and no node falsely offline.
+//               With python3, flask and gunicorn installed, the same figures of a Flask reference
+//               (bench/flask/app.py, 4 gunicorn sync workers) are measured right after ours.
 // Options: --only throughput,scale,soak  --rounds 3  --seconds 5  --workers N  --soak-seconds 300
-//          --scale-sizes 10000,100000
+//          --scale-sizes 10000,100000  --flask wal|plain|off (the reference's style, see app.py)
 // Every loop is bounded in count and time; every request goes to 127.0.0.1.
-import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { cpus, totalmem } from 'node:os';
@@ -35,6 +37,7 @@ const seconds = Number(opt('seconds', '5'));
 const workers = opt('workers', '');
 const soakSeconds = Number(opt('soak-seconds', '300'));
 const scaleSizes = opt('scale-sizes', '10000,100000').split(',').map(Number);
+const flaskStyle = opt('flask', 'wal');
 const FLEET = 1000;
 const silent = pino({ level: 'silent' });
 const lua = (name: string) => join(import.meta.dirname, 'lua', name);
@@ -204,7 +207,43 @@ function seed(dbPath: string, count: number, reportedAtMs: number): void {
 
 // -------------------------------------------------------------------------------------- throughput
 
+/** The issue's Flask figures (its reference machine, whose ceiling was 49,000 req/s). */
 const FLASK = { status: 920, statusP99: 130, register: 880, getNode: 2600, list: 570, statistics: 2700 };
+const FLASK_APP_DIR = join(import.meta.dirname, 'flask');
+
+/** Whether the Flask reference is wanted and can run here (python3 with flask and gunicorn). */
+function flaskAvailable(): boolean {
+  return flaskStyle !== 'off' && spawnSync('python3', ['-c', 'import flask, gunicorn'], { timeout: 30_000 }).status === 0;
+}
+
+/** Starts bench/flask/app.py under gunicorn with 4 sync workers (the original's default) on a fresh database. */
+async function startFlask(dir: string): Promise<{ base: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const proc = spawn('python3', ['-m', 'gunicorn', '-w', '4', '-b', `127.0.0.1:${port}`, '--chdir', FLASK_APP_DIR, 'app:app'], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PYTHONDONTWRITEBYTECODE: '1', DB_PATH: join(dir, 'flask/db.sqlite3'), FLASK_STYLE: flaskStyle },
+    stdio: 'ignore',
+    detached: true,
+  });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  const stop = async () => {
+    try {
+      process.kill(-proc.pid!, 'SIGTERM');
+    } catch {
+      return; // already gone
+    }
+    const timer = setTimeout(() => process.kill(-proc.pid!, 'SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 150; i++) {
+    const ok = await call(base, 'GET', '/healthz').then((r) => r.status === 200, () => false);
+    if (ok) return { base, stop };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop();
+  throw new Error('the Flask reference did not start within 15 s');
+}
 
 async function throughput() {
   log(`throughput: ${rounds} rounds × ${seconds} s per figure, wrk -t2 -c64, ${FLEET} registered nodes`);
@@ -212,6 +251,10 @@ async function throughput() {
   const ceiling: ChildProcess = fork(join(import.meta.dirname, 'ceiling.ts'), [String(ceilPort)], { execArgv: ['--import', 'tsx'], stdio: 'ignore' });
   await new Promise((r) => ceiling.once('message', r));
   const figures: Record<string, WrkResult[]> = { ceiling: [], status: [], register: [], getNode: [], list: [], statistics: [] };
+  // The same figures of the Flask reference, measured right after each of ours, when it can run here.
+  const withFlask = flaskAvailable();
+  if (!withFlask) log('  no Flask reference (needs python3 with flask and gunicorn): "vs Flask" uses the issue\'s figures');
+  const flask: Record<string, WrkResult[]> = { status: [], register: [], getNode: [], list: [], statistics: [] };
   let workerCount = '';
   try {
     // The ceiling is measured right before and right after every figure, and the figure is divided by
@@ -220,47 +263,59 @@ async function throughput() {
     for (let round = 1; round <= rounds; round++) {
       const t = tempDir('argus-bench-');
       const m = await startMaster(t.dir, masterEnv());
+      const f = withFlask ? await startFlask(t.dir) : null;
       workerCount = workers || 'default';
       try {
-        await registerFleet(m.base, FLEET);
-        await reportFleet(m.base, FLEET); // steady state: the fleet is online, as between real reports
+        for (const base of [m.base, f?.base]) {
+          if (!base) continue;
+          await registerFleet(base, FLEET);
+          await reportFleet(base, FLEET); // steady state: the fleet is online, as between real reports
+        }
         let before = ceilingRun();
         figures.ceiling!.push(before);
-        const measure = (name: string, run: () => WrkResult) => {
-          const result = run();
+        const measure = (name: string, run: (base: string, api: string) => WrkResult) => {
+          const result = run(m.base, m.api);
+          if (f) flask[name]!.push(run(f.base, `${f.base}/api/v1/master`));
           const after = ceilingRun();
           figures.ceiling!.push(after);
           figures[name]!.push({ ...result, ceilingRps: (before.rps + after.rps) / 2 });
           before = after;
         };
-        measure('status', () => wrk(m.base, lua('status.lua'), [String(FLEET), 'A']));
-        measure('getNode', () => wrk(m.base, lua('get-node.lua'), [String(FLEET), 'A']));
-        measure('list', () => wrk(`${m.api}/nodes`, lua('get.lua')));
-        measure('statistics', () => wrk(`${m.api}/nodes/statistics`, lua('get.lua')));
-        measure('register', () => wrk(m.base, lua('register.lua'), [`r${round}`]));
+        measure('status', (base) => wrk(base, lua('status.lua'), [String(FLEET), 'A']));
+        measure('getNode', (base) => wrk(base, lua('get-node.lua'), [String(FLEET), 'A']));
+        measure('list', (_base, api) => wrk(`${api}/nodes`, lua('get.lua')));
+        measure('statistics', (_base, api) => wrk(`${api}/nodes/statistics`, lua('get.lua')));
+        measure('register', (base) => wrk(base, lua('register.lua'), [`r${round}`]));
       } finally {
+        await f?.stop();
         await stopMaster(m);
         t.cleanup();
       }
       const s = figures.status!.at(-1)!;
-      log(`  round ${round}: status ${Math.round(s.rps)}/s, p99 ${s.p99ms} ms, ceiling around it ${Math.round(s.ceilingRps ?? 0)}/s`);
+      const fs = flask.status!.at(-1);
+      log(`  round ${round}: status ${Math.round(s.rps)}/s, p99 ${s.p99ms} ms, ceiling around it ${Math.round(s.ceilingRps ?? 0)}/s${fs ? `; Flask ${Math.round(fs.rps)}/s, p99 ${fs.p99ms} ms` : ''}`);
     }
   } finally {
     ceiling.kill();
   }
-  const summary: Record<string, unknown> = { workers: workerCount };
-  // Each figure is divided by the ceiling measured around it; the median over the rounds is reported.
+  const summary: Record<string, unknown> = { workers: workerCount, flask: withFlask ? flaskStyle : 'not measured' };
+  // Each figure is divided by the ceiling measured around it, and by the Flask figure measured right
+  // after it (or, without Flask here, the issue's figure); medians over the rounds are reported.
   for (const [name, runs] of Object.entries(figures)) {
     const valid = runs.every((r) => r.valid);
     const rps = median(runs.map((r) => r.rps));
     const ofCeiling = median(runs.map((r) => r.rps / (r.ceilingRps ?? r.rps)));
+    const ref = flask[name] ?? [];
+    const issueFigure = FLASK[name as keyof typeof FLASK] as number | undefined;
     summary[name] = {
       rps: Math.round(rps),
       p50ms: median(runs.map((r) => r.p50ms)),
       p99ms: median(runs.map((r) => r.p99ms)),
       valid,
       ofCeiling: Number(ofCeiling.toFixed(3)),
-      vsFlask: name in FLASK ? Number((rps / FLASK[name as keyof typeof FLASK]).toFixed(1)) : undefined,
+      vsFlask: ref.length > 0 ? Number(median(runs.map((r, i) => r.rps / ref[i]!.rps)).toFixed(1)) : undefined,
+      vsIssueFlaskFigure: issueFigure ? Number((rps / issueFigure).toFixed(1)) : undefined,
+      flask: ref.length > 0 ? { rps: Math.round(median(ref.map((r) => r.rps))), p50ms: median(ref.map((r) => r.p50ms)), p99ms: median(ref.map((r) => r.p99ms)), valid: ref.every((r) => r.valid), rounds: ref } : undefined,
       rounds: runs,
     };
   }
@@ -436,7 +491,7 @@ const results: Record<string, unknown> = {
   date: new Date().toISOString(),
   command: `npm run bench -- ${args.join(' ')}`.trim(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-  options: { rounds, seconds, workers: workers || 'default', soakSeconds, scaleSizes },
+  options: { rounds, seconds, workers: workers || 'default', soakSeconds, scaleSizes, flask: flaskStyle },
 };
 if (parts.includes('throughput')) results.throughput = await throughput();
 if (parts.includes('scale')) results.scale = [] as unknown[];
