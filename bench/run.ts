@@ -4,12 +4,13 @@
 //               GET /nodes (1,000 nodes), statistics, and the bare-http ceiling in the same run;
 //               several rounds on a fresh database each, medians; each figure after a 2 s warm-up of
 //               the same load. Any non-2xx or socket error invalidates a figure.
-//   scale       10,000 and 100,000 nodes: sweep duration and event-loop stall, nodes.json build/write
-//               time and size, GET /nodes latency, resident memory, start-up time on the full database.
-//   soak        100,000 simulated agents reporting once per 60 s (±jitter) for --soak-seconds: p99,
-//               errors, and no node falsely offline.
 //               With python3, flask and gunicorn installed, the same figures of a Flask reference
 //               (bench/flask/app.py, 4 gunicorn sync workers) are measured right after ours.
+//   scale       10,000 and 100,000 nodes: sweep duration and event-loop stall, nodes.json build/write
+//               time and size, GET /nodes and http_sd latency, memory (RSS and PSS), start-up time on
+//               the full database.
+//   soak        100,000 simulated agents reporting once per 60 s (±jitter) for --soak-seconds: p99,
+//               errors, and no node falsely offline.
 // Options: --only throughput,scale,soak  --rounds 3  --seconds 5  --workers N  --soak-seconds 300
 //          --scale-sizes 10000,100000  --flask wal|plain|off (the reference's style, see app.py)
 // Every loop is bounded in count and time; every request goes to 127.0.0.1.
