@@ -34,10 +34,11 @@ const TARGET_GROUPS_STEP = 1_000;
 /**
  * Published documents are built by SQLite itself, a step at a time (parsing every node's meta_data in
  * JavaScript was most of the time of a 100,000-node nodes.json, and 100,000 row objects alone cost
- * 0.3 s). A step takes the next `@limit` nodes after seq `@after` (`+status` keeps the planner on the
- * `seq` index, a range scan per step; with the status index it re-sorted every node at each step) and
- * answers `part` (a JSON array, as a BLOB so better-sqlite3 hands over a Buffer, not a string),
- * `items` (its entries), `scanned` (nodes looked at) and `last` (the highest seq looked at).
+ * 0.3 s). A step looks at the next `@limit` nodes after seq `@after` (a range scan of the `seq` index),
+ * whatever their status, so that a step's work is bounded even when few nodes match (filtering in the
+ * scan instead let one step run through every node: 20–70 ms at 100,000 mostly offline nodes), and
+ * answers `part` (a JSON array of the matching ones, as a BLOB so better-sqlite3 hands over a Buffer,
+ * not a string), `items` (its entries), `scanned` (nodes looked at) and `last` (the highest seq).
  */
 interface StepRow {
   part: Buffer;
@@ -51,35 +52,34 @@ const metaText = (f: string) => `CASE WHEN json_type(meta_data, '$.${f}') = 'tex
 const NODES_FILE_STEP_SQL = `
   SELECT CAST(json_group_array(json_object(
            'node_id', id, 'user_id', ${metaText('user')}, 'ip', ${metaText('ip')}, 'hostname', ${metaText('hostname')},
-           'labels', json(label)) ORDER BY seq) AS BLOB) AS part,
-         count(*) AS items, count(*) AS scanned, max(seq) AS last
-  FROM (SELECT seq, id, meta_data, label FROM nodes WHERE +status = 'online' AND seq > @after ORDER BY seq LIMIT @limit)`;
+           'labels', json(label)) ORDER BY seq) FILTER (WHERE status = 'online') AS BLOB) AS part,
+         count(*) FILTER (WHERE status = 'online') AS items, count(*) AS scanned, max(seq) AS last
+  FROM (SELECT seq, id, status, meta_data, label FROM nodes WHERE seq > @after ORDER BY seq LIMIT @limit)`;
+/** A target's host: meta_data.ip, else meta_data.hostname, else '' (no group). */
+const TARGET_HOST = `CASE WHEN ${metaText('ip')} <> '' THEN ${metaText('ip')} ELSE ${metaText('hostname')} END`;
 /**
  * Prometheus target groups: exactly domain/prometheus-sd.ts `toTargetGroups` (no group for a node with
  * neither ip nor hostname; label names sanitised by the registered function argus_label_name).
- * Parameters: @statuses, @labels (every one required), @ports, as JSON arrays.
+ * Parameters: @statuses, @labels (every one required), @ports, as JSON arrays. meta_data is read only
+ * for the nodes selected (an aggregate's FILTER skips its arguments), so a narrow query is cheap.
  */
 const TARGET_GROUPS_STEP_SQL = `
   SELECT CAST(json_group_array(json_object(
-           'targets', (SELECT json_group_array(CASE WHEN instr(host, ':') > 0 THEN '[' || host || ']:' || p.value ELSE host || ':' || p.value END)
+           'targets', (SELECT json_group_array(CASE WHEN instr(${TARGET_HOST}, ':') > 0 THEN '[' || ${TARGET_HOST} || ']:' || p.value
+                                                    ELSE ${TARGET_HOST} || ':' || p.value END)
                        FROM json_each(@ports) p),
            'labels', json_patch(
-             json_object('__meta_argus_node_id', id, '__meta_argus_name', name, '__meta_argus_hostname', hostname,
-                         '__meta_argus_user', user, '__meta_argus_instance', instance, '__meta_argus_env', env,
-                         '__meta_argus_version', version, '__meta_argus_status', status,
+             json_object('__meta_argus_node_id', id, '__meta_argus_name', name, '__meta_argus_hostname', ${metaText('hostname')},
+                         '__meta_argus_user', ${metaText('user')}, '__meta_argus_instance', ${metaText('instance')},
+                         '__meta_argus_env', ${metaText('env')}, '__meta_argus_version', version, '__meta_argus_status', status,
                          '__meta_argus_labels', ',' || coalesce((SELECT group_concat(value, ',') FROM json_each(label)), '') || ','),
              (SELECT json_group_object('__meta_argus_label_' || argus_label_name(value), 'true') FROM json_each(label)))
-         ) ORDER BY seq) FILTER (WHERE host <> '') AS BLOB) AS part,
-         count(*) FILTER (WHERE host <> '') AS items, count(*) AS scanned, max(seq) AS last
-  FROM (SELECT seq, id, name, version, status, label,
-               ${metaText('hostname')} AS hostname, ${metaText('user')} AS user, ${metaText('instance')} AS instance,
-               ${metaText('env')} AS env,
-               CASE WHEN ${metaText('ip')} <> '' THEN ${metaText('ip')} ELSE ${metaText('hostname')} END AS host
-        FROM nodes
-        WHERE +status IN (SELECT value FROM json_each(@statuses))
-          AND NOT EXISTS (SELECT 1 FROM json_each(@labels) w WHERE w.value NOT IN (SELECT value FROM json_each(nodes.label)))
-          AND seq > @after
-        ORDER BY seq LIMIT @limit)`;
+         ) ORDER BY seq) FILTER (WHERE selected AND ${TARGET_HOST} <> '') AS BLOB) AS part,
+         count(*) FILTER (WHERE selected AND ${TARGET_HOST} <> '') AS items, count(*) AS scanned, max(seq) AS last
+  FROM (SELECT seq, id, name, version, status, label, meta_data,
+               status IN (SELECT value FROM json_each(@statuses))
+                 AND NOT EXISTS (SELECT 1 FROM json_each(@labels) w WHERE w.value NOT IN (SELECT value FROM json_each(nodes.label))) AS selected
+        FROM nodes WHERE seq > @after ORDER BY seq LIMIT @limit)`;
 /** Bumped in every transaction that changes what GET /nodes or the statistics show (any process). */
 const KV_LIST_VERSION = 'list_version';
 
