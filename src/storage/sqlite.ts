@@ -27,7 +27,7 @@ const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/sqlite/', import.
 const KV_SCHEMA_VERSION = 'schema_version';
 const KV_ID_COUNTER = 'node_id_counter';
 /** Transitions per sweep transaction: bounds how long one sweep step holds the lock and the event loop. */
-const SWEEP_CHUNK = 500;
+const SWEEP_CHUNK = 250;
 /** Nodes per step of a published document: bounds a stall (~5–7 ms each on a 2-core machine). */
 const NODES_FILE_STEP = 2_500;
 const TARGET_GROUPS_STEP = 1_000;
@@ -409,7 +409,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     q.bumpListVersion.run();
     return rows;
   };
-  // Work per chunk only (a sort of 500, the caller's `onChunk`), so that a sweep of 100,000
+  // Work per chunk only (a sort of 250, the caller's `onChunk`), so that a sweep of 100,000
   // transitions never blocks the event loop for long: no sort or pass over all of them at the end.
   const sweepAll = async (offlineBeforeMs: number, onlineSinceMs: number, nowMs: number, onChunk?: (t: StatusTransition[]) => void): Promise<StatusTransition[]> => {
     const all: StatusTransition[] = [];

@@ -107,7 +107,7 @@ describe('SQLite store specifics', () => {
     t.cleanup();
   });
 
-  it('sweeps a large fleet in committed chunks of 500, a report arriving between chunks winning', async () => {
+  it('sweeps a large fleet in committed chunks of 250, a report arriving between chunks winning', async () => {
     const t = tempDir();
     const store = openSqliteStore({ path: join(t.dir, 'db.sqlite3') });
     const insert = store.db.prepare(
@@ -128,7 +128,7 @@ describe('SQLite store specifics', () => {
         store.db.prepare('UPDATE nodes SET last_report = 4000 WHERE id = ?').run(late);
       }
     });
-    assert.deepEqual(sizes, [500, 500, 199]);
+    assert.deepEqual(sizes, [250, 250, 250, 250, 199]);
     assert.equal(transitions.length, 1_199);
     assert.ok(!transitions.some((x) => x.id === late), 'the node that reported was not taken offline');
     assert.equal(new Set(transitions.map((x) => x.id)).size, 1_199, 'no node twice');
