@@ -453,6 +453,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     if (!db.open) throw new TypeError('The database connection is not open');
     if (!inMemory && !reader) {
       reader = new Database(options.path, { readonly: true, fileMustExist: true });
+      reader.pragma('cache_size = -2000'); // as the main connection's (see above)
       reader.function('argus_label_name', { deterministic: true }, (name) => sanitizeLabelName(String(name)));
     }
     let step = steps.get(sql);
