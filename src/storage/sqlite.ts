@@ -253,6 +253,16 @@ export function migrate(db: Database.Database, migrations: Migration[] = loadMig
   }).immediate();
 }
 
+/** What every connection of the store gets: the page cache size and the SQL functions the queries use. */
+function setUpConnection(db: Database.Database): void {
+  // SQLite's own default page cache (2 MiB) instead of better-sqlite3's 16 MiB: in WAL mode a
+  // connection drops its cache whenever another process has committed, which with several writing
+  // workers is nearly every transaction, so a large cache held memory (16 MiB per process once a
+  // 100,000-node list or nodes.json had passed through it) without saving reads.
+  db.pragma('cache_size = -2000');
+  db.function('argus_label_name', { deterministic: true }, (name) => sanitizeLabelName(String(name)));
+}
+
 /** Opens (creating its directory and schema as needed) a SQLite store at `options.path`. */
 export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { readonly db: Database.Database } {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -260,11 +270,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
   try {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    // SQLite's own default page cache (2 MiB) instead of better-sqlite3's 16 MiB: in WAL mode a
-    // connection drops its cache whenever another process has committed, which with several writing
-    // workers is nearly every transaction, so a large cache held memory (16 MiB per process once a
-    // 100,000-node list or nodes.json had passed through it) without saving reads.
-    db.pragma('cache_size = -2000');
+    setUpConnection(db);
     migrate(db);
   } catch (err) {
     db.close();
@@ -438,6 +444,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     };
   };
   const listCache = versioned<Buffer>();
+  const statsCache = versioned<StatusCount[]>();
 
   // Published documents are built on a read-only connection of their own, in steps with the event loop
   // free between them, all inside one read transaction (one consistent snapshot; in WAL mode it blocks
@@ -445,7 +452,6 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
   // discovery document through JavaScript objects for ~1 s. An in-memory database has no second
   // connection: there a document is built in one step on the main one. Builds run one at a time.
   const inMemory = options.path === ':memory:';
-  db.function('argus_label_name', { deterministic: true }, (name) => sanitizeLabelName(String(name)));
   let reader: Database.Database | null = null;
   const steps = new Map<string, Database.Statement<[Record<string, unknown>], StepRow>>();
   let readQueue: Promise<unknown> = Promise.resolve();
@@ -453,8 +459,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     if (!db.open) throw new TypeError('The database connection is not open');
     if (!inMemory && !reader) {
       reader = new Database(options.path, { readonly: true, fileMustExist: true });
-      reader.pragma('cache_size = -2000'); // as the main connection's (see above)
-      reader.function('argus_label_name', { deterministic: true }, (name) => sanitizeLabelName(String(name)));
+      setUpConnection(reader);
     }
     let step = steps.get(sql);
     if (!step) steps.set(sql, (step = (reader ?? db).prepare(sql)));
@@ -486,7 +491,6 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     readQueue = next.catch(() => undefined);
     return next;
   };
-  const statsCache = versioned<StatusCount[]>();
 
   return {
     db,
