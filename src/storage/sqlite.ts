@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NodeRecord, NodeSummary, PublishedNode, StatusCount, StatusTransition } from '../domain/node.js';
+import type { NodeRecord, NodeSummary, StatusCount, StatusTransition } from '../domain/node.js';
 import type { NodeStatus } from '../domain/status.js';
 import { sanitizeLabelName } from '../domain/prometheus-sd.js';
 import { AppError } from '../errors.js';
@@ -196,25 +196,6 @@ async function guarded<T>(op: () => T): Promise<T> {
   }
 }
 
-interface PublishedRow extends Pick<NodeRow, 'id' | 'name' | 'type' | 'version' | 'status' | 'label'> {
-  hostname: unknown;
-  ip: unknown;
-  env: unknown;
-  user: unknown;
-  instance: unknown;
-}
-
-/** The published meta_data fields of a row (string values only, as validated at registration). */
-function publishedMeta(r: PublishedRow): PublishedNode['metaData'] {
-  const meta: PublishedNode['metaData'] = {};
-  if (typeof r.hostname === 'string') meta.hostname = r.hostname;
-  if (typeof r.ip === 'string') meta.ip = r.ip;
-  if (typeof r.env === 'string') meta.env = r.env;
-  if (typeof r.user === 'string') meta.user = r.user;
-  if (typeof r.instance === 'string') meta.instance = r.instance;
-  return meta;
-}
-
 /** A migration file: its number and SQL. */
 export interface Migration {
   version: number;
@@ -317,12 +298,6 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     ),
     setStatus: db.prepare<[{ status: NodeStatus; now: number; rowids: string }]>(
       'UPDATE nodes SET status = @status, last_updated = @now WHERE rowid IN (SELECT value FROM json_each(@rowids))',
-    ),
-    published: db.prepare<[string], PublishedRow>(
-      `SELECT id, name, type, version, status, label,
-              meta_data ->> '$.hostname' AS hostname, meta_data ->> '$.ip' AS ip, meta_data ->> '$.env' AS env,
-              meta_data ->> '$.user' AS user, meta_data ->> '$.instance' AS instance
-       FROM nodes WHERE status IN (SELECT value FROM json_each(?)) ORDER BY seq`,
     ),
     preview: db.prepare<[{ cutoff: number }], { goingOffline: number; online: number }>(
       `SELECT count(*) FILTER (WHERE last_report < @cutoff) AS goingOffline, count(*) AS online
@@ -520,20 +495,6 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
       });
       return { parts, groups: items };
     },
-    publishedNodes: (statuses) =>
-      guarded(() =>
-        q.published.all(JSON.stringify(statuses)).map(
-          (r): PublishedNode => ({
-            id: r.id,
-            name: r.name,
-            type: r.type,
-            version: r.version,
-            status: r.status,
-            metaData: publishedMeta(r),
-            label: JSON.parse(r.label) as string[],
-          }),
-        ),
-      ),
     sweepPreview: (cutoffs) => guarded(() => q.preview.get({ cutoff: cutoffs.offlineBeforeMs })!),
     putState: (key, value) =>
       batch(() => {

@@ -1,6 +1,6 @@
 // The storage interface every backend implements, and that one shared contract suite
 // (test/storage/contract.ts) holds each backend to. Async so a networked backend fits.
-import type { NodeRecord, NodeSummary, PublishedNode, RegistrationInput, StatusCount, StatusTransition } from '../domain/node.js';
+import type { NodeRecord, NodeSummary, RegistrationInput, StatusCount, StatusTransition } from '../domain/node.js';
 import type { NodeStatus, SweepCutoffs } from '../domain/status.js';
 
 /** What a registration did, decided atomically by the store (SPEC §2, Register). */
@@ -76,8 +76,6 @@ export interface NodeStore {
    * UTF-8 parts (the document is their concatenation), rendered by the backend; with the group count.
    */
   targetGroupsDocument(query: TargetGroupsQuery): Promise<{ parts: Buffer[]; groups: number }>;
-  /** The nodes having one of `statuses`, ordered by ID number, as published outputs need them. */
-  publishedNodes(statuses: readonly NodeStatus[]): Promise<PublishedNode[]>;
   /**
    * What `sweep(cutoffs)` would do to the online set, without doing it: how many online nodes it would
    * take offline, and how many are online now (for the mass-offline brake).

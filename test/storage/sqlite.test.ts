@@ -7,7 +7,7 @@ import { renderNodesFile } from '../../src/domain/nodes-file-entry.js';
 import { loadMigrations, migrate, openSqliteStore } from '../../src/storage/sqlite.js';
 import type { NodeStore } from '../../src/storage/store.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { describeNodeStoreContract } from './contract.js';
+import { describeNodeStoreContract, recordsWithStatus } from './contract.js';
 
 describeNodeStoreContract('sqlite', async () => {
   const t = tempDir();
@@ -151,7 +151,7 @@ describe('SQLite store specifics', () => {
         insert.run(`A${i}`, i, `n${i}`, i % 10 === 0 ? 'offline' : 'online', JSON.stringify(i % 2 ? ['gpu'] : []), JSON.stringify(meta));
       }
     })();
-    const expected = renderNodesFile((await store.publishedNodes(['online'])).map((n) => ({ ...n, metaData: n.metaData })));
+    const expected = renderNodesFile(await recordsWithStatus(store, ['online']));
     const building = store.nodesFileDocument();
     // While the first step's snapshot is open, the last node goes offline: the document must not see it.
     await new Promise((r) => setImmediate(r));
