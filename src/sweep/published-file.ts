@@ -17,7 +17,7 @@ export interface FilePublisherDeps<T> {
   path: string;
   read: () => Promise<T>;
   render: (data: T) => FileContent;
-  /** How many nodes `data` holds, for the log (an array's length when absent). */
+  /** How many nodes `data` holds, for the log. */
   count?: (data: T) => number;
   logger: Logger;
   write?: (path: string, content: FileContent) => Promise<void>;
@@ -91,11 +91,7 @@ export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublishe
       log.error({ err, path: deps.path }, `${deps.name} write failed; previous file left in place`);
       return 'failed';
     }
-    const ids = Array.isArray(data) ? (data as Array<{ id?: unknown }>).map((n) => n.id) : undefined;
-    log.info(
-      { path: deps.path, nodes: deps.count?.(data) ?? ids?.length, nodeIds: ids && ids.length <= 20 ? ids : undefined, bytes: byteLength(content), ms: Math.round(performance.now() - started) },
-      `${deps.name} written`,
-    );
+    log.info({ path: deps.path, nodes: deps.count?.(data), bytes: byteLength(content), ms: Math.round(performance.now() - started) }, `${deps.name} written`);
     return 'written';
   };
 
