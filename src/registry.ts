@@ -160,6 +160,11 @@ export function createRegistry(deps: RegistryDeps): Registry {
   const countRegistration = (result: 'created' | 'updated' | 'not_found' | 'name_mismatch') => {
     metrics?.registrations.inc({ result });
   };
+  /** A registration naming an ID that does not exist (malformed, or never allocated): counted, then 404. */
+  const registrationNotFound = (id: string) => {
+    countRegistration('not_found');
+    return nodeNotFound(id);
+  };
 
   /** Rejects an ID that cannot exist before any storage access. */
   const mustBeIdShape = (id: string) => {
@@ -168,10 +173,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
 
   return {
     async register(input, principal) {
-      if (input.id !== null && !isNodeIdShape(input.id)) {
-        countRegistration('not_found');
-        throw nodeNotFound(input.id);
-      }
+      if (input.id !== null && !isNodeIdShape(input.id)) throw registrationNotFound(input.id);
       let token: string | undefined;
       const options = principal && {
         guard: (existing: NodeRecord | null) => {
@@ -196,8 +198,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
       const outcome = await store.register(input, clock.now(), idPrefix, options);
       switch (outcome.kind) {
         case 'unknown-id':
-          countRegistration('not_found');
-          throw nodeNotFound(input.id!);
+          throw registrationNotFound(input.id!);
         case 'name-mismatch':
           log.warn({ nodeId: input.id, storedName: outcome.storedName, givenName: input.name }, 'registration name mismatch');
           countRegistration('name_mismatch');
