@@ -128,6 +128,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const { errors, get, bad, seconds: secondsOf, logLevel: readLogLevel } = envReader(env);
   const str = (name: keyof typeof DEFAULTS) => get(name) ?? DEFAULTS[name];
   const seconds = (name: keyof typeof DEFAULTS) => secondsOf(name, DEFAULTS[name]);
+  /** The variable in use of a setting that also has the original's name: `name` wins when both are set. */
+  const aliased = (name: string, originalName: string) => (get(name) === undefined && get(originalName) !== undefined ? originalName : name);
+  const integerOf = (name: string, raw: string, min: number, max: number): number => {
+    const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(n >= min && n <= max)) bad(name, raw, `must be an integer from ${min} to ${max}`);
+    return n;
+  };
+  const integer = (name: keyof typeof DEFAULTS, min: number, max: number) => integerOf(name, str(name), min, max);
 
   const dbPath = str('DB_PATH');
   const nodesJsonPath = str('METRIC_NODES_JSON_PATH');
@@ -170,15 +178,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     if (enroll && admin) tokens = { enroll, admin, read };
   }
 
-  const bindName = get('MASTER_BIND') !== undefined ? 'MASTER_BIND' : get('GUNICORN_BIND') !== undefined ? 'GUNICORN_BIND' : 'MASTER_BIND';
+  const bindName = aliased('MASTER_BIND', 'GUNICORN_BIND');
   const bindRaw = get(bindName) ?? DEFAULTS.MASTER_BIND;
   const bind = parseBind(bindRaw);
   if (!bind) bad(bindName, bindRaw, 'must be HOST:PORT, [IPV6]:PORT or :PORT with a port from 1 to 65535');
 
-  const workersName = get('MASTER_WORKERS') !== undefined ? 'MASTER_WORKERS' : get('GUNICORN_WORKERS') !== undefined ? 'GUNICORN_WORKERS' : 'MASTER_WORKERS';
-  const workersRaw = get(workersName) ?? DEFAULTS.MASTER_WORKERS;
-  const workers = /^\d+$/.test(workersRaw) ? Number(workersRaw) : Number.NaN;
-  if (!(workers >= 1 && workers <= MAX_WORKERS)) bad(workersName, workersRaw, `must be an integer from 1 to ${MAX_WORKERS}`);
+  const workersName = aliased('MASTER_WORKERS', 'GUNICORN_WORKERS');
+  const workers = integerOf(workersName, get(workersName) ?? DEFAULTS.MASTER_WORKERS, 1, MAX_WORKERS);
 
   const logLevel = readLogLevel();
 
@@ -192,12 +198,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const prometheusSdPorts = parsePorts(portsRaw);
   if (!prometheusSdPorts) bad('PROMETHEUS_SD_PORTS', portsRaw, 'must be a comma-separated list of ports from 1 to 65535');
 
-  const integer = (name: keyof typeof DEFAULTS, min: number, max: number): number => {
-    const raw = str(name);
-    const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!(n >= min && n <= max)) bad(name, raw, `must be an integer from ${min} to ${max}`);
-    return n;
-  };
   const maxBodyBytes = integer('MAX_BODY_BYTES', 1024, 64 * 1024 * 1024);
   const brakeOn = parseBool(str('OFFLINE_BRAKE'));
   if (brakeOn === undefined) bad('OFFLINE_BRAKE', str('OFFLINE_BRAKE'), 'must be on or off');
