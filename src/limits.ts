@@ -14,11 +14,17 @@ export const LIMITS = {
   maxDepth: 8,
 } as const;
 
+/** Nesting depth of a JSON value (an object or array is 1 plus its deepest child), without recursion. */
 function depthOf(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
   let max = 0;
-  for (const v of Object.values(value)) max = Math.max(max, depthOf(v));
-  return max + 1;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    max = Math.max(max, depth + 1);
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return max;
 }
 
 function longString(value: unknown, max: number, path: string): string | null {

@@ -1,11 +1,12 @@
 // Builds the Fastify app (never listens: main or the tests decide that).
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth.js';
 import type { Metrics } from '../metrics.js';
 import { installAuth } from './auth.js';
 import type { Registry } from '../registry.js';
 import { installErrorHandling } from './error-handler.js';
+import { checkQueryEncoding, parseJsonBody } from './json-body.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
@@ -26,18 +27,41 @@ export interface AppOptions {
   metricsText: () => Promise<string>;
   /** Largest request body accepted; larger ones are answered 413. */
   bodyLimit?: number;
+  /** Longest a request (headers and body) may take to arrive; then it is answered 408 and closed. */
+  requestTimeoutMs?: number;
   /** AUTH_MODE=token: resolves bearer tokens. Absent: auth disabled, the original's behaviour. */
   authenticate?: (authorization: string | undefined) => Promise<Principal | null>;
 }
 
 /** Builds the app with every route, schema and the error handler. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     loggerInstance: options.logger.child({ module: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: !options.logRequests }),
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: false,
     bodyLimit: options.bodyLimit ?? 64 * 1024,
+    // A request trickling in (a body sent a byte every few seconds) is answered 408 and its connection
+    // closed once it took longer than this; Node checks every second.
+    requestTimeout: requestTimeoutMs,
+    http: { headersTimeout: Math.min(requestTimeoutMs, 60_000), connectionsCheckingInterval: 1_000 },
+    // Errors Fastify answers before routing (a malformed URL, a bad request line) are JSON too.
+    frameworkErrors: (err, _request, reply) => {
+      void (reply as unknown as FastifyReply).code(err.statusCode ?? 400).send({ error: `invalid request: ${err.message}` });
+    },
+    // Errors Node's HTTP parser meets before Fastify (a malformed request line, a request that timed
+    // out): answered in JSON and the connection closed.
+    clientErrorHandler: (err, socket) => {
+      const code = (err as { code?: string }).code;
+      if (code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const timedOut = code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      const body = JSON.stringify({ error: timedOut ? 'request timed out: the request did not arrive in time' : `bad request: ${code ?? 'malformed HTTP'}` });
+      socket.end(`HTTP/1.1 ${timedOut ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
     ajv: {
       // Strict types: nothing is coerced, nothing is removed or defaulted.
       customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },
@@ -45,6 +69,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // Bodies are JSON only: any other content type is answered 415 (Fastify also parses text/plain by default).
   app.removeContentTypeParser('text/plain');
+  // JSON bodies are checked as bytes (UTF-8) and as text (no lone surrogate, finite numbers, bounded
+  // depth) before any route sees them; Fastify's own parser keeps its prototype-poisoning protection.
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as Buffer, (text) => {
+        let out: unknown;
+        defaultJson(request, text, (err, value) => {
+          if (err) throw err;
+          out = value;
+        });
+        return out;
+      }));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  app.addHook('onRequest', async (request) => checkQueryEncoding(request.url));
   installErrorHandling(app);
   if (options.authenticate) installAuth(app, options.authenticate);
   // Registered first, so its onResponse hook sees every route (fastify-plugin-less hooks are scoped).

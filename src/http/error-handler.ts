@@ -15,6 +15,9 @@ const STATUS_OF: Record<AppErrorCode, number> = {
 /** Installs the error and not-found handlers on `app`. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
+    // Answered before its body arrived (a 401 from the onRequest check, a 413): close the connection
+    // rather than keep a socket whose sender may trickle the rest of the body in forever.
+    if (!request.raw.complete) reply.header('connection', 'close');
     if (err instanceof AppError) {
       if (err.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer realm="argus-master"');
       return reply.code(STATUS_OF[err.code]).send({ error: err.message });

@@ -7,7 +7,8 @@ const NonEmptyString = Type.String({ minLength: 1, maxLength: LIMITS.maxStringLe
 const BoundedString = Type.String({ maxLength: LIMITS.maxStringLength });
 const AnyObject = Type.Object({}, { additionalProperties: true });
 const NullableString = Type.Union([Type.String(), Type.Null()]);
-const Count = Type.Integer({ minimum: 0 });
+/** A count: a non-negative integer that JSON numbers carry exactly (2^53 and beyond would be rounded). */
+const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
 /** meta_data: well-known keys typed when present, anything else kept as given. */
 export const MetaDataSchema = Type.Object(

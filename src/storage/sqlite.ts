@@ -13,6 +13,7 @@ import type { NodeStatus } from '../domain/status.js';
 import { sanitizeLabelName } from '../domain/prometheus-sd.js';
 import { AppError } from '../errors.js';
 import { createGroupCommit } from './group-commit.js';
+import { jsonIsBad, repairJson, repairText, textIsBad } from './text-repair.js';
 import type { NodeStore, RegisterOptions, RegisterOutcome } from './store.js';
 
 /** Options of the SQLite store. */
@@ -213,6 +214,7 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
 
 /** Applies pending migrations inside one IMMEDIATE transaction; refuses a database newer than the code. */
 export function migrate(db: Database.Database, migrations: Migration[] = loadMigrations()): { from: number; to: number } {
+  registerMigrationFunctions(db);
   return db.transaction(() => {
     db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT');
     const row = db.prepare('SELECT value FROM kv WHERE key = ?').get(KV_SCHEMA_VERSION) as { value: string } | undefined;
@@ -242,6 +244,14 @@ function setUpConnection(db: Database.Database): void {
   // 100,000-node list or nodes.json had passed through it) without saving reads.
   db.pragma('cache_size = -2000');
   db.function('argus_label_name', { deterministic: true }, (name) => sanitizeLabelName(String(name)));
+}
+
+/** The SQL functions migrations use (004 passes the stored bytes: text that is not UTF-8, as a BLOB). */
+function registerMigrationFunctions(db: Database.Database): void {
+  db.function('argus_text_is_bad', { deterministic: true }, (v: unknown) => (textIsBad(v) ? 1 : 0));
+  db.function('argus_repair_text', { deterministic: true }, repairText);
+  db.function('argus_json_is_bad', { deterministic: true }, (v: unknown) => (jsonIsBad(v) ? 1 : 0));
+  db.function('argus_repair_json', { deterministic: true }, repairJson);
 }
 
 /** Opens (creating its directory and schema as needed) a SQLite store at `options.path`. */

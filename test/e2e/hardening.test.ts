@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { registrationBody, tempDir } from '../helpers/fixtures.js';
+import { strictJson } from '../helpers/strict-json.js';
 import { readNodesJson, request, sleep, startMaster, stopMaster, waitFor } from './harness.js';
 
 const report = () => ({ timestamp: new Date().toISOString(), health: { a: { status: 'healthy' } } });
@@ -45,7 +46,7 @@ describe('end-to-end: hardening (two workers)', () => {
       stop = true;
       await Promise.all(agents);
       await m.exited;
-      assert.ok(JSON.parse(readFileSync(m.nodesJsonPath, 'utf8')), 'nodes.json is whole after the kill');
+      assert.ok(strictJson(readFileSync(m.nodesJsonPath), 'nodes.json'), 'nodes.json is whole after the kill');
       m = await startMaster(t.dir);
       const stored = new Map(((await request('GET', `${m.api}/nodes`)).body as Array<{ id: string; name: string }>).map((n) => [n.id, n.name]));
       for (const [id, name] of registered) assert.equal(stored.get(id), name, `answered registration ${id}`);
@@ -71,8 +72,9 @@ describe('end-to-end: hardening (two workers)', () => {
       let reads = 0;
       const reader = (async () => {
         while (!stop) {
-          const text = readFileSync(m.nodesJsonPath, 'utf8');
-          JSON.parse(text); // throws on a partial file
+          const bytes = readFileSync(m.nodesJsonPath);
+          strictJson(bytes, 'nodes.json'); // throws on a partial file
+          const text = bytes.toString('utf8');
           assert.ok(text.endsWith(']\n'));
           reads++;
           await new Promise((r) => setImmediate(r));
@@ -143,7 +145,7 @@ describe('end-to-end: hardening (two workers)', () => {
           headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
           body: body ? JSON.stringify(body) : undefined,
         });
-        return { status: res.status, body: (await res.json()) as any };
+        return { status: res.status, body: strictJson(await res.arrayBuffer(), `${method} ${url}`) };
       };
       assert.equal((await call('POST', `${m.api}/nodes`, null, registrationBody())).status, 401);
       const created = await call('POST', `${m.api}/nodes`, 'enroll-secret-0123456789', registrationBody());

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { strictJson } from '../helpers/strict-json.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli.js');
 
@@ -139,11 +140,10 @@ export async function request(method: string, url: string, body?: unknown): Prom
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const text = await res.text();
-  return { status: res.status, body: JSON.parse(text) };
+  return { status: res.status, body: strictJson(await res.arrayBuffer(), `${method} ${url}`) };
 }
 
 /** The parsed nodes.json (throws if it is missing or not whole JSON). */
 export function readNodesJson(m: MasterProcess): Array<{ node_id: string; user_id: string; ip: string; hostname: string; labels: string[] }> {
-  return JSON.parse(readFileSync(m.nodesJsonPath, 'utf8'));
+  return strictJson(readFileSync(m.nodesJsonPath), 'nodes.json');
 }

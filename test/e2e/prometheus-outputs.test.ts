@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { registrationBody, tempDir } from '../helpers/fixtures.js';
+import { strictJson, strictUtf8 } from '../helpers/strict-json.js';
 import { request, startMaster, stopMaster, waitFor } from './harness.js';
 
 describe('end-to-end: Prometheus outputs (two workers)', () => {
@@ -16,7 +17,7 @@ describe('end-to-end: Prometheus outputs (two workers)', () => {
       const ids: string[] = [];
       for (let i = 0; i < 10; i++) ids.push((await request('POST', `${m.api}/nodes`, registrationBody(`pod-${i}`, { meta_data: { ip: `10.1.0.${i}`, hostname: `pod-${i}` } }))).body.id);
       for (const id of ids.slice(0, 3)) await request('PUT', `${m.api}/nodes/${id}/status`, { timestamp: new Date().toISOString(), health: {} });
-      const metrics = async () => (await fetch(`${m.base}/metrics`)).text();
+      const metrics = async () => strictUtf8(await (await fetch(`${m.base}/metrics`)).arrayBuffer());
       // Each scrape may land on either worker: the merged figures must be the same.
       for (let i = 0; i < 4; i++) {
         const text = await metrics();
@@ -34,11 +35,11 @@ describe('end-to-end: Prometheus outputs (two workers)', () => {
       }, 3_000);
       assert.deepEqual(http[0].targets, ['10.1.0.0:9100', '10.1.0.0:9400']);
       const file = await waitFor('file_sd to match http_sd', () => {
-        const doc = JSON.parse(readFileSync(fileSd, 'utf8'));
+        const doc = strictJson(readFileSync(fileSd), 'file_sd');
         return JSON.stringify(doc) === JSON.stringify(http) && doc;
       }, 3_000);
       assert.equal(file.length, 3);
-      await waitFor('file_sd to empty when the nodes go offline', () => JSON.parse(readFileSync(fileSd, 'utf8')).length === 0, 8_000);
+      await waitFor('file_sd to empty when the nodes go offline', () => strictJson(readFileSync(fileSd), 'file_sd').length === 0, 8_000);
     } finally {
       await stopMaster(m);
       t.cleanup();

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { strictJson } from '../helpers/strict-json.js';
 import { waitFor } from './harness.js';
 import { scenarioSteps, type ScenarioContext, type ScenarioStep } from './scenario-steps.js';
 
@@ -58,7 +59,7 @@ async function main() {
       offlineSeconds: Number(env.ARGUS_E2E_OFFLINE ?? 8),
       intervalSeconds: Number(env.ARGUS_E2E_INTERVAL ?? 1),
     },
-    readNodesJson: () => JSON.parse(readFileSync(nodesJsonPath, 'utf8')),
+    readNodesJson: () => strictJson(readFileSync(nodesJsonPath), 'nodes.json'),
     nodesJsonExists: () => existsSync(nodesJsonPath),
     deleteNodesJson: () => rmSync(nodesJsonPath),
     async restart() {

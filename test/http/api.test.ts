@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { registrationBody } from '../helpers/fixtures.js';
 import { makeTestMaster, type TestMaster } from '../helpers/app.js';
+import { strictJson } from '../helpers/strict-json.js';
 
 const BASE = '/api/v1/master';
 const T0 = '2025-09-24T03:20:00Z';
@@ -20,7 +21,7 @@ async function call(method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown,
     payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   assert.match(String(res.headers['content-type']), /^application\/json/, `${method} ${url} answers JSON`);
-  return { status: res.statusCode, body: res.json() as Json & Json[] };
+  return { status: res.statusCode, body: strictJson(res.rawPayload, `${method} ${url}`) as Json & Json[] };
 }
 
 /** Asserts an error answer: the status and a body that is exactly {"error": "<non-empty>"}. */
@@ -346,15 +347,68 @@ describe('limits on hostile input', () => {
 
   for (const id of ['statistics', '1', 'A', 'A1;DROP', "A1' OR 1=1", '%00A1', 'A-']) {
     it(`answers 404 for the malformed ID ${JSON.stringify(id)} without a database query`, async () => {
-      await m.store.close(); // a query would fail with 500/503: a 404 proves none was made
+      await m.store.close(); // a query would fail with 503: a 404 proves none was made
       const path = encodeURIComponent(id);
-      const get = await call('GET', `${BASE}/nodes/${path}`);
-      assert.equal(get.status, id === 'statistics' ? 503 : 404, JSON.stringify(get.body));
-      if (id !== 'statistics') {
-        assertError(await report(path, healthy), 404);
-        assertError(await configure(path, { label: [] }), 404);
-        assertError(await register({ ...registrationBody(), id }), 404);
-      }
+      // GET /nodes/statistics is the statistics route, not a node: it is left out here.
+      if (id !== 'statistics') assertError(await call('GET', `${BASE}/nodes/${path}`), 404);
+      assertError(await report(path, healthy), 404);
+      assertError(await configure(path, { label: [] }), 404);
+      assertError(await register({ ...registrationBody(), id }), 404);
     });
   }
+});
+
+describe('text and numbers that cannot be stored faithfully (SPEC §7)', () => {
+  const raw = (method: 'POST' | 'PUT', url: string, payload: Buffer | string) =>
+    m.app.inject({ method, url, headers: { 'content-type': 'application/json' }, payload }).then((res) => ({ status: res.statusCode, body: strictJson(res.rawPayload) as Json }));
+  const registerText = (text: string) => raw('POST', `${BASE}/nodes`, text);
+
+  it('answers 400 for a name holding an escaped lone surrogate, and lists nothing', async () => {
+    assertError(await registerText('{"name":"sur\\ud800x","type":"agent","version":"1","meta_data":{}}'), 400, /lone surrogate \(U\+D800\)/);
+    assert.deepEqual((await call('GET', `${BASE}/nodes`)).body, []);
+  });
+
+  it('answers 400 for a body that is not UTF-8 (raw \\xff, CESU-8 surrogate bytes)', async () => {
+    for (const bytes of [[0xff], [0xed, 0xa0, 0x80]]) {
+      const payload = Buffer.concat([Buffer.from('{"name":"x'), Buffer.from(bytes), Buffer.from('","type":"agent","version":"1","meta_data":{}}')]);
+      assertError(await raw('POST', `${BASE}/nodes`, payload), 400, /not valid UTF-8/);
+    }
+    assert.deepEqual((await call('GET', `${BASE}/nodes`)).body, []);
+  });
+
+  it('keeps well-formed non-ASCII text, astral characters included', async () => {
+    const res = await register(registrationBody('節點-😀-ü'));
+    assert.equal(res.status, 201);
+    assert.equal((await call('GET', `${BASE}/nodes`)).body[0]!.name, '節點-😀-ü');
+  });
+
+  it('answers 400, not 500, for meta_data nested 10,000 levels deep', async () => {
+    const deep = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
+    assertError(await registerText(`{"name":"n","type":"agent","version":"1","meta_data":${deep}}`), 400, /nested deeper/);
+  });
+
+  it('answers 400 for a number out of range anywhere (1e400 is not stored as null)', async () => {
+    assertError(await registerText('{"name":"n","type":"agent","version":"1","meta_data":{"rack":1e400}}'), 400, /out of range/);
+    await register(registrationBody());
+    assertError(await raw('PUT', `${BASE}/nodes/A1/status`, '{"timestamp":"2025-09-24T03:24:59Z","health":{"gpu":{"temp":-1e999}}}'), 400, /out of range/);
+  });
+
+  it('answers 400 for cpu_number, memory_in_bytes and gpu_number beyond 2^53 - 1 (they would be rounded)', async () => {
+    for (const field of ['cpu_number', 'memory_in_bytes', 'gpu_number']) {
+      assertError(await registerText(`{"name":"n","type":"agent","version":"1","meta_data":{"${field}":18446744073709551616}}`), 400, new RegExp(field));
+    }
+    assert.equal((await register(registrationBody('n', { meta_data: { memory_in_bytes: Number.MAX_SAFE_INTEGER } }))).status, 201);
+  });
+
+  it('answers 400 for an empty label or a label with a comma (they break the ,a,b, list of discovery)', async () => {
+    await register(registrationBody());
+    assertError(await configure('A1', { label: ['gpu', ''] }), 400, /label\/1/);
+    assertError(await configure('A1', { label: ['a,b'] }), 400, /comma/);
+    assert.deepEqual((await call('GET', `${BASE}/nodes/A1`)).body.label, []);
+  });
+
+  it('answers 400 for a query string percent-encoding bytes that are not UTF-8', async () => {
+    assertError(await call('GET', `${BASE}/sd/prometheus?label=%ED%A0%80`), 400, /UTF-8/);
+    assertError(await call('GET', `${BASE}/nodes?x=%FF`), 400, /UTF-8/);
+  });
 });

@@ -7,6 +7,7 @@ import { renderNodesFile } from '../../src/domain/nodes-file-entry.js';
 import { loadMigrations, migrate, openSqliteStore } from '../../src/storage/sqlite.js';
 import type { NodeStore } from '../../src/storage/store.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { strictJson } from '../helpers/strict-json.js';
 import { describeNodeStoreContract, recordsWithStatus } from './contract.js';
 
 describeNodeStoreContract('sqlite', async () => {
@@ -37,7 +38,7 @@ describe('SQLite store specifics', () => {
     assert.deepEqual(kv, [
       { key: 'list_version', value: '1' },
       { key: 'node_id_counter', value: '1' },
-      { key: 'schema_version', value: '3' },
+      { key: 'schema_version', value: '4' },
     ]);
     await store.close();
     t.cleanup();
@@ -98,11 +99,31 @@ describe('SQLite store specifics', () => {
     t.cleanup();
   });
 
+  it('repairs text that is not valid Unicode, stored by versions before 0.2 (migration 004)', async () => {
+    const t = tempDir();
+    const path = join(t.dir, 'db.sqlite3');
+    const db = new Database(path);
+    migrate(db, loadMigrations().filter((m) => m.version <= 3));
+    const insert = db.prepare(`INSERT INTO nodes (id, seq, name, type, version, status, label, meta_data, register_time, last_updated)
+                               VALUES (?, ?, CAST(? AS TEXT), 'agent', '1', 'online', ?, ?, 0, 0)`);
+    insert.run('A1', 1, Buffer.from([0x73, 0xed, 0xa0, 0x80, 0x78]), '["gpu"]', '{"hostname":"h\\ud800","ip":"10.0.0.1"}');
+    insert.run('A2', 2, Buffer.from('fine ü'), '["\\udfff"]', '{"user":"ok"}');
+    db.close();
+    const store = openSqliteStore({ path });
+    const list = strictJson(await store.listDocument());
+    assert.deepEqual(list.map((n: { name: string }) => n.name), ['s\ufffd\ufffd\ufffdx [A1]', 'fine ü']);
+    const file = strictJson(Buffer.concat((await store.nodesFileDocument()).parts));
+    assert.deepEqual(file.map((e: { hostname: string; labels: string[] }) => [e.hostname, e.labels]), [['h\ufffd', ['gpu']], ['', ['\ufffd']]]);
+    strictJson(Buffer.concat((await store.targetGroupsDocument({ statuses: ['online'], labels: [], ports: [1] })).parts));
+    await store.close();
+    t.cleanup();
+  });
+
   it('applies a migration only once', () => {
     const t = tempDir();
     const db = new Database(join(t.dir, 'db.sqlite3'));
-    assert.deepEqual(migrate(db), { from: 0, to: 3 });
-    assert.deepEqual(migrate(db), { from: 3, to: 3 });
+    assert.deepEqual(migrate(db), { from: 0, to: 4 });
+    assert.deepEqual(migrate(db), { from: 4, to: 4 });
     db.close();
     t.cleanup();
   });
