@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { loadConfig, loadDnsMonitorConfig, resolveSecretFiles, type LogLevel } from './config.js';
 import { createDnsMonitor } from './dns-monitor/monitor.js';
-import { shutdownRequested, startPrimary, startSingle, startWorker, type Running } from './main.js';
+import { shutdownRequested } from './cluster/channel.js';
+import { startPrimary, startSingle, startWorker, type Running } from './main.js';
 
 const USAGE = `Usage: argus-master [command]
 

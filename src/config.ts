@@ -32,6 +32,8 @@ export interface Config {
   prometheusFileSdPath: string | null;
   /** Largest request body accepted (413 above). */
   maxBodyBytes: number;
+  /** Longest a request (headers and body) may take to arrive before it is answered 408 and closed. */
+  requestTimeoutSeconds: number;
   /** The mass-offline brake; null when turned off. */
   offlineBrake: { ratio: number; minNodes: number; maxHoldSeconds: number } | null;
 }
@@ -54,6 +56,7 @@ export const DEFAULTS = {
   SQLITE_SYNCHRONOUS: 'normal',
   PROMETHEUS_SD_PORTS: '9100',
   MAX_BODY_BYTES: '65536',
+  REQUEST_TIMEOUT_SECONDS: '30',
   OFFLINE_BRAKE: 'on',
   OFFLINE_BRAKE_RATIO: '0.5',
   OFFLINE_BRAKE_MIN_NODES: '10',
@@ -199,6 +202,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (!prometheusSdPorts) bad('PROMETHEUS_SD_PORTS', portsRaw, 'must be a comma-separated list of ports from 1 to 65535');
 
   const maxBodyBytes = integer('MAX_BODY_BYTES', 1024, 64 * 1024 * 1024);
+  const requestTimeoutSeconds = seconds('REQUEST_TIMEOUT_SECONDS');
   const brakeOn = parseBool(str('OFFLINE_BRAKE'));
   if (brakeOn === undefined) bad('OFFLINE_BRAKE', str('OFFLINE_BRAKE'), 'must be on or off');
   const ratioRaw = str('OFFLINE_BRAKE_RATIO');
@@ -228,6 +232,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       prometheusSdPorts: prometheusSdPorts!,
       prometheusFileSdPath: get('PROMETHEUS_FILE_SD_PATH') ?? null,
       maxBodyBytes,
+      requestTimeoutSeconds,
       offlineBrake: brakeOn ? { ratio: brakeRatio, minNodes: brakeMinNodes, maxHoldSeconds: brakeMaxHoldSeconds } : null,
     },
   };

@@ -12,9 +12,11 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createAuthenticator } from './auth.js';
 import type { AppOptions } from './http/app.js';
-import { createMetrics, mergeMetrics, type Metrics, type MetricsJson } from './metrics.js';
+import { createPrimaryChannel, openWorkerChannel, type WorkerMessage } from './cluster/channel.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { createRegistry, type Registry } from './registry.js';
 import { openSqliteStore } from './storage/sqlite.js';
+import { createStorageHealth, type StorageHealth, type WritesFailing } from './storage/health.js';
 import type { NodeStore } from './storage/store.js';
 import { createFilePublisher, type FilePublisher } from './sweep/published-file.js';
 import { createSweeper } from './sweep/scheduler.js';
@@ -25,20 +27,8 @@ export interface Running {
   close(): Promise<void>;
 }
 
-/** Messages between the primary and its workers (cluster IPC). */
-type WorkerMessage =
-  | { type: 'argus:nodes-changed' }
-  | { type: 'argus:listening' }
-  | { type: 'argus:metrics-request'; id: number }
-  | { type: 'argus:metrics-part'; id: number; part: MetricsJson };
-type PrimaryMessage =
-  | { type: 'argus:shutdown' }
-  | { type: 'argus:metrics-collect'; id: number }
-  | { type: 'argus:metrics-response'; id: number; text?: string; error?: string };
-
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 const RESPAWN_DELAY_MS = 1_000;
-const METRICS_TIMEOUT_MS = 5_000;
 /** Published files are rebuilt at most every 100 ms: prompt, yet a burst of changes costs few rebuilds. */
 const PUBLISH_MIN_INTERVAL_MS = 100;
 const NEWLINE = Buffer.from('\n');
@@ -47,14 +37,22 @@ function thresholdsOf(config: Config) {
   return { onlineWithinMs: config.onlineThresholdSeconds * 1000, offlineAfterMs: config.offlineThresholdSeconds * 1000 };
 }
 
-function openStore(config: Config): NodeStore {
-  return openSqliteStore({ path: config.dbPath, synchronous: config.sqliteSynchronous });
+function openStore(config: Config, health: StorageHealth): NodeStore {
+  return openSqliteStore({ path: config.dbPath, synchronous: config.sqliteSynchronous, health });
 }
 
-function makeRegistry(config: Config, store: NodeStore, logger: Logger, clock: Clock, metrics: Metrics, onPublishedChange: () => void): Registry {
+/** This process's storage failure tracker; `metrics` is read when a failure is counted. */
+function makeHealth(logger: Logger, clock: Clock, metrics: () => Metrics, onChange?: (state: WritesFailing | null) => void): StorageHealth {
+  return createStorageHealth({ logger, clock, count: (code) => metrics().storageErrors.inc({ code }), onChange });
+}
+
+function makeRegistry(
+  config: Config, store: NodeStore, logger: Logger, clock: Clock, metrics: Metrics, onPublishedChange: () => void,
+  writesFailing: () => WritesFailing[],
+): Registry {
   const b = config.offlineBrake;
   return createRegistry({
-    store, clock, thresholds: thresholdsOf(config), idPrefix: config.nodeIdPrefix, logger, metrics, onPublishedChange,
+    store, clock, thresholds: thresholdsOf(config), idPrefix: config.nodeIdPrefix, logger, metrics, onPublishedChange, writesFailing,
     offlineBrake: b ? { ratio: b.ratio, minNodes: b.minNodes, maxHoldMs: b.maxHoldSeconds * 1000 } : null,
   });
 }
@@ -63,11 +61,14 @@ function makeRegistry(config: Config, store: NodeStore, logger: Logger, clock: C
  * The sweeping process (the single process, or the primary): its store, metrics (with node counts),
  * registry, published files and sweeper. A change that may alter the files triggers `publish`.
  */
-function openSweepingSide(config: Config, logger: Logger, clock: Clock) {
-  const store = openStore(config);
-  const metrics = createMetrics({ nodeCounts: () => store.statistics() });
+function openSweepingSide(config: Config, logger: Logger, clock: Clock, onStorageChange?: (state: WritesFailing | null) => void) {
+  let metrics: Metrics | undefined;
+  const health = makeHealth(logger, clock, () => metrics!, onStorageChange);
+  const store = openStore(config, health);
+  metrics = createMetrics({ nodeCounts: () => store.statistics() });
   let publishNow: () => Promise<unknown> = async () => undefined;
-  const registry = makeRegistry(config, store, logger, clock, metrics, () => void publishNow());
+  const own = () => health.writesFailing();
+  const registry = makeRegistry(config, store, logger, clock, metrics, () => void publishNow(), () => (own() ? [own()!] : []));
   const { publish, sweeper } = makePublishing(config, store, registry, logger, metrics);
   publishNow = publish;
   return { store, metrics, registry, publish, sweeper };
@@ -118,6 +119,7 @@ async function buildHttpApp(config: Config, store: NodeStore, registry: Registry
     logRequests: config.logRequests,
     sdPorts: config.prometheusSdPorts,
     bodyLimit: config.maxBodyBytes,
+    requestTimeoutMs: config.requestTimeoutSeconds * 1000,
     authenticate: config.tokens ? createAuthenticator(config.tokens, store) : undefined,
   };
   return buildApp(options);
@@ -154,41 +156,17 @@ export async function startSingle(config: Config, logger: Logger, clock: Clock =
 
 /** The HTTP side of a cluster: serves requests, tells the primary when published files may change. */
 export async function startWorker(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Running> {
-  const store = openStore(config);
   const metrics = createMetrics();
-  // The channel is closed once the primary is gone (this worker is then stopping): send nothing then.
-  const send = (m: WorkerMessage) => {
-    if (process.connected) process.send?.(m);
+  const channel = openWorkerChannel(metrics);
+  const health = makeHealth(logger, clock, () => metrics, (state) => channel.storageHealth(state));
+  const store = openStore(config, health);
+  const writesFailing = () => {
+    const own = health.writesFailing();
+    return own ? [own, ...channel.othersFailing()] : channel.othersFailing();
   };
-  const registry = makeRegistry(config, store, logger, clock, metrics, () => send({ type: 'argus:nodes-changed' }));
-
+  const registry = makeRegistry(config, store, logger, clock, metrics, () => channel.nodesChanged(), writesFailing);
   // /metrics: ask the primary, which merges its own metrics with every worker's (ours included).
-  let nextId = 0;
-  const waiting = new Map<number, (m: Extract<PrimaryMessage, { type: 'argus:metrics-response' }>) => void>();
-  process.on('message', (m: PrimaryMessage) => {
-    if (m?.type === 'argus:metrics-collect') {
-      void metrics.registry.getMetricsAsJSON().then((part) => send({ type: 'argus:metrics-part', id: m.id, part }));
-    } else if (m?.type === 'argus:metrics-response') {
-      waiting.get(m.id)?.(m);
-    }
-  });
-  const metricsText = () =>
-    new Promise<string>((resolve, reject) => {
-      const id = nextId++;
-      const timer = setTimeout(() => {
-        waiting.delete(id);
-        reject(new Error('metrics from the primary timed out'));
-      }, METRICS_TIMEOUT_MS);
-      waiting.set(id, (m) => {
-        clearTimeout(timer);
-        waiting.delete(id);
-        if (m.text !== undefined) resolve(m.text);
-        else reject(new Error(m.error ?? 'metrics unavailable'));
-      });
-      send({ type: 'argus:metrics-request', id });
-    });
-
-  const app = await buildHttpApp(config, store, registry, logger, metrics, metricsText);
+  const app = await buildHttpApp(config, store, registry, logger, metrics, () => channel.metricsText());
   try {
     await listen(app, config);
   } catch (err) {
@@ -196,7 +174,7 @@ export async function startWorker(config: Config, logger: Logger, clock: Clock =
     await store.close();
     throw err;
   }
-  send({ type: 'argus:listening' });
+  channel.listening();
   return {
     async close() {
       await app.close();
@@ -212,63 +190,21 @@ export async function startWorker(config: Config, logger: Logger, clock: Clock =
 export async function startPrimary(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Running> {
   const log = logger.child({ module: 'primary' });
   // Opening the store applies the migrations, before any worker opens the file.
-  const { store, metrics, publish, sweeper } = openSweepingSide(config, logger, clock);
+  let channel: ReturnType<typeof createPrimaryChannel> | undefined;
+  const { store, metrics, publish, sweeper } = openSweepingSide(config, logger, clock, (state) => channel?.ownStorageHealth(state));
   await sweeper.start();
 
   const liveWorkers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead() && w.isConnected());
 
-  // Metrics merge: collect a part from every live worker, add ours, answer the asking worker.
-  let nextCollect = 0;
-  const collecting = new Map<number, { parts: MetricsJson[]; pending: number; done: () => void }>();
-  const answerMetrics = async (asker: Worker, id: number) => {
-    const workers = liveWorkers();
-    const collectId = nextCollect++;
-    const parts: MetricsJson[] = [await metrics.registry.getMetricsAsJSON()];
-    let reply: Extract<PrimaryMessage, { type: 'argus:metrics-response' }>;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          collecting.delete(collectId);
-          reject(new Error('a worker did not send its metrics in time'));
-        }, METRICS_TIMEOUT_MS - 500);
-        collecting.set(collectId, { parts, pending: workers.length, done: () => { clearTimeout(timer); resolve(); } });
-        for (const w of workers) w.send({ type: 'argus:metrics-collect', id: collectId } satisfies PrimaryMessage);
-        if (workers.length === 0) resolve();
-      });
-      reply = { type: 'argus:metrics-response', id, text: await mergeMetrics(parts) };
-    } catch (err) {
-      reply = { type: 'argus:metrics-response', id, error: (err as Error).message };
-    }
-    if (asker.isConnected()) asker.send(reply satisfies PrimaryMessage);
-  };
-
+  channel = createPrimaryChannel({ metrics, liveWorkers, onNodesChanged: () => void publish() });
   let shuttingDown = false;
   let started = false;
-  const onMessage = (worker: Worker) => (msg: WorkerMessage) => {
-    switch (msg?.type) {
-      case 'argus:nodes-changed':
-        void publish();
-        break;
-      case 'argus:metrics-request':
-        void answerMetrics(worker, msg.id);
-        break;
-      case 'argus:metrics-part': {
-        const c = collecting.get(msg.id);
-        if (!c) break;
-        c.parts.push(msg.part);
-        if (--c.pending === 0) {
-          collecting.delete(msg.id);
-          c.done();
-        }
-        break;
-      }
-    }
-  };
 
   const fork = (): Worker => {
     const worker = cluster.fork();
-    worker.on('message', onMessage(worker));
+    worker.on('message', (msg: WorkerMessage) => channel!.handle(worker, msg));
     worker.on('exit', (code, signal) => {
+      channel!.forget(worker);
       if (shuttingDown || !started) return;
       log.error({ workerPid: worker.process.pid, code, signal }, 'worker died; starting a new one');
       setTimeout(() => {
@@ -315,7 +251,7 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
                 clearTimeout(timer);
                 resolve();
               });
-              w.send({ type: 'argus:shutdown' } satisfies PrimaryMessage);
+              channel!.shutdown(w);
             }),
         ),
       );
@@ -324,13 +260,4 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
       await store.close();
     },
   };
-}
-
-/** In a worker: resolves when the primary asks it to shut down. */
-export function shutdownRequested(): Promise<void> {
-  return new Promise((resolve) => {
-    process.on('message', (m: PrimaryMessage) => {
-      if (m?.type === 'argus:shutdown') resolve();
-    });
-  });
 }

@@ -17,6 +17,8 @@ export interface Metrics {
   fileWrites: Counter<'file' | 'result'>;
   lastFileWrite: Gauge<'file'>;
   httpRequests: Counter<'method' | 'route' | 'code'>;
+  storageErrors: Counter<'code'>;
+  sdInvalidHosts: Gauge;
   httpDuration: Histogram<'method' | 'route'>;
 }
 
@@ -88,6 +90,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: 'argus_master_published_file_last_write_timestamp_seconds',
       help: 'Unix time of the last successful write, by file.',
       labelNames: ['file'],
+      registers,
+      aggregator: 'max',
+    }),
+    storageErrors: new Counter({
+      name: 'argus_master_storage_errors_total',
+      help: 'Failed database calls by error code (e.g. SQLITE_FULL, SQLITE_BUSY), in every process.',
+      labelNames: ['code'],
+      registers,
+    }),
+    sdInvalidHosts: new Gauge({
+      name: 'argus_master_sd_invalid_host_nodes',
+      help: 'Nodes left out of the last Prometheus discovery document built by this process: their meta_data.ip or hostname is neither an IP address nor an RFC 1123 name.',
       registers,
       aggregator: 'max',
     }),

@@ -6,10 +6,12 @@ import { isNodeIdShape, type JsonObject, type NodeRecord, type PublishedNode, ty
 import { toNodesFileEntry } from './domain/nodes-file-entry.js';
 import { toTargetGroup } from './domain/prometheus-sd.js';
 import { checkObjectLimits } from './limits.js';
+import { rfc3339 } from './domain/time.js';
 import type { Metrics } from './metrics.js';
 import { NodeStatus, statusOf, sweepCutoffs, type Thresholds } from './domain/status.js';
 import { newNodeToken, type Principal } from './auth.js';
 import { forbidden, nameMismatch, nodeNotFound } from './errors.js';
+import type { WritesFailing } from './storage/health.js';
 import type { NodeStore, TargetGroupsQuery } from './storage/store.js';
 
 /** A validated status report. */
@@ -38,8 +40,17 @@ export interface SweeperHeartbeat {
 /** The storage key of the heartbeat. */
 export const HEARTBEAT_KEY = 'sweeper';
 
+/**
+ * A problem that does not stop the API. `message` has the details (paths, errors) for authenticated
+ * callers; `summary` is what an unauthenticated caller sees in token mode.
+ */
+export interface Warning {
+  message: string;
+  summary: string;
+}
+
 /** The readiness answer. */
-export type Readiness = { ready: true; warnings: string[] } | { ready: false; error: string };
+export type Readiness = { ready: true; warnings: Warning[] } | { ready: false; error: string; warnings: Warning[] };
 
 /** The statistics answer. */
 export interface Statistics {
@@ -59,6 +70,8 @@ export interface RegistryDeps {
   metrics?: Pick<Metrics, 'statusTransitions' | 'registrations' | 'statusReports'>;
   /** The mass-offline brake (null or absent: off). */
   offlineBrake?: OfflineBrake | null;
+  /** Writes failing in this process or another one of this master (storage/health.ts). */
+  writesFailing?: () => WritesFailing[];
 }
 
 /**
@@ -319,20 +332,31 @@ export function createRegistry(deps: RegistryDeps): Registry {
     },
 
     async readiness() {
+      const warnings: Warning[] = [];
+      const failing = deps.writesFailing?.() ?? [];
+      if (failing.length > 0) {
+        const codes = [...new Set(failing.map((f) => f.code))].join(', ');
+        const since = rfc3339(Math.min(...failing.map((f) => f.sinceMs)));
+        const text = `database writes failing: ${codes} since ${since}`;
+        warnings.push({ message: text, summary: text });
+      }
       let raw: string | null;
       try {
         raw = await store.getState(HEARTBEAT_KEY);
       } catch (err) {
-        return { ready: false, error: `database unavailable: ${(err as Error).message}` };
+        return { ready: false, error: `database unavailable: ${(err as Error).message}`, warnings };
       }
-      if (raw === null) return { ready: false, error: 'the status sweeper has not run yet' };
+      if (raw === null) return { ready: false, error: 'the status sweeper has not run yet', warnings };
       const beat = JSON.parse(raw) as SweeperHeartbeat;
       const ageMs = clock.now() - beat.sweptAtMs;
       if (ageMs > 2 * beat.intervalMs + 1000) {
-        return { ready: false, error: `the status sweeper is late: last sweep ${(ageMs / 1000).toFixed(1)} s ago, interval ${beat.intervalMs / 1000} s` };
+        return { ready: false, error: `the status sweeper is late: last sweep ${(ageMs / 1000).toFixed(1)} s ago, interval ${beat.intervalMs / 1000} s`, warnings };
       }
-      const warnings = beat.publishErrors.map((e) => `${e.file} cannot be written: ${e.error}`);
-      if (beat.brakeHeld > 0) warnings.push(`mass-offline brake: holding ${beat.brakeHeld} offline transitions`);
+      for (const e of beat.publishErrors) warnings.push({ message: `${e.file} cannot be written: ${e.error}`, summary: `${e.file} cannot be written` });
+      if (beat.brakeHeld > 0) {
+        const text = `mass-offline brake: holding ${beat.brakeHeld} offline transitions`;
+        warnings.push({ message: text, summary: text });
+      }
       return { ready: true, warnings };
     },
   };

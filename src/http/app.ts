@@ -92,8 +92,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.authenticate) installAuth(app, options.authenticate);
   // Registered first, so its onResponse hook sees every route (fastify-plugin-less hooks are scoped).
   await metricsRoutes(options.metrics, options.metricsText)(app);
-  await app.register(healthRoutes(options.registry));
-  await app.register(healthRoutes(options.registry), { prefix: BASE_PATH });
+  const tokens = { tokens: options.authenticate !== undefined };
+  await app.register(healthRoutes(options.registry, tokens));
+  await app.register(healthRoutes(options.registry, tokens), { prefix: BASE_PATH });
   await app.register(nodeRoutes(options.registry, { tokens: options.authenticate !== undefined }), { prefix: BASE_PATH });
   await app.register(sdRoutes(options.registry, options.sdPorts), { prefix: BASE_PATH });
   return app;

@@ -32,7 +32,11 @@ export function installAuth(app: FastifyInstance, authenticate: (authorization: 
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const access = request.routeOptions.config?.access;
-    if (access === 'open') return;
+    if (access === 'open') {
+      // Open to all; a caller who sends a valid token may see more (e.g. /readyz's details).
+      if (request.headers.authorization) request.principal = await authenticate(request.headers.authorization);
+      return;
+    }
     request.principal = await authenticate(request.headers.authorization);
     if (!request.principal) throw new AppError('UNAUTHORIZED', 'missing or invalid bearer token (Authorization: Bearer <token>)');
     if (access === undefined) return; // an unknown route: answered 404 once authenticated

@@ -11,17 +11,15 @@ import type Database from 'better-sqlite3';
 
 interface Pending {
   run: () => unknown;
-  savepoint: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
 
 /**
- * Queues `run` into the next batch and resolves with its result once the batch committed. `savepoint:
- * false` is for a `run` that writes with at most one statement (which SQLite applies atomically), so a
- * failure leaves nothing half-written even without a savepoint.
+ * Queues `run` into the next batch and resolves with its result once the batch committed. `run` runs in
+ * its own savepoint: when it throws, whatever it wrote is rolled back and the rest of the batch stands.
  */
-export type GroupCommit = <T>(run: () => T, options?: { savepoint?: boolean }) => Promise<T>;
+export type GroupCommit = <T>(run: () => T) => Promise<T>;
 
 /** Options of the batcher. */
 export interface GroupCommitOptions {
@@ -53,7 +51,7 @@ export function createGroupCommit(db: Database.Database, options: GroupCommitOpt
       db.transaction(() => {
         for (const p of batch) {
           try {
-            results.push({ ok: true, value: p.savepoint ? item(p.run) : p.run() });
+            results.push({ ok: true, value: item(p.run) });
           } catch (err) {
             results.push({ ok: false, value: err });
           }
@@ -83,9 +81,9 @@ export function createGroupCommit(db: Database.Database, options: GroupCommitOpt
     }
   };
 
-  return <T>(run: () => T, options: { savepoint?: boolean } = {}) =>
+  return <T>(run: () => T) =>
     new Promise<T>((resolve, reject) => {
-      queue.push({ run, savepoint: options.savepoint ?? true, resolve: resolve as (v: unknown) => void, reject });
+      queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
       schedule();
     });
 }

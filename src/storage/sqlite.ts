@@ -13,6 +13,7 @@ import type { NodeStatus } from '../domain/status.js';
 import { sanitizeLabelName } from '../domain/prometheus-sd.js';
 import { AppError } from '../errors.js';
 import { createGroupCommit } from './group-commit.js';
+import type { StorageHealthSink } from './health.js';
 import { jsonIsBad, repairJson, repairText, textIsBad } from './text-repair.js';
 import type { NodeStore, RegisterOptions, RegisterOutcome } from './store.js';
 
@@ -20,6 +21,8 @@ import type { NodeStore, RegisterOptions, RegisterOutcome } from './store.js';
 export interface SqliteStoreOptions {
   path: string;
   synchronous?: 'normal' | 'full';
+  /** Where database failures and recovered writes are reported (logs, metrics, readiness). */
+  health?: StorageHealthSink;
   /** How long opening and migrating wait for a lock; afterwards every write goes through the group commit (busy timeout 0, async retries). */
   busyTimeoutMs?: number;
 }
@@ -179,22 +182,19 @@ function toParams(n: NodeRecord) {
 
 const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|NOMEM|PROTOCOL|CORRUPT|NOTADB)/;
 
-/** Turns a failure of the database itself (busy, I/O, closed) into a typed 503; other errors pass. */
-function translate(err: unknown): never {
+/**
+ * Turns a failure of the database itself (busy, I/O, full, closed) into a typed 503; other errors pass.
+ * Every SQLite error is reported to `health` (logged and counted there).
+ */
+function translate(err: unknown, health: StorageHealthSink | undefined, kind: 'read' | 'write'): never {
   const e = err as { code?: string; message?: string };
-  if ((typeof e.code === 'string' && UNAVAILABLE_CODES.test(e.code)) || e.message === 'The database connection is not open') {
+  const closed = e.message === 'The database connection is not open';
+  if (typeof e.code === 'string' && e.code.startsWith('SQLITE_')) health?.failed(e.code, kind, e.message ?? e.code);
+  else if (closed) health?.failed('SQLITE_CLOSED', kind, e.message!);
+  if ((typeof e.code === 'string' && UNAVAILABLE_CODES.test(e.code)) || closed) {
     throw new AppError('UNAVAILABLE', `storage unavailable: ${e.code ?? e.message}`);
   }
   throw err;
-}
-
-/** Runs a store operation, translating database failures (see `translate`). */
-async function guarded<T>(op: () => T): Promise<T> {
-  try {
-    return op();
-  } catch (err) {
-    return translate(err);
-  }
 }
 
 /** A migration file: its number and SQL. */
@@ -323,6 +323,24 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
   // Registrations and updates are group-committed (group-commit.ts): each runs in its own savepoint
   // inside one transaction per event-loop turn, and resolves only after that transaction committed.
   const batch = createGroupCommit(db);
+  const health = options.health;
+  /** A write through the group commit; its failures are translated and reported, its success too. */
+  const write = <T>(run: () => T): Promise<T> =>
+    batch(run).then(
+      (value) => {
+        health?.writeSucceeded();
+        return value;
+      },
+      (err: unknown) => translate(err, health, 'write'),
+    );
+  /** Runs a read, translating and reporting database failures. */
+  const guarded = async <T>(op: () => T): Promise<T> => {
+    try {
+      return op();
+    } catch (err) {
+      return translate(err, health, 'read');
+    }
+  };
   const registerTx = (input: Parameters<NodeStore['register']>[0], nowMs: number, idPrefix: string, options: RegisterOptions): RegisterOutcome => {
     let existing: NodeRow | undefined;
     if (input.id !== null) {
@@ -407,7 +425,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     for (const [to, cutoff] of [['offline', offlineBeforeMs], ['online', onlineSinceMs]] as const) {
       // Bounded: each chunk changes its rows so they are not picked again; the node count bounds it.
       for (let round = 0; round < 1_000_000; round++) {
-        const rows = await batch(() => sweepChunk(to, cutoff, nowMs)).catch(translate);
+        const rows = await write(() => sweepChunk(to, cutoff, nowMs));
         const transitions = rows.sort((x, y) => x.seq - y.seq).map((r): StatusTransition => ({ id: r.id, from: r.from, to }));
         if (transitions.length > 0) onChunk?.(transitions);
         for (const t of transitions) all.push(t);
@@ -472,15 +490,15 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     return { parts, items };
   };
   const stepped = (sql: string, stepSize: number, params: Record<string, unknown> = {}) => {
-    const next = readQueue.then(() => buildInSteps(sql, stepSize, params)).catch(translate);
+    const next = readQueue.then(() => buildInSteps(sql, stepSize, params)).catch((err: unknown) => translate(err, health, 'read'));
     readQueue = next.catch(() => undefined);
     return next;
   };
 
   return {
     db,
-    register: (input, nowMs, idPrefix, options = {}) => batch(() => registerTx(input, nowMs, idPrefix, options)).catch(translate),
-    update: (id, mutate) => batch(() => updateTx(id, mutate), { savepoint: false }).catch(translate),
+    register: (input, nowMs, idPrefix, options = {}) => write(() => registerTx(input, nowMs, idPrefix, options)),
+    update: (id, mutate) => write(() => updateTx(id, mutate)),
     get: (id) => guarded(() => {
       const row = q.byId.get(id);
       return row ? fromRow(row) : null;
@@ -507,9 +525,9 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     },
     sweepPreview: (cutoffs) => guarded(() => q.preview.get({ cutoff: cutoffs.offlineBeforeMs })!),
     putState: (key, value) =>
-      batch(() => {
+      write(() => {
         q.putState.run(key, value);
-      }, { savepoint: false }).catch(translate),
+      }),
     getState: (key) => guarded(() => q.getState.get(key)?.value ?? null),
     async close() {
       await readQueue;

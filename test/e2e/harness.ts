@@ -1,9 +1,10 @@
 // Runs the built CLI (dist/cli.js) as a real process on loopback, for the end-to-end suites.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { strictJson } from '../helpers/strict-json.js';
+import { strictJson, strictUtf8 } from '../helpers/strict-json.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli.js');
 
@@ -141,6 +142,62 @@ export async function request(method: string, url: string, body?: unknown): Prom
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: strictJson(await res.arrayBuffer(), `${method} ${url}`) };
+}
+
+/**
+ * A JSON request on a connection of its own (no keep-alive), so that successive calls reach the workers
+ * in turn, as separate agents would; returns the status, parsed body and headers.
+ */
+export function requestFresh(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = httpRequest(url, {
+      method,
+      agent: false,
+      headers: { connection: 'close', ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}), ...headers },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          const bytes = Buffer.concat(chunks);
+          const type = String(res.headers['content-type'] ?? '');
+          resolve({ status: res.statusCode!, body: type.startsWith('application/json') ? strictJson(bytes, `${method} ${url}`) : strictUtf8(bytes), headers: res.headers });
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+let probeSeq = 0;
+/**
+ * Sends `count` GET requests to `url`, each on a new connection with a unique `probe` query parameter,
+ * and returns the pid of the process that answered each, read from the master's request log (the
+ * master must run with LOG_REQUESTS=true).
+ */
+export async function pidsAnswering(m: MasterProcess, url: string, count: number, headers: Record<string, string> = {}): Promise<number[]> {
+  const probes: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const probe = `p${process.pid}x${++probeSeq}`;
+    probes.push(probe);
+    await requestFresh('GET', `${url}${url.includes('?') ? '&' : '?'}probe=${probe}`, undefined, headers);
+  }
+  const lines = m.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { pid: number; msg: string; req?: { url: string } });
+  return probes.map((probe) => {
+    const line = lines.find((l) => l.msg === 'incoming request' && l.req?.url.includes(`probe=${probe}`));
+    if (!line) throw new Error(`no request log line for probe ${probe}`);
+    return line.pid;
+  });
+}
+
+/** The pids of the running processes in the master's process group (primary and workers). */
+export function processGroup(m: MasterProcess): number[] {
+  const out = spawnSync('pgrep', ['-g', String(m.proc.pid)], { encoding: 'utf8' }).stdout.trim();
+  return out === '' ? [] : out.split('\n').map(Number);
 }
 
 /** The parsed nodes.json (throws if it is missing or not whole JSON). */

@@ -30,6 +30,7 @@ describe('loadConfig (SPEC §1)', () => {
       prometheusSdPorts: [9100],
       prometheusFileSdPath: null,
       maxBodyBytes: 65536,
+      requestTimeoutSeconds: 30,
       offlineBrake: { ratio: 0.5, minNodes: 10, maxHoldSeconds: 600 },
     });
   });

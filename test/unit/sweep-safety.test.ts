@@ -125,7 +125,7 @@ describe('sweep safety', () => {
   describe('readiness', () => {
     it('is not ready before the first heartbeat, ready after, and not ready when the sweeper is late', async () => {
       const r = make();
-      assert.deepEqual(await r.readiness(), { ready: false, error: 'the status sweeper has not run yet' });
+      assert.deepEqual(await r.readiness(), { ready: false, error: 'the status sweeper has not run yet', warnings: [] });
       await r.heartbeat({ intervalMs: 30_000, publishErrors: [] });
       assert.deepEqual(await r.readiness(), { ready: true, warnings: [] });
       clock.advance(61_000);
@@ -144,8 +144,21 @@ describe('sweep safety', () => {
       await r.heartbeat({ intervalMs: 30_000, publishErrors: [{ file: 'nodes.json', error: 'EACCES: permission denied' }] });
       assert.deepEqual(await r.readiness(), {
         ready: true,
-        warnings: ['nodes.json cannot be written: EACCES: permission denied', 'mass-offline brake: holding 2 offline transitions'],
+        warnings: [
+          { message: 'nodes.json cannot be written: EACCES: permission denied', summary: 'nodes.json cannot be written' },
+          { message: 'mass-offline brake: holding 2 offline transitions', summary: 'mass-offline brake: holding 2 offline transitions' },
+        ],
       });
+    });
+
+    it('warns while writes fail, in this process or another, since the earliest failure', async () => {
+      let failing = [{ code: 'SQLITE_FULL', sinceMs: Date.UTC(2026, 11, 1, 8, 0, 5) }, { code: 'SQLITE_FULL', sinceMs: Date.UTC(2026, 11, 1, 8, 0, 2) }];
+      const r = createRegistry({ store, clock, thresholds, idPrefix: 'A', logger: silentLogger, onPublishedChange: () => undefined, writesFailing: () => failing });
+      await r.heartbeat({ intervalMs: 30_000, publishErrors: [] });
+      const text = 'database writes failing: SQLITE_FULL since 2026-12-01T08:00:02Z';
+      assert.deepEqual(await r.readiness(), { ready: true, warnings: [{ message: text, summary: text }] });
+      failing = [];
+      assert.deepEqual(await r.readiness(), { ready: true, warnings: [] }, 'gone once writes succeed again');
     });
 
     it('is not ready when the database fails', async () => {
