@@ -12,7 +12,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createAuthenticator } from './auth.js';
 import type { AppOptions } from './http/app.js';
-import { createPrimaryChannel, openWorkerChannel, type WorkerMessage } from './cluster/channel.js';
+import { createPrimaryChannel, openWorkerChannel, type PrimaryChannel, type WorkerMessage } from './cluster/channel.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRegistry, type Registry } from './registry.js';
 import { openSqliteStore } from './storage/sqlite.js';
@@ -41,9 +41,9 @@ function openStore(config: Config, health: StorageHealth): NodeStore {
   return openSqliteStore({ path: config.dbPath, synchronous: config.sqliteSynchronous, health });
 }
 
-/** This process's storage failure tracker; `metrics` is read when a failure is counted. */
-function makeHealth(logger: Logger, clock: Clock, metrics: () => Metrics, onChange?: (state: WritesFailing | null) => void): StorageHealth {
-  return createStorageHealth({ logger, clock, count: (code) => metrics().storageErrors.inc({ code }), onChange });
+/** This process's storage failure tracker, counting into `metrics`. */
+function makeHealth(logger: Logger, clock: Clock, metrics: Metrics, onChange?: (state: WritesFailing | null) => void): StorageHealth {
+  return createStorageHealth({ logger, clock, count: (code) => metrics.storageErrors.inc({ code }), onChange });
 }
 
 function makeRegistry(
@@ -62,16 +62,15 @@ function makeRegistry(
  * registry, published files and sweeper. A change that may alter the files triggers `publish`.
  */
 function openSweepingSide(config: Config, logger: Logger, clock: Clock, onStorageChange?: (state: WritesFailing | null) => void) {
-  let metrics: Metrics | undefined;
-  const health = makeHealth(logger, clock, () => metrics!, onStorageChange);
+  const metrics = createMetrics({ nodeCounts: () => store.statistics() });
+  const health = makeHealth(logger, clock, metrics, onStorageChange);
   const store = openStore(config, health);
-  metrics = createMetrics({ nodeCounts: () => store.statistics() });
   let publishNow: () => Promise<unknown> = async () => undefined;
   const own = () => health.writesFailing();
   const registry = makeRegistry(config, store, logger, clock, metrics, () => void publishNow(), () => (own() ? [own()!] : []));
   const { publish, sweeper } = makePublishing(config, store, registry, logger, metrics);
   publishNow = publish;
-  return { store, metrics, registry, publish, sweeper };
+  return { store, metrics, registry, publish, sweeper, health };
 }
 
 /** Published files and the sweeper, over a registry. */
@@ -158,7 +157,7 @@ export async function startSingle(config: Config, logger: Logger, clock: Clock =
 export async function startWorker(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Running> {
   const metrics = createMetrics();
   const channel = openWorkerChannel(metrics);
-  const health = makeHealth(logger, clock, () => metrics, (state) => channel.storageHealth(state));
+  const health = makeHealth(logger, clock, metrics, (state) => channel.storageHealth(state));
   const store = openStore(config, health);
   const writesFailing = () => {
     const own = health.writesFailing();
@@ -190,21 +189,25 @@ export async function startWorker(config: Config, logger: Logger, clock: Clock =
 export async function startPrimary(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Running> {
   const log = logger.child({ module: 'primary' });
   // Opening the store applies the migrations, before any worker opens the file.
-  let channel: ReturnType<typeof createPrimaryChannel> | undefined;
-  const { store, metrics, publish, sweeper } = openSweepingSide(config, logger, clock, (state) => channel?.ownStorageHealth(state));
+  // The channel needs the sweeping side's metrics; the sweeping side may report storage state before
+  // the channel exists (during the first sweep): it is relayed from then on.
+  const relay: { channel?: PrimaryChannel } = {};
+  const { store, metrics, publish, sweeper, health } = openSweepingSide(config, logger, clock, (state) => relay.channel?.ownStorageHealth(state));
   await sweeper.start();
 
   const liveWorkers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead() && w.isConnected());
 
-  channel = createPrimaryChannel({ metrics, liveWorkers, onNodesChanged: () => void publish() });
+  const channel = createPrimaryChannel({ metrics, liveWorkers, onNodesChanged: () => void publish() });
+  relay.channel = channel;
+  channel.ownStorageHealth(health.writesFailing());
   let shuttingDown = false;
   let started = false;
 
   const fork = (): Worker => {
     const worker = cluster.fork();
-    worker.on('message', (msg: WorkerMessage) => channel!.handle(worker, msg));
+    worker.on('message', (msg: WorkerMessage) => channel.handle(worker, msg));
     worker.on('exit', (code, signal) => {
-      channel!.forget(worker);
+      channel.forget(worker);
       if (shuttingDown || !started) return;
       log.error({ workerPid: worker.process.pid, code, signal }, 'worker died; starting a new one');
       setTimeout(() => {
@@ -251,7 +254,7 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
                 clearTimeout(timer);
                 resolve();
               });
-              channel!.shutdown(w);
+              channel.shutdown(w);
             }),
         ),
       );
