@@ -87,7 +87,7 @@ function makePublishing(config: Config, store: NodeStore, registry: Registry, lo
     publishers.push(
       createFilePublisher({
         name: 'file_sd', path: config.prometheusFileSdPath, logger, onResult: onResult('file_sd'), minIntervalMs: PUBLISH_MIN_INTERVAL_MS,
-        read: () => store.targetGroupsDocument({ statuses: ['online'], labels: [], ports }),
+        read: () => registry.fileSdDocument(ports),
         render: (d) => [...d.parts, NEWLINE],
         count: (d) => d.groups,
       }),

@@ -12,7 +12,9 @@ import { NodeStatus, statusOf, sweepCutoffs, type Thresholds } from './domain/st
 import { newNodeToken, type Principal } from './auth.js';
 import { forbidden, nameMismatch, nodeNotFound } from './errors.js';
 import type { WritesFailing } from './storage/health.js';
-import type { NodeStore, TargetGroupsQuery } from './storage/store.js';
+import { createDocumentCache } from './storage/document-cache.js';
+import type { NodeStore, TargetGroupsDocument, TargetGroupsQuery } from './storage/store.js';
+import { sha1Of } from './hash.js';
 
 /** A validated status report. */
 export interface StatusReport {
@@ -67,7 +69,7 @@ export interface RegistryDeps {
   logger: Logger;
   /** Called after a committed change that may alter published files (online set, labels, entry fields). */
   onPublishedChange: () => void;
-  metrics?: Pick<Metrics, 'statusTransitions' | 'registrations' | 'statusReports'>;
+  metrics?: Pick<Metrics, 'statusTransitions' | 'registrations' | 'statusReports' | 'sdInvalidHosts'>;
   /** The mass-offline brake (null or absent: off). */
   offlineBrake?: OfflineBrake | null;
   /** Writes failing in this process or another one of this master (storage/health.ts). */
@@ -108,8 +110,13 @@ export interface Registry {
   get(id: string): Promise<NodeRecord>;
   /** Every node's summary, ordered by ID number, as the JSON document of GET /nodes (UTF-8). */
   listDocument(): Promise<Buffer>;
-  /** Prometheus target groups of the nodes a query selects, as a JSON array in UTF-8 parts. */
-  targetGroups(query: TargetGroupsQuery): Promise<{ parts: Buffer[]; groups: number }>;
+  /**
+   * Prometheus target groups of the nodes a query selects, as a JSON array in UTF-8 parts, with its
+   * ETag; cached per query until the fleet changes (identical polls share one build).
+   */
+  targetGroups(query: TargetGroupsQuery): Promise<DiscoveryDocument>;
+  /** The target groups of the online nodes for the file_sd file (not cached: the publisher keeps a digest). */
+  fileSdDocument(ports: readonly number[]): Promise<TargetGroupsDocument>;
   statistics(): Promise<Statistics>;
   /**
    * One status sweep at the clock's now; returns (and logs) the transitions it made. Offline transitions
@@ -134,6 +141,12 @@ const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringif
 function publishedViewChanged(before: PublishedNode, after: PublishedNode): boolean {
   const view = (n: PublishedNode) => [toNodesFileEntry(n), toTargetGroup(n, [1])];
   return !sameJson(view(before), view(after));
+}
+
+/** A discovery document as served: the store's document and its ETag (a SHA-1 of its bytes). */
+export interface DiscoveryDocument extends TargetGroupsDocument {
+  etag: string;
+  bytes: number;
 }
 
 /** Builds the registry over a store. */
@@ -178,6 +191,29 @@ export function createRegistry(deps: RegistryDeps): Registry {
     countRegistration('not_found');
     return nodeNotFound(id);
   };
+
+  // Discovery: one build per query and fleet version; nodes left out for their host are counted and
+  // logged once per distinct set (not on every poll).
+  let invalidLogged = '';
+  const noteInvalidHosts = (doc: TargetGroupsDocument) => {
+    const { count, nodeIds } = doc.invalidHosts;
+    metrics?.sdInvalidHosts.set(count);
+    const signature = `${count}:${nodeIds.join(',')}`;
+    if (count > 0 && signature !== invalidLogged) {
+      log.warn({ count, nodeIds }, 'discovery left out nodes whose meta_data.ip/hostname is not an IP address or host name');
+    }
+    invalidLogged = count > 0 ? signature : '';
+    return doc;
+  };
+  const discovery = createDocumentCache<TargetGroupsQuery, DiscoveryDocument>({
+    key: (q) => JSON.stringify([[...q.statuses].sort(), [...q.labels].sort(), q.ports]),
+    version: () => store.changeVersion(),
+    build: async (q) => {
+      const doc = noteInvalidHosts(await store.targetGroupsDocument(q));
+      const bytes = doc.parts.reduce((n, p) => n + p.length, 0);
+      return { ...doc, bytes, etag: `"${await sha1Of(doc.parts, 'base64url')}"` };
+    },
+  });
 
   /** Rejects an ID that cannot exist before any storage access. */
   const mustBeIdShape = (id: string) => {
@@ -284,7 +320,8 @@ export function createRegistry(deps: RegistryDeps): Registry {
     },
 
     listDocument: () => store.listDocument(),
-    targetGroups: (query) => store.targetGroupsDocument(query),
+    targetGroups: (query) => discovery(query),
+    fileSdDocument: async (ports) => noteInvalidHosts(await store.targetGroupsDocument({ statuses: ['online'], labels: [], ports })),
 
     async statistics() {
       const counts = await store.statistics();

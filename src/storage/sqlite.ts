@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeRecord, NodeSummary, StatusCount, StatusTransition } from '../domain/node.js';
 import type { NodeStatus } from '../domain/status.js';
-import { sanitizeLabelName } from '../domain/prometheus-sd.js';
+import { isScrapeHost, sanitizeLabelName } from '../domain/prometheus-sd.js';
 import { AppError } from '../errors.js';
 import { createGroupCommit } from './group-commit.js';
 import type { StorageHealthSink } from './health.js';
@@ -49,7 +49,12 @@ interface StepRow {
   items: number;
   scanned: number;
   last: number | null;
+  /** Discovery only: selected nodes left out for a host that is not a scrape host, and their IDs. */
+  invalid?: number;
+  invalid_ids?: string;
 }
+/** IDs of left-out nodes a document names at most (the count is complete). */
+const INVALID_IDS_KEPT = 20;
 /** meta_data field `f` when it is a string, else '' (the domain's `str`). */
 const metaText = (f: string) => `CASE WHEN json_type(meta_data, '$.${f}') = 'text' THEN meta_data ->> '$.${f}' ELSE '' END`;
 /** nodes.json: entries exactly as domain/nodes-file-entry.ts. */
@@ -63,14 +68,25 @@ const NODES_FILE_STEP_SQL = `
 const TARGET_HOST = `CASE WHEN ${metaText('ip')} <> '' THEN ${metaText('ip')} ELSE ${metaText('hostname')} END`;
 /**
  * Prometheus target groups: exactly domain/prometheus-sd.ts `toTargetGroups` (no group for a node with
- * neither ip nor hostname; label names sanitised by the registered function argus_label_name).
- * Parameters: @statuses, @labels (every one required), @ports, as JSON arrays. meta_data is read only
- * for the nodes selected (an aggregate's FILTER skips its arguments), so a narrow query is cheap.
+ * neither ip nor hostname, or whose host is not a valid scrape host (argus_scrape_host, the domain's
+ * `isScrapeHost`); label names sanitised by argus_label_name). Parameters: @statuses, @labels (every one
+ * required), @ports, as JSON arrays. A node's host is computed once, and only for the nodes selected
+ * (the CTE is materialised, so SQLite does not substitute the expression into every use); `invalid`
+ * counts the selected nodes left out for their host, `invalid_ids` names up to 20 of them.
  */
 const TARGET_GROUPS_STEP_SQL = `
+  WITH page AS MATERIALIZED (
+    SELECT seq, id, name, version, status, label, meta_data,
+           status IN (SELECT value FROM json_each(@statuses))
+             AND NOT EXISTS (SELECT 1 FROM json_each(@labels) w WHERE w.value NOT IN (SELECT value FROM json_each(nodes.label))) AS selected
+    FROM nodes WHERE seq > @after ORDER BY seq LIMIT @limit
+  ), hosted AS MATERIALIZED (
+    SELECT page.*, CASE WHEN selected THEN ${TARGET_HOST} END AS host FROM page
+  ), judged AS MATERIALIZED (
+    SELECT hosted.*, selected AND host <> '' AND argus_scrape_host(host) AS listed FROM hosted
+  )
   SELECT CAST(json_group_array(json_object(
-           'targets', (SELECT json_group_array(CASE WHEN instr(${TARGET_HOST}, ':') > 0 THEN '[' || ${TARGET_HOST} || ']:' || p.value
-                                                    ELSE ${TARGET_HOST} || ':' || p.value END)
+           'targets', (SELECT json_group_array(CASE WHEN instr(host, ':') > 0 THEN '[' || host || ']:' || p.value ELSE host || ':' || p.value END)
                        FROM json_each(@ports) p),
            'labels', json_patch(
              json_object('__meta_argus_node_id', id, '__meta_argus_name', name, '__meta_argus_hostname', ${metaText('hostname')},
@@ -78,13 +94,15 @@ const TARGET_GROUPS_STEP_SQL = `
                          '__meta_argus_env', ${metaText('env')}, '__meta_argus_version', version, '__meta_argus_status', status,
                          '__meta_argus_labels', ',' || coalesce((SELECT group_concat(value, ',') FROM json_each(label)), '') || ','),
              (SELECT json_group_object('__meta_argus_label_' || argus_label_name(value), 'true') FROM json_each(label)))
-         ) ORDER BY seq) FILTER (WHERE selected AND ${TARGET_HOST} <> '') AS BLOB) AS part,
-         count(*) FILTER (WHERE selected AND ${TARGET_HOST} <> '') AS items, count(*) AS scanned, max(seq) AS last
-  FROM (SELECT seq, id, name, version, status, label, meta_data,
-               status IN (SELECT value FROM json_each(@statuses))
-                 AND NOT EXISTS (SELECT 1 FROM json_each(@labels) w WHERE w.value NOT IN (SELECT value FROM json_each(nodes.label))) AS selected
-        FROM nodes WHERE seq > @after ORDER BY seq LIMIT @limit)`;
-/** Bumped in every transaction that changes what GET /nodes or the statistics show (any process). */
+         ) ORDER BY seq) FILTER (WHERE listed) AS BLOB) AS part,
+         count(*) FILTER (WHERE listed) AS items, count(*) AS scanned, max(seq) AS last,
+         count(*) FILTER (WHERE selected AND host <> '' AND NOT listed) AS invalid,
+         json_group_array(id) FILTER (WHERE selected AND host <> '' AND NOT listed) AS invalid_ids
+  FROM judged`;
+/**
+ * The change version: bumped in every transaction that changes what GET /nodes, the statistics or the
+ * discovery documents show (status, type, version, labels, meta_data, a new node), in any process.
+ */
 const KV_LIST_VERSION = 'list_version';
 
 /** A node a sweep chunk changes. */
@@ -244,6 +262,7 @@ function setUpConnection(db: Database.Database): void {
   // 100,000-node list or nodes.json had passed through it) without saving reads.
   db.pragma('cache_size = -2000');
   db.function('argus_label_name', { deterministic: true }, (name) => sanitizeLabelName(String(name)));
+  db.function('argus_scrape_host', { deterministic: true }, (host) => (isScrapeHost(String(host)) ? 1 : 0));
 }
 
 /** The SQL functions migrations use (004 passes the stored bytes: text that is not UTF-8, as a BLOB). */
@@ -361,7 +380,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
         lastUpdatedMs: nowMs,
       };
       q.write.run(toParams(node));
-      if (node.type !== before.type || node.version !== before.version) q.bumpListVersion.run();
+      if (node.type !== before.type || node.version !== before.version || JSON.stringify(node.metaData) !== existing.meta_data) q.bumpListVersion.run();
       return { kind: 'updated', before, node };
     }
     const seq = Number(q.nextId.get()!.value);
@@ -405,7 +424,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
         writeChanged.set(key, stmt);
       }
       stmt.run({ ...changed, id: before.id });
-      if ('status' in changed || 'type' in changed || 'version' in changed) q.bumpListVersion.run();
+      if ('status' in changed || 'type' in changed || 'version' in changed || 'label' in changed || 'meta_data' in changed) q.bumpListVersion.run();
     }
     return { before, after };
   };
@@ -458,7 +477,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
   let reader: Database.Database | null = null;
   const steps = new Map<string, Database.Statement<[Record<string, unknown>], StepRow>>();
   let readQueue: Promise<unknown> = Promise.resolve();
-  const buildInSteps = async (sql: string, stepSize: number, params: Record<string, unknown>): Promise<{ parts: Buffer[]; items: number }> => {
+  const buildInSteps = async (sql: string, stepSize: number, params: Record<string, unknown>): Promise<{ parts: Buffer[]; items: number; version: string; invalid: { count: number; nodeIds: string[] } }> => {
     if (!db.open) throw new TypeError('The database connection is not open');
     if (!inMemory && !reader) {
       reader = new Database(options.path, { readonly: true, fileMustExist: true });
@@ -469,8 +488,12 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     const limit = inMemory ? Number.MAX_SAFE_INTEGER : stepSize;
     const parts: Buffer[] = [Buffer.from('[')];
     let items = 0;
+    const invalid = { count: 0, nodeIds: [] as string[] };
+    let version = '';
     reader?.exec('BEGIN');
     try {
+      // The version of the snapshot the document is built from (read inside the read transaction).
+      version = ((reader ?? db).prepare(`SELECT value FROM kv WHERE key = '${KV_LIST_VERSION}'`).get() as { value: string }).value;
       // Bounded: every step moves `after` forward; the node count bounds it.
       for (let after = -1, round = 0; round < 1_000_000; round++) {
         const r = step.get({ ...params, after, limit })!;
@@ -479,6 +502,10 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
           parts.push(r.part.subarray(1, r.part.length - 1));
         }
         items += r.items;
+        if (r.invalid) {
+          invalid.count += r.invalid;
+          for (const id of JSON.parse(r.invalid_ids ?? '[]') as string[]) if (invalid.nodeIds.length < INVALID_IDS_KEPT) invalid.nodeIds.push(id);
+        }
         if (r.scanned < limit || r.last === null) break;
         after = r.last;
         await new Promise((resolve) => setImmediate(resolve));
@@ -487,7 +514,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
       if (reader?.inTransaction) reader.exec('COMMIT');
     }
     parts.push(Buffer.from(']'));
-    return { parts, items };
+    return { parts, items, version, invalid };
   };
   const stepped = (sql: string, stepSize: number, params: Record<string, unknown> = {}) => {
     const next = readQueue.then(() => buildInSteps(sql, stepSize, params)).catch((err: unknown) => translate(err, health, 'read'));
@@ -516,13 +543,14 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
       return { parts, nodes: items };
     },
     targetGroupsDocument: async (query) => {
-      const { parts, items } = await stepped(TARGET_GROUPS_STEP_SQL, TARGET_GROUPS_STEP, {
+      const { parts, items, version, invalid } = await stepped(TARGET_GROUPS_STEP_SQL, TARGET_GROUPS_STEP, {
         statuses: JSON.stringify(query.statuses),
         labels: JSON.stringify(query.labels),
         ports: JSON.stringify(query.ports),
       });
-      return { parts, groups: items };
+      return { parts, groups: items, version, invalidHosts: invalid };
     },
+    changeVersion: () => guarded(() => q.listVersion.get()!.value),
     sweepPreview: (cutoffs) => guarded(() => q.preview.get({ cutoff: cutoffs.offlineBeforeMs })!),
     putState: (key, value) =>
       write(() => {

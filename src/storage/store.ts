@@ -32,6 +32,16 @@ export interface TargetGroupsQuery {
   ports: readonly number[];
 }
 
+/** A discovery document (see `targetGroupsDocument`). */
+export interface TargetGroupsDocument {
+  parts: Buffer[];
+  groups: number;
+  /** The `changeVersion` of the snapshot it was built from. */
+  version: string;
+  /** Selected nodes left out because their ip/hostname is not a scrape host (`isScrapeHost`). */
+  invalidHosts: { count: number; nodeIds: string[] };
+}
+
 /** The node registry's persistent state. Every method that resolves has durably committed. */
 export interface NodeStore {
   /**
@@ -75,7 +85,13 @@ export interface NodeStore {
    * `statuses` and every label of `labels`, by ID number, with a target per port, as a JSON array in
    * UTF-8 parts (the document is their concatenation), rendered by the backend; with the group count.
    */
-  targetGroupsDocument(query: TargetGroupsQuery): Promise<{ parts: Buffer[]; groups: number }>;
+  targetGroupsDocument(query: TargetGroupsQuery): Promise<TargetGroupsDocument>;
+  /**
+   * A token that changes whenever anything the list, the statistics or the discovery documents show
+   * changes, in any process (caches compare it). Heartbeats that change only report times and health
+   * do not change it.
+   */
+  changeVersion(): Promise<string>;
   /**
    * What `sweep(cutoffs)` would do to the online set, without doing it: how many online nodes it would
    * take offline, and how many are online now (for the mass-offline brake).

@@ -97,6 +97,50 @@ describe('GET /api/v1/master/sd/prometheus', () => {
     assert.notEqual(changed.headers.etag, etag);
   });
 
+  it('lists only hosts that are an IP address or a host name; the rest are counted and logged', async () => {
+    for (const [name, meta] of [['space', { ip: 'a b\nc' }], ['url', { hostname: 'master.internal/metrics?x=' }], ['bracket', { ip: '[10.0.0.1:22]' }], ['good', { ip: '10.0.0.5' }]] as const) {
+      await online(await register(name, meta));
+    }
+    assert.deepEqual((await sd()).json().map((g: any) => g.targets), [['10.0.0.5:9100']]);
+    const metrics = (await m.app.inject({ method: 'GET', url: '/metrics' })).payload;
+    assert.match(metrics, /^argus_master_sd_invalid_host_nodes 3$/m);
+  });
+
+  it('changes the ETag when an online node changes its labels or address (the cache follows the fleet)', async () => {
+    const id = await register('n', { ip: '10.0.0.1' });
+    await online(id);
+    const etags = [String((await sd()).headers.etag)];
+    await labels(id, ['gpu']);
+    etags.push(String((await sd()).headers.etag));
+    await register('n', { ip: '10.0.0.2' });
+    const res = await sd();
+    etags.push(String(res.headers.etag));
+    assert.equal(new Set(etags).size, 3);
+    assert.deepEqual(res.json()[0].targets, ['10.0.0.2:9100']);
+    assert.deepEqual(res.json()[0].labels.__meta_argus_labels, ',gpu,');
+  });
+
+  it('builds a document once for many identical polls at a time', async () => {
+    await online(await register('n', { ip: '10.0.0.1' }));
+    let builds = 0;
+    const original = m.store.targetGroupsDocument.bind(m.store);
+    m.store.targetGroupsDocument = async (q) => { builds++; return original(q); };
+    const answers = await Promise.all(Array.from({ length: 50 }, () => sd('?port=9100&port=9200')));
+    assert.ok(answers.every((a) => a.statusCode === 200 && a.headers.etag === answers[0]!.headers.etag));
+    assert.equal(builds, 1);
+    assert.equal((await sd('?port=9100&port=9200', { 'if-none-match': String(answers[0]!.headers.etag) })).statusCode, 304);
+    assert.equal(builds, 1, 'a 304 after no change rebuilds nothing');
+  });
+
+  it('answers 400 for more than 16 ports, and serves 16', async () => {
+    await online(await register('n', { ip: '10.0.0.1' }));
+    const ports = (n: number) => `?${Array.from({ length: n }, (_, i) => `port=${9100 + i}`).join('&')}`;
+    assert.equal((await sd(ports(16))).json()[0].targets.length, 16);
+    const res = await sd(ports(17));
+    assert.equal(res.statusCode, 400);
+    assert.match(res.json().error, /at most 16 ports/);
+  });
+
   for (const q of ['?port=0', '?port=http', '?port=70000', '?status=dead']) {
     it(`answers 400 for ${q}`, async () => {
       const res = await sd(q);

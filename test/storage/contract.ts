@@ -175,6 +175,31 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         const doc = (await store.listDocument()).toString('utf8');
         assert.deepEqual(JSON.parse(doc)[1], { id: 'A2', name: 'h"\\q ü\u2028\t', status: 'online', type: 'agent', version: 'v"2' });
       });
+      it('moves the change version on every change the list, statistics or discovery show, not on a heartbeat', async () => {
+        const v0 = await store.changeVersion();
+        await created(store, 'n1');
+        const v1 = await store.changeVersion();
+        assert.notEqual(v1, v0, 'a new node');
+        await store.update('A1', (n) => ({ ...n, health: { a: {} }, lastReportMs: T0 + 1, agentLastReportMs: T0 }));
+        assert.equal(await store.changeVersion(), v1, 'a heartbeat that changes nothing shown');
+        const steps: Array<[string, (n: NodeRecord) => NodeRecord]> = [
+          ['status', (n) => ({ ...n, status: 'online' })],
+          ['labels', (n) => ({ ...n, label: ['gpu'] })],
+          ['meta_data', (n) => ({ ...n, metaData: { ip: '10.9.9.9' } })],
+        ];
+        let last = v1;
+        for (const [what, mutate] of steps) {
+          await store.update('A1', mutate);
+          const v = await store.changeVersion();
+          assert.notEqual(v, last, what);
+          last = v;
+        }
+        await store.register(reg('n1', { metaData: { ip: '10.1.1.1' } }), T0, 'A');
+        assert.notEqual(await store.changeVersion(), last, 'a re-registration with a new address');
+        last = await store.changeVersion();
+        await store.register(reg('n1', { metaData: { ip: '10.1.1.1' } }), T0 + 5, 'A');
+        assert.equal(await store.changeVersion(), last, 'a re-registration that changes nothing shown');
+      });
       it('returns null for an unknown id', async () => {
         assert.equal(await store.get('A404'), null);
       });
@@ -215,8 +240,11 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
           { ip: 'fe80::1', hostname: 'v6' },
           { ip: '', hostname: '' },
           { ip: '10.0.0.7', user: 7, env: null },
+          { ip: 'a b\nc' },
+          { hostname: 'master.internal/metrics?x=' },
+          { ip: '[10.0.0.1:22]', hostname: 'fine-name' },
         ];
-        const labels = [['gpu', 'a-b', 'a.b'], [], ['gpu'], ['gpu'], ['ü/x', 'gpu'], ['gpu'], ['cpu']];
+        const labels = [['gpu', 'a-b', 'a.b'], [], ['gpu'], ['gpu'], ['ü/x', 'gpu'], ['gpu'], ['cpu'], ['gpu'], [], ['gpu']];
         for (let i = 0; i < metas.length; i++) {
           await store.register(reg(`n${i + 1}`, { metaData: metas[i] as never }), T0, 'A');
           await store.update(`A${i + 1}`, (n) => ({ ...n, status: i === 6 ? 'offline' : 'online', label: labels[i]! }));
@@ -237,8 +265,11 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
           assert.equal(JSON.stringify(JSON.parse(text)), JSON.stringify(expected), 'same key order too');
           assert.equal(groups, expected.length);
         }
-        const all = JSON.parse(Buffer.concat((await store.targetGroupsDocument(queries[1]!)).parts).toString()) as TargetGroup[];
-        assert.deepEqual(all.map((g) => g.labels.__meta_argus_node_id), ['A1', 'A2', 'A3', 'A5', 'A7'], 'no group without ip or hostname');
+        const allDoc = await store.targetGroupsDocument(queries[1]!);
+        const all = JSON.parse(Buffer.concat(allDoc.parts).toString()) as TargetGroup[];
+        assert.deepEqual(all.map((g) => g.labels.__meta_argus_node_id), ['A1', 'A2', 'A3', 'A5', 'A7'], 'no group without a valid ip or hostname');
+        assert.deepEqual(allDoc.invalidHosts, { count: 3, nodeIds: ['A8', 'A9', 'A10'] }, 'nodes left out for a host that is not one');
+        assert.deepEqual((await store.targetGroupsDocument(queries[2]!)).invalidHosts, { count: 2, nodeIds: ['A8', 'A10'] }, 'only selected nodes are counted');
         assert.deepEqual(all[3]!.targets, ['[fe80::1]:9100', '[fe80::1]:9400']);
       });
     });

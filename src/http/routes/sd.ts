@@ -8,10 +8,11 @@ import type { FastifyInstance } from 'fastify';
 import { parsePorts } from '../../config.js';
 import { ALL_STATUSES, type NodeStatus } from '../../domain/status.js';
 import { AppError } from '../../errors.js';
-import { sha1Of } from '../../hash.js';
 import type { Registry } from '../../registry.js';
-import { byteLength } from '../../sweep/atomic-write.js';
 import { ErrorJson } from '../schemas.js';
+
+/** Most target ports one discovery request may ask for (a target per node and port). */
+export const MAX_SD_PORTS = 16;
 
 const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
 const SdQuery = Type.Object({
@@ -43,17 +44,18 @@ export function sdRoutes(registry: Pick<Registry, 'targetGroups'>, defaultPorts:
         const portList = list(q.port);
         const ports = portList.length === 0 ? defaultPorts : parsePorts(portList.join(','));
         if (!ports) throw new AppError('BAD_REQUEST', 'invalid request: port must be a number from 1 to 65535');
+        // Each port multiplies the document: a target per node and port.
+        if (ports.length > MAX_SD_PORTS) throw new AppError('BAD_REQUEST', `invalid request: at most ${MAX_SD_PORTS} ports may be asked for, not ${ports.length}`);
         const statusList = list(q.status);
         const unknownStatus = statusList.find((s) => !(ALL_STATUSES as readonly string[]).includes(s));
         if (unknownStatus !== undefined) {
           throw new AppError('BAD_REQUEST', `invalid request: status must be one of ${ALL_STATUSES.join(', ')}`);
         }
         const statuses = statusList.length === 0 ? (['online'] as NodeStatus[]) : (statusList as NodeStatus[]);
-        const { parts } = await registry.targetGroups({ statuses, labels: list(q.label), ports });
-        const etag = `"${await sha1Of(parts, 'base64url')}"`;
+        const { parts, etag, bytes } = await registry.targetGroups({ statuses, labels: list(q.label), ports });
         reply.header('etag', etag).header('cache-control', 'no-cache');
         if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send();
-        return reply.type('application/json; charset=utf-8').header('content-length', byteLength(parts)).send(Readable.from(parts));
+        return reply.type('application/json; charset=utf-8').header('content-length', bytes).send(Readable.from(parts));
       },
     );
   };
