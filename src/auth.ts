@@ -3,6 +3,7 @@
 // Every comparison is on fixed-length digests with crypto.timingSafeEqual, so timing reveals nothing
 // about how much of a token matched.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isNodeIdShape } from './domain/node.js';
 import type { NodeStore } from './storage/store.js';
 
 /** Who made a request. */
@@ -40,7 +41,7 @@ export function nodeIdOfToken(token: string): string | null {
 }
 
 /** Resolves bearer tokens to principals; null for a missing or invalid token. */
-export function createAuthenticator(tokens: AuthTokens, store: Pick<NodeStore, 'get'>) {
+export function createAuthenticator(tokens: AuthTokens, store: Pick<NodeStore, 'tokenHash'>) {
   const statics: Array<[string, Principal]> = [
     [hashToken(tokens.admin), { kind: 'admin' }],
     [hashToken(tokens.enroll), { kind: 'enroll' }],
@@ -58,10 +59,11 @@ export function createAuthenticator(tokens: AuthTokens, store: Pick<NodeStore, '
     }
     if (found) return found;
     const nodeId = nodeIdOfToken(token);
-    if (!nodeId) return null;
+    if (!nodeId || !isNodeIdShape(nodeId)) return null;
     let stored: string | null = null;
     try {
-      stored = (await store.get(nodeId))?.tokenHash ?? null;
+      // Only the hash is read: an unknown token costs one index lookup, whether or not the node exists.
+      stored = await store.tokenHash(nodeId);
     } catch {
       return null; // a malformed id or an unavailable store: not authenticated
     }

@@ -223,13 +223,16 @@ export function createRegistry(deps: RegistryDeps): Registry {
   return {
     async register(input, principal) {
       if (input.id !== null && !isNodeIdShape(input.id)) throw registrationNotFound(input.id);
+      if (principal?.kind === 'node' && input.id !== null && input.id !== principal.nodeId) {
+        throw forbidden(`this token belongs to node ${principal.nodeId}; it may not re-register ${input.id}`);
+      }
       let token: string | undefined;
       const options = principal && {
         guard: (existing: NodeRecord | null) => {
           if (principal.kind === 'admin') return;
           if (principal.kind === 'enroll' && existing) {
             throw forbidden(
-              `node ${existing.id} (${existing.name}) is already registered and the enrollment token cannot take it over; ` +
+              `node ${existing.id} is already registered and the enrollment token cannot take it over; ` +
                 `re-register with the node's own token, or have an admin issue a new one: POST /api/v1/master/nodes/${existing.id}/token`,
             );
           }

@@ -1,5 +1,5 @@
 // Builds the Fastify app (never listens: main or the tests decide that).
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth.js';
 import type { Metrics } from '../metrics.js';
@@ -33,11 +33,39 @@ export interface AppOptions {
   authenticate?: (authorization: string | undefined) => Promise<Principal | null>;
 }
 
+/** Query parameters whose values are credentials: never written to the request log. */
+const CREDENTIAL_PARAM = /token|secret|passw|auth|key/i;
+
+/** The URL with the value of every credential-like query parameter replaced by `[redacted]`. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const query = url.slice(q + 1).split('&').map((pair) => {
+    const eq = pair.indexOf('=');
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    return eq >= 0 && CREDENTIAL_PARAM.test(decodeURIComponentSafe(name)) ? `${name}=[redacted]` : pair;
+  });
+  return `${url.slice(0, q)}?${query.join('&')}`;
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** The request as the request log shows it (Fastify's fields, the URL redacted). */
+function serializeRequest(req: FastifyRequest) {
+  return { method: req.method, url: redactUrl(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}
+
 /** Builds the app with every route, schema and the error handler. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const app = Fastify({
-    loggerInstance: options.logger.child({ module: 'http' }) as FastifyBaseLogger,
+    loggerInstance: options.logger.child({ module: 'http' }, { serializers: { req: serializeRequest } }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: !options.logRequests }),
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: false,

@@ -5,7 +5,7 @@
 //   committed write survives a crash of the process (not necessarily a power loss; FULL survives both).
 // - Migrations (migrations/sqlite/NNN-*.sql) are applied in order at open, once, recorded in kv.
 import Database from 'better-sqlite3';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeRecord, NodeSummary, StatusCount, StatusTransition } from '../domain/node.js';
@@ -275,7 +275,16 @@ function registerMigrationFunctions(db: Database.Database): void {
 
 /** Opens (creating its directory and schema as needed) a SQLite store at `options.path`. */
 export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { readonly db: Database.Database } {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  if (options.path !== ':memory:') {
+    mkdirSync(dirname(options.path), { recursive: true });
+    // A new database is readable by its owner only (node tokens are hashed, but the fleet's inventory is
+    // not for every local user); SQLite gives its -wal and -shm files the same mode.
+    try {
+      closeSync(openSync(options.path, 'wx', 0o600));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
   const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
   try {
     db.pragma('journal_mode = WAL');
@@ -290,6 +299,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
   const q = {
     byId: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
     byName: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE name = ?'),
+    tokenHash: db.prepare<[string], { token_hash: string | null }>('SELECT token_hash FROM nodes WHERE id = ?'),
     nextId: db.prepare<[], { value: string }>(
       `UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV_ID_COUNTER}' RETURNING value`,
     ),
@@ -365,11 +375,13 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     if (input.id !== null) {
       existing = q.byId.get(input.id);
       if (!existing) return { kind: 'unknown-id' };
+      // The right is checked before the name: a caller who may not touch this node learns nothing of it.
+      options.guard?.(fromRow(existing));
       if (existing.name !== input.name) return { kind: 'name-mismatch', storedName: existing.name };
     } else {
       existing = q.byName.get(input.name);
+      options.guard?.(existing ? fromRow(existing) : null);
     }
-    options.guard?.(existing ? fromRow(existing) : null);
     if (existing) {
       const before = fromRow(existing);
       const node: NodeRecord = {
@@ -533,6 +545,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     // The list and the statistics are cached until the list version moves (read before the query, so a
     // change committed in between only causes one more refresh, never a stale cache). The list is kept
     // as UTF-8 bytes outside the JavaScript heap (8.7 MB at 100,000 nodes) and sent as is.
+    tokenHash: (id) => guarded(() => q.tokenHash.get(id)?.token_hash ?? null),
     listDocument: () => guarded(() => listCache.get(() => q.listDocument.get()!.doc)),
     list: () => guarded(() => JSON.parse(q.listDocument.get()!.doc.toString('utf8')) as NodeSummary[]),
     statistics: () => guarded(() => statsCache.get(() => q.stats.all())),

@@ -14,7 +14,8 @@ export type RegisterOutcome =
 export interface RegisterOptions {
   /**
    * Runs inside the registration's transaction with the node it would update (null: it would create
-   * one), after the unknown-id and name-mismatch checks; throwing aborts the registration unchanged.
+   * one), after the unknown-id check and before the name-mismatch check (so that a caller without the
+   * right learns nothing of the node); throwing aborts the registration unchanged.
    */
   guard?: (existing: NodeRecord | null) => void;
   /** For a new node: the token hash to store, given its allocated ID. */
@@ -54,6 +55,8 @@ export interface NodeStore {
   update(id: string, mutate: NodeMutation): Promise<{ before: NodeRecord; after: NodeRecord } | null>;
   /** One node, or null. */
   get(id: string): Promise<NodeRecord | null>;
+  /** The token hash of node `id` alone (null: no such node, or no token), for authentication. */
+  tokenHash(id: string): Promise<string | null>;
   /** Every node's summary, ordered by ID number. */
   list(): Promise<NodeSummary[]>;
   /**

@@ -2,6 +2,7 @@
 // reader of nodes.json during label updates and sweeps, the restart grace, readiness, token mode.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { registrationBody, tempDir } from '../helpers/fixtures.js';
@@ -154,6 +155,40 @@ describe('end-to-end: hardening (two workers)', () => {
       for (let i = 0; i < 4; i++) assert.equal((await call('PUT', `${m.api}/nodes/${created.body.id}/status`, created.body.token, report())).status, 200);
       assert.equal((await call('GET', `${m.api}/nodes`, 'admin-secret-0123456789')).status, 200);
       assert.equal((await call('GET', `${m.base}/readyz`, null)).status, 200);
+    } finally {
+      await stopMaster(m);
+      t.cleanup();
+    }
+  });
+
+  it('closes a connection whose body trickles in past REQUEST_TIMEOUT_SECONDS, and one answered 401 before its body', async () => {
+    const t = tempDir('argus-e2e-');
+    const m = await startMaster(t.dir, { REQUEST_TIMEOUT_SECONDS: '1', AUTH_MODE: 'token', ENROLL_TOKEN: 'enroll-secret-0123456789', ADMIN_TOKEN: 'admin-secret-0123456789' });
+    const { port } = new URL(m.base);
+    /** Opens a socket, sends `head`, then a byte every 250 ms; resolves with what came back and when it closed. */
+    const trickle = (head: string) => new Promise<{ answer: string; closedAfterMs: number }>((resolve, reject) => {
+      const started = Date.now();
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(head));
+      let answer = '';
+      const timer = setInterval(() => socket.writable && socket.write('x'), 250);
+      const hardStop = setTimeout(() => { socket.destroy(); reject(new Error(`still open after 8 s; got ${answer}`)); }, 8_000);
+      socket.on('data', (d) => { answer += d.toString('utf8'); });
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearInterval(timer);
+        clearTimeout(hardStop);
+        resolve({ answer, closedAfterMs: Date.now() - started });
+      });
+    });
+    try {
+      const slow = await trickle(`POST /api/v1/master/nodes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer enroll-secret-0123456789\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`);
+      assert.match(slow.answer, /^HTTP\/1\.1 408 /);
+      assert.match(slow.answer, /\{"error":"request timed out/);
+      assert.ok(slow.closedAfterMs < 4_000, `closed after ${slow.closedAfterMs} ms`);
+      const early = await trickle(`POST /api/v1/master/nodes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`);
+      assert.match(early.answer, /^HTTP\/1\.1 401 /);
+      assert.match(early.answer, /connection: close/i);
+      assert.ok(early.closedAfterMs < 900, `closed after the 401 at once, not at the request timeout (${early.closedAfterMs} ms)`);
     } finally {
       await stopMaster(m);
       t.cleanup();

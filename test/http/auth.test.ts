@@ -89,6 +89,17 @@ describe('AUTH_MODE=token', () => {
     const a = await enroll('pod-a');
     assert.equal((await call('POST', `${BASE}/nodes`, tokens.enroll, { ...registrationBody('pod-x'), id: 'A99' })).status, 404);
     assert.equal((await call('POST', `${BASE}/nodes`, a.token, { ...registrationBody('other'), id: a.id })).status, 500);
+    assert.equal((await call('POST', `${BASE}/nodes`, tokens.admin, { ...registrationBody('other'), id: a.id })).status, 500);
+  });
+
+  it('answers 403, not the name-revealing 500, to a token without the right to the node it names', async () => {
+    const a = await enroll('pod-a');
+    const b = await enroll('pod-b');
+    for (const token of [a.token, tokens.enroll, tokens.read]) {
+      const res = await call('POST', `${BASE}/nodes`, token, { ...registrationBody('x'), id: b.id });
+      assert.equal(res.status, 403, JSON.stringify(res.body));
+      assert.doesNotMatch(res.body.error, /pod-b/, 'the stored name is not revealed');
+    }
   });
 
   it('lets the read token read and discover, and nothing else', async () => {

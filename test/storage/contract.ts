@@ -93,6 +93,10 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
       it('stores the token hash of a new node, given its allocated ID, and keeps it on updates', async () => {
         const out = await store.register(reg('n1'), T0, 'A', { tokenHashFor: (id) => `hash-of-${id}` });
         assert.equal(out.kind === 'created' && out.node.tokenHash, 'hash-of-A1');
+        assert.equal(await store.tokenHash('A1'), 'hash-of-A1');
+        assert.equal(await store.tokenHash('A2'), null, 'no such node');
+        await created(store, 'tokenless');
+        assert.equal(await store.tokenHash('A2'), null, 'no token issued');
         await store.register(reg('n1', { version: '2' }), T0, 'A');
         await store.update('A1', (n) => ({ ...n, label: ['x'] }));
         assert.equal((await store.get('A1'))!.tokenHash, 'hash-of-A1');

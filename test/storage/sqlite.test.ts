@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -66,6 +67,16 @@ describe('SQLite store specifics', () => {
     assert.equal((await b.list())[1]!.version, '2');
     await a.close();
     await b.close();
+    t.cleanup();
+  });
+
+  it('creates the database file, its WAL and shared memory readable by the owner only (0600)', async () => {
+    const t = tempDir();
+    const path = join(t.dir, 'db.sqlite3');
+    const store = openSqliteStore({ path });
+    await store.register({ id: null, name: 'n', type: 't', version: 'v', metaData: {} }, 0, 'A');
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+    await store.close();
     t.cleanup();
   });
 

@@ -1,0 +1,11 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { redactUrl } from '../../src/http/app.js';
+
+describe('request log redaction', () => {
+  it('hides the value of credential-like query parameters and keeps the rest', () => {
+    assert.equal(redactUrl('/api/v1/master/nodes'), '/api/v1/master/nodes');
+    assert.equal(redactUrl('/x?token=abc&port=9100&access_token=def&api%5Fkey=g&Password=h'), '/x?token=[redacted]&port=9100&access_token=[redacted]&api%5Fkey=[redacted]&Password=[redacted]');
+    assert.equal(redactUrl('/x?label=gpu&token'), '/x?label=gpu&token');
+  });
+});
