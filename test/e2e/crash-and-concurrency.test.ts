@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { registrationBody, tempDir } from '../helpers/fixtures.js';
-import { freePort, readNodesJson, request, startMaster, stopMaster, waitFor, waitUntilClosed } from './harness.js';
+import { freePort, processGroup, readNodesJson, request, startMaster, stopMaster, waitFor, waitUntilClosed } from './harness.js';
 
 describe('end-to-end: crashes and concurrency (two workers)', () => {
   it('gives 50 concurrent registrations 50 distinct IDs', async () => {
@@ -62,9 +62,13 @@ describe('end-to-end: crashes and concurrency (two workers)', () => {
     const t = tempDir('argus-e2e-');
     const m = await startMaster(t.dir);
     try {
+      const workers = processGroup(m).filter((pid) => pid !== m.proc.pid);
+      assert.equal(workers.length, 2, 'two workers run');
       m.kill('SIGKILL');
       await m.exited;
-      await waitUntilClosed(m.base, 5_000); // the workers exited too
+      // The port closing proves nothing (the primary owns it): every worker process must be gone.
+      await waitFor('every worker to exit', () => processGroup(m).length === 0, 5_000);
+      await waitUntilClosed(m.base, 5_000);
       const again = await startMaster(t.dir, {}, Number(new URL(m.base).port));
       await stopMaster(again);
     } finally {

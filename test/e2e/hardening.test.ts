@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { registrationBody, tempDir } from '../helpers/fixtures.js';
 import { strictJson } from '../helpers/strict-json.js';
-import { readNodesJson, request, sleep, startMaster, stopMaster, waitFor } from './harness.js';
+import { pidsAnswering, processGroup, readNodesJson, request, sleep, startMaster, stopMaster, waitFor } from './harness.js';
 
 const report = () => ({ timestamp: new Date().toISOString(), health: { a: { status: 'healthy' } } });
 
@@ -138,7 +138,7 @@ describe('end-to-end: hardening (two workers)', () => {
     const t = tempDir('argus-e2e-');
     writeFileSync(join(t.dir, 'enroll'), 'enroll-secret-0123456789\n');
     writeFileSync(join(t.dir, 'admin'), 'admin-secret-0123456789\n');
-    const m = await startMaster(t.dir, { AUTH_MODE: 'token', ENROLL_TOKEN_FILE: join(t.dir, 'enroll'), ADMIN_TOKEN_FILE: join(t.dir, 'admin') });
+    const m = await startMaster(t.dir, { AUTH_MODE: 'token', ENROLL_TOKEN_FILE: join(t.dir, 'enroll'), ADMIN_TOKEN_FILE: join(t.dir, 'admin'), LOG_REQUESTS: 'true' });
     try {
       const call = async (method: string, url: string, token: string | null, body?: unknown) => {
         const res = await fetch(url, {
@@ -151,8 +151,13 @@ describe('end-to-end: hardening (two workers)', () => {
       assert.equal((await call('POST', `${m.api}/nodes`, null, registrationBody())).status, 401);
       const created = await call('POST', `${m.api}/nodes`, 'enroll-secret-0123456789', registrationBody());
       assert.equal(created.status, 201);
-      // The token works on every worker (it lives in the shared database).
-      for (let i = 0; i < 4; i++) assert.equal((await call('PUT', `${m.api}/nodes/${created.body.id}/status`, created.body.token, report())).status, 200);
+      // The token works on every worker (it lives in the shared database): new connections, which the
+      // primary hands to the workers in turn, and the request log says which process answered.
+      const answers = await pidsAnswering(m, 'PUT', `${m.api}/nodes/${created.body.id}/status`, 6, { body: report(), headers: { authorization: `Bearer ${created.body.token}` } });
+      assert.ok(answers.every((a) => a.status === 200), JSON.stringify(answers));
+      const workers = processGroup(m).filter((pid) => pid !== m.proc.pid);
+      assert.equal(workers.length, 2);
+      assert.deepEqual([...new Set(answers.map((a) => a.pid))].sort(), [...workers].sort(), 'both workers accepted the token');
       assert.equal((await call('GET', `${m.api}/nodes`, 'admin-secret-0123456789')).status, 200);
       assert.equal((await call('GET', `${m.base}/readyz`, null)).status, 200);
     } finally {

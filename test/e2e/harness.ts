@@ -175,23 +175,24 @@ export function requestFresh(method: string, url: string, body?: unknown, header
 
 let probeSeq = 0;
 /**
- * Sends `count` GET requests to `url`, each on a new connection with a unique `probe` query parameter,
- * and returns the pid of the process that answered each, read from the master's request log (the
- * master must run with LOG_REQUESTS=true).
+ * Sends `count` requests, each on a new connection with a unique `probe` query parameter, and returns
+ * each answer's status and the pid of the process that answered it, read from the master's request
+ * log (the master must run with LOG_REQUESTS=true).
  */
-export async function pidsAnswering(m: MasterProcess, url: string, count: number, headers: Record<string, string> = {}): Promise<number[]> {
-  const probes: string[] = [];
+export async function pidsAnswering(
+  m: MasterProcess, method: string, url: string, count: number, options: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Array<{ pid: number; status: number }>> {
+  const sent: Array<{ probe: string; status: number }> = [];
   for (let i = 0; i < count; i++) {
     const probe = `p${process.pid}x${++probeSeq}`;
-    probes.push(probe);
-    await requestFresh('GET', `${url}${url.includes('?') ? '&' : '?'}probe=${probe}`, undefined, headers);
+    const r = await requestFresh(method, `${url}${url.includes('?') ? '&' : '?'}probe=${probe}`, options.body, options.headers);
+    sent.push({ probe, status: r.status });
   }
-  const lines = m.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { pid: number; msg: string; req?: { url: string } });
-  return probes.map((probe) => {
-    const line = lines.find((l) => l.msg === 'incoming request' && l.req?.url.includes(`probe=${probe}`));
-    if (!line) throw new Error(`no request log line for probe ${probe}`);
-    return line.pid;
-  });
+  return waitFor('the request log lines of every probe', () => {
+    const lines = m.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { pid: number; msg: string; req?: { url: string } });
+    const found = sent.map(({ probe, status }) => ({ status, pid: lines.find((l) => l.msg === 'incoming request' && l.req?.url.includes(`probe=${probe}`))?.pid }));
+    return found.every((f) => f.pid !== undefined) && (found as Array<{ pid: number; status: number }>);
+  }, 3_000, 20);
 }
 
 /** The pids of the running processes in the master's process group (primary and workers). */
