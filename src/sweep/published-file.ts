@@ -28,6 +28,8 @@ export interface FilePublisherDeps<T> {
    * changes (a thousand nodes coming online at once) this turns a rebuild per change into a few.
    */
   minIntervalMs?: number;
+  /** A monotonic clock in milliseconds (default `performance.now`); tests inject theirs. */
+  now?: () => number;
 }
 
 /** Publishes one file on request. */
@@ -50,8 +52,9 @@ export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublishe
   let chain: Promise<unknown> = Promise.resolve();
   let queued: Promise<PublishResult> | null = null;
   let lastEnd = Number.NEGATIVE_INFINITY;
+  const now = deps.now ?? (() => performance.now());
   const pause = async () => {
-    const waitMs = lastEnd + (deps.minIntervalMs ?? 0) - performance.now();
+    const waitMs = lastEnd + (deps.minIntervalMs ?? 0) - now();
     if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
   };
 
@@ -80,7 +83,7 @@ export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublishe
       failure = null;
       return 'unchanged';
     }
-    const started = performance.now();
+    const started = now();
     try {
       await write(deps.path, content);
       const st = await stat(deps.path);
@@ -91,7 +94,7 @@ export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublishe
       log.error({ err, path: deps.path }, `${deps.name} write failed; previous file left in place`);
       return 'failed';
     }
-    log.info({ path: deps.path, nodes: deps.count?.(data), bytes: byteLength(content), ms: Math.round(performance.now() - started) }, `${deps.name} written`);
+    log.info({ path: deps.path, nodes: deps.count?.(data), bytes: byteLength(content), ms: Math.round(now() - started) }, `${deps.name} written`);
     return 'written';
   };
 
@@ -103,7 +106,7 @@ export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublishe
         await pause(); // still `queued`: requests arriving now join this run
         queued = null;
         const result = await run();
-        lastEnd = performance.now();
+        lastEnd = now();
         deps.onResult?.(result);
         return result;
       });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createDnsMonitor } from '../../src/dns-monitor/monitor.js';
@@ -173,15 +173,43 @@ describe('runScript (a real process)', () => {
     assert.equal((await runScript(join(t.dir, 'nope.sh'), { timeoutMs: 1_000 })).problem, 'missing');
     assert.equal((await runScript(script('exit 0', 0o644), { timeoutMs: 1_000 })).problem, 'not-executable');
   });
-  it('kills a hanging script and its children at the timeout', async () => {
-    const r = await runScript(script('sleep 30 & sleep 30'), { timeoutMs: 200, killGraceMs: 500 });
+  /** Resolves once `path` exists (the script started), turning the event loop meanwhile; no timer. */
+  const started = async (path: string) => {
+    for (let i = 0; i < 2_000_000 && !existsSync(path); i++) await new Promise((r) => setImmediate(r));
+    assert.ok(existsSync(path), 'the script started');
+  };
+  /** Whether process `pid` still runs (a zombie waiting to be reaped does not). */
+  const running = (pid: number) => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+
+  it('kills a hanging script and its children at the timeout', async (tc) => {
+    tc.mock.timers.enable({ apis: ['setTimeout'] });
+    const pids = join(t.dir, 'pids');
+    const run = runScript(script(`sleep 30 & echo $! > ${pids}.tmp; echo $$ >> ${pids}.tmp; mv ${pids}.tmp ${pids}; sleep 30`), { timeoutMs: 200, killGraceMs: 500 });
+    await started(pids);
+    const [child, shell] = readFileSync(pids, 'utf8').trim().split('\n').map(Number) as [number, number];
+    assert.ok(running(child) && running(shell));
+    tc.mock.timers.tick(199);
+    assert.ok(running(child), 'not before the timeout');
+    tc.mock.timers.tick(1);
+    const r = await run;
     assert.equal(r.timedOut, true);
-    assert.ok(r.durationMs < 5_000, `took ${r.durationMs} ms`);
+    assert.equal(r.signal, 'SIGTERM');
+    for (let i = 0; i < 2_000_000 && running(child); i++) await new Promise((res) => setImmediate(res));
+    assert.equal(running(child), false, 'the background child was killed with its group');
+    assert.equal(running(shell), false);
   });
   it('terminates a running script when aborted', async () => {
     const ac = new AbortController();
-    const p = runScript(script('sleep 30'), { timeoutMs: 60_000, signal: ac.signal });
-    setTimeout(() => ac.abort(), 100);
+    const pid = join(t.dir, 'pid');
+    const p = runScript(script(`echo $$ > ${pid}.tmp; mv ${pid}.tmp ${pid}; sleep 30`), { timeoutMs: 60_000, signal: ac.signal });
+    await started(pid);
+    ac.abort();
     const r = await p;
     assert.equal(r.signal, 'SIGTERM');
     assert.equal(r.timedOut, false);

@@ -175,9 +175,9 @@ describe('createFilePublisher (nodes.json)', () => {
   });
 
   it('waits the minimum interval between runs, and requests made meanwhile share the next run', async (t) => {
-    t.mock.timers.enable({ apis: ['setTimeout'] });
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
     let reads = 0;
-    const p = createFilePublisher({ name: 'x', path, read: async () => { reads++; return [node('A1')]; }, render: renderNodesFile, logger: silentLogger, minIntervalMs: 100 });
+    const p = createFilePublisher({ name: 'x', path, read: async () => { reads++; return [node('A1')]; }, render: renderNodesFile, logger: silentLogger, minIntervalMs: 100, now: () => Date.now() });
     await p.publish();
     const later = [p.publish(), p.publish()];
     for (let i = 0; i < 20; i++) await Promise.resolve();
