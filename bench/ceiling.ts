@@ -1,6 +1,6 @@
 // The ceiling: a bare Node.js http server that parses a JSON body and answers a small JSON, measured in
 // the same run as the master so every figure can be given as a fraction of it. Run as a child process:
-//   node bench/ceiling.js PORT
+//   node --import tsx bench/ceiling.ts PORT
 import { createServer } from 'node:http';
 
 const port = Number(process.argv[2]);

@@ -1,5 +1,7 @@
-// The registry: every use case of the master (register, report, configure, query, sweep), and the only
-// place that decides status transitions, on a report and in a sweep alike, with the domain's rules.
+// The registry: every use case of the master (register, report, configure, query, sweep). Status
+// transitions follow the domain's rules: on a report through `statusOf`; in a sweep through the
+// cut-offs of `sweepCutoffs`, which the store applies in SQL (the contract suite holds the two equal),
+// after this module's restart grace and mass-offline brake have decided what may go offline.
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import { isNodeIdShape, type JsonObject, type NodeRecord, type PublishedNode, type RegistrationInput, type StatusCount, type StatusTransition } from './domain/node.js';

@@ -11,7 +11,7 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz
 export function parseRfc3339(text: string): number | undefined {
   const m = RFC3339.exec(text);
   if (!m) return undefined;
-  const [, y, mo, d, h, mi, s] = m.map(Number) as number[] as [number, number, number, number, number, number, number];
+  const [, y, mo, d, h, mi, s] = m.map<number>(Number) as [number, number, number, number, number, number, number];
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return undefined;
   const ms = Date.parse(text.toUpperCase().replace(/(\.\d{3})\d+/, '$1'));
   if (Number.isNaN(ms)) return undefined;

@@ -1,5 +1,6 @@
-// The storage interface every backend implements, and that one shared contract suite
-// (test/storage/contract.ts) holds each backend to. Async so a networked backend fits.
+// The storage interface a backend implements (SQLite, src/storage/sqlite.ts, is the one today), and
+// that the shared contract suite (test/storage/contract.ts) holds it to, so that a second backend is
+// held to the same. Async so a networked backend fits.
 import type { NodeRecord, NodeSummary, RegistrationInput, StatusCount, StatusTransition } from '../domain/node.js';
 import type { NodeStatus, SweepCutoffs } from '../domain/status.js';
 

@@ -1,5 +1,6 @@
 // The sweeper: runs a status sweep and a nodes.json publish once at start, then every interval.
-// Exactly one sweeper runs per master (in the primary process), so there is one nodes.json writer.
+// Exactly one sweeper runs per master: in the primary of a cluster, or in the single process with
+// MASTER_WORKERS=1; so there is one nodes.json writer.
 // Ticks never overlap (see periodic.ts).
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';

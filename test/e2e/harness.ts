@@ -55,8 +55,8 @@ export async function startMaster(dir: string, env: Record<string, string> = {},
     },
   });
   let out = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { out += d; });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.once('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -164,7 +164,7 @@ export function requestFresh(method: string, url: string, body?: unknown, header
           const type = String(res.headers['content-type'] ?? '');
           resolve({ status: res.statusCode!, body: type.startsWith('application/json') ? strictJson(bytes, `${method} ${url}`) : strictUtf8(bytes), headers: res.headers });
         } catch (err) {
-          reject(err as Error);
+          reject(err instanceof Error ? err : new Error(String(err)));
         }
       });
     });

@@ -202,7 +202,7 @@ describe('SQLite store specifics', () => {
   it('allocates distinct IDs to registrations racing from several processes', async () => {
     const t = tempDir();
     const path = join(t.dir, 'db.sqlite3');
-    openSqliteStore({ path }).close();
+    await openSqliteStore({ path }).close();
     const script = join(import.meta.dirname, '../helpers/register-many.ts');
     const runs = Array.from({ length: 4 }, (_, p) =>
       new Promise<string[]>((resolve, reject) => {
