@@ -32,6 +32,15 @@ describe('AUTH_MODE=token', () => {
     for (const p of ['/healthz', '/readyz', `${BASE}/healthz`, `${BASE}/readyz`]) assert.equal((await call('GET', p, null)).status, 200, p);
   });
 
+  it('shows /readyz warnings without file paths to an unauthenticated caller, with them to a token holder', async () => {
+    await m.registry.heartbeat({ intervalMs: 30_000, publishErrors: [{ file: 'nodes.json', error: "ENOTDIR: not a directory, open '/srv/secret/place/nodes.json'" }] });
+    assert.deepEqual((await call('GET', '/readyz', null)).body, { status: 'ready', warnings: ['nodes.json cannot be written'] });
+    assert.deepEqual((await call('GET', '/readyz', 'not-a-valid-token')).body, { status: 'ready', warnings: ['nodes.json cannot be written'] });
+    for (const token of [tokens.read, tokens.admin]) {
+      assert.match((await call('GET', '/readyz', token)).body.warnings[0], /\/srv\/secret\/place/);
+    }
+  });
+
   it('answers 401 without a token, with a malformed header, or with an unknown token, before reading the body', async () => {
     for (const token of [null, 'wrong-token-0123456789', '', 'A1.forged-secret']) {
       const res = await call('GET', `${BASE}/nodes`, token);
