@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { createManualClock } from '../src/clock.js';
 import { createRegistry } from '../src/registry.js';
-import { openSqliteStore } from '../src/storage/sqlite.js';
+import { openSqliteStore } from '../src/storage/sqlite/index.js';
 import { createFilePublisher } from '../src/sweep/published-file.js';
 import { registrationBody, tempDir } from '../test/helpers/fixtures.js';
 import { freePort, startMaster, stopMaster, type MasterProcess } from '../test/e2e/harness.js';

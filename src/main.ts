@@ -15,7 +15,7 @@ import type { AppOptions } from './http/app.js';
 import { createPrimaryChannel, openWorkerChannel, type PrimaryChannel, type WorkerMessage } from './cluster/channel.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRegistry, type Registry } from './registry.js';
-import { openSqliteStore } from './storage/sqlite.js';
+import { openSqliteStore } from './storage/sqlite/index.js';
 import { createStorageHealth, type StorageHealth, type WritesFailing } from './storage/health.js';
 import type { NodeStore } from './storage/store.js';
 import { createFilePublisher, type FilePublisher } from './sweep/published-file.js';

@@ -7,7 +7,7 @@ import { createAuthenticator, type AuthTokens } from '../../src/auth.js';
 import { buildApp } from '../../src/http/app.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createRegistry, type Registry } from '../../src/registry.js';
-import { openSqliteStore } from '../../src/storage/sqlite.js';
+import { openSqliteStore } from '../../src/storage/sqlite/index.js';
 import type { NodeStore } from '../../src/storage/store.js';
 import { silentLogger, tempDir } from './fixtures.js';
 

@@ -1,5 +1,5 @@
 // Child process for the cross-process ID test: registers N nodes named `<tag>-<i>`, prints their IDs.
-import { openSqliteStore } from '../../src/storage/sqlite.js';
+import { openSqliteStore } from '../../src/storage/sqlite/index.js';
 
 const [path, tag, count] = process.argv.slice(2) as [string, string, string];
 const store = openSqliteStore({ path });

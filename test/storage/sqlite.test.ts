@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { renderNodesFile } from '../../src/domain/nodes-file-entry.js';
-import { loadMigrations, migrate, openSqliteStore } from '../../src/storage/sqlite.js';
+import { loadMigrations, migrate, openSqliteStore } from '../../src/storage/sqlite/index.js';
 import type { NodeStore } from '../../src/storage/store.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { strictJson } from '../helpers/strict-json.js';

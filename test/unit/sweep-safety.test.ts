@@ -6,7 +6,7 @@ import { createManualClock } from '../../src/clock.js';
 import pino from 'pino';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createRegistry, type OfflineBrake, type Registry } from '../../src/registry.js';
-import { openSqliteStore } from '../../src/storage/sqlite.js';
+import { openSqliteStore } from '../../src/storage/sqlite/index.js';
 import type { NodeStore } from '../../src/storage/store.js';
 import { silentLogger, tempDir } from '../helpers/fixtures.js';
 

@@ -1,0 +1,58 @@
+// Opening the database. Guarantees: WAL mode, the chosen synchronous level, the schema migrated before
+// the store is used; a new file is created readable by its owner only.
+import Database from 'better-sqlite3';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { isScrapeHost, sanitizeLabelName } from '../../domain/prometheus-sd.js';
+import { migrate } from './migrate.js';
+
+/** How to open the database. */
+export interface ConnectionOptions {
+  path: string;
+  synchronous?: 'normal' | 'full';
+  /** How long opening and migrating wait for a lock (afterwards the group commit sets it to 0). */
+  busyTimeoutMs?: number;
+}
+
+/** What every connection of the store gets: the page cache size and the SQL functions the queries use. */
+export function setUpConnection(db: Database.Database): void {
+  // SQLite's own default page cache (2 MiB) instead of better-sqlite3's 16 MiB: in WAL mode a
+  // connection drops its cache whenever another process has committed, which with several writing
+  // workers is nearly every transaction, so a large cache held memory (16 MiB per process once a
+  // 100,000-node list or nodes.json had passed through it) without saving reads.
+  db.pragma('cache_size = -2000');
+  db.function('argus_label_name', { deterministic: true }, (name) => sanitizeLabelName(String(name)));
+  db.function('argus_scrape_host', { deterministic: true }, (host) => (isScrapeHost(String(host)) ? 1 : 0));
+}
+
+/** Opens the main read-write connection at `options.path`, creating and migrating it as needed. */
+export function openDatabase(options: ConnectionOptions): Database.Database {
+  if (options.path !== ':memory:') {
+    mkdirSync(dirname(options.path), { recursive: true });
+    // A new database is readable by its owner only (node tokens are hashed, but the fleet's inventory is
+    // not for every local user); SQLite gives its -wal and -shm files the same mode.
+    try {
+      closeSync(openSync(options.path, 'wx', 0o600));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    setUpConnection(db);
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+/** A read-only connection of its own on the same file (the published documents are built on it). */
+export function openReader(path: string): Database.Database {
+  const reader = new Database(path, { readonly: true, fileMustExist: true });
+  setUpConnection(reader);
+  return reader;
+}

@@ -1,0 +1,42 @@
+// SQLite NodeStore (better-sqlite3), composed of its parts:
+//   connection.ts (open, pragmas, 0600) · migrate.ts (numbered migrations) · kv.ts (counters, versions)
+//   rows.ts (row mapping) · errors.ts (translation to 503, health reports) · writes.ts (group-committed
+//   writes, chunked sweep) · reads.ts (queries, read caches) · documents.ts (published documents in SQL)
+// Guarantees:
+// - WAL mode; every write runs in a BEGIN IMMEDIATE transaction, so read-modify-write steps and ID
+//   allocation are atomic across all processes that open the same file.
+// - A method resolves only after its transaction committed: with synchronous=NORMAL in WAL mode a
+//   committed write survives a crash of the process (not necessarily a power loss; FULL survives both).
+// - Migrations (migrations/sqlite/NNN-*.sql) are applied in order at open, once, recorded in kv.
+import type Database from 'better-sqlite3';
+import type { StorageHealthSink } from '../health.js';
+import type { NodeStore } from '../store.js';
+import { openDatabase, type ConnectionOptions } from './connection.js';
+import { createDocuments } from './documents.js';
+import { createReads } from './reads.js';
+import { createWrites } from './writes.js';
+
+export { loadMigrations, migrate, type Migration } from './migrate.js';
+
+/** Options of the SQLite store. */
+export interface SqliteStoreOptions extends ConnectionOptions {
+  /** Where database failures and recovered writes are reported (logs, metrics, readiness). */
+  health?: StorageHealthSink;
+}
+
+/** Opens (creating its directory and schema as needed) a SQLite store at `options.path`. */
+export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { readonly db: Database.Database } {
+  const db = openDatabase(options);
+  const documents = createDocuments(db, options.path, options.health);
+  return {
+    db,
+    ...createWrites(db, options.health),
+    ...createReads(db, options.health),
+    nodesFileDocument: documents.nodesFileDocument,
+    targetGroupsDocument: documents.targetGroupsDocument,
+    async close() {
+      await documents.close();
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// Migrations. Guarantee: the numbered files of migrations/sqlite/ (NNN-*.sql) are applied in order,
+// each once, inside one IMMEDIATE transaction, and the schema version is recorded in kv; a database
+// newer than the program is refused.
+import type Database from 'better-sqlite3';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { KV_ID_COUNTER, KV_LIST_VERSION, KV_SCHEMA_VERSION } from './kv.js';
+import { jsonIsBad, repairJson, repairText, textIsBad } from './text-repair.js';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/sqlite/', import.meta.url));
+
+/** A migration file: its number and SQL. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Reads the numbered migrations shipped with the package, in order. */
+export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d{3}-.+\.sql$/.test(f))
+    .sort()
+    .map((f) => ({ version: Number(f.slice(0, 3)), name: f, sql: readFileSync(`${dir}/${f}`, 'utf8') }));
+}
+
+/** Applies pending migrations inside one IMMEDIATE transaction; refuses a database newer than the code. */
+export function migrate(db: Database.Database, migrations: Migration[] = loadMigrations()): { from: number; to: number } {
+  registerMigrationFunctions(db);
+  return db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT');
+    const row = db.prepare('SELECT value FROM kv WHERE key = ?').get(KV_SCHEMA_VERSION) as { value: string } | undefined;
+    const from = row ? Number(row.value) : 0;
+    const latest = migrations.at(-1)?.version ?? 0;
+    if (from > latest) {
+      throw new Error(`database schema version ${from} is newer than this program knows (${latest}); refusing to start`);
+    }
+    for (const m of migrations) {
+      if (m.version > from) db.exec(m.sql);
+    }
+    db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+      KV_SCHEMA_VERSION,
+      String(latest),
+    );
+    db.prepare("INSERT INTO kv (key, value) VALUES (?, '0') ON CONFLICT (key) DO NOTHING").run(KV_ID_COUNTER);
+    db.prepare("INSERT INTO kv (key, value) VALUES (?, '0') ON CONFLICT (key) DO NOTHING").run(KV_LIST_VERSION);
+    return { from, to: latest };
+  }).immediate();
+}
+
+/** The SQL functions migrations use (004 passes the stored bytes: text that is not UTF-8, as a BLOB). */
+function registerMigrationFunctions(db: Database.Database): void {
+  db.function('argus_text_is_bad', { deterministic: true }, (v: unknown) => (textIsBad(v) ? 1 : 0));
+  db.function('argus_repair_text', { deterministic: true }, repairText);
+  db.function('argus_json_is_bad', { deterministic: true }, (v: unknown) => (jsonIsBad(v) ? 1 : 0));
+  db.function('argus_repair_json', { deterministic: true }, repairJson);
+}

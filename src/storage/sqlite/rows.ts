@@ -1,0 +1,90 @@
+// Row mapping of the `nodes` table: columns ↔ NodeRecord (times as epoch ms, JSON columns as text),
+// and the columns an update actually changed.
+import type { NodeRecord } from '../../domain/node.js';
+import type { NodeStatus } from '../../domain/status.js';
+
+/** One row of `nodes` as better-sqlite3 returns it. */
+export interface NodeRow {
+  id: string;
+  seq: number;
+  name: string;
+  type: string;
+  version: string;
+  status: NodeStatus;
+  config: string;
+  label: string;
+  meta_data: string;
+  health: string;
+  register_time: number;
+  last_report: number | null;
+  agent_last_report: number | null;
+  last_updated: number;
+  token_hash: string | null;
+}
+
+export function fromRow(r: NodeRow): NodeRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    type: r.type,
+    version: r.version,
+    status: r.status,
+    config: JSON.parse(r.config) as NodeRecord['config'],
+    label: JSON.parse(r.label) as string[],
+    metaData: JSON.parse(r.meta_data) as NodeRecord['metaData'],
+    health: JSON.parse(r.health) as NodeRecord['health'],
+    registerTimeMs: r.register_time,
+    lastReportMs: r.last_report,
+    agentLastReportMs: r.agent_last_report,
+    lastUpdatedMs: r.last_updated,
+    tokenHash: r.token_hash,
+  };
+}
+
+/**
+ * The columns (and their new values) where `after` differs from the stored `row`. JSON fields are
+ * serialised only when the mutation replaced the object. `id`, `seq`, `name`, `register_time` are
+ * identity and never written by an update.
+ */
+export function changedColumns(row: NodeRow, before: NodeRecord, after: NodeRecord): Record<string, string | number | null> {
+  const out: Record<string, string | number | null> = {};
+  const scalar = (column: keyof NodeRow, value: string | number | null) => {
+    if (value !== row[column]) out[column] = value;
+  };
+  const json = (column: keyof NodeRow, b: unknown, a: unknown) => {
+    if (a === b) return;
+    const text = JSON.stringify(a);
+    if (text !== row[column]) out[column] = text;
+  };
+  scalar('type', after.type);
+  scalar('version', after.version);
+  scalar('status', after.status);
+  json('config', before.config, after.config);
+  json('label', before.label, after.label);
+  json('meta_data', before.metaData, after.metaData);
+  json('health', before.health, after.health);
+  scalar('last_report', after.lastReportMs);
+  scalar('agent_last_report', after.agentLastReportMs);
+  scalar('last_updated', after.lastUpdatedMs);
+  scalar('token_hash', after.tokenHash);
+  return out;
+}
+
+export function toParams(n: NodeRecord) {
+  return {
+    id: n.id,
+    name: n.name,
+    type: n.type,
+    version: n.version,
+    status: n.status,
+    config: JSON.stringify(n.config),
+    label: JSON.stringify(n.label),
+    meta_data: JSON.stringify(n.metaData),
+    health: JSON.stringify(n.health),
+    register_time: n.registerTimeMs,
+    last_report: n.lastReportMs,
+    agent_last_report: n.agentLastReportMs,
+    last_updated: n.lastUpdatedMs,
+    token_hash: n.tokenHash,
+  };
+}

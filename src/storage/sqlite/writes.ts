@@ -1,0 +1,182 @@
+// The writes of the SQLite store: registration, read-modify-write updates, the chunked sweep and
+// operational state. Guarantees: every write goes through the group commit (group-commit.ts): it runs in
+// its own savepoint inside one BEGIN IMMEDIATE transaction per event-loop turn, so ID allocation and
+// read-modify-write steps are atomic across every process on the file, and it resolves only after that
+// transaction committed. Every transaction that changes what the list, statistics or discovery show
+// bumps the change version (kv.ts).
+import type Database from 'better-sqlite3';
+import type { NodeRecord, StatusTransition } from '../../domain/node.js';
+import type { NodeStatus } from '../../domain/status.js';
+import type { StorageHealthSink } from '../health.js';
+import type { NodeStore, RegisterOptions, RegisterOutcome } from '../store.js';
+import { translate } from './errors.js';
+import { createGroupCommit } from './group-commit.js';
+import { KV_ID_COUNTER, KV_LIST_VERSION } from './kv.js';
+import { changedColumns, fromRow, toParams, type NodeRow } from './rows.js';
+
+/** Transitions per sweep transaction: bounds how long one sweep step holds the lock and the event loop. */
+const SWEEP_CHUNK = 250;
+
+/** A node a sweep chunk changes. */
+interface ChunkRow {
+  rowid: number;
+  id: string;
+  from: NodeStatus;
+  seq: number;
+}
+
+/** The writes of the store on `db`; failures are translated and reported to `health`, successes too. */
+export function createWrites(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState'> {
+  const q = {
+      byId: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
+      byName: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE name = ?'),
+      nextId: db.prepare<[], { value: string }>(
+        `UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV_ID_COUNTER}' RETURNING value`,
+      ),
+      insert: db.prepare(
+        `INSERT INTO nodes (id, seq, name, type, version, status, config, label, meta_data, health,
+                            register_time, last_report, agent_last_report, last_updated, token_hash)
+         VALUES (@id, @seq, @name, @type, @version, @status, @config, @label, @meta_data, @health,
+                 @register_time, @last_report, @agent_last_report, @last_updated, @token_hash)`,
+      ),
+      write: db.prepare(
+        `UPDATE nodes SET type = @type, version = @version, status = @status, config = @config, label = @label,
+                meta_data = @meta_data, health = @health, last_report = @last_report,
+                agent_last_report = @agent_last_report, last_updated = @last_updated, token_hash = @token_hash
+         WHERE id = @id`,
+      ),
+      bumpListVersion: db.prepare(`UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV_LIST_VERSION}'`),
+      offlineChunk: db.prepare<[{ cutoff: number; limit: number }], ChunkRow>(
+        `SELECT rowid, id, status AS "from", seq FROM nodes
+         WHERE status IN ('initialized', 'online') AND last_report < @cutoff LIMIT @limit`,
+      ),
+      onlineChunk: db.prepare<[{ cutoff: number; limit: number }], ChunkRow>(
+        `SELECT rowid, id, status AS "from", seq FROM nodes
+         WHERE status IN ('initialized', 'offline') AND last_report >= @cutoff LIMIT @limit`,
+      ),
+      setStatus: db.prepare<[{ status: NodeStatus; now: number; rowids: string }]>(
+        'UPDATE nodes SET status = @status, last_updated = @now WHERE rowid IN (SELECT value FROM json_each(@rowids))',
+      ),
+      putState: db.prepare<[string, string]>(
+        "INSERT INTO kv (key, value) VALUES ('state:' || ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      ),
+  };
+  const batch = createGroupCommit(db);
+  /** A write through the group commit; its failures are translated and reported, its success too. */
+  const write = <T>(run: () => T): Promise<T> =>
+    batch(run).then(
+      (value) => {
+        health?.writeSucceeded();
+        return value;
+      },
+      (err: unknown) => translate(err, health, 'write'),
+    );
+
+  const registerTx = (input: Parameters<NodeStore['register']>[0], nowMs: number, idPrefix: string, options: RegisterOptions): RegisterOutcome => {
+    let existing: NodeRow | undefined;
+    if (input.id !== null) {
+      existing = q.byId.get(input.id);
+      if (!existing) return { kind: 'unknown-id' };
+      // The right is checked before the name: a caller who may not touch this node learns nothing of it.
+      options.guard?.(fromRow(existing));
+      if (existing.name !== input.name) return { kind: 'name-mismatch', storedName: existing.name };
+    } else {
+      existing = q.byName.get(input.name);
+      options.guard?.(existing ? fromRow(existing) : null);
+    }
+    if (existing) {
+      const before = fromRow(existing);
+      const node: NodeRecord = {
+        ...before,
+        type: input.type,
+        version: input.version,
+        metaData: input.metaData,
+        lastUpdatedMs: nowMs,
+      };
+      q.write.run(toParams(node));
+      if (node.type !== before.type || node.version !== before.version || JSON.stringify(node.metaData) !== existing.meta_data) q.bumpListVersion.run();
+      return { kind: 'updated', before, node };
+    }
+    const seq = Number(q.nextId.get()!.value);
+    const id = `${idPrefix}${seq}`;
+    const node: NodeRecord = {
+      id,
+      name: input.name,
+      type: input.type,
+      version: input.version,
+      status: 'initialized',
+      config: {},
+      label: [],
+      metaData: input.metaData,
+      health: {},
+      registerTimeMs: nowMs,
+      lastReportMs: null,
+      agentLastReportMs: null,
+      lastUpdatedMs: nowMs,
+      tokenHash: options.tokenHashFor?.(id) ?? null,
+    };
+    q.insert.run({ ...toParams(node), seq });
+    q.bumpListVersion.run();
+    return { kind: 'created', node };
+  };
+
+  // An update writes only the columns the mutation changed (one statement per set of columns, prepared
+  // once): a status report then rewrites neither config, labels nor meta_data, nor the status index.
+  const writeChanged = new Map<string, Database.Statement>();
+  const updateTx = (id: string, mutate: (n: NodeRecord) => NodeRecord) => {
+    const row = q.byId.get(id);
+    if (!row) return null;
+    const before = fromRow(row);
+    const after = mutate(before);
+    const changed = changedColumns(row, before, after);
+    const columns = Object.keys(changed);
+    if (columns.length > 0) {
+      const key = columns.join(',');
+      let stmt = writeChanged.get(key);
+      if (!stmt) {
+        stmt = db.prepare(`UPDATE nodes SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`);
+        writeChanged.set(key, stmt);
+      }
+      stmt.run({ ...changed, id: before.id });
+      if ('status' in changed || 'type' in changed || 'version' in changed || 'label' in changed || 'meta_data' in changed) q.bumpListVersion.run();
+    }
+    return { before, after };
+  };
+
+  /** One chunk of a sweep (committed with the writes of its batch): at most SWEEP_CHUNK transitions. */
+  const sweepChunk = (to: 'offline' | 'online', cutoff: number, nowMs: number) => {
+    const rows = (to === 'offline' ? q.offlineChunk : q.onlineChunk).all({ cutoff, limit: SWEEP_CHUNK });
+    if (rows.length === 0) return rows;
+    q.setStatus.run({ status: to, now: nowMs, rowids: JSON.stringify(rows.map((r) => r.rowid)) });
+    q.bumpListVersion.run();
+    return rows;
+  };
+  // Work per chunk only (a sort of 250, the caller's `onChunk`), so that a sweep of 100,000
+  // transitions never blocks the event loop for long: no sort or pass over all of them at the end.
+  const sweepAll = async (offlineBeforeMs: number, onlineSinceMs: number, nowMs: number, onChunk?: (t: StatusTransition[]) => void): Promise<StatusTransition[]> => {
+    const all: StatusTransition[] = [];
+    for (const [to, cutoff] of [['offline', offlineBeforeMs], ['online', onlineSinceMs]] as const) {
+      // Bounded: each chunk changes its rows so they are not picked again; the node count bounds it.
+      for (let round = 0; round < 1_000_000; round++) {
+        const rows = await write(() => sweepChunk(to, cutoff, nowMs));
+        const transitions = rows.sort((x, y) => x.seq - y.seq).map((r): StatusTransition => ({ id: r.id, from: r.from, to }));
+        if (transitions.length > 0) onChunk?.(transitions);
+        for (const t of transitions) all.push(t);
+        if (rows.length < SWEEP_CHUNK) break;
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    return all;
+  };
+
+  return {
+    register: (input, nowMs, idPrefix, options = {}) => write(() => registerTx(input, nowMs, idPrefix, options)),
+    update: (id, mutate) => write(() => updateTx(id, mutate)),
+    sweep: (cutoffs, nowMs, onChunk) => sweepAll(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs, onChunk),
+    // Operational state lives in kv under a `state:` prefix, apart from the counters and schema version.
+    putState: (key, value) =>
+      write(() => {
+        q.putState.run(key, value);
+      }),
+  };
+}
