@@ -14,6 +14,7 @@ import { NodeStatus, statusOf, sweepCutoffs, type Thresholds } from './domain/st
 import { newNodeToken, type Principal } from './auth.js';
 import { forbidden, nameMismatch, nodeNotFound } from './errors.js';
 import type { WritesFailing } from './storage/health.js';
+import { decideSweep, needsPreview, type HoldState, type OfflineBrake, type SweepPolicy } from './domain/sweep-policy.js';
 import { createDocumentCache } from './storage/document-cache.js';
 import type { NodeStore, TargetGroupsDocument, TargetGroupsQuery } from './storage/store.js';
 import { sha1Of } from './hash.js';
@@ -78,16 +79,7 @@ export interface RegistryDeps {
   writesFailing?: () => WritesFailing[];
 }
 
-/**
- * The mass-offline brake: when one sweep would take more than `ratio` of the online nodes offline, and
- * at least `minNodes` of them, those offline transitions are held (a stalled network or master, not a
- * dead fleet, is the likely cause) until reports return or `maxHoldMs` has passed.
- */
-export interface OfflineBrake {
-  ratio: number;
-  minNodes: number;
-  maxHoldMs: number;
-}
+export type { OfflineBrake } from './domain/sweep-policy.js';
 
 /** What the last sweep held back, for readiness and metrics. */
 export interface SweepHold {
@@ -154,9 +146,9 @@ export interface DiscoveryDocument extends TargetGroupsDocument {
 /** Builds the registry over a store. */
 export function createRegistry(deps: RegistryDeps): Registry {
   const { store, clock, thresholds, idPrefix, onPublishedChange, metrics } = deps;
-  const brake = deps.offlineBrake ?? null;
-  const startedAtMs = clock.now();
-  let brakeSinceMs: number | null = null;
+  // Restart grace: one offline threshold from the start of this registry.
+  const policy: SweepPolicy = { graceUntilMs: clock.now() + thresholds.offlineAfterMs, brake: deps.offlineBrake ?? null };
+  let holdState: HoldState = { brakeSinceMs: null };
   let hold: SweepHold = { brakeHeld: 0, restartGrace: true };
   /** A cut-off no report time is below: no node goes offline. */
   const NO_OFFLINE = Number.MIN_SAFE_INTEGER;
@@ -336,34 +328,12 @@ export function createRegistry(deps: RegistryDeps): Registry {
     async sweep() {
       const nowMs = clock.now();
       const cutoffs = sweepCutoffs(nowMs, thresholds);
-      let offlineBeforeMs = cutoffs.offlineBeforeMs;
-      let brakeHeld = 0;
-      // Restart grace: the master was down, not the fleet; give every node a full offline threshold.
-      const restartGrace = nowMs - startedAtMs <= thresholds.offlineAfterMs;
-      if (restartGrace) {
-        offlineBeforeMs = NO_OFFLINE;
-      } else if (brake) {
-        const { goingOffline, online } = await store.sweepPreview(cutoffs);
-        const massive = goingOffline >= brake.minNodes && goingOffline > brake.ratio * online;
-        if (massive) {
-          if (brakeSinceMs === null) {
-            brakeSinceMs = nowMs;
-            log.warn({ goingOffline, online, maxHoldSeconds: brake.maxHoldMs / 1000 }, 'mass offline: holding offline transitions and nodes.json');
-          }
-          if (nowMs - brakeSinceMs < brake.maxHoldMs) {
-            offlineBeforeMs = NO_OFFLINE;
-            brakeHeld = goingOffline;
-          } else {
-            log.warn({ goingOffline, online, heldSeconds: (nowMs - brakeSinceMs) / 1000 }, 'mass offline: hold time over; releasing the offline transitions');
-            brakeSinceMs = null;
-          }
-        } else if (brakeSinceMs !== null) {
-          log.info({ goingOffline, online }, 'mass offline over (reports returned); offline transitions resume');
-          brakeSinceMs = null;
-        }
-      }
-      hold = { brakeHeld, restartGrace };
-      return store.sweep({ ...cutoffs, offlineBeforeMs }, nowMs, logSweepChunk);
+      const preview = needsPreview(policy, nowMs) ? await store.sweepPreview(cutoffs) : null;
+      const decision = decideSweep(holdState, preview, nowMs, policy);
+      for (const n of decision.notes) log[n.level](n.fields, n.msg);
+      holdState = decision.next;
+      hold = { brakeHeld: decision.brakeHeld, restartGrace: decision.restartGrace };
+      return store.sweep({ ...cutoffs, offlineBeforeMs: decision.holdOffline ? NO_OFFLINE : cutoffs.offlineBeforeMs }, nowMs, logSweepChunk);
     },
 
     held: () => hold,
