@@ -34,6 +34,10 @@ export interface Config {
   maxBodyBytes: number;
   /** Longest a request (headers and body) may take to arrive before it is answered 408 and closed. */
   requestTimeoutSeconds: number;
+  /** Events older than this are deleted (SPEC §8.1). */
+  eventsRetentionDays: number;
+  /** At most this many events are kept per node. */
+  eventsMaxPerNode: number;
   /** The mass-offline brake; null when turned off. */
   offlineBrake: { ratio: number; minNodes: number; maxHoldSeconds: number } | null;
 }
@@ -57,6 +61,8 @@ export const DEFAULTS = {
   PROMETHEUS_SD_PORTS: '9100',
   MAX_BODY_BYTES: '65536',
   REQUEST_TIMEOUT_SECONDS: '30',
+  EVENTS_RETENTION_DAYS: '30',
+  EVENTS_MAX_PER_NODE: '1000',
   OFFLINE_BRAKE: 'on',
   OFFLINE_BRAKE_RATIO: '0.5',
   OFFLINE_BRAKE_MIN_NODES: '10',
@@ -203,6 +209,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
 
   const maxBodyBytes = integer('MAX_BODY_BYTES', 1024, 64 * 1024 * 1024);
   const requestTimeoutSeconds = seconds('REQUEST_TIMEOUT_SECONDS');
+  // Days, fractions allowed (so that tests can use seconds: 0.0001 days is 8.64 s).
+  const eventsRetentionDays = seconds('EVENTS_RETENTION_DAYS');
+  const eventsMaxPerNode = integer('EVENTS_MAX_PER_NODE', 1, 10_000_000);
   const brakeOn = parseBool(str('OFFLINE_BRAKE'));
   if (brakeOn === undefined) bad('OFFLINE_BRAKE', str('OFFLINE_BRAKE'), 'must be on or off');
   const ratioRaw = str('OFFLINE_BRAKE_RATIO');
@@ -233,6 +242,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       prometheusFileSdPath: get('PROMETHEUS_FILE_SD_PATH') ?? null,
       maxBodyBytes,
       requestTimeoutSeconds,
+      eventsRetentionDays,
+      eventsMaxPerNode,
       offlineBrake: brakeOn ? { ratio: brakeRatio, minNodes: brakeMinNodes, maxHoldSeconds: brakeMaxHoldSeconds } : null,
     },
   };

@@ -53,6 +53,7 @@ function makeRegistry(
   const b = config.offlineBrake;
   return createRegistry({
     store, clock, thresholds: thresholdsOf(config), idPrefix: config.nodeIdPrefix, logger, metrics, onPublishedChange, writesFailing,
+    eventRetention: { maxAgeMs: config.eventsRetentionDays * 86_400_000, maxPerNode: config.eventsMaxPerNode },
     offlineBrake: b ? { ratio: b.ratio, minNodes: b.minNodes, maxHoldMs: b.maxHoldSeconds * 1000 } : null,
   });
 }
@@ -103,7 +104,7 @@ function makePublishing(config: Config, store: NodeStore, registry: Registry, lo
     });
     await registry.heartbeat({ intervalMs, publishErrors }).catch((err: unknown) => log.error({ err }, 'sweeper heartbeat not recorded'));
   };
-  const sweeper = createSweeper({ registry, publish, intervalMs, logger, metrics, afterTick });
+  const sweeper = createSweeper({ registry, publish, intervalMs, logger, metrics, afterTick, retention: () => registry.applyRetention() });
   return { publish, sweeper };
 }
 

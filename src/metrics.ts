@@ -18,6 +18,9 @@ export interface Metrics {
   lastFileWrite: Gauge<'file'>;
   httpRequests: Counter<'method' | 'route' | 'code'>;
   storageErrors: Counter<'code'>;
+  eventsWritten: Counter<'type'>;
+  eventsPruned: Counter;
+  streamClients: Gauge;
   sdInvalidHosts: Gauge;
   httpDuration: Histogram<'method' | 'route'>;
 }
@@ -93,6 +96,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       registers,
       aggregator: 'max',
     }),
+    eventsWritten: new Counter({
+      name: 'argus_master_events_written_total',
+      help: 'Fleet events written (SPEC §8.1), by type.',
+      labelNames: ['type'],
+      registers,
+    }),
+    eventsPruned: new Counter({ name: 'argus_master_events_pruned_total', help: 'Events deleted by retention.', registers }),
+    streamClients: new Gauge({ name: 'argus_master_event_stream_clients', help: 'Open event streams (GET /events/stream), summed over the processes.', registers }),
     storageErrors: new Counter({
       name: 'argus_master_storage_errors_total',
       help: 'Failed database calls by error code (e.g. SQLITE_FULL, SQLITE_BUSY), in every process.',

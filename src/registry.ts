@@ -12,7 +12,8 @@ import { rfc3339 } from './domain/time.js';
 import type { Metrics } from './metrics.js';
 import { NodeStatus, statusOf, sweepCutoffs, type Thresholds } from './domain/status.js';
 import { newNodeToken, type Principal } from './auth.js';
-import { forbidden, nameMismatch, nodeNotFound } from './errors.js';
+import { eventsPruned, forbidden, nameMismatch, nodeNotFound } from './errors.js';
+import { EventType, type StoredEvent } from './domain/events.js';
 import type { WritesFailing } from './storage/health.js';
 import { decideSweep, needsPreview, type HoldState, type OfflineBrake, type SweepPolicy } from './domain/sweep-policy.js';
 import { createDocumentCache } from './storage/document-cache.js';
@@ -72,7 +73,9 @@ export interface RegistryDeps {
   logger: Logger;
   /** Called after a committed change that may alter published files (online set, labels, entry fields). */
   onPublishedChange: () => void;
-  metrics?: Pick<Metrics, 'statusTransitions' | 'registrations' | 'statusReports' | 'sdInvalidHosts'>;
+  metrics?: Pick<Metrics, 'statusTransitions' | 'registrations' | 'statusReports' | 'sdInvalidHosts' | 'eventsWritten' | 'eventsPruned'>;
+  /** Event retention (SPEC §8.1); absent: events are kept. */
+  eventRetention?: { maxAgeMs: number; maxPerNode: number };
   /** The mass-offline brake (null or absent: off). */
   offlineBrake?: OfflineBrake | null;
   /** Writes failing in this process or another one of this master (storage/health.ts). */
@@ -120,6 +123,14 @@ export interface Registry {
   sweep(): Promise<StatusTransition[]>;
   /** What the last sweep held back. */
   held(): SweepHold;
+  /** Events after `after` (null: from the oldest retained), filtered; 410 when events after it were pruned. */
+  events(query: { after: number | null; limit: number; types: readonly EventType[]; nodeIds: readonly string[] }): Promise<StoredEvent[]>;
+  /** A node's events below `before` (null: the newest), newest first; 404 for an unknown node. */
+  nodeEvents(id: string, before: number | null, limit: number): Promise<StoredEvent[]>;
+  /** The oldest retained event id (null: none) and the last id given. */
+  eventBounds(): Promise<{ oldest: number | null; last: number }>;
+  /** Deletes events past retention (the sweeping process, after a sweep); returns how many. */
+  applyRetention(): Promise<number>;
   /** Records the sweeper's heartbeat (called by the sweeping process after each sweep). */
   heartbeat(beat: Omit<SweeperHeartbeat, 'sweptAtMs' | 'brakeHeld'>): Promise<void>;
   /**
@@ -166,8 +177,10 @@ export function createRegistry(deps: RegistryDeps): Registry {
   const logSweepChunk = (chunk: StatusTransition[]) => {
     if (chunk.length <= SWEEP_LINES_PER_NODE_UP_TO) {
       for (const t of chunk) logTransition(t, 'sweep');
+      metrics?.eventsWritten.inc({ type: EventType.Status }, chunk.length);
       return;
     }
+    metrics?.eventsWritten.inc({ type: EventType.Status }, chunk.length);
     const counts = new Map<string, { from: NodeStatus; to: NodeStatus; count: number }>();
     for (const t of chunk) {
       const key = `${t.from}>${t.to}`;
@@ -176,6 +189,9 @@ export function createRegistry(deps: RegistryDeps): Registry {
     }
     for (const c of counts.values()) metrics?.statusTransitions.inc({ from: c.from, to: c.to, cause: 'sweep' }, c.count);
     log.info({ count: chunk.length, transitions: [...counts.values()], nodeIds: chunk.map((t) => t.id), cause: 'sweep' }, 'node statuses changed');
+  };
+  const countEvents = (events: readonly StoredEvent[]) => {
+    for (const e of events) metrics?.eventsWritten.inc({ type: e.type });
   };
   const countRegistration = (result: 'created' | 'updated' | 'not_found' | 'name_mismatch') => {
     metrics?.registrations.inc({ result });
@@ -252,10 +268,12 @@ export function createRegistry(deps: RegistryDeps): Registry {
         case 'created':
           log.info({ nodeId: outcome.node.id, name: outcome.node.name }, 'node registered');
           countRegistration('created');
+          countEvents(outcome.events);
           return token === undefined ? { created: true, node: outcome.node } : { created: true, node: outcome.node, token };
         case 'updated':
           log.info({ nodeId: outcome.node.id, name: outcome.node.name }, 'node re-registered');
           countRegistration('updated');
+          countEvents(outcome.events);
           if (outcome.node.status === NodeStatus.Online && publishedViewChanged(outcome.before, outcome.node)) onPublishedChange();
           return { created: false, node: outcome.node };
       }
@@ -274,6 +292,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
       }));
       if (!result) throw nodeNotFound(id);
       metrics?.statusReports.inc();
+      countEvents(result.events);
       const { before, after } = result;
       if (before.status !== after.status) {
         logTransition({ id, from: before.status, to: after.status }, 'report');
@@ -337,6 +356,31 @@ export function createRegistry(deps: RegistryDeps): Registry {
     },
 
     held: () => hold,
+
+    async events(query) {
+      const { oldest, last } = await store.eventBounds();
+      const firstKept = oldest ?? last + 1;
+      if (query.after !== null && query.after + 1 < firstKept && query.after < last) throw eventsPruned(firstKept);
+      return store.events({ ...query, after: query.after ?? firstKept - 1 });
+    },
+
+    async nodeEvents(id, before, limit) {
+      mustBeIdShape(id);
+      if ((await store.get(id)) === null) throw nodeNotFound(id);
+      return store.nodeEvents(id, before, limit);
+    },
+
+    eventBounds: () => store.eventBounds(),
+
+    async applyRetention() {
+      if (!deps.eventRetention) return 0;
+      const deleted = await store.pruneEvents({ olderThanMs: clock.now() - deps.eventRetention.maxAgeMs, maxPerNode: deps.eventRetention.maxPerNode });
+      if (deleted > 0) {
+        metrics?.eventsPruned.inc(deleted);
+        log.info({ deleted }, 'events past retention deleted');
+      }
+      return deleted;
+    },
 
     async heartbeat(beat) {
       const full: SweeperHeartbeat = { ...beat, sweptAtMs: clock.now(), brakeHeld: hold.brakeHeld };

@@ -40,6 +40,8 @@ export interface NodeRecord {
   lastReportMs: number | null;
   agentLastReportMs: number | null;
   lastUpdatedMs: number;
+  /** When the status last changed (the registration time while initialized), SPEC §9.2. */
+  statusSinceMs: number;
   /** SHA-256 (hex) of the node's token in AUTH_MODE=token; null when none was issued. */
   tokenHash: string | null;
 }

@@ -11,6 +11,8 @@ import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { sdRoutes } from './routes/sd.js';
+import { eventRoutes } from './routes/events.js';
+import { createEventFeed } from '../events/feed.js';
 
 /** The API's base path. */
 export const BASE_PATH = '/api/v1/master';
@@ -129,5 +131,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes(options.registry, tokens), { prefix: BASE_PATH });
   await app.register(nodeRoutes(options.registry, { tokens: options.authenticate !== undefined }), { prefix: BASE_PATH });
   await app.register(sdRoutes(options.registry, options.sdPorts), { prefix: BASE_PATH });
+  // The live feed of this process: it watches the store only while a stream is open.
+  const feed = createEventFeed(options.registry, { onError: (err) => app.log.warn({ err }, 'event feed: reading new events failed; retrying') });
+  app.addHook('onClose', async () => feed.close());
+  await app.register(eventRoutes(options.registry, feed, (n) => options.metrics.streamClients.set(n)), { prefix: BASE_PATH });
   return app;
 }

@@ -10,6 +10,7 @@ const STATUS_OF: Record<AppErrorCode, number> = {
   UNAVAILABLE: 503,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
+  GONE: 410,
 };
 
 /** Installs the error and not-found handlers on `app`. */
@@ -20,7 +21,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (!request.raw.complete) reply.header('connection', 'close');
     if (err instanceof AppError) {
       if (err.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer realm="argus-master"');
-      return reply.code(STATUS_OF[err.code]).send({ error: err.message });
+      return reply.code(STATUS_OF[err.code]).send({ error: err.message, ...err.extra });
     }
     if (err.validation) {
       return reply.code(400).send({ error: `invalid request: ${err.message}` });

@@ -2,12 +2,13 @@
 // that the shared contract suite (test/storage/contract.ts) holds it to, so that a second backend is
 // held to the same. Async so a networked backend fits.
 import type { NodeRecord, NodeSummary, RegistrationInput, StatusCount, StatusTransition } from '../domain/node.js';
+import type { EventType, StoredEvent } from '../domain/events.js';
 import type { NodeStatus, SweepCutoffs } from '../domain/status.js';
 
 /** What a registration did, decided atomically by the store (SPEC §2, Register). */
 export type RegisterOutcome =
-  | { kind: 'created'; node: NodeRecord }
-  | { kind: 'updated'; before: NodeRecord; node: NodeRecord }
+  | { kind: 'created'; node: NodeRecord; events: StoredEvent[] }
+  | { kind: 'updated'; before: NodeRecord; node: NodeRecord; events: StoredEvent[] }
   | { kind: 'unknown-id' }
   | { kind: 'name-mismatch'; storedName: string };
 
@@ -34,6 +35,22 @@ export interface TargetGroupsQuery {
   ports: readonly number[];
 }
 
+/** Which events to read: those after id `after`, oldest first, at most `limit`, filtered (empty: all). */
+export interface EventQuery {
+  after: number;
+  limit: number;
+  types: readonly EventType[];
+  nodeIds: readonly string[];
+}
+
+/** Retention of events (SPEC §8.1). */
+export interface EventRetention {
+  /** Events older than this are deleted. */
+  olderThanMs: number;
+  /** At most this many events are kept per node (the newest). */
+  maxPerNode: number;
+}
+
 /** A discovery document (see `targetGroupsDocument`). */
 export interface TargetGroupsDocument {
   parts: Buffer[];
@@ -53,7 +70,7 @@ export interface NodeStore {
    */
   register(input: RegistrationInput, nowMs: number, idPrefix: string, options?: RegisterOptions): Promise<RegisterOutcome>;
   /** Atomically applies `mutate` to the node `id`; null when it does not exist. */
-  update(id: string, mutate: NodeMutation): Promise<{ before: NodeRecord; after: NodeRecord } | null>;
+  update(id: string, mutate: NodeMutation): Promise<{ before: NodeRecord; after: NodeRecord; events: StoredEvent[] } | null>;
   /** One node, or null. */
   get(id: string): Promise<NodeRecord | null>;
   /** The token hash of node `id` alone (null: no such node, or no token), for authentication. */
@@ -101,6 +118,17 @@ export interface NodeStore {
    * take offline, and how many are online now (for the mass-offline brake).
    */
   sweepPreview(cutoffs: SweepCutoffs): Promise<{ goingOffline: number; online: number }>;
+  /** Events after `query.after` in id order (SPEC §8.2). */
+  events(query: EventQuery): Promise<StoredEvent[]>;
+  /** Events of node `nodeId` with an id below `beforeId` (null: the newest), newest first. */
+  nodeEvents(nodeId: string, beforeId: number | null, limit: number): Promise<StoredEvent[]>;
+  /** The oldest retained event id (null: none retained) and the last id ever given. */
+  eventBounds(): Promise<{ oldest: number | null; last: number }>;
+  /**
+   * Deletes events past retention in bounded steps (the event loop free between them); returns how
+   * many were deleted. Run by the sweeping process.
+   */
+  pruneEvents(retention: EventRetention): Promise<number>;
   /** Stores a small piece of operational state (e.g. the sweeper's heartbeat) shared by all processes. */
   putState(key: string, value: string): Promise<void>;
   /** Reads a piece of operational state, or null. A real query: it rejects when the database fails. */

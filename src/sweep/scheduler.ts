@@ -17,6 +17,8 @@ export interface SweeperDeps {
   metrics?: Pick<Metrics, 'sweepDuration' | 'lastSweep'>;
   /** Runs after each sweep and publish (the heartbeat); must not throw. */
   afterTick?: () => Promise<void>;
+  /** Event retention, after each sweep (in bounded steps). */
+  retention?: () => Promise<unknown>;
 }
 
 /** Creates the sweeper: `start()` sweeps and publishes at once, then every interval. */
@@ -32,6 +34,11 @@ export function createSweeper(deps: SweeperDeps): PeriodicTask {
       log.error({ err }, 'status sweep failed');
     }
     await deps.publish();
+    try {
+      await deps.retention?.();
+    } catch (err) {
+      log.error({ err }, 'event retention failed');
+    }
     await deps.afterTick?.();
   };
   return createPeriodicTask(tick, deps.intervalMs);

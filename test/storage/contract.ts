@@ -56,7 +56,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.deepEqual(node, {
           id: 'A1', name: 'n1', type: 'agent', version: '1.1.0', status: 'initialized',
           config: {}, label: [], metaData: { hostname: 'n1', ip: '10.0.0.1', user: 'u' }, health: {},
-          registerTimeMs: T0, lastReportMs: null, agentLastReportMs: null, lastUpdatedMs: T0, tokenHash: null,
+          registerTimeMs: T0, lastReportMs: null, agentLastReportMs: null, lastUpdatedMs: T0, statusSinceMs: T0, tokenHash: null,
         });
         assert.deepEqual(await store.get('A1'), node);
       });
@@ -78,7 +78,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.deepEqual(out.node, {
           id: 'A1', name: 'n1', type: 'agent2', version: '2.0', status: 'online', config: { a: 1 }, label: ['x'],
           metaData: { ip: '10.9.9.9' }, health: { h: {} }, registerTimeMs: T0, lastReportMs: T0 + 1,
-          agentLastReportMs: T0 + 2, lastUpdatedMs: T0 + 5, tokenHash: null,
+          agentLastReportMs: T0 + 2, lastUpdatedMs: T0 + 5, statusSinceMs: T0, tokenHash: null,
         });
         assert.equal((await store.list()).length, 1, 'no duplicate node for a name');
       });
@@ -331,6 +331,69 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.equal((await store.get('A2'))!.lastUpdatedMs, now);
         assert.equal((await store.get('A3'))!.lastUpdatedMs, T0);
         assert.deepEqual(await store.sweep(sweepCutoffs(now, thresholds), now), [], 'a second sweep changes nothing');
+      });
+    });
+
+    describe('events', () => {
+      const all = (after = 0) => store.events({ after, limit: 1000, types: [], nodeIds: [] });
+      const parsed = async (after = 0) => (await all(after)).map((e) => JSON.parse(e.json) as Record<string, unknown>);
+
+      it('writes one event per change, in the transaction of the change, and none for a heartbeat', async () => {
+        await created(store, 'n1');
+        await store.register(reg('n1'), T0 + 1, 'A'); // nothing changed: no event
+        await store.register(reg('n1', { version: '2' }), T0 + 2, 'A');
+        await store.update('A1', (n) => ({ ...n, status: 'online', lastReportMs: T0 + 3, lastUpdatedMs: T0 + 3 }));
+        await store.update('A1', (n) => ({ ...n, health: { a: {} }, lastReportMs: T0 + 4, lastUpdatedMs: T0 + 4 })); // a heartbeat
+        await store.update('A1', (n) => ({ ...n, label: ['gpu'], config: { k: 1 }, lastUpdatedMs: T0 + 5 }));
+        await store.sweep({ offlineBeforeMs: T0 + 100, onlineSinceMs: T0 + 200 }, T0 + 6);
+        assert.deepEqual(await parsed(), [
+          { id: 1, time: '2025-09-24T03:20:00Z', type: 'node.registered', node_id: 'A1', name: 'n1' },
+          { id: 2, time: '2025-09-24T03:20:00.002Z', type: 'node.reregistered', node_id: 'A1', changed: ['version'] },
+          { id: 3, time: '2025-09-24T03:20:00.003Z', type: 'node.status', node_id: 'A1', from: 'initialized', to: 'online', cause: 'report' },
+          { id: 4, time: '2025-09-24T03:20:00.005Z', type: 'node.config', node_id: 'A1', changed: ['config', 'label'] },
+          { id: 5, time: '2025-09-24T03:20:00.006Z', type: 'node.status', node_id: 'A1', from: 'online', to: 'offline', cause: 'sweep' },
+        ]);
+        assert.equal((await store.get('A1'))!.statusSinceMs, T0 + 6, 'status_since moved with the sweep');
+        assert.deepEqual(await store.eventBounds(), { oldest: 1, last: 5 });
+      });
+
+      it('writes no event for a change that failed (a throwing guard)', async () => {
+        await assert.rejects(store.register(reg('n1'), T0, 'A', { guard: () => { throw new Error('no'); } }));
+        assert.deepEqual(await all(), []);
+        assert.deepEqual(await store.eventBounds(), { oldest: null, last: 0 });
+      });
+
+      it('reads after a cursor with type and node filters, and a node\'s events newest first', async () => {
+        for (const name of ['a', 'b', 'c']) await created(store, name);
+        for (const id of ['A1', 'A2', 'A1']) await store.update(id, (n) => ({ ...n, label: [...n.label, 'x'], lastUpdatedMs: T0 + 1 }));
+        assert.deepEqual((await all(3)).map((e) => e.id), [4, 5, 6]);
+        assert.deepEqual((await store.events({ after: 0, limit: 2, types: [], nodeIds: [] })).map((e) => e.id), [1, 2]);
+        assert.deepEqual((await store.events({ after: 0, limit: 10, types: ['node.config'], nodeIds: ['A1'] })).map((e) => e.id), [4, 6]);
+        assert.deepEqual((await store.events({ after: 0, limit: 10, types: ['node.registered'], nodeIds: [] })).map((e) => e.nodeId), ['A1', 'A2', 'A3']);
+        assert.deepEqual((await store.nodeEvents('A1', null, 10)).map((e) => e.id), [6, 4, 1]);
+        assert.deepEqual((await store.nodeEvents('A1', 6, 1)).map((e) => e.id), [4]);
+      });
+
+      it('gives each of many concurrent changes its own increasing id', async () => {
+        await Promise.all(Array.from({ length: 40 }, (_, i) => store.register(reg(`c${i}`), T0, 'A')));
+        const ids = (await all()).map((e) => e.id);
+        assert.deepEqual(ids, Array.from({ length: 40 }, (_, i) => i + 1));
+      });
+
+      it('prunes by age and per node, in steps, and never reuses an id', async () => {
+        for (const name of ['a', 'b']) await created(store, name, T0);
+        for (let i = 0; i < 6; i++) await store.update('A1', (n) => ({ ...n, label: [`l${i}`], lastUpdatedMs: T0 + 10_000 + i }));
+        // Events: 1 (A1 registered, T0), 2 (A2 registered, T0), 3..8 (A1 config, T0+10s..)
+        assert.equal(await store.pruneEvents({ olderThanMs: T0 + 1, maxPerNode: 4 }), 4, 'the two registrations are too old; A1 keeps its newest 4');
+        assert.deepEqual((await all()).map((e) => e.id), [5, 6, 7, 8]);
+        assert.equal(await store.pruneEvents({ olderThanMs: T0 + 1, maxPerNode: 4 }), 0, 'nothing more');
+        assert.equal(await store.pruneEvents({ olderThanMs: T0 + 100_000, maxPerNode: 4 }), 4);
+        assert.deepEqual(await store.eventBounds(), { oldest: null, last: 8 });
+        await created(store, 'c', T0 + 200_000);
+        assert.deepEqual((await all()).map((e) => e.id), [9], 'ids keep increasing after everything was pruned');
+        store = await h.reopen();
+        await created(store, 'd', T0 + 200_000);
+        assert.deepEqual(await store.eventBounds(), { oldest: 9, last: 10 }, 'and across a reopen');
       });
     });
 

@@ -37,9 +37,10 @@ describe('SQLite store specifics', () => {
     assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
     const kv = store.db.prepare('SELECT key, value FROM kv ORDER BY key').all();
     assert.deepEqual(kv, [
+      { key: 'event_id_counter', value: '1' },
       { key: 'list_version', value: '1' },
       { key: 'node_id_counter', value: '1' },
-      { key: 'schema_version', value: '4' },
+      { key: 'schema_version', value: '5' },
     ]);
     await store.close();
     t.cleanup();
@@ -133,8 +134,8 @@ describe('SQLite store specifics', () => {
   it('applies a migration only once', () => {
     const t = tempDir();
     const db = new Database(join(t.dir, 'db.sqlite3'));
-    assert.deepEqual(migrate(db), { from: 0, to: 4 });
-    assert.deepEqual(migrate(db), { from: 4, to: 4 });
+    assert.deepEqual(migrate(db), { from: 0, to: 5 });
+    assert.deepEqual(migrate(db), { from: 5, to: 5 });
     db.close();
     t.cleanup();
   });

@@ -31,6 +31,8 @@ describe('loadConfig (SPEC §1)', () => {
       prometheusFileSdPath: null,
       maxBodyBytes: 65536,
       requestTimeoutSeconds: 30,
+      eventsRetentionDays: 30,
+      eventsMaxPerNode: 1000,
       offlineBrake: { ratio: 0.5, minNodes: 10, maxHoldSeconds: 600 },
     });
   });

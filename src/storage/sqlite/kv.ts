@@ -10,3 +10,5 @@ export const KV_ID_COUNTER = 'node_id_counter';
  * discovery documents show (status, type, version, labels, meta_data, a new node), in any process.
  */
 export const KV_LIST_VERSION = 'list_version';
+/** The last event id allocated (migration 005): raised in the transaction that writes the events. */
+export const KV_EVENT_COUNTER = 'event_id_counter';

@@ -7,25 +7,39 @@ import type { NodeSummary, StatusCount } from '../../domain/node.js';
 import type { StorageHealthSink } from '../health.js';
 import type { NodeStore } from '../store.js';
 import { guardedRead } from './errors.js';
-import { KV_LIST_VERSION } from './kv.js';
-import { fromRow, type NodeRow } from './rows.js';
+import { KV_EVENT_COUNTER, KV_LIST_VERSION } from './kv.js';
+import { fromEventRow, fromRow, type EventRow, type NodeRow } from './rows.js';
 
 /** The reads of the store on `db`; failures are translated and reported to `health`. */
-export function createReads(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'get' | 'tokenHash' | 'list' | 'listDocument' | 'statistics' | 'changeVersion' | 'sweepPreview' | 'getState'> {
+export function createReads(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'get' | 'tokenHash' | 'list' | 'listDocument' | 'statistics' | 'changeVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds'> {
   const q = {
-      byId: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
-      tokenHash: db.prepare<[string], { token_hash: string | null }>('SELECT token_hash FROM nodes WHERE id = ?'),
-      listDocument: db.prepare<[], { doc: Buffer }>(
-        `SELECT CAST(json_group_array(json_object('id', id, 'name', name, 'status', status, 'type', type, 'version', version) ORDER BY seq) AS BLOB) AS doc
-         FROM nodes`,
-      ),
-      listVersion: db.prepare<[], { value: string }>(`SELECT value FROM kv WHERE key = '${KV_LIST_VERSION}'`),
-      stats: db.prepare<[], StatusCount>('SELECT status, count(*) AS count FROM nodes GROUP BY status ORDER BY status'),
-      preview: db.prepare<[{ cutoff: number }], { goingOffline: number; online: number }>(
-        `SELECT count(*) FILTER (WHERE last_report < @cutoff) AS goingOffline, count(*) AS online
-         FROM nodes WHERE status = 'online'`,
-      ),
-      getState: db.prepare<[string], { value: string }>("SELECT value FROM kv WHERE key = 'state:' || ?"),
+    byId: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
+    tokenHash: db.prepare<[string], { token_hash: string | null }>('SELECT token_hash FROM nodes WHERE id = ?'),
+    listDocument: db.prepare<[], { doc: Buffer }>(
+      `SELECT CAST(json_group_array(json_object('id', id, 'name', name, 'status', status, 'type', type, 'version', version) ORDER BY seq) AS BLOB) AS doc
+       FROM nodes`,
+    ),
+    listVersion: db.prepare<[], { value: string }>(`SELECT value FROM kv WHERE key = '${KV_LIST_VERSION}'`),
+    stats: db.prepare<[], StatusCount>('SELECT status, count(*) AS count FROM nodes GROUP BY status ORDER BY status'),
+    preview: db.prepare<[{ cutoff: number }], { goingOffline: number; online: number }>(
+      `SELECT count(*) FILTER (WHERE last_report < @cutoff) AS goingOffline, count(*) AS online
+       FROM nodes WHERE status = 'online'`,
+    ),
+    eventBounds: db.prepare<[], { oldest: number | null; last: string }>(
+      `SELECT (SELECT min(id) FROM events) AS oldest, (SELECT value FROM kv WHERE key = '${KV_EVENT_COUNTER}') AS last`,
+    ),
+    // Filters as JSON arrays; an empty array matches everything.
+    events: db.prepare<[{ after: number; limit: number; types: string; nodes: string; anyType: number; anyNode: number }], EventRow>(
+      `SELECT id, time, type, node_id, body FROM events
+       WHERE id > @after
+         AND (@anyType OR type IN (SELECT value FROM json_each(@types)))
+         AND (@anyNode OR node_id IN (SELECT value FROM json_each(@nodes)))
+       ORDER BY id LIMIT @limit`,
+    ),
+    nodeEvents: db.prepare<[{ node: string; before: number; limit: number }], EventRow>(
+      'SELECT id, time, type, node_id, body FROM events WHERE node_id = @node AND id < @before ORDER BY id DESC LIMIT @limit',
+    ),
+    getState: db.prepare<[string], { value: string }>("SELECT value FROM kv WHERE key = 'state:' || ?"),
   };
   const guarded = guardedRead(health);
   const versioned = <T>() => {
@@ -53,5 +67,17 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
     changeVersion: () => guarded(() => q.listVersion.get()!.value),
     sweepPreview: (cutoffs) => guarded(() => q.preview.get({ cutoff: cutoffs.offlineBeforeMs })!),
     getState: (key) => guarded(() => q.getState.get(key)?.value ?? null),
+    events: (query) =>
+      guarded(() =>
+        q.events.all({
+          after: query.after, limit: query.limit, types: JSON.stringify(query.types), nodes: JSON.stringify(query.nodeIds),
+          anyType: query.types.length === 0 ? 1 : 0, anyNode: query.nodeIds.length === 0 ? 1 : 0,
+        }).map(fromEventRow),
+      ),
+    nodeEvents: (nodeId, beforeId, limit) => guarded(() => q.nodeEvents.all({ node: nodeId, before: beforeId ?? Number.MAX_SAFE_INTEGER, limit }).map(fromEventRow)),
+    eventBounds: () => guarded(() => {
+      const r = q.eventBounds.get()!;
+      return { oldest: r.oldest, last: Number(r.last) };
+    }),
   };
 }

@@ -1,5 +1,6 @@
 // Row mapping of the `nodes` table: columns ↔ NodeRecord (times as epoch ms, JSON columns as text),
 // and the columns an update actually changed.
+import type { EventType, StoredEvent } from '../../domain/events.js';
 import type { NodeRecord } from '../../domain/node.js';
 import type { NodeStatus } from '../../domain/status.js';
 
@@ -20,8 +21,10 @@ export interface NodeRow {
   agent_last_report: number | null;
   last_updated: number;
   token_hash: string | null;
+  status_since: number;
 }
 
+/** The record of a row. */
 export function fromRow(r: NodeRow): NodeRecord {
   return {
     id: r.id,
@@ -37,6 +40,7 @@ export function fromRow(r: NodeRow): NodeRecord {
     lastReportMs: r.last_report,
     agentLastReportMs: r.agent_last_report,
     lastUpdatedMs: r.last_updated,
+    statusSinceMs: r.status_since,
     tokenHash: r.token_hash,
   };
 }
@@ -67,9 +71,11 @@ export function changedColumns(row: NodeRow, before: NodeRecord, after: NodeReco
   scalar('agent_last_report', after.agentLastReportMs);
   scalar('last_updated', after.lastUpdatedMs);
   scalar('token_hash', after.tokenHash);
+  scalar('status_since', after.statusSinceMs);
   return out;
 }
 
+/** Every column's value of a record. */
 export function toParams(n: NodeRecord) {
   return {
     id: n.id,
@@ -86,5 +92,20 @@ export function toParams(n: NodeRecord) {
     agent_last_report: n.agentLastReportMs,
     last_updated: n.lastUpdatedMs,
     token_hash: n.tokenHash,
+    status_since: n.statusSinceMs,
   };
+}
+
+/** One row of `events`. */
+export interface EventRow {
+  id: number;
+  time: number;
+  type: string;
+  node_id: string | null;
+  body: string;
+}
+
+/** The stored event of a row. */
+export function fromEventRow(r: EventRow): StoredEvent {
+  return { id: r.id, timeMs: r.time, type: r.type as EventType, nodeId: r.node_id, json: r.body };
 }

@@ -5,15 +5,18 @@
 // transaction committed. Every transaction that changes what the list, statistics or discovery show
 // bumps the change version (kv.ts).
 import type Database from 'better-sqlite3';
+import { registeredEvent, renderEvent, reregisteredEvents, statusEvent, updateEvents, type EventDraft, type StoredEvent } from '../../domain/events.js';
 import type { NodeRecord, StatusTransition } from '../../domain/node.js';
 import type { NodeStatus } from '../../domain/status.js';
 import type { StorageHealthSink } from '../health.js';
-import type { NodeStore, RegisterOptions, RegisterOutcome } from '../store.js';
+import type { EventRetention, NodeStore, RegisterOptions, RegisterOutcome } from '../store.js';
 import { translate } from './errors.js';
 import { createGroupCommit } from './group-commit.js';
-import { KV_ID_COUNTER, KV_LIST_VERSION } from './kv.js';
+import { KV_EVENT_COUNTER, KV_ID_COUNTER, KV_LIST_VERSION } from './kv.js';
 import { changedColumns, fromRow, toParams, type NodeRow } from './rows.js';
 
+/** Events deleted, or scanned for the per-node limit, per retention step. */
+const PRUNE_STEP = 5_000;
 /** Transitions per sweep transaction: bounds how long one sweep step holds the lock and the event loop. */
 const SWEEP_CHUNK = 250;
 
@@ -26,40 +29,63 @@ interface ChunkRow {
 }
 
 /** The writes of the store on `db`; failures are translated and reported to `health`, successes too. */
-export function createWrites(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState'> {
+export function createWrites(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'pruneEvents'> {
   const q = {
-      byId: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
-      byName: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE name = ?'),
-      nextId: db.prepare<[], { value: string }>(
-        `UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV_ID_COUNTER}' RETURNING value`,
-      ),
-      insert: db.prepare(
-        `INSERT INTO nodes (id, seq, name, type, version, status, config, label, meta_data, health,
-                            register_time, last_report, agent_last_report, last_updated, token_hash)
-         VALUES (@id, @seq, @name, @type, @version, @status, @config, @label, @meta_data, @health,
-                 @register_time, @last_report, @agent_last_report, @last_updated, @token_hash)`,
-      ),
-      write: db.prepare(
-        `UPDATE nodes SET type = @type, version = @version, status = @status, config = @config, label = @label,
-                meta_data = @meta_data, health = @health, last_report = @last_report,
-                agent_last_report = @agent_last_report, last_updated = @last_updated, token_hash = @token_hash
-         WHERE id = @id`,
-      ),
-      bumpListVersion: db.prepare(`UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV_LIST_VERSION}'`),
-      offlineChunk: db.prepare<[{ cutoff: number; limit: number }], ChunkRow>(
-        `SELECT rowid, id, status AS "from", seq FROM nodes
-         WHERE status IN ('initialized', 'online') AND last_report < @cutoff LIMIT @limit`,
-      ),
-      onlineChunk: db.prepare<[{ cutoff: number; limit: number }], ChunkRow>(
-        `SELECT rowid, id, status AS "from", seq FROM nodes
-         WHERE status IN ('initialized', 'offline') AND last_report >= @cutoff LIMIT @limit`,
-      ),
-      setStatus: db.prepare<[{ status: NodeStatus; now: number; rowids: string }]>(
-        'UPDATE nodes SET status = @status, last_updated = @now WHERE rowid IN (SELECT value FROM json_each(@rowids))',
-      ),
-      putState: db.prepare<[string, string]>(
-        "INSERT INTO kv (key, value) VALUES ('state:' || ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-      ),
+    byId: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
+    byName: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE name = ?'),
+    nextId: db.prepare<[], { value: string }>(
+      `UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV_ID_COUNTER}' RETURNING value`,
+    ),
+    insert: db.prepare(
+      `INSERT INTO nodes (id, seq, name, type, version, status, config, label, meta_data, health,
+                          register_time, last_report, agent_last_report, last_updated, token_hash, status_since)
+       VALUES (@id, @seq, @name, @type, @version, @status, @config, @label, @meta_data, @health,
+               @register_time, @last_report, @agent_last_report, @last_updated, @token_hash, @status_since)`,
+    ),
+    write: db.prepare(
+      `UPDATE nodes SET type = @type, version = @version, status = @status, config = @config, label = @label,
+              meta_data = @meta_data, health = @health, last_report = @last_report,
+              agent_last_report = @agent_last_report, last_updated = @last_updated, token_hash = @token_hash
+       WHERE id = @id`,
+    ),
+    bumpListVersion: db.prepare(`UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV_LIST_VERSION}'`),
+    offlineChunk: db.prepare<[{ cutoff: number; limit: number }], ChunkRow>(
+      `SELECT rowid, id, status AS "from", seq FROM nodes
+       WHERE status IN ('initialized', 'online') AND last_report < @cutoff LIMIT @limit`,
+    ),
+    onlineChunk: db.prepare<[{ cutoff: number; limit: number }], ChunkRow>(
+      `SELECT rowid, id, status AS "from", seq FROM nodes
+       WHERE status IN ('initialized', 'offline') AND last_report >= @cutoff LIMIT @limit`,
+    ),
+    setStatus: db.prepare<[{ status: NodeStatus; now: number; rowids: string }]>(
+      'UPDATE nodes SET status = @status, last_updated = @now, status_since = @now WHERE rowid IN (SELECT value FROM json_each(@rowids))',
+    ),
+    // Event ids: the counter is raised inside the write transaction (see migration 005).
+    raiseEventCounter: db.prepare<[{ n: number }], { value: string }>(
+      `UPDATE kv SET value = CAST(CAST(value AS INTEGER) + CAST(@n AS INTEGER) AS TEXT) WHERE key = '${KV_EVENT_COUNTER}' RETURNING value`,
+    ),
+    insertEvents: db.prepare<[{ rows: string }]>(
+      `INSERT INTO events (id, time, type, node_id, body)
+       SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value ->> '$[3]', value ->> '$[4]' FROM json_each(@rows)`,
+    ),
+    // Retention, a bounded step at a time: the oldest events past the age limit; and, for nodes that got
+    // events since the last pass, those beyond the newest `max` of the node.
+    pruneOld: db.prepare<[{ before: number; limit: number }]>(
+      'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < @before ORDER BY id LIMIT @limit)',
+    ),
+    nodesWithEventsSince: db.prepare<[{ since: number; limit: number }], { node_id: string; last: number }>(
+      `SELECT node_id, max(id) AS last FROM (SELECT node_id, id FROM events WHERE id > @since ORDER BY id LIMIT @limit)
+       WHERE node_id IS NOT NULL GROUP BY node_id`,
+    ),
+    maxScanned: db.prepare<[{ since: number; limit: number }], { last: number | null }>(
+      'SELECT max(id) AS last FROM (SELECT id FROM events WHERE id > @since ORDER BY id LIMIT @limit)',
+    ),
+    pruneNode: db.prepare<[{ node: string; keep: number }]>(
+      'DELETE FROM events WHERE node_id = @node AND id < (SELECT id FROM events WHERE node_id = @node ORDER BY id DESC LIMIT 1 OFFSET @keep - 1)',
+    ),
+    putState: db.prepare<[string, string]>(
+      "INSERT INTO kv (key, value) VALUES ('state:' || ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    ),
   };
   const batch = createGroupCommit(db);
   /** A write through the group commit; its failures are translated and reported, its success too. */
@@ -71,6 +97,18 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
       },
       (err: unknown) => translate(err, health, 'write'),
     );
+
+  /** Writes `drafts` as events at `timeMs`, in the current transaction, with the next ids. */
+  const appendEvents = (drafts: readonly EventDraft[], timeMs: number): StoredEvent[] => {
+    if (drafts.length === 0) return [];
+    const last = Number(q.raiseEventCounter.get({ n: drafts.length })!.value);
+    const events = drafts.map((d, i): StoredEvent => {
+      const id = last - drafts.length + 1 + i;
+      return { id, timeMs, type: d.type, nodeId: d.nodeId, json: renderEvent(id, timeMs, d) };
+    });
+    q.insertEvents.run({ rows: JSON.stringify(events.map((e) => [e.id, e.timeMs, e.type, e.nodeId, e.json])) });
+    return events;
+  };
 
   const registerTx = (input: Parameters<NodeStore['register']>[0], nowMs: number, idPrefix: string, options: RegisterOptions): RegisterOutcome => {
     let existing: NodeRow | undefined;
@@ -94,8 +132,9 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
         lastUpdatedMs: nowMs,
       };
       q.write.run(toParams(node));
-      if (node.type !== before.type || node.version !== before.version || JSON.stringify(node.metaData) !== existing.meta_data) q.bumpListVersion.run();
-      return { kind: 'updated', before, node };
+      const events = appendEvents(reregisteredEvents(before, node), nowMs);
+      if (events.length > 0) q.bumpListVersion.run();
+      return { kind: 'updated', before, node, events };
     }
     const seq = Number(q.nextId.get()!.value);
     const id = `${idPrefix}${seq}`;
@@ -113,11 +152,12 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
       lastReportMs: null,
       agentLastReportMs: null,
       lastUpdatedMs: nowMs,
+      statusSinceMs: nowMs,
       tokenHash: options.tokenHashFor?.(id) ?? null,
     };
     q.insert.run({ ...toParams(node), seq });
     q.bumpListVersion.run();
-    return { kind: 'created', node };
+    return { kind: 'created', node, events: appendEvents([registeredEvent(node)], nowMs) };
   };
 
   // An update writes only the columns the mutation changed (one statement per set of columns, prepared
@@ -127,7 +167,9 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     const row = q.byId.get(id);
     if (!row) return null;
     const before = fromRow(row);
-    const after = mutate(before);
+    const mutated = mutate(before);
+    // A status change moves status_since with it, whoever made the mutation.
+    const after = mutated.status !== before.status && mutated.statusSinceMs === before.statusSinceMs ? { ...mutated, statusSinceMs: mutated.lastUpdatedMs } : mutated;
     const changed = changedColumns(row, before, after);
     const columns = Object.keys(changed);
     if (columns.length > 0) {
@@ -140,14 +182,16 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
       stmt.run({ ...changed, id: before.id });
       if ('status' in changed || 'type' in changed || 'version' in changed || 'label' in changed || 'meta_data' in changed) q.bumpListVersion.run();
     }
-    return { before, after };
+    return { before, after, events: appendEvents(updateEvents(before, after), after.lastUpdatedMs) };
   };
 
   /** One chunk of a sweep (committed with the writes of its batch): at most SWEEP_CHUNK transitions. */
   const sweepChunk = (to: 'offline' | 'online', cutoff: number, nowMs: number) => {
     const rows = (to === 'offline' ? q.offlineChunk : q.onlineChunk).all({ cutoff, limit: SWEEP_CHUNK });
     if (rows.length === 0) return rows;
+    rows.sort((x, y) => x.seq - y.seq);
     q.setStatus.run({ status: to, now: nowMs, rowids: JSON.stringify(rows.map((r) => r.rowid)) });
+    appendEvents(rows.map((r) => statusEvent(r.id, r.from, to, 'sweep')), nowMs);
     q.bumpListVersion.run();
     return rows;
   };
@@ -159,7 +203,7 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
       // Bounded: each chunk changes its rows so they are not picked again; the node count bounds it.
       for (let round = 0; round < 1_000_000; round++) {
         const rows = await write(() => sweepChunk(to, cutoff, nowMs));
-        const transitions = rows.sort((x, y) => x.seq - y.seq).map((r): StatusTransition => ({ id: r.id, from: r.from, to }));
+        const transitions = rows.map((r): StatusTransition => ({ id: r.id, from: r.from, to }));
         if (transitions.length > 0) onChunk?.(transitions);
         for (const t of transitions) all.push(t);
         if (rows.length < SWEEP_CHUNK) break;
@@ -169,7 +213,36 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     return all;
   };
 
+  // Retention: a step deletes at most PRUNE_STEP events (each its own transaction through the group
+  // commit), the event loop free between steps; the per-node pass looks only at nodes that got events
+  // since the previous pass (remembered here; the first pass looks at every event once).
+  let perNodeCheckedUpTo = 0;
+  const pruneEvents = async (retention: EventRetention): Promise<number> => {
+    let deleted = 0;
+    for (let round = 0; round < 100_000; round++) {
+      const n = await write(() => q.pruneOld.run({ before: retention.olderThanMs, limit: PRUNE_STEP }).changes);
+      deleted += n;
+      if (n < PRUNE_STEP) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    for (let round = 0; round < 100_000; round++) {
+      const since = perNodeCheckedUpTo;
+      const step = await write(() => {
+        const nodes = q.nodesWithEventsSince.all({ since, limit: PRUNE_STEP });
+        let n = 0;
+        for (const { node_id } of nodes) n += q.pruneNode.run({ node: node_id, keep: retention.maxPerNode }).changes;
+        return { n, last: q.maxScanned.get({ since, limit: PRUNE_STEP })!.last };
+      });
+      deleted += step.n;
+      if (step.last === null) break;
+      perNodeCheckedUpTo = step.last;
+      await new Promise((r) => setImmediate(r));
+    }
+    return deleted;
+  };
+
   return {
+    pruneEvents,
     register: (input, nowMs, idPrefix, options = {}) => write(() => registerTx(input, nowMs, idPrefix, options)),
     update: (id, mutate) => write(() => updateTx(id, mutate)),
     sweep: (cutoffs, nowMs, onChunk) => sweepAll(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs, onChunk),

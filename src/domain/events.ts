@@ -1,0 +1,78 @@
+// Fleet events (SPEC §8.1): one change of the fleet each, written in the transaction of the change.
+// Pure: which events a change makes, and their JSON as the API shows it (rendered once, when written).
+import type { NodeRecord } from './node.js';
+import type { NodeStatus } from './status.js';
+import { rfc3339 } from './time.js';
+
+/** The event types, written once. */
+export const EventType = {
+  Registered: 'node.registered',
+  Reregistered: 'node.reregistered',
+  Status: 'node.status',
+  Config: 'node.config',
+  Flapping: 'node.flapping',
+  Deregistered: 'node.deregistered',
+  BrakeEngaged: 'brake.engaged',
+  BrakeReleased: 'brake.released',
+} as const;
+/** One event type. */
+export type EventType = (typeof EventType)[keyof typeof EventType];
+/** Every event type (for validating filters). */
+export const ALL_EVENT_TYPES: readonly EventType[] = Object.values(EventType);
+
+/** What caused a status change. */
+export type StatusCause = 'report' | 'sweep';
+
+/** An event before the store gives it an id: its type, node (null for fleet-wide ones) and fields. */
+export interface EventDraft {
+  type: EventType;
+  nodeId: string | null;
+  fields: Record<string, unknown>;
+}
+
+/** A stored event as the store hands it out: its id, time, filters' columns, and its JSON. */
+export interface StoredEvent {
+  id: number;
+  timeMs: number;
+  type: EventType;
+  nodeId: string | null;
+  json: string;
+}
+
+/** The JSON of an event: `{"id", "time", "type", "node_id"?, ...fields}` (node_id absent when null). */
+export function renderEvent(id: number, timeMs: number, draft: EventDraft): string {
+  const head: Record<string, unknown> = { id, time: rfc3339(timeMs), type: draft.type };
+  if (draft.nodeId !== null) head.node_id = draft.nodeId;
+  return JSON.stringify({ ...head, ...draft.fields });
+}
+
+/** A status change. */
+export function statusEvent(nodeId: string, from: NodeStatus, to: NodeStatus, cause: StatusCause): EventDraft {
+  return { type: EventType.Status, nodeId, fields: { from, to, cause } };
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The event of a new node. */
+export function registeredEvent(node: NodeRecord): EventDraft {
+  return { type: EventType.Registered, nodeId: node.id, fields: { name: node.name } };
+}
+
+/** The event of a re-registration, when it changed type, version or meta_data; else none. */
+export function reregisteredEvents(before: NodeRecord, after: NodeRecord): EventDraft[] {
+  const changed = (['type', 'version', 'metaData'] as const).filter((k) => !same(before[k], after[k])).map((k) => (k === 'metaData' ? 'meta_data' : k));
+  return changed.length === 0 ? [] : [{ type: EventType.Reregistered, nodeId: after.id, fields: { changed } }];
+}
+
+/**
+ * The events of an update of one node (a status report, a config or label change, a token rotation):
+ * its status change (a report's) and its config/label change. Heartbeats that change only the report
+ * times and health make none.
+ */
+export function updateEvents(before: NodeRecord, after: NodeRecord): EventDraft[] {
+  const out: EventDraft[] = [];
+  if (before.status !== after.status) out.push(statusEvent(after.id, before.status, after.status, 'report'));
+  const changed = (['config', 'label'] as const).filter((k) => !same(before[k], after[k]));
+  if (changed.length > 0) out.push({ type: EventType.Config, nodeId: after.id, fields: { changed } });
+  return out;
+}

@@ -1,0 +1,120 @@
+// The live event feed of one process (SPEC §8.2, the stream). Guarantees: every subscriber gets the
+// events after its cursor in id order, each once, whichever process or master wrote them — the feed
+// watches the store's last event id every `pollMs` (250 ms: a change anywhere reaches every open
+// stream within a second), and each subscriber then reads what is new for it from the store, a page at
+// a time, at its own pace (a slow reader holds no one else up, and memory per subscriber is one page).
+// A subscriber whose cursor was pruned by retention is told `reset` with the oldest retained id and
+// continues from there.
+import type { EventType, StoredEvent } from '../domain/events.js';
+import type { EventQuery } from '../storage/store.js';
+
+/** What the feed reads. */
+export interface FeedSource {
+  events(query: EventQuery): Promise<StoredEvent[]>;
+  eventBounds(): Promise<{ oldest: number | null; last: number }>;
+}
+
+/** One open stream. */
+export interface FeedSubscriber {
+  /** Last event id delivered (or the resume point). */
+  after: number;
+  types: readonly EventType[];
+  nodeIds: readonly string[];
+  /** Delivers a page; resolves when the subscriber can take more (backpressure). */
+  send(events: StoredEvent[]): Promise<void>;
+  /** The resume point was deleted by retention: continue from `oldest`. */
+  reset(oldest: number): Promise<void>;
+}
+
+/** The feed. */
+export interface EventFeed {
+  /** Starts delivering to `s` (first what is already after its cursor); returns the unsubscribe. */
+  subscribe(s: FeedSubscriber): () => void;
+  /** Open subscribers. */
+  size(): number;
+  close(): void;
+}
+
+const PAGE = 500;
+
+/** Creates the feed over `source`. */
+export function createEventFeed(source: FeedSource, options: { pollMs?: number; onError?: (err: unknown) => void } = {}): EventFeed {
+  const pollMs = options.pollMs ?? 250;
+  const subscribers = new Set<FeedSubscriber>();
+  const busy = new WeakMap<FeedSubscriber, Promise<void>>();
+  let timer: NodeJS.Timeout | null = null;
+  let latest: { oldest: number | null; last: number } = { oldest: null, last: -1 };
+
+  /** Brings one subscriber up to `last`; never runs twice at once for the same subscriber. */
+  const pump = (s: FeedSubscriber, bounds: { oldest: number | null; last: number }): Promise<void> => {
+    const running = busy.get(s);
+    if (running) return running;
+    const run = (async () => {
+      // Bounded: each round moves the cursor forward or ends.
+      for (let round = 0; round < 1_000_000 && subscribers.has(s) && s.after < bounds.last; round++) {
+        const firstKept = bounds.oldest ?? bounds.last + 1;
+        if (s.after + 1 < firstKept) {
+          await s.reset(firstKept);
+          s.after = firstKept - 1;
+          continue;
+        }
+        const page = await source.events({ after: s.after, limit: PAGE, types: s.types, nodeIds: s.nodeIds });
+        if (page.length === 0) {
+          s.after = bounds.last; // nothing matches this subscriber's filters up to the last id
+          break;
+        }
+        await s.send(page);
+        s.after = page.at(-1)!.id;
+        if (page.length < PAGE && s.after >= bounds.last) break;
+        if (page.length === PAGE) bounds = await source.eventBounds();
+      }
+    })().then(
+      () => {
+        busy.delete(s);
+        // Events that arrived while this run worked from older bounds: one more run.
+        if (subscribers.has(s) && latest.last > s.after) void pump(s, latest);
+      },
+      (err: unknown) => {
+        busy.delete(s); // the next tick that sees new events tries again
+        options.onError?.(err);
+      },
+    );
+    busy.set(s, run);
+    return run;
+  };
+
+  const tick = async () => {
+    timer = null;
+    try {
+      const bounds = await source.eventBounds();
+      if (bounds.last !== latest.last) {
+        latest = bounds;
+        for (const s of subscribers) void pump(s, bounds);
+      }
+    } catch (err) {
+      options.onError?.(err);
+    }
+    if (subscribers.size > 0 && timer === null) timer = setTimeout(() => void tick(), pollMs);
+  };
+
+  return {
+    subscribe(s) {
+      subscribers.add(s);
+      void source.eventBounds().then((b) => pump(s, b), (err: unknown) => options.onError?.(err));
+      if (timer === null) timer = setTimeout(() => void tick(), pollMs);
+      return () => {
+        subscribers.delete(s);
+        if (subscribers.size === 0 && timer !== null) {
+          clearTimeout(timer);
+          timer = null;
+        }
+      };
+    },
+    size: () => subscribers.size,
+    close() {
+      subscribers.clear();
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}

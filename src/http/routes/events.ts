@@ -1,0 +1,142 @@
+// The history and the live stream (SPEC §8.2): GET /events (a cursor, filters, 410 when the cursor was
+// pruned), GET /nodes/{id}/events (newest first, Link paging) and GET /events/stream (Server-Sent
+// Events, resumed from Last-Event-ID or ?after=, keep-alive comments every 15 s). Handlers only
+// translate HTTP ↔ registry and the process's event feed.
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ALL_EVENT_TYPES, type EventType, type StoredEvent } from '../../domain/events.js';
+import { AppError } from '../../errors.js';
+import type { EventFeed } from '../../events/feed.js';
+import type { Registry } from '../../registry.js';
+import { ErrorJson, IdParams } from '../schemas.js';
+
+const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
+const EventsQuery = Type.Object({
+  after: Type.Optional(Type.String()),
+  limit: Type.Optional(Type.String()),
+  type: Type.Optional(StringOrList),
+  node_id: Type.Optional(StringOrList),
+});
+type EventsQuery = Static<typeof EventsQuery>;
+const NodeEventsQuery = Type.Object({ before: Type.Optional(Type.String()), limit: Type.Optional(Type.String()) });
+type NodeEventsQuery = Static<typeof NodeEventsQuery>;
+
+/** One event as the API shows it. */
+export const EventJson = Type.Object(
+  {
+    id: Type.Integer({ minimum: 1 }),
+    time: Type.String(),
+    type: Type.String(),
+    node_id: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+
+/** Time between keep-alive comments on an open stream. */
+export const STREAM_KEEPALIVE_MS = 15_000;
+
+const list = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+
+function integer(name: string, raw: string | undefined, min: number, max: number): number | null {
+  if (raw === undefined) return null;
+  const n = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= min && n <= max)) throw new AppError('BAD_REQUEST', `invalid request: ${name} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+function filters(q: EventsQuery): { types: EventType[]; nodeIds: string[] } {
+  const types = list(q.type);
+  const unknown = types.find((t) => !(ALL_EVENT_TYPES as readonly string[]).includes(t));
+  if (unknown !== undefined) throw new AppError('BAD_REQUEST', `invalid request: type must be one of ${ALL_EVENT_TYPES.join(', ')}`);
+  return { types: types as EventType[], nodeIds: list(q.node_id) };
+}
+
+/** The JSON array of `events`, built from their stored JSON (no parse, no re-serialisation). */
+const asArray = (events: readonly StoredEvent[]) => `[${events.map((e) => e.json).join(',')}]`;
+
+/** One SSE message. */
+const sse = (e: StoredEvent) => `id: ${e.id}\nevent: ${e.type}\ndata: ${e.json}\n\n`;
+
+/** Registers the event routes (under the base path); `feed` is this process's live feed. */
+export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: number) => void) {
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    app.get<{ Querystring: EventsQuery }>(
+      '/events',
+      { config: { access: 'read' }, schema: { querystring: EventsQuery, response: { 200: Type.Array(EventJson), 400: ErrorJson, 410: Type.Object({ error: Type.String(), oldest: Type.Integer() }) } } },
+      async (request, reply) => {
+        const q = request.query;
+        const events = await registry.events({
+          after: integer('after', q.after, 0, Number.MAX_SAFE_INTEGER),
+          limit: integer('limit', q.limit, 1, 1000) ?? 100,
+          ...filters(q),
+        });
+        return reply.type('application/json; charset=utf-8').send(asArray(events));
+      },
+    );
+
+    app.get<{ Params: IdParams; Querystring: NodeEventsQuery }>(
+      '/nodes/:id/events',
+      { config: { access: 'read' }, schema: { params: IdParams, querystring: NodeEventsQuery, response: { 200: Type.Array(EventJson), 400: ErrorJson, 404: ErrorJson } } },
+      async (request, reply) => {
+        const limit = integer('limit', request.query.limit, 1, 1000) ?? 100;
+        const events = await registry.nodeEvents(request.params.id, integer('before', request.query.before, 1, Number.MAX_SAFE_INTEGER), limit);
+        if (events.length === limit) {
+          const next = `${request.url.split('?')[0]}?before=${events.at(-1)!.id}&limit=${limit}`;
+          reply.header('link', `<${next}>; rel="next"`);
+        }
+        return reply.type('application/json; charset=utf-8').send(asArray(events));
+      },
+    );
+
+    // Open streams, ended when the app closes (a server waiting for them would never stop).
+    const open = new Set<FastifyReply>();
+    app.addHook('preClose', async () => {
+      for (const r of open) r.raw.end();
+    });
+
+    app.get<{ Querystring: EventsQuery }>(
+      '/events/stream',
+      { config: { access: 'read' }, schema: { querystring: EventsQuery, response: { 400: ErrorJson } } },
+      async (request: FastifyRequest<{ Querystring: EventsQuery }>, reply) => {
+        const q = request.query;
+        const { types, nodeIds } = filters(q);
+        const header = request.headers['last-event-id'];
+        const resume = integer('Last-Event-ID', typeof header === 'string' && header.trim() !== '' ? header.trim() : undefined, 0, Number.MAX_SAFE_INTEGER)
+          ?? integer('after', q.after, 0, Number.MAX_SAFE_INTEGER);
+        // With neither, the stream starts with the next new event.
+        const after = resume ?? (await registry.eventBounds()).last;
+
+        reply.hijack();
+        const raw = reply.raw;
+        raw.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        raw.write(': argus-master event stream\nretry: 2000\n\n');
+        const write = (text: string) =>
+          new Promise<void>((resolve) => {
+            if (raw.destroyed || raw.writableEnded) return resolve();
+            if (raw.write(text)) resolve();
+            else raw.once('drain', () => resolve()).once('close', () => resolve());
+          });
+        const keepAlive = setInterval(() => void write(': keep-alive\n\n'), STREAM_KEEPALIVE_MS);
+        const unsubscribe = feed.subscribe({
+          after, types, nodeIds,
+          send: (events) => write(events.map(sse).join('')),
+          reset: (oldest) => write(`event: reset\ndata: ${JSON.stringify({ oldest })}\n\n`),
+        });
+        open.add(reply);
+        onClients(feed.size());
+        raw.once('close', () => {
+          clearInterval(keepAlive);
+          unsubscribe();
+          open.delete(reply);
+          onClients(feed.size());
+        });
+      },
+    );
+  };
+}
