@@ -74,6 +74,7 @@ export const NodeJson = Type.Object({
   last_report: NullableString,
   agent_last_report: NullableString,
   last_updated: Type.String(),
+  status_since: Type.String(),
   clock_skew_seconds: Type.Union([Type.Number(), Type.Null()]),
 });
 

@@ -72,6 +72,7 @@ describe('POST /api/v1/master/nodes', () => {
       last_report: null,
       agent_last_report: null,
       last_updated: T0,
+      status_since: T0,
       clock_skew_seconds: null,
     });
   });

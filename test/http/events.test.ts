@@ -1,0 +1,94 @@
+// The history API (SPEC §8.2) through app.inject: GET /events and GET /nodes/{id}/events.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { registrationBody } from '../helpers/fixtures.js';
+import { makeTestMaster, type TestMaster } from '../helpers/app.js';
+import { strictJson } from '../helpers/strict-json.js';
+
+const BASE = '/api/v1/master';
+const tokens = { enroll: 'enroll-secret-0123456789', admin: 'admin-secret-0123456789', read: 'read-secret-0123456789' };
+let m: TestMaster;
+afterEach(async () => { await m.close(); });
+
+async function call(method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown, token = tokens.admin) {
+  const res = await m.app.inject({ method, url, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, payload: body ? JSON.stringify(body) : undefined });
+  return { status: res.statusCode, body: strictJson(res.rawPayload), headers: res.headers };
+}
+const healthy = { timestamp: '2025-09-24T03:24:59Z', health: {} };
+
+describe('GET /api/v1/master/events', () => {
+  beforeEach(async () => { m = await makeTestMaster(); });
+
+  it('lists the changes in id order, not the heartbeats, with after and limit', async () => {
+    await call('POST', `${BASE}/nodes`, registrationBody('a'));
+    await call('PUT', `${BASE}/nodes/A1/status`, healthy);
+    await call('PUT', `${BASE}/nodes/A1/status`, healthy); // a heartbeat
+    await call('PUT', `${BASE}/nodes/A1/config`, { label: ['gpu'] });
+    const all = await call('GET', `${BASE}/events`);
+    assert.equal(all.status, 200);
+    assert.deepEqual(all.body.map((e: any) => [e.id, e.type]), [[1, 'node.registered'], [2, 'node.status'], [3, 'node.config']]);
+    assert.deepEqual(all.body[1], { id: 2, time: '2025-09-24T03:20:00Z', type: 'node.status', node_id: 'A1', from: 'initialized', to: 'online', cause: 'report' });
+    assert.deepEqual((await call('GET', `${BASE}/events?after=1&limit=1`)).body.map((e: any) => e.id), [2]);
+    assert.deepEqual((await call('GET', `${BASE}/events?type=node.config&type=node.registered`)).body.map((e: any) => e.id), [1, 3]);
+    assert.deepEqual((await call('GET', `${BASE}/events?node_id=A2`)).body, []);
+  });
+
+  for (const q of ['limit=0', 'limit=1001', 'limit=x', 'after=-1', 'type=node.nope']) {
+    it(`answers 400 for ${q}`, async () => {
+      const res = await call('GET', `${BASE}/events?${q}`);
+      assert.equal(res.status, 400);
+      assert.deepEqual(Object.keys(res.body), ['error']);
+    });
+  }
+
+  it('answers 410 with the oldest retained id when the cursor was pruned, and starts at the oldest without one', async () => {
+    for (const n of ['a', 'b', 'c']) await call('POST', `${BASE}/nodes`, registrationBody(n));
+    m.clock.advance(10_000);
+    await call('PUT', `${BASE}/nodes/A3/config`, { label: ['x'] });
+    assert.equal(await m.store.pruneEvents({ olderThanMs: m.clock.now() - 1, maxPerNode: 1000 }), 3);
+    const gone = await call('GET', `${BASE}/events?after=1`);
+    assert.equal(gone.status, 410);
+    assert.equal(gone.body.oldest, 4);
+    assert.match(gone.body.error, /deleted by retention/);
+    assert.deepEqual((await call('GET', `${BASE}/events?after=3`)).body.map((e: any) => e.id), [4], 'right before the oldest is fine');
+    assert.deepEqual((await call('GET', `${BASE}/events`)).body.map((e: any) => e.id), [4]);
+  });
+});
+
+describe('GET /api/v1/master/nodes/{id}/events', () => {
+  beforeEach(async () => { m = await makeTestMaster(); });
+
+  it('lists a node\'s events newest first, with a Link to the next page', async () => {
+    await call('POST', `${BASE}/nodes`, registrationBody('a'));
+    await call('POST', `${BASE}/nodes`, registrationBody('b'));
+    for (let i = 0; i < 3; i++) await call('PUT', `${BASE}/nodes/A1/config`, { label: [`l${i}`] });
+    const page1 = await call('GET', `${BASE}/nodes/A1/events?limit=2`);
+    assert.deepEqual(page1.body.map((e: any) => e.id), [5, 4]);
+    assert.equal(page1.headers.link, `<${BASE}/nodes/A1/events?before=4&limit=2>; rel="next"`);
+    const page2 = await call('GET', `${BASE}/nodes/A1/events?before=4&limit=2`);
+    assert.deepEqual(page2.body.map((e: any) => e.id), [3, 1]);
+    const last = await call('GET', `${BASE}/nodes/A1/events?before=1&limit=2`);
+    assert.deepEqual(last.body, []);
+    assert.equal(last.headers.link, undefined);
+  });
+
+  it('answers 404 for an unknown node', async () => {
+    assert.equal((await call('GET', `${BASE}/nodes/A9/events`)).status, 404);
+    assert.equal((await call('GET', `${BASE}/nodes/nope/events`)).status, 404);
+  });
+});
+
+describe('events in token mode', () => {
+  beforeEach(async () => { m = await makeTestMaster({ tokens }); });
+
+  it('need the read or admin token', async () => {
+    const created = await call('POST', `${BASE}/nodes`, registrationBody('a'), tokens.enroll);
+    for (const url of [`${BASE}/events`, `${BASE}/nodes/A1/events`]) {
+      assert.equal((await call('GET', url, undefined, tokens.read)).status, 200, url);
+      assert.equal((await call('GET', url, undefined, tokens.admin)).status, 200, url);
+      assert.equal((await call('GET', url, undefined, created.body.token)).status, 403, url);
+      assert.equal((await call('GET', url, undefined, tokens.enroll)).status, 403, url);
+      assert.equal((await call('GET', url, undefined, 'nope')).status, 401, url);
+    }
+  });
+});
