@@ -1,0 +1,110 @@
+// The event stream over a real socket from the built CLI with two workers: changes made through either
+// worker reach the stream within a second; a stream resumes exactly from Last-Event-ID across a
+// restart; after retention pruned the resume point it says `reset` and continues from the oldest.
+import assert from 'node:assert/strict';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { describe, it } from 'node:test';
+import { registrationBody, tempDir } from '../helpers/fixtures.js';
+import { strictJson, strictUtf8 } from '../helpers/strict-json.js';
+import { requestFresh, startMaster, stopMaster, waitFor } from './harness.js';
+
+interface Message { id?: number; event: string; data: any; at: number }
+
+/** Opens an SSE stream and parses its messages as they come (each with the time it arrived). */
+function openStream(url: string, headers: Record<string, string> = {}) {
+  const messages: Message[] = [];
+  let response: IncomingMessage | undefined;
+  const req = httpRequest(url, { agent: false, headers: { accept: 'text/event-stream', ...headers } });
+  const opened = new Promise<IncomingMessage>((resolve, reject) => {
+    req.on('response', (res) => {
+      response = res;
+      let buffer = Buffer.alloc(0);
+      res.on('data', (chunk: Buffer) => {
+        buffer = Buffer.concat([buffer, chunk]);
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const block = strictUtf8(buffer.subarray(0, end));
+          buffer = buffer.subarray(end + 2);
+          const fields = new Map<string, string>();
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':') || line === '') continue;
+            const i = line.indexOf(': ');
+            fields.set(line.slice(0, i), line.slice(i + 2));
+          }
+          if (!fields.has('data')) continue;
+          messages.push({ id: fields.has('id') ? Number(fields.get('id')) : undefined, event: fields.get('event') ?? 'message', data: strictJson(Buffer.from(fields.get('data')!)), at: Date.now() });
+        }
+      });
+      resolve(res);
+    });
+    req.on('error', reject);
+  });
+  req.end();
+  return { messages, opened, close: () => { req.destroy(); response?.destroy(); } };
+}
+
+describe('end-to-end: the event stream (two workers)', () => {
+  it('delivers changes made through either worker within a second, and resumes from Last-Event-ID after a restart', async () => {
+    const t = tempDir('argus-e2e-');
+    let m = await startMaster(t.dir);
+    try {
+      const stream = openStream(`${m.api}/events/stream`);
+      const res = await stream.opened;
+      assert.equal(res.statusCode, 200);
+      assert.match(String(res.headers['content-type']), /^text\/event-stream/);
+      assert.equal(res.headers['cache-control'], 'no-cache, no-transform');
+      await new Promise((r) => setTimeout(r, 300)); // the stream is subscribed
+      const sentAt: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        sentAt.push(Date.now());
+        assert.equal((await requestFresh('POST', `${m.api}/nodes`, registrationBody(`s-${i}`))).status, 201); // new connections: both workers
+      }
+      await waitFor('six registrations on the stream', () => stream.messages.length >= 6, 5_000, 20);
+      assert.deepEqual(stream.messages.map((x) => [x.id, x.event, x.data.node_id]), Array.from({ length: 6 }, (_, i) => [i + 1, 'node.registered', `A${i + 1}`]));
+      stream.messages.forEach((x, i) => assert.ok(x.at - sentAt[i]! < 1_000, `event ${x.id} arrived ${x.at - sentAt[i]!} ms after its change`));
+      assert.deepEqual(stream.messages[0]!.data, (await requestFresh('GET', `${m.api}/events?limit=1`)).body[0]);
+      stream.close();
+
+      await stopMaster(m);
+      m = await startMaster(t.dir, {}, Number(new URL(m.base).port));
+      await requestFresh('PUT', `${m.api}/nodes/A2/config`, { label: ['after-restart'] });
+      const resumed = openStream(`${m.api}/events/stream`, { 'last-event-id': '4' });
+      await waitFor('the resumed stream', () => resumed.messages.length >= 3, 5_000, 20);
+      assert.deepEqual(resumed.messages.map((x) => x.id), [5, 6, 7], 'exactly the events after 4, none twice');
+      assert.equal(resumed.messages[2]!.event, 'node.config');
+      const filtered = openStream(`${m.api}/events/stream?after=0&type=node.config`);
+      await waitFor('the filtered stream', () => filtered.messages.length >= 1, 5_000, 20);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(filtered.messages.map((x) => x.id), [7]);
+      resumed.close();
+      filtered.close();
+    } finally {
+      await stopMaster(m);
+      t.cleanup();
+    }
+  });
+
+  it('says reset and continues from the oldest retained event when the resume point was pruned; GET /events answers 410', async () => {
+    const t = tempDir('argus-e2e-');
+    // Retention of 2.6 s (0.00003 days), swept every 0.5 s.
+    const m = await startMaster(t.dir, { EVENTS_RETENTION_DAYS: '0.00003' });
+    try {
+      for (let i = 0; i < 3; i++) await requestFresh('POST', `${m.api}/nodes`, registrationBody(`old-${i}`));
+      await waitFor('the old events to be pruned', async () => (await requestFresh('GET', `${m.api}/events`)).body.length === 0, 8_000);
+      await requestFresh('POST', `${m.api}/nodes`, registrationBody('new'));
+      const gone = await requestFresh('GET', `${m.api}/events?after=1`);
+      assert.equal(gone.status, 410);
+      assert.equal(gone.body.oldest, 4);
+      const stream = openStream(`${m.api}/events/stream?after=1`);
+      await waitFor('reset and the oldest event', () => stream.messages.length >= 2, 5_000, 20);
+      assert.deepEqual(stream.messages[0], { ...stream.messages[0], id: undefined, event: 'reset', data: { oldest: 4 } });
+      assert.deepEqual([stream.messages[1]!.id, stream.messages[1]!.event], [4, 'node.registered']);
+      stream.close();
+      const metrics = (await requestFresh('GET', `${m.base}/metrics`)).body as string;
+      assert.match(metrics, /^argus_master_events_pruned_total [1-9]/m);
+      assert.match(metrics, /^argus_master_events_written_total\{type="node.registered"\} 4$/m);
+    } finally {
+      await stopMaster(m);
+      t.cleanup();
+    }
+  });
+});
