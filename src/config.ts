@@ -34,6 +34,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Longest a request (headers and body) may take to arrive before it is answered 408 and closed. */
   requestTimeoutSeconds: number;
+  /** Garbage collection of nodes offline or never reporting for longer than this (0: off). */
+  nodeGcSeconds: number;
   /** Events older than this are deleted (SPEC §8.1). */
   eventsRetentionDays: number;
   /** At most this many events are kept per node. */
@@ -61,6 +63,7 @@ export const DEFAULTS = {
   PROMETHEUS_SD_PORTS: '9100',
   MAX_BODY_BYTES: '65536',
   REQUEST_TIMEOUT_SECONDS: '30',
+  NODE_GC_SECONDS: '0',
   EVENTS_RETENTION_DAYS: '30',
   EVENTS_MAX_PER_NODE: '1000',
   OFFLINE_BRAKE: 'on',
@@ -212,6 +215,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   // Days, fractions allowed (so that tests can use seconds: 0.0001 days is 8.64 s).
   const eventsRetentionDays = seconds('EVENTS_RETENTION_DAYS');
   const eventsMaxPerNode = integer('EVENTS_MAX_PER_NODE', 1, 10_000_000);
+  const gcRaw = str('NODE_GC_SECONDS');
+  const nodeGcSeconds = /^0+(\.0+)?$/.test(gcRaw) ? 0 : seconds('NODE_GC_SECONDS');
   const brakeOn = parseBool(str('OFFLINE_BRAKE'));
   if (brakeOn === undefined) bad('OFFLINE_BRAKE', str('OFFLINE_BRAKE'), 'must be on or off');
   const ratioRaw = str('OFFLINE_BRAKE_RATIO');
@@ -243,6 +248,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       maxBodyBytes,
       requestTimeoutSeconds,
       eventsRetentionDays,
+      nodeGcSeconds,
       eventsMaxPerNode,
       offlineBrake: brakeOn ? { ratio: brakeRatio, minNodes: brakeMinNodes, maxHoldSeconds: brakeMaxHoldSeconds } : null,
     },

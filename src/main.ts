@@ -53,6 +53,7 @@ function makeRegistry(
   const b = config.offlineBrake;
   return createRegistry({
     store, clock, thresholds: thresholdsOf(config), idPrefix: config.nodeIdPrefix, logger, metrics, onPublishedChange, writesFailing,
+    gcAfterMs: config.nodeGcSeconds * 1000,
     eventRetention: { maxAgeMs: config.eventsRetentionDays * 86_400_000, maxPerNode: config.eventsMaxPerNode },
     offlineBrake: b ? { ratio: b.ratio, minNodes: b.minNodes, maxHoldMs: b.maxHoldSeconds * 1000 } : null,
   });

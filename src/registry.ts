@@ -74,6 +74,8 @@ export interface RegistryDeps {
   /** Called after a committed change that may alter published files (online set, labels, entry fields). */
   onPublishedChange: () => void;
   metrics?: Pick<Metrics, 'statusTransitions' | 'registrations' | 'statusReports' | 'sdInvalidHosts' | 'eventsWritten' | 'eventsPruned'>;
+  /** Garbage collection (SPEC §9.1): nodes offline or never reporting for longer than this go; 0/absent: off. */
+  gcAfterMs?: number;
   /** Event retention (SPEC §8.1); absent: events are kept. */
   eventRetention?: { maxAgeMs: number; maxPerNode: number };
   /** The mass-offline brake (null or absent: off). */
@@ -123,6 +125,8 @@ export interface Registry {
   sweep(): Promise<StatusTransition[]>;
   /** What the last sweep held back. */
   held(): SweepHold;
+  /** Removes a node (SPEC §9.1); returns it as it was; 404 for an unknown node. */
+  deregister(id: string): Promise<NodeRecord>;
   /** Events after `after` (null: from the oldest retained), filtered; 410 when events after it were pruned. */
   events(query: { after: number | null; limit: number; types: readonly EventType[]; nodeIds: readonly string[] }): Promise<StoredEvent[]>;
   /** A node's events below `before` (null: the newest), newest first; 404 for an unknown node. */
@@ -352,7 +356,18 @@ export function createRegistry(deps: RegistryDeps): Registry {
       for (const n of decision.notes) log[n.level](n.fields, n.msg);
       holdState = decision.next;
       hold = { brakeHeld: decision.brakeHeld, restartGrace: decision.restartGrace };
-      return store.sweep({ ...cutoffs, offlineBeforeMs: decision.holdOffline ? NO_OFFLINE : cutoffs.offlineBeforeMs }, nowMs, logSweepChunk);
+      const transitions = await store.sweep({ ...cutoffs, offlineBeforeMs: decision.holdOffline ? NO_OFFLINE : cutoffs.offlineBeforeMs }, nowMs, logSweepChunk);
+      // Nothing is collected while the grace or the brake holds offline transitions: the master, not
+      // the fleet, may be what is wrong.
+      const gcAfterMs = deps.gcAfterMs ?? 0;
+      if (gcAfterMs > 0 && !decision.holdOffline) {
+        const removed = await store.collectGarbage(nowMs - gcAfterMs, nowMs, (ids) => {
+          metrics?.eventsWritten.inc({ type: EventType.Deregistered }, ids.length);
+          log.info({ count: ids.length, nodeIds: ids, cause: 'gc', afterSeconds: gcAfterMs / 1000 }, 'nodes deregistered');
+        });
+        if (removed.length > 0) onPublishedChange();
+      }
+      return transitions;
     },
 
     held: () => hold,
@@ -362,6 +377,16 @@ export function createRegistry(deps: RegistryDeps): Registry {
       const firstKept = oldest ?? last + 1;
       if (query.after !== null && query.after + 1 < firstKept && query.after < last) throw eventsPruned(firstKept);
       return store.events({ ...query, after: query.after ?? firstKept - 1 });
+    },
+
+    async deregister(id) {
+      mustBeIdShape(id);
+      const result = await store.deregister(id, 'admin', clock.now());
+      if (!result) throw nodeNotFound(id);
+      countEvents(result.events);
+      log.info({ nodeId: id, name: result.node.name, cause: 'admin' }, 'node deregistered');
+      onPublishedChange();
+      return result.node;
     },
 
     async nodeEvents(id, before, limit) {

@@ -76,3 +76,8 @@ export function updateEvents(before: NodeRecord, after: NodeRecord): EventDraft[
   if (changed.length > 0) out.push({ type: EventType.Config, nodeId: after.id, fields: { changed } });
   return out;
 }
+
+/** A node removed, by an admin or by garbage collection. */
+export function deregisteredEvent(nodeId: string, cause: 'admin' | 'gc'): EventDraft {
+  return { type: EventType.Deregistered, nodeId, fields: { cause } };
+}

@@ -73,6 +73,17 @@ export interface NodeStore {
   update(id: string, mutate: NodeMutation): Promise<{ before: NodeRecord; after: NodeRecord; events: StoredEvent[] } | null>;
   /** One node, or null. */
   get(id: string): Promise<NodeRecord | null>;
+  /**
+   * Removes node `id` (SPEC §9.1) with a `node.deregistered` event; returns the node as it was, or null
+   * when it does not exist. Its ID is never given again; its token dies with it.
+   */
+  deregister(id: string, cause: 'admin' | 'gc', nowMs: number): Promise<{ node: NodeRecord; events: StoredEvent[] } | null>;
+  /**
+   * Garbage collection (SPEC §9.1): removes the nodes `offline`, or `initialized` without ever having
+   * reported, since before `cutoffMs`, each with a `node.deregistered` event of cause `gc`, in committed
+   * chunks (`onChunk` after each); returns the IDs removed.
+   */
+  collectGarbage(cutoffMs: number, nowMs: number, onChunk?: (ids: string[]) => void): Promise<string[]>;
   /** The token hash of node `id` alone (null: no such node, or no token), for authentication. */
   tokenHash(id: string): Promise<string | null>;
   /** Every node's summary, ordered by ID number. */

@@ -92,3 +92,30 @@ describe('events in token mode', () => {
     }
   });
 });
+
+describe('DELETE /api/v1/master/nodes/{id}', () => {
+  it('removes the node, answers it as it was, and records a node.deregistered event; 404 after', async () => {
+    m = await makeTestMaster();
+    await call('POST', `${BASE}/nodes`, registrationBody('a'));
+    await call('PUT', `${BASE}/nodes/A1/status`, healthy);
+    const before = m.changes.count;
+    const res = await m.app.inject({ method: 'DELETE', url: `${BASE}/nodes/A1` });
+    assert.equal(res.statusCode, 200);
+    assert.equal(strictJson(res.rawPayload).name, 'a');
+    assert.ok(m.changes.count > before, 'published files are rebuilt');
+    assert.equal((await call('GET', `${BASE}/nodes/A1`)).status, 404);
+    assert.equal((await m.app.inject({ method: 'DELETE', url: `${BASE}/nodes/A1` })).statusCode, 404);
+    assert.deepEqual((await call('GET', `${BASE}/events?type=node.deregistered`)).body.map((e: any) => [e.node_id, e.cause]), [['A1', 'admin']]);
+    assert.equal((await call('POST', `${BASE}/nodes`, registrationBody('a'))).status, 201, 'the name registers anew');
+  });
+
+  it('is for the admin token only in token mode, and the node token dies with the node', async () => {
+    m = await makeTestMaster({ tokens });
+    const created = await call('POST', `${BASE}/nodes`, registrationBody('a'), tokens.enroll);
+    for (const token of [tokens.read, tokens.enroll, created.body.token]) {
+      assert.equal((await m.app.inject({ method: 'DELETE', url: `${BASE}/nodes/A1`, headers: { authorization: `Bearer ${token}` } })).statusCode, 403);
+    }
+    assert.equal((await m.app.inject({ method: 'DELETE', url: `${BASE}/nodes/A1`, headers: { authorization: `Bearer ${tokens.admin}` } })).statusCode, 200);
+    assert.equal((await call('PUT', `${BASE}/nodes/A1/status`, healthy, created.body.token)).status, 401);
+  });
+});

@@ -397,6 +397,39 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
       });
     });
 
+    describe('lifecycle', () => {
+      it('deregisters a node: gone from list, statistics and documents, its ID and token never back, its name free', async () => {
+        await store.register(reg('n1'), T0, 'A', { tokenHashFor: () => 'h1' });
+        await store.update('A1', (n) => ({ ...n, status: 'online', lastUpdatedMs: T0 + 1 }));
+        const v = await store.changeVersion();
+        const out = await store.deregister('A1', 'admin', T0 + 2);
+        assert.equal(out!.node.name, 'n1');
+        assert.deepEqual(JSON.parse(out!.events[0]!.json), { id: 3, time: '2025-09-24T03:20:00.002Z', type: 'node.deregistered', node_id: 'A1', cause: 'admin' });
+        assert.notEqual(await store.changeVersion(), v);
+        assert.deepEqual(await store.list(), []);
+        assert.deepEqual(await store.statistics(), []);
+        assert.equal(Buffer.concat((await store.nodesFileDocument()).parts).toString(), '[]\n');
+        assert.equal(await store.tokenHash('A1'), null);
+        assert.equal(await store.deregister('A1', 'admin', T0), null);
+        assert.deepEqual(await store.register(reg('n1', { id: 'A1' }), T0, 'A'), { kind: 'unknown-id' });
+        assert.equal((await created(store, 'n1')).id, 'A2', 'the name makes a new node with a new ID');
+      });
+
+      it('collects nodes offline, or initialized without a report, since before the cut-off, and nothing else', async () => {
+        for (const name of ['offline-old', 'offline-new', 'init-old', 'online-old', 'init-reported']) await created(store, name, T0);
+        await store.update('A1', (n) => ({ ...n, status: 'offline', statusSinceMs: T0, lastReportMs: T0 }));
+        await store.update('A2', (n) => ({ ...n, status: 'offline', statusSinceMs: T0 + 5_000, lastReportMs: T0 }));
+        await store.update('A4', (n) => ({ ...n, status: 'online', statusSinceMs: T0, lastReportMs: T0 }));
+        await store.update('A5', (n) => ({ ...n, lastReportMs: T0 }));
+        const chunks: string[][] = [];
+        assert.deepEqual(await store.collectGarbage(T0 + 1_000, T0 + 9_000, (ids) => chunks.push(ids)), ['A1', 'A3']);
+        assert.deepEqual(chunks, [['A1', 'A3']]);
+        assert.deepEqual((await store.list()).map((n) => n.id), ['A2', 'A4', 'A5']);
+        const gc = await store.events({ after: 0, limit: 100, types: ['node.deregistered'], nodeIds: [] });
+        assert.deepEqual(gc.map((e) => [e.nodeId, JSON.parse(e.json).cause]), [['A1', 'gc'], ['A3', 'gc']]);
+      });
+    });
+
     describe('durability and health', () => {
       it('keeps every field across a reopen', async () => {
         await created(store, 'n1');

@@ -32,6 +32,7 @@ describe('loadConfig (SPEC §1)', () => {
       maxBodyBytes: 65536,
       requestTimeoutSeconds: 30,
       eventsRetentionDays: 30,
+      nodeGcSeconds: 0,
       eventsMaxPerNode: 1000,
       offlineBrake: { ratio: 0.5, minNodes: 10, maxHoldSeconds: 600 },
     });

@@ -88,6 +88,12 @@ export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
       },
     );
 
+    app.delete<{ Params: IdParams }>(
+      '/nodes/:id',
+      { config: { access: 'admin' }, schema: { params: IdParams, response: { 200: NodeJson, ...errors } } },
+      async (request) => renderNode(await registry.deregister(request.params.id)),
+    );
+
     if (options.tokens) {
       app.post<{ Params: IdParams }>(
         '/nodes/:id/token',

@@ -5,7 +5,7 @@
 // transaction committed. Every transaction that changes what the list, statistics or discovery show
 // bumps the change version (kv.ts).
 import type Database from 'better-sqlite3';
-import { registeredEvent, renderEvent, reregisteredEvents, statusEvent, updateEvents, type EventDraft, type StoredEvent } from '../../domain/events.js';
+import { deregisteredEvent, registeredEvent, renderEvent, reregisteredEvents, statusEvent, updateEvents, type EventDraft, type StoredEvent } from '../../domain/events.js';
 import type { NodeRecord, StatusTransition } from '../../domain/node.js';
 import type { NodeStatus } from '../../domain/status.js';
 import type { StorageHealthSink } from '../health.js';
@@ -29,7 +29,7 @@ interface ChunkRow {
 }
 
 /** The writes of the store on `db`; failures are translated and reported to `health`, successes too. */
-export function createWrites(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'pruneEvents'> {
+export function createWrites(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'pruneEvents' | 'deregister' | 'collectGarbage'> {
   const q = {
     byId: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
     byName: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE name = ?'),
@@ -83,6 +83,14 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     pruneNode: db.prepare<[{ node: string; keep: number }]>(
       'DELETE FROM events WHERE node_id = @node AND id < (SELECT id FROM events WHERE node_id = @node ORDER BY id DESC LIMIT 1 OFFSET @keep - 1)',
     ),
+    deleteNode: db.prepare<[string]>('DELETE FROM nodes WHERE id = ?'),
+    garbageChunk: db.prepare<[{ cutoff: number; limit: number }], { rowid: number; id: string; seq: number }>(
+      `SELECT rowid, id, seq FROM nodes WHERE status = 'offline' AND status_since < @cutoff
+       UNION ALL
+       SELECT rowid, id, seq FROM nodes WHERE status = 'initialized' AND last_report IS NULL AND status_since < @cutoff
+       LIMIT @limit`,
+    ),
+    deleteRows: db.prepare<[{ rowids: string }]>('DELETE FROM nodes WHERE rowid IN (SELECT value FROM json_each(@rowids))'),
     putState: db.prepare<[string, string]>(
       "INSERT INTO kv (key, value) VALUES ('state:' || ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     ),
@@ -241,7 +249,36 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     return deleted;
   };
 
+  const deregisterTx = (id: string, cause: 'admin' | 'gc', nowMs: number) => {
+    const row = q.byId.get(id);
+    if (!row) return null;
+    q.deleteNode.run(id);
+    q.bumpListVersion.run();
+    return { node: fromRow(row), events: appendEvents([deregisteredEvent(id, cause)], nowMs) };
+  };
+  const collectGarbage = async (cutoffMs: number, nowMs: number, onChunk?: (ids: string[]) => void): Promise<string[]> => {
+    const all: string[] = [];
+    // Bounded: each chunk deletes the nodes it picked; the node count bounds it.
+    for (let round = 0; round < 1_000_000; round++) {
+      const ids = await write(() => {
+        const rows = q.garbageChunk.all({ cutoff: cutoffMs, limit: SWEEP_CHUNK }).sort((x, y) => x.seq - y.seq);
+        if (rows.length === 0) return [];
+        q.deleteRows.run({ rowids: JSON.stringify(rows.map((r) => r.rowid)) });
+        appendEvents(rows.map((r) => deregisteredEvent(r.id, 'gc')), nowMs);
+        q.bumpListVersion.run();
+        return rows.map((r) => r.id);
+      });
+      if (ids.length > 0) onChunk?.(ids);
+      for (const id of ids) all.push(id);
+      if (ids.length < SWEEP_CHUNK) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    return all;
+  };
+
   return {
+    deregister: (id, cause, nowMs) => write(() => deregisterTx(id, cause, nowMs)),
+    collectGarbage,
     pruneEvents,
     register: (input, nowMs, idPrefix, options = {}) => write(() => registerTx(input, nowMs, idPrefix, options)),
     update: (id, mutate) => write(() => updateTx(id, mutate)),
