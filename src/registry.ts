@@ -17,7 +17,7 @@ import { EventType, type StoredEvent } from './domain/events.js';
 import type { WritesFailing } from './storage/health.js';
 import { decideSweep, needsPreview, type HoldState, type OfflineBrake, type SweepPolicy } from './domain/sweep-policy.js';
 import { createDocumentCache } from './storage/document-cache.js';
-import type { NodeStore, TargetGroupsDocument, TargetGroupsQuery } from './storage/store.js';
+import type { NodeFilter, NodePage, NodeStore, TargetGroupsDocument, TargetGroupsQuery } from './storage/store.js';
 import { sha1Of } from './hash.js';
 
 /** A validated status report. */
@@ -109,6 +109,8 @@ export interface Registry {
   get(id: string): Promise<NodeRecord>;
   /** Every node's summary, ordered by ID number, as the JSON document of GET /nodes (UTF-8). */
   listDocument(): Promise<Buffer>;
+  /** A keyset page of the nodes matching a filter (SPEC §9.5). */
+  listPage(filter: NodeFilter, after: string | null, limit: number): Promise<NodePage>;
   /**
    * Prometheus target groups of the nodes a query selects, as a JSON array in UTF-8 parts, with its
    * ETag; cached per query until the fleet changes (identical polls share one build).
@@ -116,7 +118,8 @@ export interface Registry {
   targetGroups(query: TargetGroupsQuery): Promise<DiscoveryDocument>;
   /** The target groups of the online nodes for the file_sd file (not cached: the publisher keeps a digest). */
   fileSdDocument(ports: readonly number[]): Promise<TargetGroupsDocument>;
-  statistics(): Promise<Statistics>;
+  /** Counts per status, of every node or of those matching `filter`. */
+  statistics(filter?: NodeFilter): Promise<Statistics>;
   /**
    * One status sweep at the clock's now; returns (and logs) the transitions it made. Offline transitions
    * are held during the restart grace (the offline threshold since this registry was created) and by
@@ -343,8 +346,10 @@ export function createRegistry(deps: RegistryDeps): Registry {
     targetGroups: (query) => discovery(query),
     fileSdDocument: async (ports) => noteInvalidHosts(await store.targetGroupsDocument({ statuses: ['online'], labels: [], ports })),
 
-    async statistics() {
-      const counts = await store.statistics();
+    listPage: (filter, after, limit) => store.listPage(filter, after, limit),
+
+    async statistics(filter) {
+      const counts = await (filter ? store.statisticsOf(filter) : store.statistics());
       return { total: counts.reduce((sum, c) => sum + c.count, 0), status_statistics: counts };
     },
 

@@ -43,6 +43,26 @@ export interface EventQuery {
   nodeIds: readonly string[];
 }
 
+/** Which nodes a filtered list or statistics cover (SPEC §9.5); empty lists and null: no condition. */
+export interface NodeFilter {
+  statuses: readonly NodeStatus[];
+  /** Labels a node must all have. */
+  labels: readonly string[];
+  /** Case-insensitive substring of id, name, meta_data.hostname or meta_data.ip ('' or null: none). */
+  q: string | null;
+  flapping: boolean | null;
+}
+
+/** One keyset page of a filtered list. */
+export interface NodePage {
+  /** The JSON array of the page's summaries (as GET /nodes), UTF-8. */
+  doc: Buffer;
+  /** Nodes matching the filter, all pages. */
+  total: number;
+  /** The last ID of this page when more match after it; null on the last page. */
+  next: string | null;
+}
+
 /** Retention of events (SPEC §8.1). */
 export interface EventRetention {
   /** Events older than this are deleted. */
@@ -95,6 +115,10 @@ export interface NodeStore {
   listDocument(): Promise<Buffer>;
   /** Count per status that at least one node has, ordered by status name. */
   statistics(): Promise<StatusCount[]>;
+  /** The nodes matching `filter` after ID `after` (null: from the first), by ID number, at most `limit`. */
+  listPage(filter: NodeFilter, after: string | null, limit: number): Promise<NodePage>;
+  /** `statistics()` of the nodes matching `filter`. */
+  statisticsOf(filter: NodeFilter): Promise<StatusCount[]>;
   /**
    * Applies one sweep: nodes with a report older than `offlineBeforeMs` become offline, nodes with a
    * report at or after `onlineSinceMs` become online (others keep their status; never-reported nodes

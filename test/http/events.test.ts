@@ -119,3 +119,44 @@ describe('DELETE /api/v1/master/nodes/{id}', () => {
     assert.equal((await call('PUT', `${BASE}/nodes/A1/status`, healthy, created.body.token)).status, 401);
   });
 });
+
+describe('GET /api/v1/master/nodes with filters and paging (SPEC §9.5)', () => {
+  beforeEach(async () => {
+    m = await makeTestMaster();
+    for (let i = 1; i <= 7; i++) await call('POST', `${BASE}/nodes`, registrationBody(`pod-${i}`));
+    for (const id of ['A2', 'A5', 'A6']) await call('PUT', `${BASE}/nodes/${id}/status`, healthy);
+    await call('PUT', `${BASE}/nodes/A5/config`, { label: ['gpu'] });
+  });
+  const get = (q: string) => m.app.inject({ method: 'GET', url: `${BASE}/nodes${q}` });
+
+  it('answers a plain array of summaries with X-Total-Count and a Link to the next page', async () => {
+    const first = await get('?status=online&limit=2');
+    assert.deepEqual(strictJson(first.rawPayload).map((n: any) => n.id), ['A2', 'A5']);
+    assert.equal(first.headers['x-total-count'], '3');
+    assert.equal(first.headers.link, `<${BASE}/nodes?status=online&limit=2&after=A5>; rel="next"`);
+    const second = await get('?status=online&limit=2&after=A5');
+    assert.deepEqual(strictJson(second.rawPayload).map((n: any) => n.id), ['A6']);
+    assert.equal(second.headers.link, undefined);
+    assert.deepEqual(strictJson((await get('?label=gpu')).rawPayload).map((n: any) => n.id), ['A5']);
+    assert.deepEqual(strictJson((await get('?q=POD-7')).rawPayload).map((n: any) => n.id), ['A7']);
+  });
+
+  it('answers exactly as before without parameters', async () => {
+    const res = await get('');
+    assert.equal(strictJson(res.rawPayload).length, 7);
+    assert.equal(res.headers['x-total-count'], undefined);
+  });
+
+  it('filters the statistics the same way', async () => {
+    const res = await m.app.inject({ method: 'GET', url: `${BASE}/nodes/statistics?label=gpu` });
+    assert.deepEqual(strictJson(res.rawPayload), { total: 1, status_statistics: [{ status: 'online', count: 1 }] });
+  });
+
+  for (const q of ['?status=dead', '?limit=0', '?limit=1001', '?after=nope', '?flapping=yes', '?label=']) {
+    it(`answers 400 for ${q}`, async () => {
+      const res = await get(q);
+      assert.equal(res.statusCode, 400, res.payload);
+      assert.deepEqual(Object.keys(strictJson(res.rawPayload)), ['error']);
+    });
+  }
+});

@@ -397,6 +397,50 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
       });
     });
 
+    describe('finding nodes', () => {
+      const none = { statuses: [], labels: [], q: null, flapping: null } as const;
+      const ids = (doc: Buffer) => (JSON.parse(doc.toString('utf8')) as Array<{ id: string }>).map((n) => n.id);
+      beforeEach(async () => {
+        const metas = [{ hostname: 'gpu-a.Example', ip: '10.0.0.1' }, { hostname: 'cpu-b', ip: '10.0.0.2' }, { hostname: 'gpu-c', ip: '10.1.0.3' }, { ip: 7 }, {}];
+        for (let i = 0; i < metas.length; i++) await store.register(reg(`Node-${i + 1}`, { metaData: metas[i] as never }), T0, 'A');
+        await store.update('A1', (n) => ({ ...n, status: 'online', label: ['gpu', 'rack1'] }));
+        await store.update('A3', (n) => ({ ...n, status: 'online', label: ['gpu'] }));
+        await store.update('A4', (n) => ({ ...n, status: 'offline', label: ['rack1'] }));
+      });
+
+      it('filters by status, labels (all of them), and a case-insensitive substring of id, name, hostname or ip', async () => {
+        const page = (f: Partial<typeof none> & Record<string, unknown>) => store.listPage({ ...none, ...f } as never, null, 100);
+        assert.deepEqual(ids((await page({ statuses: ['online'] })).doc), ['A1', 'A3']);
+        assert.deepEqual(ids((await page({ statuses: ['online', 'offline'] })).doc), ['A1', 'A3', 'A4']);
+        assert.deepEqual(ids((await page({ labels: ['gpu', 'rack1'] })).doc), ['A1']);
+        assert.deepEqual(ids((await page({ q: 'EXAMPLE' })).doc), ['A1']);
+        assert.deepEqual(ids((await page({ q: '10.1.' })).doc), ['A3']);
+        assert.deepEqual(ids((await page({ q: 'node-5' })).doc), ['A5']);
+        assert.deepEqual(ids((await page({ q: 'a5' })).doc), ['A5']);
+        assert.deepEqual(ids((await page({ flapping: false })).doc).length, 5);
+        assert.deepEqual((await page({ flapping: true })).total, 0);
+        assert.deepEqual(await store.statisticsOf({ ...none, labels: ['rack1'] }), [{ status: 'offline', count: 1 }, { status: 'online', count: 1 }]);
+        const summary = JSON.parse((await page({ q: 'node-1' })).doc.toString())[0];
+        assert.deepEqual(summary, { id: 'A1', name: 'Node-1', status: 'online', type: 'agent', version: '1.1.0' });
+      });
+
+      it('pages by ID number with a total and the next cursor, visiting every node once', async () => {
+        for (let i = 6; i <= 12; i++) await created(store, `more-${i}`);
+        const seen: string[] = [];
+        let after: string | null = null;
+        for (let round = 0; round < 20; round++) {
+          const p = await store.listPage(none, after, 5);
+          assert.equal(p.total, 12);
+          seen.push(...ids(p.doc));
+          if (p.next === null) break;
+          after = p.next;
+        }
+        assert.deepEqual(seen, Array.from({ length: 12 }, (_, i) => `A${i + 1}`));
+        assert.equal((await store.listPage(none, 'A10', 2)).next, null, 'the last page has no next');
+        assert.equal((await store.listPage(none, 'A12', 5)).doc.toString(), '[]');
+      });
+    });
+
     describe('lifecycle', () => {
       it('deregisters a node: gone from list, statistics and documents, its ID and token never back, its name free', async () => {
         await store.register(reg('n1'), T0, 'A', { tokenHashFor: () => 'h1' });

@@ -16,19 +16,82 @@ import {
   StatusBody,
   TokenJson,
 } from '../schemas.js';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { isNodeIdShape } from '../../domain/node.js';
+import { ALL_STATUSES, type NodeStatus } from '../../domain/status.js';
+import type { NodeFilter } from '../../storage/store.js';
+
+const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
+const ListQuery = Type.Object({
+  status: Type.Optional(StringOrList),
+  label: Type.Optional(StringOrList),
+  q: Type.Optional(Type.String({ maxLength: LIMITS.maxStringLength })),
+  flapping: Type.Optional(Type.String()),
+  limit: Type.Optional(Type.String()),
+  after: Type.Optional(Type.String({ maxLength: LIMITS.maxStringLength })),
+});
+type ListQuery = Static<typeof ListQuery>;
+const FILTER_KEYS = ['status', 'label', 'q', 'flapping'] as const;
+const LIST_KEYS = [...FILTER_KEYS, 'limit', 'after'] as const;
+
+const listOf = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+function integerParam(name: string, raw: string, min: number, max: number): number {
+  const n = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= min && n <= max)) throw new AppError('BAD_REQUEST', `invalid request: ${name} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+/** The filter of a list or statistics query (SPEC §9.5); a bad value is a 400. */
+function parseNodeFilter(q: ListQuery): NodeFilter {
+  const statuses = listOf(q.status).flatMap((s) => s.split(',')).filter((s) => s !== '');
+  const unknown = statuses.find((s) => !(ALL_STATUSES as readonly string[]).includes(s));
+  if (unknown !== undefined) throw new AppError('BAD_REQUEST', `invalid request: status must be one of ${ALL_STATUSES.join(', ')}`);
+  const labels = listOf(q.label);
+  if (labels.some((l) => l === '')) throw new AppError('BAD_REQUEST', 'invalid request: label must not be empty');
+  if (q.flapping !== undefined && q.flapping !== 'true' && q.flapping !== 'false') throw new AppError('BAD_REQUEST', 'invalid request: flapping must be true or false');
+  return { statuses: statuses as NodeStatus[], labels, q: q.q?.trim() || null, flapping: q.flapping === undefined ? null : q.flapping === 'true' };
+}
 
 const errors = { 400: ErrorJson, 401: ErrorJson, 403: ErrorJson, 404: ErrorJson, 500: ErrorJson };
 
 /** Registers the node routes on the plugin's prefix (the token route only in token mode). */
 export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
   return async function plugin(app: FastifyInstance): Promise<void> {
-    // The document is built (and cached until the list changes) by the store; the schema documents it.
-    app.get('/nodes', { config: { access: 'read' }, schema: { response: { 200: Type.Array(NodeSummaryJson) } } }, async (_request, reply) =>
-      reply.type('application/json; charset=utf-8').send(await registry.listDocument()),
+    // Without filters or paging: every node, as the original (the document is built and cached until
+    // the list changes by the store). With any of them: a keyset page, X-Total-Count and a Link to the
+    // next page (SPEC §9.5).
+    app.get<{ Querystring: ListQuery }>(
+      '/nodes',
+      { config: { access: 'read' }, schema: { querystring: ListQuery, response: { 200: Type.Array(NodeSummaryJson), 400: ErrorJson } } },
+      async (request, reply) => {
+        const q = request.query;
+        reply.type('application/json; charset=utf-8');
+        if (!LIST_KEYS.some((k) => q[k] !== undefined)) return reply.send(await registry.listDocument());
+        const filter = parseNodeFilter(q);
+        const limit = q.limit === undefined ? 1000 : integerParam('limit', q.limit, 1, 1000);
+        const after = q.after ?? null;
+        if (after !== null && !isNodeIdShape(after)) throw new AppError('BAD_REQUEST', 'invalid request: after must be a node ID');
+        const page = await registry.listPage(filter, after, limit);
+        reply.header('x-total-count', String(page.total));
+        if (page.next !== null) {
+          const params = new URLSearchParams(request.url.split('?')[1] ?? '');
+          params.set('after', page.next);
+          if (!params.has('limit')) params.set('limit', String(limit));
+          reply.header('link', `<${request.url.split('?')[0]}?${params.toString()}>; rel="next"`);
+        }
+        return reply.send(page.doc);
+      },
     );
 
-    app.get('/nodes/statistics', { config: { access: 'read' }, schema: { response: { 200: StatisticsJson } } }, () => registry.statistics());
+    app.get<{ Querystring: ListQuery }>(
+      '/nodes/statistics',
+      { config: { access: 'read' }, schema: { querystring: ListQuery, response: { 200: StatisticsJson, 400: ErrorJson } } },
+      (request) => {
+        const q = request.query;
+        return registry.statistics(FILTER_KEYS.some((k) => q[k] !== undefined) ? parseNodeFilter(q) : undefined);
+      },
+    );
 
     app.get<{ Params: IdParams }>(
       '/nodes/:id',

@@ -5,13 +5,40 @@
 import type Database from 'better-sqlite3';
 import type { NodeSummary, StatusCount } from '../../domain/node.js';
 import type { StorageHealthSink } from '../health.js';
-import type { NodeStore } from '../store.js';
+import type { NodeFilter, NodeStore } from '../store.js';
 import { guardedRead } from './errors.js';
 import { KV_EVENT_COUNTER, KV_LIST_VERSION } from './kv.js';
 import { fromEventRow, fromRow, type EventRow, type NodeRow } from './rows.js';
 
+/** The condition of a NodeFilter in SQL (see `filterParams`). */
+const FILTER = `(@statuses = '[]' OR status IN (SELECT value FROM json_each(@statuses)))
+  AND (@labels = '[]' OR NOT EXISTS (SELECT 1 FROM json_each(@labels) w WHERE w.value NOT IN (SELECT value FROM json_each(nodes.label))))
+  AND (@q = '' OR instr(lower(id), @q) > 0 OR instr(lower(name), @q) > 0
+       OR instr(lower(CASE WHEN json_type(meta_data, '$.hostname') = 'text' THEN meta_data ->> '$.hostname' ELSE '' END), @q) > 0
+       OR instr(lower(CASE WHEN json_type(meta_data, '$.ip') = 'text' THEN meta_data ->> '$.ip' ELSE '' END), @q) > 0)
+  AND (@flapping = -1 OR flapping = @flapping)`;
+
+interface FilterParams {
+  statuses: string;
+  labels: string;
+  q: string;
+  flapping: number;
+}
+
+function filterParams(f: NodeFilter): FilterParams {
+  return {
+    statuses: JSON.stringify(f.statuses),
+    labels: JSON.stringify(f.labels),
+    q: (f.q ?? '').toLowerCase(),
+    flapping: f.flapping === null ? -1 : f.flapping ? 1 : 0,
+  };
+}
+
+/** The number part of a node ID (its `seq`: an ID is a prefix that does not end with a digit, then it). */
+const seqOf = (id: string) => Number(/(\d+)$/.exec(id)?.[1] ?? 0);
+
 /** The reads of the store on `db`; failures are translated and reported to `health`. */
-export function createReads(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'get' | 'tokenHash' | 'list' | 'listDocument' | 'statistics' | 'changeVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds'> {
+export function createReads(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'get' | 'tokenHash' | 'list' | 'listDocument' | 'statistics' | 'changeVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'statisticsOf'> {
   const q = {
     byId: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
     tokenHash: db.prepare<[string], { token_hash: string | null }>('SELECT token_hash FROM nodes WHERE id = ?'),
@@ -39,6 +66,19 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
     nodeEvents: db.prepare<[{ node: string; before: number; limit: number }], EventRow>(
       'SELECT id, time, type, node_id, body FROM events WHERE node_id = @node AND id < @before ORDER BY id DESC LIMIT @limit',
     ),
+    // Filters as parameters: JSON arrays (empty: no condition), @q lower-cased ('' : none), @flapping
+    // 0/1 (-1: none). One statement serves every combination of filters.
+    page: db.prepare<[FilterParams & { afterSeq: number; limit: number }], { doc: Buffer; n: number; last: string | null }>(
+      `WITH p AS MATERIALIZED (SELECT seq, id, name, status, type, version FROM nodes WHERE seq > @afterSeq AND ${FILTER} ORDER BY seq LIMIT @limit)
+       SELECT CAST(json_group_array(json_object('id', id, 'name', name, 'status', status, 'type', type, 'version', version) ORDER BY seq) AS BLOB) AS doc,
+              count(*) AS n, (SELECT id FROM p ORDER BY seq DESC LIMIT 1) AS last
+       FROM p`,
+    ),
+    moreAfter: db.prepare<[FilterParams & { afterSeq: number }], { more: number }>(
+      `SELECT EXISTS (SELECT 1 FROM nodes WHERE seq > @afterSeq AND ${FILTER}) AS more`,
+    ),
+    count: db.prepare<[FilterParams], { n: number }>(`SELECT count(*) AS n FROM nodes WHERE ${FILTER}`),
+    statsOf: db.prepare<[FilterParams], StatusCount>(`SELECT status, count(*) AS count FROM nodes WHERE ${FILTER} GROUP BY status ORDER BY status`),
     getState: db.prepare<[string], { value: string }>("SELECT value FROM kv WHERE key = 'state:' || ?"),
   };
   const guarded = guardedRead(health);
@@ -53,6 +93,26 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
     };
   };
   const listCache = versioned<Buffer>();
+  // Totals of filtered lists, per filter, for the current change version only.
+  const counts = (() => {
+    let version = '';
+    let byFilter = new Map<string, number>();
+    return {
+      get(key: string, count: () => number): number {
+        const v = q.listVersion.get()!.value;
+        if (v !== version) {
+          version = v;
+          byFilter = new Map();
+        }
+        let n = byFilter.get(key);
+        if (n === undefined) {
+          n = count();
+          if (byFilter.size < 256) byFilter.set(key, n);
+        }
+        return n;
+      },
+    };
+  })();
   const statsCache = versioned<StatusCount[]>();
 
   return {
@@ -67,6 +127,19 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
     changeVersion: () => guarded(() => q.listVersion.get()!.value),
     sweepPreview: (cutoffs) => guarded(() => q.preview.get({ cutoff: cutoffs.offlineBeforeMs })!),
     getState: (key) => guarded(() => q.getState.get(key)?.value ?? null),
+    // The total of a filter is cached until the change version moves (counting is a scan of the table;
+    // a dashboard asks the same filter page after page).
+    listPage: (filter, after, limit) =>
+      guarded(() => {
+        const params = filterParams(filter);
+        const afterSeq = after === null ? -1 : seqOf(after);
+        const page = q.page.get({ ...params, afterSeq, limit })!;
+        const more = page.n === limit && page.last !== null && q.moreAfter.get({ ...params, afterSeq: seqOf(page.last) })!.more === 1;
+        const key = JSON.stringify(params);
+        const total = counts.get(key, () => q.count.get(params)!.n);
+        return { doc: page.n === 0 ? Buffer.from('[]') : page.doc, total, next: more ? page.last : null };
+      }),
+    statisticsOf: (filter) => guarded(() => q.statsOf.all(filterParams(filter))),
     events: (query) =>
       guarded(() =>
         q.events.all({
