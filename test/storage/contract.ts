@@ -5,7 +5,7 @@ import type { NodeRecord, RegistrationInput, StatusTransition } from '../../src/
 import { renderNodesFile } from '../../src/domain/nodes-file-entry.js';
 import { statusOf, sweepCutoffs, type NodeStatus } from '../../src/domain/status.js';
 import { toTargetGroups, type TargetGroup } from '../../src/domain/prometheus-sd.js';
-import type { NodeStore, TargetGroupsQuery } from '../../src/storage/store.js';
+import type { NodeFilter, NodeStore, TargetGroupsQuery } from '../../src/storage/store.js';
 
 /** What a backend provides to the contract suite. */
 export interface StoreHarness {
@@ -398,7 +398,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
     });
 
     describe('finding nodes', () => {
-      const none = { statuses: [], labels: [], q: null, flapping: null } as const;
+      const none: NodeFilter = { statuses: [], labels: [], q: null, flapping: null };
       const ids = (doc: Buffer) => (JSON.parse(doc.toString('utf8')) as Array<{ id: string }>).map((n) => n.id);
       beforeEach(async () => {
         const metas = [{ hostname: 'gpu-a.Example', ip: '10.0.0.1' }, { hostname: 'cpu-b', ip: '10.0.0.2' }, { hostname: 'gpu-c', ip: '10.1.0.3' }, { ip: 7 }, {}];
@@ -409,7 +409,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
       });
 
       it('filters by status, labels (all of them), and a case-insensitive substring of id, name, hostname or ip', async () => {
-        const page = (f: Partial<typeof none> & Record<string, unknown>) => store.listPage({ ...none, ...f } as never, null, 100);
+        const page = (f: Partial<NodeFilter>) => store.listPage({ ...none, ...f }, null, 100);
         assert.deepEqual(ids((await page({ statuses: ['online'] })).doc), ['A1', 'A3']);
         assert.deepEqual(ids((await page({ statuses: ['online', 'offline'] })).doc), ['A1', 'A3', 'A4']);
         assert.deepEqual(ids((await page({ labels: ['gpu', 'rack1'] })).doc), ['A1']);
