@@ -21,6 +21,7 @@ export interface Metrics {
   eventsWritten: Counter<'type'>;
   eventsPruned: Counter;
   streamClients: Gauge;
+  brakeHeld: Gauge;
   sdInvalidHosts: Gauge;
   httpDuration: Histogram<'method' | 'route'>;
 }
@@ -103,6 +104,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       registers,
     }),
     eventsPruned: new Counter({ name: 'argus_master_events_pruned_total', help: 'Events deleted by retention.', registers }),
+    brakeHeld: new Gauge({ name: 'argus_master_brake_held_transitions', help: 'Offline transitions the mass-offline brake holds now (0: released); recorded by the sweeping process.', registers, aggregator: 'max' }),
     streamClients: new Gauge({ name: 'argus_master_event_stream_clients', help: 'Open event streams (GET /events/stream), summed over the processes.', registers }),
     storageErrors: new Counter({
       name: 'argus_master_storage_errors_total',

@@ -45,6 +45,17 @@ export interface SweeperHeartbeat {
 
 /** The storage key of the heartbeat. */
 export const HEARTBEAT_KEY = 'sweeper';
+/** The storage keys of the brake's state (written by the sweeper) and of an admin's release request. */
+export const BRAKE_KEY = 'brake';
+export const BRAKE_RELEASE_KEY = 'brake-release';
+
+/** The brake as GET /brake shows it (SPEC §9.4). */
+export interface BrakeState {
+  state: 'released' | 'holding';
+  held: number;
+  since: string | null;
+  releases_at: string | null;
+}
 
 /**
  * A problem that does not stop the API. `message` has the details (paths, errors) for authenticated
@@ -73,7 +84,7 @@ export interface RegistryDeps {
   logger: Logger;
   /** Called after a committed change that may alter published files (online set, labels, entry fields). */
   onPublishedChange: () => void;
-  metrics?: Pick<Metrics, 'statusTransitions' | 'registrations' | 'statusReports' | 'sdInvalidHosts' | 'eventsWritten' | 'eventsPruned'>;
+  metrics?: Pick<Metrics, 'statusTransitions' | 'registrations' | 'statusReports' | 'sdInvalidHosts' | 'eventsWritten' | 'eventsPruned' | 'brakeHeld'>;
   /** Garbage collection (SPEC §9.1): nodes offline or never reporting for longer than this go; 0/absent: off. */
   gcAfterMs?: number;
   /** Event retention (SPEC §8.1); absent: events are kept. */
@@ -128,6 +139,10 @@ export interface Registry {
   sweep(): Promise<StatusTransition[]>;
   /** What the last sweep held back. */
   held(): SweepHold;
+  /** The mass-offline brake's state, as the sweeping process last recorded it. */
+  brake(): Promise<BrakeState>;
+  /** Asks the sweeping process to let the held transitions through at its next sweep. */
+  releaseBrake(): Promise<BrakeState>;
   /** Removes a node (SPEC §9.1); returns it as it was; 404 for an unknown node. */
   deregister(id: string): Promise<NodeRecord>;
   /** Events after `after` (null: from the oldest retained), filtered; 410 when events after it were pruned. */
@@ -231,6 +246,11 @@ export function createRegistry(deps: RegistryDeps): Registry {
       return { ...doc, bytes, etag: `"${await sha1Of(doc.parts, 'base64url')}"` };
     },
   });
+
+  const readBrake = async (): Promise<BrakeState> => {
+    const raw = await store.getState(BRAKE_KEY);
+    return raw ? (JSON.parse(raw) as BrakeState) : { state: 'released', held: 0, since: null, releases_at: null };
+  };
 
   /** Rejects an ID that cannot exist before any storage access. */
   const mustBeIdShape = (id: string) => {
@@ -357,10 +377,27 @@ export function createRegistry(deps: RegistryDeps): Registry {
       const nowMs = clock.now();
       const cutoffs = sweepCutoffs(nowMs, thresholds);
       const preview = needsPreview(policy, nowMs) ? await store.sweepPreview(cutoffs) : null;
-      const decision = decideSweep(holdState, preview, nowMs, policy);
+      const since = holdState.brakeSinceMs;
+      const releaseAsked = since !== null && Number((await store.getState(BRAKE_RELEASE_KEY)) ?? 0) >= since;
+      const decision = decideSweep(holdState, preview, nowMs, policy, releaseAsked);
       for (const n of decision.notes) log[n.level](n.fields, n.msg);
       holdState = decision.next;
+      // The brake's state for every process (GET /brake), with its engage/release event.
+      if (decision.brakeChange || decision.brakeHeld > 0) {
+        const brakeSince = decision.next.brakeSinceMs;
+        const state: BrakeState = {
+          state: brakeSince === null ? 'released' : 'holding',
+          held: decision.brakeHeld,
+          since: brakeSince === null ? null : rfc3339(brakeSince),
+          releases_at: brakeSince === null || !policy.brake ? null : rfc3339(brakeSince + policy.brake.maxHoldMs),
+        };
+        const change = decision.brakeChange;
+        const events = change ? [{ type: change.type, nodeId: null, fields: change.type === 'brake.released' ? { held: change.held, cause: change.cause } : { held: change.held } }] : [];
+        await store.putState(BRAKE_KEY, JSON.stringify(state), events, nowMs);
+        if (change) metrics?.eventsWritten.inc({ type: change.type });
+      }
       hold = { brakeHeld: decision.brakeHeld, restartGrace: decision.restartGrace };
+      metrics?.brakeHeld.set(decision.brakeHeld);
       const transitions = await store.sweep({ ...cutoffs, offlineBeforeMs: decision.holdOffline ? NO_OFFLINE : cutoffs.offlineBeforeMs }, nowMs, logSweepChunk);
       // Nothing is collected while the grace or the brake holds offline transitions: the master, not
       // the fleet, may be what is wrong.
@@ -382,6 +419,14 @@ export function createRegistry(deps: RegistryDeps): Registry {
       const firstKept = oldest ?? last + 1;
       if (query.after !== null && query.after + 1 < firstKept && query.after < last) throw eventsPruned(firstKept);
       return store.events({ ...query, after: query.after ?? firstKept - 1 });
+    },
+
+    brake: readBrake,
+
+    async releaseBrake() {
+      await store.putState(BRAKE_RELEASE_KEY, String(clock.now()));
+      log.warn('mass-offline brake: release requested by an admin; applied at the next sweep');
+      return readBrake();
     },
 
     async deregister(id) {

@@ -40,8 +40,13 @@ export interface PolicyNote {
   fields: Record<string, number>;
 }
 
+/** A change of the brake, to be recorded as an event (SPEC §9.4). */
+export type BrakeChange = { type: 'brake.engaged'; held: number } | { type: 'brake.released'; held: number; cause: 'reports' | 'timeout' | 'admin' };
+
 /** One decision. */
 export interface SweepDecision {
+  /** The brake engaged or released in this sweep (null: no change). */
+  brakeChange: BrakeChange | null;
   /** Offline transitions are held in this sweep (online ones always go through). */
   holdOffline: boolean;
   /** Offline transitions held by the brake (0: not engaged). */
@@ -56,25 +61,36 @@ export function needsPreview(policy: SweepPolicy, nowMs: number): boolean {
   return policy.brake !== null && nowMs > policy.graceUntilMs;
 }
 
-/** Decides one sweep at `nowMs`; `preview` is required when `needsPreview` says so. */
-export function decideSweep(prev: HoldState, preview: SweepPreview | null, nowMs: number, policy: SweepPolicy): SweepDecision {
-  if (nowMs <= policy.graceUntilMs) return { holdOffline: true, brakeHeld: 0, restartGrace: true, next: prev, notes: [] };
+/**
+ * Decides one sweep at `nowMs`; `preview` is required when `needsPreview` says so. `releaseRequested`:
+ * an admin asked to let the held transitions through (POST /brake/release).
+ */
+export function decideSweep(prev: HoldState, preview: SweepPreview | null, nowMs: number, policy: SweepPolicy, releaseRequested = false): SweepDecision {
+  const quiet = { brakeHeld: 0, restartGrace: false, next: { brakeSinceMs: null }, notes: [] as PolicyNote[], brakeChange: null };
+  if (nowMs <= policy.graceUntilMs) return { ...quiet, holdOffline: true, restartGrace: true, next: prev };
   const brake = policy.brake;
-  if (!brake || !preview) return { holdOffline: false, brakeHeld: 0, restartGrace: false, next: { brakeSinceMs: null }, notes: [] };
+  if (!brake || !preview) return { ...quiet, holdOffline: false };
   const { goingOffline, online } = preview;
   const massive = goingOffline >= brake.minNodes && goingOffline > brake.ratio * online;
   const notes: PolicyNote[] = [];
+  const released = (cause: 'reports' | 'timeout' | 'admin', msg: string, fields: Record<string, number>): SweepDecision => {
+    notes.push({ level: cause === 'reports' ? 'info' : 'warn', msg, fields });
+    return { ...quiet, holdOffline: false, notes, brakeChange: { type: 'brake.released', held: goingOffline, cause } };
+  };
   if (!massive) {
-    if (prev.brakeSinceMs !== null) notes.push({ level: 'info', msg: 'mass offline over (reports returned); offline transitions resume', fields: { goingOffline, online } });
-    return { holdOffline: false, brakeHeld: 0, restartGrace: false, next: { brakeSinceMs: null }, notes };
+    if (prev.brakeSinceMs !== null) return released('reports', 'mass offline over (reports returned); offline transitions resume', { goingOffline, online });
+    return { ...quiet, holdOffline: false };
+  }
+  if (prev.brakeSinceMs !== null && releaseRequested) {
+    return released('admin', 'mass offline: released by an admin; letting the offline transitions through', { goingOffline, online, heldSeconds: (nowMs - prev.brakeSinceMs) / 1000 });
   }
   const sinceMs = prev.brakeSinceMs ?? nowMs;
-  if (prev.brakeSinceMs === null) {
+  const engaged = prev.brakeSinceMs === null;
+  if (engaged) {
     notes.push({ level: 'warn', msg: 'mass offline: holding offline transitions and nodes.json', fields: { goingOffline, online, maxHoldSeconds: brake.maxHoldMs / 1000 } });
   }
   if (nowMs - sinceMs < brake.maxHoldMs) {
-    return { holdOffline: true, brakeHeld: goingOffline, restartGrace: false, next: { brakeSinceMs: sinceMs }, notes };
+    return { holdOffline: true, brakeHeld: goingOffline, restartGrace: false, next: { brakeSinceMs: sinceMs }, notes, brakeChange: engaged ? { type: 'brake.engaged', held: goingOffline } : null };
   }
-  notes.push({ level: 'warn', msg: 'mass offline: hold time over; releasing the offline transitions', fields: { goingOffline, online, heldSeconds: (nowMs - sinceMs) / 1000 } });
-  return { holdOffline: false, brakeHeld: 0, restartGrace: false, next: { brakeSinceMs: null }, notes };
+  return released('timeout', 'mass offline: hold time over; releasing the offline transitions', { goingOffline, online, heldSeconds: (nowMs - sinceMs) / 1000 });
 }

@@ -12,6 +12,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { sdRoutes } from './routes/sd.js';
 import { eventRoutes } from './routes/events.js';
+import { brakeRoutes } from './routes/brake.js';
 import { createEventFeed } from '../events/feed.js';
 
 /** The API's base path. */
@@ -131,6 +132,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes(options.registry, tokens), { prefix: BASE_PATH });
   await app.register(nodeRoutes(options.registry, { tokens: options.authenticate !== undefined }), { prefix: BASE_PATH });
   await app.register(sdRoutes(options.registry, options.sdPorts), { prefix: BASE_PATH });
+  await app.register(brakeRoutes(options.registry), { prefix: BASE_PATH });
   // The live feed of this process: it watches the store only while a stream is open.
   const feed = createEventFeed(options.registry, { onError: (err) => app.log.warn({ err }, 'event feed: reading new events failed; retrying') });
   app.addHook('onClose', async () => feed.close());

@@ -2,7 +2,7 @@
 // that the shared contract suite (test/storage/contract.ts) holds it to, so that a second backend is
 // held to the same. Async so a networked backend fits.
 import type { NodeRecord, NodeSummary, RegistrationInput, StatusCount, StatusTransition } from '../domain/node.js';
-import type { EventType, StoredEvent } from '../domain/events.js';
+import type { EventDraft, EventType, StoredEvent } from '../domain/events.js';
 import type { NodeStatus, SweepCutoffs } from '../domain/status.js';
 
 /** What a registration did, decided atomically by the store (SPEC §2, Register). */
@@ -164,8 +164,11 @@ export interface NodeStore {
    * many were deleted. Run by the sweeping process.
    */
   pruneEvents(retention: EventRetention): Promise<number>;
-  /** Stores a small piece of operational state (e.g. the sweeper's heartbeat) shared by all processes. */
-  putState(key: string, value: string): Promise<void>;
+  /**
+   * Stores a small piece of operational state (e.g. the sweeper's heartbeat) shared by all processes,
+   * with `events` (fleet-wide ones, e.g. the brake's) written at `nowMs` in the same transaction.
+   */
+  putState(key: string, value: string, events?: readonly EventDraft[], nowMs?: number): Promise<void>;
   /** Reads a piece of operational state, or null. A real query: it rejects when the database fails. */
   getState(key: string): Promise<string | null>;
   /** Releases the database; further calls reject. */

@@ -160,3 +160,17 @@ describe('GET /api/v1/master/nodes with filters and paging (SPEC §9.5)', () => 
     });
   }
 });
+
+describe('the brake API in token mode (SPEC §9.4)', () => {
+  it('GET /brake for the read and admin tokens, POST /brake/release for the admin only', async () => {
+    m = await makeTestMaster({ tokens });
+    const get = (token: string) => m.app.inject({ method: 'GET', url: `${BASE}/brake`, headers: { authorization: `Bearer ${token}` } });
+    const release = (token: string) => m.app.inject({ method: 'POST', url: `${BASE}/brake/release`, headers: { authorization: `Bearer ${token}` } });
+    assert.deepEqual(strictJson((await get(tokens.read)).rawPayload), { state: 'released', held: 0, since: null, releases_at: null });
+    assert.equal((await get(tokens.enroll)).statusCode, 403);
+    assert.equal((await release(tokens.read)).statusCode, 403);
+    const ok = await release(tokens.admin);
+    assert.equal(ok.statusCode, 202);
+    assert.equal(strictJson(ok.rawPayload).state, 'released');
+  });
+});

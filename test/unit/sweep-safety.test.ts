@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createManualClock } from '../../src/clock.js';
+import { rfc3339 } from '../../src/domain/time.js';
 import pino from 'pino';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createRegistry, type OfflineBrake, type Registry } from '../../src/registry.js';
@@ -72,6 +73,23 @@ describe('sweep safety', () => {
       assert.deepEqual(await r.sweep(), []);
       assert.equal(r.held().brakeHeld, 20);
       assert.equal(await countOnline(), 20);
+    });
+
+    it('explains itself: a state every process can read, events when it engages and when an admin releases it', async () => {
+      const r = make(brake);
+      await pastGrace(r, 20);
+      assert.deepEqual(await r.brake(), { state: 'released', held: 0, since: null, releases_at: null });
+      await r.sweep();
+      const since = clock.now();
+      assert.deepEqual(await r.brake(), { state: 'holding', held: 20, since: rfc3339(since), releases_at: rfc3339(since + 600_000) });
+      clock.advance(30_000);
+      assert.deepEqual(await r.sweep(), [], 'still holding');
+      await r.releaseBrake();
+      clock.advance(30_000);
+      assert.equal((await r.sweep()).length, 20, 'the held transitions go through at the next sweep');
+      assert.deepEqual(await r.brake(), { state: 'released', held: 0, since: null, releases_at: null });
+      const brakeEvents = (await store.events({ after: 0, limit: 1000, types: ['brake.engaged', 'brake.released'], nodeIds: [] })).map((e) => JSON.parse(e.json));
+      assert.deepEqual(brakeEvents.map((e) => [e.type, e.held, e.cause, e.node_id]), [['brake.engaged', 20, undefined, undefined], ['brake.released', 20, 'admin', undefined]]);
     });
 
     it('lets a sweep below the minimum count through', async () => {

@@ -284,9 +284,10 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     update: (id, mutate) => write(() => updateTx(id, mutate)),
     sweep: (cutoffs, nowMs, onChunk) => sweepAll(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs, onChunk),
     // Operational state lives in kv under a `state:` prefix, apart from the counters and schema version.
-    putState: (key, value) =>
+    putState: (key, value, events = [], nowMs = 0) =>
       write(() => {
         q.putState.run(key, value);
+        appendEvents(events, nowMs);
       }),
   };
 }
