@@ -34,6 +34,9 @@ export interface Config {
   maxBodyBytes: number;
   /** Longest a request (headers and body) may take to arrive before it is answered 408 and closed. */
   requestTimeoutSeconds: number;
+  /** Flapping: at least this many online/offline transitions within the window (SPEC §9.3). */
+  flapTransitions: number;
+  flapWindowSeconds: number;
   /** Garbage collection of nodes offline or never reporting for longer than this (0: off). */
   nodeGcSeconds: number;
   /** Events older than this are deleted (SPEC §8.1). */
@@ -64,6 +67,8 @@ export const DEFAULTS = {
   MAX_BODY_BYTES: '65536',
   REQUEST_TIMEOUT_SECONDS: '30',
   NODE_GC_SECONDS: '0',
+  FLAP_TRANSITIONS: '5',
+  FLAP_WINDOW_SECONDS: '3600',
   EVENTS_RETENTION_DAYS: '30',
   EVENTS_MAX_PER_NODE: '1000',
   OFFLINE_BRAKE: 'on',
@@ -215,6 +220,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   // Days, fractions allowed (so that tests can use seconds: 0.0001 days is 8.64 s).
   const eventsRetentionDays = seconds('EVENTS_RETENTION_DAYS');
   const eventsMaxPerNode = integer('EVENTS_MAX_PER_NODE', 1, 10_000_000);
+  const flapTransitions = integer('FLAP_TRANSITIONS', 2, 1000);
+  const flapWindowSeconds = seconds('FLAP_WINDOW_SECONDS');
   const gcRaw = str('NODE_GC_SECONDS');
   const nodeGcSeconds = /^0+(\.0+)?$/.test(gcRaw) ? 0 : seconds('NODE_GC_SECONDS');
   const brakeOn = parseBool(str('OFFLINE_BRAKE'));
@@ -249,6 +256,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       requestTimeoutSeconds,
       eventsRetentionDays,
       nodeGcSeconds,
+      flapTransitions,
+      flapWindowSeconds,
       eventsMaxPerNode,
       offlineBrake: brakeOn ? { ratio: brakeRatio, minNodes: brakeMinNodes, maxHoldSeconds: brakeMaxHoldSeconds } : null,
     },

@@ -54,6 +54,7 @@ function makeRegistry(
   return createRegistry({
     store, clock, thresholds: thresholdsOf(config), idPrefix: config.nodeIdPrefix, logger, metrics, onPublishedChange, writesFailing,
     gcAfterMs: config.nodeGcSeconds * 1000,
+    flap: { transitions: config.flapTransitions, windowMs: config.flapWindowSeconds * 1000 },
     eventRetention: { maxAgeMs: config.eventsRetentionDays * 86_400_000, maxPerNode: config.eventsMaxPerNode },
     offlineBrake: b ? { ratio: b.ratio, minNodes: b.minNodes, maxHoldMs: b.maxHoldSeconds * 1000 } : null,
   });
@@ -64,7 +65,10 @@ function makeRegistry(
  * registry, published files and sweeper. A change that may alter the files triggers `publish`.
  */
 function openSweepingSide(config: Config, logger: Logger, clock: Clock, onStorageChange?: (state: WritesFailing | null) => void) {
-  const metrics = createMetrics({ nodeCounts: () => store.statistics() });
+  const metrics = createMetrics({
+    nodeCounts: () => store.statistics(),
+    flappingCount: async () => (await store.statisticsOf({ statuses: [], labels: [], q: null, flapping: true })).reduce((n, c) => n + c.count, 0),
+  });
   const health = makeHealth(logger, clock, metrics, onStorageChange);
   const store = openStore(config, health);
   let publishNow: () => Promise<unknown> = async () => undefined;

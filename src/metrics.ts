@@ -29,6 +29,8 @@ export interface Metrics {
 /** Options: `nodeCounts` makes this process report `argus_master_nodes` (only the sweeping process). */
 export interface MetricsOptions {
   nodeCounts?: () => Promise<StatusCount[]>;
+  /** Makes this process report `argus_master_flapping_nodes` (only the sweeping process). */
+  flappingCount?: () => Promise<number>;
   defaultMetrics?: boolean;
 }
 
@@ -54,6 +56,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       async collect() {
         const counts = new Map((await nodeCounts()).map((c) => [c.status, c.count]));
         for (const status of ALL_STATUSES) this.set({ status }, counts.get(status) ?? 0);
+      },
+    });
+  }
+  if (options.flappingCount) {
+    const flappingCount = options.flappingCount;
+    new Gauge({
+      name: 'argus_master_flapping_nodes',
+      help: 'Nodes flapping now (SPEC §9.3: FLAP_TRANSITIONS online/offline transitions within FLAP_WINDOW_SECONDS).',
+      registers,
+      async collect() {
+        this.set(await flappingCount());
       },
     });
   }

@@ -15,6 +15,7 @@ import { newNodeToken, type Principal } from './auth.js';
 import { eventsPruned, forbidden, nameMismatch, nodeNotFound } from './errors.js';
 import { EventType, type StoredEvent } from './domain/events.js';
 import type { WritesFailing } from './storage/health.js';
+import { isFlapTransition, recordFlapTransition, type FlapSettings } from './domain/flapping.js';
 import { decideSweep, needsPreview, type HoldState, type OfflineBrake, type SweepPolicy } from './domain/sweep-policy.js';
 import { createDocumentCache } from './storage/document-cache.js';
 import type { NodeFilter, NodePage, NodeStore, TargetGroupsDocument, TargetGroupsQuery } from './storage/store.js';
@@ -85,6 +86,8 @@ export interface RegistryDeps {
   /** Called after a committed change that may alter published files (online set, labels, entry fields). */
   onPublishedChange: () => void;
   metrics?: Pick<Metrics, 'statusTransitions' | 'registrations' | 'statusReports' | 'sdInvalidHosts' | 'eventsWritten' | 'eventsPruned' | 'brakeHeld'>;
+  /** Flapping detection (SPEC §9.3); absent: off. */
+  flap?: FlapSettings;
   /** Garbage collection (SPEC §9.1): nodes offline or never reporting for longer than this go; 0/absent: off. */
   gcAfterMs?: number;
   /** Event retention (SPEC §8.1); absent: events are kept. */
@@ -309,14 +312,17 @@ export function createRegistry(deps: RegistryDeps): Registry {
     async report(id, report) {
       mustBeIdShape(id);
       const nowMs = clock.now();
-      const result = await store.update(id, (n) => ({
-        ...n,
-        status: statusOf(n.status, nowMs, nowMs, thresholds),
-        health: report.health,
-        lastReportMs: nowMs,
-        agentLastReportMs: report.agentTimestampMs,
-        lastUpdatedMs: nowMs,
-      }));
+      const result = await store.update(id, (n) => {
+        const status = statusOf(n.status, nowMs, nowMs, thresholds);
+        const next: NodeRecord = { ...n, status, health: report.health, lastReportMs: nowMs, agentLastReportMs: report.agentTimestampMs, lastUpdatedMs: nowMs };
+        if (status !== n.status) next.statusSinceMs = nowMs;
+        if (deps.flap && isFlapTransition(n.status, status)) {
+          const f = recordFlapTransition(n.flapTimesMs, nowMs, deps.flap);
+          next.flapTimesMs = f.timesMs;
+          next.flapping = f.flapping;
+        }
+        return next;
+      });
       if (!result) throw nodeNotFound(id);
       metrics?.statusReports.inc();
       countEvents(result.events);
@@ -398,7 +404,14 @@ export function createRegistry(deps: RegistryDeps): Registry {
       }
       hold = { brakeHeld: decision.brakeHeld, restartGrace: decision.restartGrace };
       metrics?.brakeHeld.set(decision.brakeHeld);
-      const transitions = await store.sweep({ ...cutoffs, offlineBeforeMs: decision.holdOffline ? NO_OFFLINE : cutoffs.offlineBeforeMs }, nowMs, logSweepChunk);
+      const transitions = await store.sweep({ ...cutoffs, offlineBeforeMs: decision.holdOffline ? NO_OFFLINE : cutoffs.offlineBeforeMs }, nowMs, logSweepChunk, deps.flap);
+      if (deps.flap) {
+        const calmed = await store.settleFlapping(nowMs, deps.flap);
+        if (calmed.length > 0) {
+          metrics?.eventsWritten.inc({ type: EventType.Flapping }, calmed.length);
+          log.info({ count: calmed.length, nodeIds: calmed.slice(0, 100) }, 'nodes stopped flapping');
+        }
+      }
       // Nothing is collected while the grace or the brake holds offline transitions: the master, not
       // the fleet, may be what is wrong.
       const gcAfterMs = deps.gcAfterMs ?? 0;

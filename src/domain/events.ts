@@ -72,6 +72,7 @@ export function reregisteredEvents(before: NodeRecord, after: NodeRecord): Event
 export function updateEvents(before: NodeRecord, after: NodeRecord): EventDraft[] {
   const out: EventDraft[] = [];
   if (before.status !== after.status) out.push(statusEvent(after.id, before.status, after.status, 'report'));
+  if (before.flapping !== after.flapping) out.push(flappingEvent(after.id, after.flapping));
   const changed = (['config', 'label'] as const).filter((k) => !same(before[k], after[k]));
   if (changed.length > 0) out.push({ type: EventType.Config, nodeId: after.id, fields: { changed } });
   return out;
@@ -80,4 +81,9 @@ export function updateEvents(before: NodeRecord, after: NodeRecord): EventDraft[
 /** A node removed, by an admin or by garbage collection. */
 export function deregisteredEvent(nodeId: string, cause: 'admin' | 'gc'): EventDraft {
   return { type: EventType.Deregistered, nodeId, fields: { cause } };
+}
+
+/** A node started or stopped flapping (SPEC §9.3). */
+export function flappingEvent(nodeId: string, flapping: boolean): EventDraft {
+  return { type: EventType.Flapping, nodeId, fields: { flapping } };
 }

@@ -42,6 +42,9 @@ export interface NodeRecord {
   lastUpdatedMs: number;
   /** When the status last changed (the registration time while initialized), SPEC §9.2. */
   statusSinceMs: number;
+  /** Flapping (SPEC §9.3), and the times of the latest online/offline transitions it is judged from. */
+  flapping: boolean;
+  flapTimesMs: number[];
   /** SHA-256 (hex) of the node's token in AUTH_MODE=token; null when none was issued. */
   tokenHash: string | null;
 }

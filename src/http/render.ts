@@ -22,6 +22,7 @@ export function renderNode(n: NodeRecord) {
     last_updated: rfc3339(n.lastUpdatedMs),
     // When the status last changed (SPEC §9.2): "offline for 3 h".
     status_since: rfc3339(n.statusSinceMs),
+    flapping: n.flapping,
     // The master's receive time minus the agent's own timestamp of its last report: a large value means
     // a skewed agent clock (or a report that took that long to arrive).
     clock_skew_seconds: n.lastReportMs === null || n.agentLastReportMs === null ? null : (n.lastReportMs - n.agentLastReportMs) / 1000,

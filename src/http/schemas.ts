@@ -75,6 +75,7 @@ export const NodeJson = Type.Object({
   agent_last_report: NullableString,
   last_updated: Type.String(),
   status_since: Type.String(),
+  flapping: Type.Boolean(),
   clock_skew_seconds: Type.Union([Type.Number(), Type.Null()]),
 });
 

@@ -3,6 +3,7 @@
 // held to the same. Async so a networked backend fits.
 import type { NodeRecord, NodeSummary, RegistrationInput, StatusCount, StatusTransition } from '../domain/node.js';
 import type { EventDraft, EventType, StoredEvent } from '../domain/events.js';
+import type { FlapSettings } from '../domain/flapping.js';
 import type { NodeStatus, SweepCutoffs } from '../domain/status.js';
 
 /** What a registration did, decided atomically by the store (SPEC §2, Register). */
@@ -127,7 +128,13 @@ export interface NodeStore {
    * is atomic; a report arriving meanwhile wins), each one's changes by ID number, and calls `onChunk`
    * with them after each commit (logging and counting as the sweep goes).
    */
-  sweep(cutoffs: SweepCutoffs, nowMs: number, onChunk?: (transitions: StatusTransition[]) => void): Promise<StatusTransition[]>;
+  sweep(cutoffs: SweepCutoffs, nowMs: number, onChunk?: (transitions: StatusTransition[]) => void, flap?: FlapSettings): Promise<StatusTransition[]>;
+  /**
+   * Clears the flapping flag (with a `node.flapping` false event) of the nodes whose oldest kept
+   * transition left the window (SPEC §9.3); returns their IDs. With `flap`, `sweep` and a report's
+   * status change record the transition times and start flapping.
+   */
+  settleFlapping(nowMs: number, flap: FlapSettings): Promise<string[]>;
   /**
    * The whole nodes.json document of SPEC §4 (the online nodes, by ID number, entries as
    * `toNodesFileEntry` defines them), rendered by the backend: at 100,000 nodes, building it in the

@@ -73,6 +73,7 @@ describe('POST /api/v1/master/nodes', () => {
       agent_last_report: null,
       last_updated: T0,
       status_since: T0,
+      flapping: false,
       clock_skew_seconds: null,
     });
   });

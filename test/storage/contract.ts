@@ -56,7 +56,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.deepEqual(node, {
           id: 'A1', name: 'n1', type: 'agent', version: '1.1.0', status: 'initialized',
           config: {}, label: [], metaData: { hostname: 'n1', ip: '10.0.0.1', user: 'u' }, health: {},
-          registerTimeMs: T0, lastReportMs: null, agentLastReportMs: null, lastUpdatedMs: T0, statusSinceMs: T0, tokenHash: null,
+          registerTimeMs: T0, lastReportMs: null, agentLastReportMs: null, lastUpdatedMs: T0, statusSinceMs: T0, flapping: false, flapTimesMs: [], tokenHash: null,
         });
         assert.deepEqual(await store.get('A1'), node);
       });
@@ -78,7 +78,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.deepEqual(out.node, {
           id: 'A1', name: 'n1', type: 'agent2', version: '2.0', status: 'online', config: { a: 1 }, label: ['x'],
           metaData: { ip: '10.9.9.9' }, health: { h: {} }, registerTimeMs: T0, lastReportMs: T0 + 1,
-          agentLastReportMs: T0 + 2, lastUpdatedMs: T0 + 5, statusSinceMs: T0, tokenHash: null,
+          agentLastReportMs: T0 + 2, lastUpdatedMs: T0 + 5, statusSinceMs: T0, flapping: false, flapTimesMs: [], tokenHash: null,
         });
         assert.equal((await store.list()).length, 1, 'no duplicate node for a name');
       });

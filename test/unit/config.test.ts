@@ -33,6 +33,8 @@ describe('loadConfig (SPEC §1)', () => {
       requestTimeoutSeconds: 30,
       eventsRetentionDays: 30,
       nodeGcSeconds: 0,
+      flapTransitions: 5,
+      flapWindowSeconds: 3600,
       eventsMaxPerNode: 1000,
       offlineBrake: { ratio: 0.5, minNodes: 10, maxHoldSeconds: 600 },
     });

@@ -22,6 +22,8 @@ export interface NodeRow {
   last_updated: number;
   token_hash: string | null;
   status_since: number;
+  flapping: number;
+  flap_times: string;
 }
 
 /** The record of a row. */
@@ -41,6 +43,8 @@ export function fromRow(r: NodeRow): NodeRecord {
     agentLastReportMs: r.agent_last_report,
     lastUpdatedMs: r.last_updated,
     statusSinceMs: r.status_since,
+    flapping: r.flapping === 1,
+    flapTimesMs: JSON.parse(r.flap_times) as number[],
     tokenHash: r.token_hash,
   };
 }
@@ -72,6 +76,8 @@ export function changedColumns(row: NodeRow, before: NodeRecord, after: NodeReco
   scalar('last_updated', after.lastUpdatedMs);
   scalar('token_hash', after.tokenHash);
   scalar('status_since', after.statusSinceMs);
+  scalar('flapping', after.flapping ? 1 : 0);
+  json('flap_times', before.flapTimesMs, after.flapTimesMs);
   return out;
 }
 
@@ -93,6 +99,8 @@ export function toParams(n: NodeRecord) {
     last_updated: n.lastUpdatedMs,
     token_hash: n.tokenHash,
     status_since: n.statusSinceMs,
+    flapping: n.flapping ? 1 : 0,
+    flap_times: JSON.stringify(n.flapTimesMs),
   };
 }
 

@@ -5,7 +5,8 @@
 // transaction committed. Every transaction that changes what the list, statistics or discovery show
 // bumps the change version (kv.ts).
 import type Database from 'better-sqlite3';
-import { deregisteredEvent, registeredEvent, renderEvent, reregisteredEvents, statusEvent, updateEvents, type EventDraft, type StoredEvent } from '../../domain/events.js';
+import { isFlapTransition, recordFlapTransition, type FlapSettings } from '../../domain/flapping.js';
+import { deregisteredEvent, flappingEvent, registeredEvent, renderEvent, reregisteredEvents, statusEvent, updateEvents, type EventDraft, type StoredEvent } from '../../domain/events.js';
 import type { NodeRecord, StatusTransition } from '../../domain/node.js';
 import type { NodeStatus } from '../../domain/status.js';
 import type { StorageHealthSink } from '../health.js';
@@ -26,10 +27,12 @@ interface ChunkRow {
   id: string;
   from: NodeStatus;
   seq: number;
+  flapping: number;
+  flap_times: string;
 }
 
 /** The writes of the store on `db`; failures are translated and reported to `health`, successes too. */
-export function createWrites(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'pruneEvents' | 'deregister' | 'collectGarbage'> {
+export function createWrites(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> {
   const q = {
     byId: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
     byName: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE name = ?'),
@@ -38,9 +41,9 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     ),
     insert: db.prepare(
       `INSERT INTO nodes (id, seq, name, type, version, status, config, label, meta_data, health,
-                          register_time, last_report, agent_last_report, last_updated, token_hash, status_since)
+                          register_time, last_report, agent_last_report, last_updated, token_hash, status_since, flapping, flap_times)
        VALUES (@id, @seq, @name, @type, @version, @status, @config, @label, @meta_data, @health,
-               @register_time, @last_report, @agent_last_report, @last_updated, @token_hash, @status_since)`,
+               @register_time, @last_report, @agent_last_report, @last_updated, @token_hash, @status_since, @flapping, @flap_times)`,
     ),
     write: db.prepare(
       `UPDATE nodes SET type = @type, version = @version, status = @status, config = @config, label = @label,
@@ -50,11 +53,11 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     ),
     bumpListVersion: db.prepare(`UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV_LIST_VERSION}'`),
     offlineChunk: db.prepare<[{ cutoff: number; limit: number }], ChunkRow>(
-      `SELECT rowid, id, status AS "from", seq FROM nodes
+      `SELECT rowid, id, status AS "from", seq, flapping, flap_times FROM nodes
        WHERE status IN ('initialized', 'online') AND last_report < @cutoff LIMIT @limit`,
     ),
     onlineChunk: db.prepare<[{ cutoff: number; limit: number }], ChunkRow>(
-      `SELECT rowid, id, status AS "from", seq FROM nodes
+      `SELECT rowid, id, status AS "from", seq, flapping, flap_times FROM nodes
        WHERE status IN ('initialized', 'offline') AND last_report >= @cutoff LIMIT @limit`,
     ),
     setStatus: db.prepare<[{ status: NodeStatus; now: number; rowids: string }]>(
@@ -82,6 +85,10 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     ),
     pruneNode: db.prepare<[{ node: string; keep: number }]>(
       'DELETE FROM events WHERE node_id = @node AND id < (SELECT id FROM events WHERE node_id = @node ORDER BY id DESC LIMIT 1 OFFSET @keep - 1)',
+    ),
+    setFlap: db.prepare<[{ rowid: number; flapping: number; times: string }]>('UPDATE nodes SET flapping = @flapping, flap_times = @times WHERE rowid = @rowid'),
+    calmChunk: db.prepare<[{ cutoff: number; limit: number }], { rowid: number; id: string; seq: number }>(
+      "SELECT rowid, id, seq FROM nodes WHERE flapping = 1 AND flap_times ->> '$[0]' < @cutoff LIMIT @limit",
     ),
     deleteNode: db.prepare<[string]>('DELETE FROM nodes WHERE id = ?'),
     garbageChunk: db.prepare<[{ cutoff: number; limit: number }], { rowid: number; id: string; seq: number }>(
@@ -161,6 +168,8 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
       agentLastReportMs: null,
       lastUpdatedMs: nowMs,
       statusSinceMs: nowMs,
+      flapping: false,
+      flapTimesMs: [],
       tokenHash: options.tokenHashFor?.(id) ?? null,
     };
     q.insert.run({ ...toParams(node), seq });
@@ -194,23 +203,31 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
   };
 
   /** One chunk of a sweep (committed with the writes of its batch): at most SWEEP_CHUNK transitions. */
-  const sweepChunk = (to: 'offline' | 'online', cutoff: number, nowMs: number) => {
+  const sweepChunk = (to: 'offline' | 'online', cutoff: number, nowMs: number, flap: FlapSettings | undefined) => {
     const rows = (to === 'offline' ? q.offlineChunk : q.onlineChunk).all({ cutoff, limit: SWEEP_CHUNK });
     if (rows.length === 0) return rows;
     rows.sort((x, y) => x.seq - y.seq);
     q.setStatus.run({ status: to, now: nowMs, rowids: JSON.stringify(rows.map((r) => r.rowid)) });
-    appendEvents(rows.map((r) => statusEvent(r.id, r.from, to, 'sweep')), nowMs);
+    const drafts: EventDraft[] = [];
+    for (const r of rows) {
+      drafts.push(statusEvent(r.id, r.from, to, 'sweep'));
+      if (!flap || !isFlapTransition(r.from, to)) continue;
+      const next = recordFlapTransition(JSON.parse(r.flap_times) as number[], nowMs, flap);
+      q.setFlap.run({ rowid: r.rowid, flapping: next.flapping ? 1 : 0, times: JSON.stringify(next.timesMs) });
+      if (next.flapping !== (r.flapping === 1)) drafts.push(flappingEvent(r.id, next.flapping));
+    }
+    appendEvents(drafts, nowMs);
     q.bumpListVersion.run();
     return rows;
   };
   // Work per chunk only (a sort of 250, the caller's `onChunk`), so that a sweep of 100,000
   // transitions never blocks the event loop for long: no sort or pass over all of them at the end.
-  const sweepAll = async (offlineBeforeMs: number, onlineSinceMs: number, nowMs: number, onChunk?: (t: StatusTransition[]) => void): Promise<StatusTransition[]> => {
+  const sweepAll = async (offlineBeforeMs: number, onlineSinceMs: number, nowMs: number, onChunk?: (t: StatusTransition[]) => void, flap?: FlapSettings): Promise<StatusTransition[]> => {
     const all: StatusTransition[] = [];
     for (const [to, cutoff] of [['offline', offlineBeforeMs], ['online', onlineSinceMs]] as const) {
       // Bounded: each chunk changes its rows so they are not picked again; the node count bounds it.
       for (let round = 0; round < 1_000_000; round++) {
-        const rows = await write(() => sweepChunk(to, cutoff, nowMs));
+        const rows = await write(() => sweepChunk(to, cutoff, nowMs, flap));
         const transitions = rows.map((r): StatusTransition => ({ id: r.id, from: r.from, to }));
         if (transitions.length > 0) onChunk?.(transitions);
         for (const t of transitions) all.push(t);
@@ -282,7 +299,23 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     pruneEvents,
     register: (input, nowMs, idPrefix, options = {}) => write(() => registerTx(input, nowMs, idPrefix, options)),
     update: (id, mutate) => write(() => updateTx(id, mutate)),
-    sweep: (cutoffs, nowMs, onChunk) => sweepAll(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs, onChunk),
+    sweep: (cutoffs, nowMs, onChunk, flap) => sweepAll(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs, onChunk, flap),
+    settleFlapping: async (nowMs, flap) => {
+      const calmed: string[] = [];
+      // Bounded: each chunk clears the flag of the nodes it picked.
+      for (let round = 0; round < 1_000_000; round++) {
+        const ids = await write(() => {
+          const rows = q.calmChunk.all({ cutoff: nowMs - flap.windowMs, limit: SWEEP_CHUNK }).sort((x, y) => x.seq - y.seq);
+          for (const r of rows) q.setFlap.run({ rowid: r.rowid, flapping: 0, times: '[]' });
+          appendEvents(rows.map((r) => flappingEvent(r.id, false)), nowMs);
+          return rows.map((r) => r.id);
+        });
+        calmed.push(...ids);
+        if (ids.length < SWEEP_CHUNK) break;
+        await new Promise((r) => setImmediate(r));
+      }
+      return calmed;
+    },
     // Operational state lives in kv under a `state:` prefix, apart from the counters and schema version.
     putState: (key, value, events = [], nowMs = 0) =>
       write(() => {
