@@ -14,6 +14,7 @@ import { sdRoutes } from './routes/sd.js';
 import { eventRoutes } from './routes/events.js';
 import { brakeRoutes } from './routes/brake.js';
 import { createEventFeed } from '../events/feed.js';
+import swagger from '@fastify/swagger';
 
 /** The API's base path. */
 export const BASE_PATH = '/api/v1/master';
@@ -124,6 +125,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook('onRequest', async (request) => checkQueryEncoding(request.url));
   installErrorHandling(app);
+  // OpenAPI 3.1 generated from the route schemas (SPEC §9.6); registered before the routes it documents.
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Argus Master', version: '0.2.0', description: 'The node registry of the Argus monitoring system (SPEC §2, §7–§9).' },
+      components: options.authenticate ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {},
+      security: options.authenticate ? [{ bearer: [] }] : [],
+    },
+  });
   if (options.authenticate) installAuth(app, options.authenticate);
   // Registered first, so its onResponse hook sees every route (fastify-plugin-less hooks are scoped).
   await metricsRoutes(options.metrics, options.metricsText)(app);
@@ -137,5 +147,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const feed = createEventFeed(options.registry, { onError: (err) => app.log.warn({ err }, 'event feed: reading new events failed; retrying') });
   app.addHook('onClose', async () => feed.close());
   await app.register(eventRoutes(options.registry, feed, (n) => options.metrics.streamClients.set(n)), { prefix: BASE_PATH });
+  app.get(`${BASE_PATH}/openapi.json`, { config: { access: 'open' }, schema: { hide: true } }, async () => app.swagger());
   return app;
 }
