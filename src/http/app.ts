@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino';
 import type { Principal } from '../auth.js';
 import type { Metrics } from '../metrics.js';
-import { installAuth } from './auth.js';
+import { authPlugin } from './auth.js';
 import type { Registry } from '../registry.js';
 import { installErrorHandling } from './error-handler.js';
 import { checkQueryEncoding, parseJsonBody } from './json-body.js';
@@ -134,9 +134,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       security: options.authenticate ? [{ bearer: [] }] : [],
     },
   });
-  if (options.authenticate) installAuth(app, options.authenticate);
-  // Registered first, so its onResponse hook sees every route (fastify-plugin-less hooks are scoped).
-  await metricsRoutes(options.metrics, options.metricsText)(app);
+  if (options.authenticate) await app.register(authPlugin, { authenticate: options.authenticate });
+  // Registered before the routes; its onResponse hook sees every route (the plugin is not encapsulated).
+  await app.register(metricsRoutes(options.metrics, options.metricsText));
   const tokens = { tokens: options.authenticate !== undefined };
   await app.register(healthRoutes(options.registry, tokens));
   await app.register(healthRoutes(options.registry, tokens), { prefix: BASE_PATH });

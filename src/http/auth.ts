@@ -3,6 +3,7 @@
 // a request without a valid bearer token is answered 401 before its body is read, one whose token lacks
 // the right 403. /healthz and /readyz stay open.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import type { Principal } from '../auth.js';
 import { AppError, forbidden } from '../errors.js';
 
@@ -27,8 +28,12 @@ const may: Record<Exclude<Access, 'open'>, (p: Principal, nodeId: string | undef
   admin: (p) => p.kind === 'admin',
 };
 
-/** Installs token checks on `app`; `authenticate` resolves an Authorization header to a principal. */
-export function installAuth(app: FastifyInstance, authenticate: (authorization: string | undefined) => Promise<Principal | null>): void {
+/**
+ * The token checks, as a plugin whose hook covers every route of the app (fastify-plugin lifts it out of
+ * its encapsulation context); `authenticate` resolves an Authorization header to a principal.
+ */
+export const authPlugin = fp(async function auth(app: FastifyInstance, options: { authenticate: (authorization: string | undefined) => Promise<Principal | null> }) {
+  const { authenticate } = options;
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const access = request.routeOptions.config?.access;
@@ -45,4 +50,4 @@ export function installAuth(app: FastifyInstance, authenticate: (authorization: 
       throw forbidden(`a ${request.principal.kind} token may not ${request.method} ${request.routeOptions.url}${nodeId ? ` for node ${nodeId}` : ''}`);
     }
   });
-}
+}, { name: 'argus-auth' });

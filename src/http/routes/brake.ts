@@ -1,6 +1,7 @@
 // The mass-offline brake, explained (SPEC §9.4): GET /brake (its state, from the sweeping process) and
 // POST /brake/release (admin: the held transitions go through at the next sweep).
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../../registry.js';
 import { ErrorJson } from '../schemas.js';
@@ -15,7 +16,8 @@ const BrakeJson = Type.Object({
 
 /** Registers the brake routes under the base path. */
 export function brakeRoutes(registry: Pick<Registry, 'brake' | 'releaseBrake'>) {
-  return async function plugin(app: FastifyInstance): Promise<void> {
+  return async function plugin(instance: FastifyInstance): Promise<void> {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     app.get('/brake', { config: { access: 'read' }, schema: { response: { 200: BrakeJson } } }, () => registry.brake());
     app.post(
       '/brake/release',

@@ -3,12 +3,14 @@
 // Events, resumed from Last-Event-ID or ?after=, keep-alive comments every 15 s). Handlers only
 // translate HTTP ↔ registry and the process's event feed.
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ALL_EVENT_TYPES, type EventType, type StoredEvent } from '../../domain/events.js';
 import { AppError } from '../../errors.js';
 import type { EventFeed } from '../../events/feed.js';
 import type { Registry } from '../../registry.js';
 import { ErrorJson, IdParams } from '../schemas.js';
+import { sendSerialized } from '../serialized.js';
 
 const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
 const EventsQuery = Type.Object({
@@ -60,8 +62,9 @@ const sse = (e: StoredEvent) => `id: ${e.id}\nevent: ${e.type}\ndata: ${e.json}\
 
 /** Registers the event routes (under the base path); `feed` is this process's live feed. */
 export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: number) => void) {
-  return async function plugin(app: FastifyInstance): Promise<void> {
-    app.get<{ Querystring: EventsQuery }>(
+  return async function plugin(instance: FastifyInstance): Promise<void> {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+    app.get(
       '/events',
       { config: { access: 'read' }, schema: { querystring: EventsQuery, response: { 200: Type.Array(EventJson), 400: ErrorJson, 410: Type.Object({ error: Type.String(), oldest: Type.Integer() }) } } },
       async (request, reply) => {
@@ -71,11 +74,11 @@ export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: 
           limit: integer('limit', q.limit, 1, 1000) ?? 100,
           ...filters(q),
         });
-        return reply.type('application/json; charset=utf-8').send(asArray(events));
+        return sendSerialized(reply, asArray(events));
       },
     );
 
-    app.get<{ Params: IdParams; Querystring: NodeEventsQuery }>(
+    app.get(
       '/nodes/:id/events',
       { config: { access: 'read' }, schema: { params: IdParams, querystring: NodeEventsQuery, response: { 200: Type.Array(EventJson), 400: ErrorJson, 404: ErrorJson } } },
       async (request, reply) => {
@@ -85,7 +88,7 @@ export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: 
           const next = `${request.url.split('?')[0]}?before=${events.at(-1)!.id}&limit=${limit}`;
           reply.header('link', `<${next}>; rel="next"`);
         }
-        return reply.type('application/json; charset=utf-8').send(asArray(events));
+        return sendSerialized(reply, asArray(events));
       },
     );
 
@@ -95,10 +98,10 @@ export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: 
       for (const r of open) r.raw.end();
     });
 
-    app.get<{ Querystring: EventsQuery }>(
+    app.get(
       '/events/stream',
       { config: { access: 'read' }, schema: { querystring: EventsQuery, response: { 400: ErrorJson } } },
-      async (request: FastifyRequest<{ Querystring: EventsQuery }>, reply) => {
+      async (request, reply) => {
         const q = request.query;
         const { types, nodeIds } = filters(q);
         const header = request.headers['last-event-id'];

@@ -1,11 +1,13 @@
 // Probes: /healthz (the process lives) and /readyz (a real database query succeeds).
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../../registry.js';
 import { Type } from '@sinclair/typebox';
 
 /** Registers the probes under the prefix the plugin is mounted at. */
 export function healthRoutes(registry: Pick<Registry, 'readiness'>, options: { tokens: boolean } = { tokens: false }) {
-  return async function plugin(app: FastifyInstance): Promise<void> {
+  return async function plugin(instance: FastifyInstance): Promise<void> {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     app.get('/healthz', { config: { access: 'open' }, schema: { response: { 200: Type.Object({ status: Type.String() }) } } }, async () => ({
       status: 'ok',
     }));

@@ -1,5 +1,7 @@
 // The node API of SPEC §2 under /api/v1/master. Handlers only translate HTTP ↔ registry.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { sendSerialized } from '../serialized.js';
 import { AppError } from '../../errors.js';
 import type { Registry } from '../../registry.js';
 import { checkObjectLimits, LIMITS } from '../../limits.js';
@@ -57,17 +59,17 @@ const errors = { 400: ErrorJson, 401: ErrorJson, 403: ErrorJson, 404: ErrorJson,
 
 /** Registers the node routes on the plugin's prefix (the token route only in token mode). */
 export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
-  return async function plugin(app: FastifyInstance): Promise<void> {
+  return async function plugin(instance: FastifyInstance): Promise<void> {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     // Without filters or paging: every node, as the original (the document is built and cached until
     // the list changes by the store). With any of them: a keyset page, X-Total-Count and a Link to the
     // next page (SPEC §9.5).
-    app.get<{ Querystring: ListQuery }>(
+    app.get(
       '/nodes',
       { config: { access: 'read' }, schema: { querystring: ListQuery, response: { 200: Type.Array(NodeSummaryJson), 400: ErrorJson } } },
       async (request, reply) => {
         const q = request.query;
-        reply.type('application/json; charset=utf-8');
-        if (!LIST_KEYS.some((k) => q[k] !== undefined)) return reply.send(await registry.listDocument());
+        if (!LIST_KEYS.some((k) => q[k] !== undefined)) return sendSerialized(reply, await registry.listDocument());
         const filter = parseNodeFilter(q);
         const limit = q.limit === undefined ? 1000 : integerParam('limit', q.limit, 1, 1000);
         const after = q.after ?? null;
@@ -80,11 +82,11 @@ export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
           if (!params.has('limit')) params.set('limit', String(limit));
           reply.header('link', `<${request.url.split('?')[0]}?${params.toString()}>; rel="next"`);
         }
-        return reply.send(page.doc);
+        return sendSerialized(reply, page.doc);
       },
     );
 
-    app.get<{ Querystring: ListQuery }>(
+    app.get(
       '/nodes/statistics',
       { config: { access: 'read' }, schema: { querystring: ListQuery, response: { 200: StatisticsJson, 400: ErrorJson } } },
       (request) => {
@@ -93,13 +95,13 @@ export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
       },
     );
 
-    app.get<{ Params: IdParams }>(
+    app.get(
       '/nodes/:id',
       { config: { access: 'node-read' }, schema: { params: IdParams, response: { 200: NodeJson, ...errors } } },
       async (request) => renderNode(await registry.get(request.params.id)),
     );
 
-    app.post<{ Body: RegisterBody }>(
+    app.post(
       '/nodes',
       { config: { access: 'register' }, schema: { body: RegisterBody, response: { 200: NodeJson, 201: NodeJsonWithToken, ...errors } } },
       async (request, reply) => {
@@ -119,7 +121,7 @@ export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
       },
     );
 
-    app.put<{ Params: IdParams; Body: StatusBody }>(
+    app.put(
       '/nodes/:id/status',
       { config: { access: 'node-write' }, schema: { params: IdParams, body: StatusBody, response: { 200: NodeJson, ...errors } } },
       async (request) => {
@@ -132,7 +134,7 @@ export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
       },
     );
 
-    app.put<{ Params: IdParams; Body: ConfigBody }>(
+    app.put(
       '/nodes/:id/config',
       { config: { access: 'admin' }, schema: { params: IdParams, body: ConfigBody, response: { 200: NodeJson, ...errors } } },
       async (request) => {
@@ -151,14 +153,14 @@ export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
       },
     );
 
-    app.delete<{ Params: IdParams }>(
+    app.delete(
       '/nodes/:id',
       { config: { access: 'admin' }, schema: { params: IdParams, response: { 200: NodeJson, ...errors } } },
       async (request) => renderNode(await registry.deregister(request.params.id)),
     );
 
     if (options.tokens) {
-      app.post<{ Params: IdParams }>(
+      app.post(
         '/nodes/:id/token',
         { config: { access: 'admin' }, schema: { params: IdParams, response: { 200: TokenJson, ...errors } } },
         async (request) => ({ id: request.params.id, token: await registry.rotateToken(request.params.id) }),

@@ -4,7 +4,9 @@
 // JavaScript objects blocked the worker for ~1 s.
 import { Readable } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { sendSerialized } from '../serialized.js';
 import { parsePorts } from '../../config.js';
 import { ALL_STATUSES, type NodeStatus } from '../../domain/status.js';
 import { AppError } from '../../errors.js';
@@ -35,8 +37,9 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
 
 /** Registers the discovery route; `defaultPorts` come from PROMETHEUS_SD_PORTS. */
 export function sdRoutes(registry: Pick<Registry, 'targetGroups'>, defaultPorts: readonly number[]) {
-  return async function plugin(app: FastifyInstance): Promise<void> {
-    app.get<{ Querystring: SdQuery }>(
+  return async function plugin(instance: FastifyInstance): Promise<void> {
+    const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+    app.get(
       '/sd/prometheus',
       { config: { access: 'read' }, schema: { querystring: SdQuery, response: { 400: ErrorJson } } },
       async (request, reply) => {
@@ -54,8 +57,8 @@ export function sdRoutes(registry: Pick<Registry, 'targetGroups'>, defaultPorts:
         const statuses = statusList.length === 0 ? (['online'] as NodeStatus[]) : (statusList as NodeStatus[]);
         const { parts, etag, bytes } = await registry.targetGroups({ statuses, labels: list(q.label), ports });
         reply.header('etag', etag).header('cache-control', 'no-cache');
-        if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send();
-        return reply.type('application/json; charset=utf-8').header('content-length', bytes).send(Readable.from(parts));
+        if (matchesEtag(request.headers['if-none-match'], etag)) return (reply as FastifyReply).code(304).send();
+        return sendSerialized((reply as FastifyReply).header('content-length', bytes), Readable.from(parts));
       },
     );
   };
