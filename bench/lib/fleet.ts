@@ -1,0 +1,107 @@
+// Driving the master like a fleet: requests over a keep-alive pool, registering and reporting a fleet,
+// seeding a database directly, and measuring memory and event-loop stalls.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { openSqliteStore } from '../../src/storage/sqlite/index.js';
+import type { MasterProcess } from '../../test/e2e/harness.js';
+import { registrationBody } from '../../test/helpers/fixtures.js';
+
+export const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+/** One HTTP request to the master over a keep-alive pool; resolves with the status and latency. */
+export function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; ms: number; text: string }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = httpRequest(
+      `${base}${path}`,
+      { method, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}, timeout: 30_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, text: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
+    req.on('error', () => resolve({ status: 0, ms: performance.now() - started, text: '' }));
+    req.on('timeout', () => req.destroy());
+    req.end(payload);
+  });
+}
+
+/** Registers `count` nodes through the API, 64 at a time. */
+export async function registerFleet(base: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 64) {
+    const batch = Array.from({ length: Math.min(64, count - i) }, (_, k) => call(base, 'POST', '/api/v1/master/nodes', registrationBody(`fleet-${i + k}`)));
+    const res = await Promise.all(batch);
+    if (res.some((r) => r.status !== 201)) throw new Error(`registration failed: ${res.find((r) => r.status !== 201)?.text}`);
+  }
+}
+
+/** Reports once for nodes A1…A<count>, 64 at a time (brings a new fleet online). */
+export async function reportFleet(base: string, count: number): Promise<void> {
+  const body = { timestamp: new Date().toISOString(), health: {} };
+  for (let i = 1; i <= count; i += 64) {
+    const batch = Array.from({ length: Math.min(64, count - i + 1) }, (_, k) => call(base, 'PUT', `/api/v1/master/nodes/A${i + k}/status`, body));
+    if ((await Promise.all(batch)).some((r) => r.status !== 200)) throw new Error('status report failed during warm-up');
+  }
+}
+
+/**
+ * Memory of the master (the primary and its workers), in MiB: `rss` sums each process's resident set,
+ * which counts pages the processes share (Node.js itself, libraries) once per process; `pss` shares
+ * them out (the kernel's proportional set size), so it is what the master occupies as a whole.
+ */
+export function memoryMiB(m: MasterProcess): { rss: number; pss: number } {
+  const pids = [m.proc.pid!, ...spawnSync('pgrep', ['-P', String(m.proc.pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number)];
+  let rssKb = 0;
+  let pssKb = 0;
+  for (const pid of pids) {
+    try {
+      rssKb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      pssKb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // exited
+    }
+  }
+  return { rss: Math.round(rssKb / 1024), pss: Math.round(pssKb / 1024) };
+}
+
+/**
+ * Watches this process's event loop: the longest gap between ticks of a 1 ms interval timer, from now
+ * until `stop()`, which returns it in milliseconds.
+ */
+export function watchStalls(): { stop(): number } {
+  let last = performance.now();
+  let maxGap = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last);
+    last = now;
+  }, 1);
+  return {
+    stop() {
+      clearInterval(ticker);
+      return Math.max(maxGap, performance.now() - last);
+    },
+  };
+}
+
+/** Fills a database with `count` online nodes (reported `reportedAtMs`), in one transaction. */
+export function seed(dbPath: string, count: number, reportedAtMs: number): void {
+  const store = openSqliteStore({ path: dbPath });
+  const insert = store.db.prepare(
+    `INSERT INTO nodes (id, seq, name, type, version, status, config, label, meta_data, health, register_time, last_report, agent_last_report, last_updated, status_since)
+     VALUES (?, ?, ?, 'agent', '1.1.0', 'online', '{}', ?, ?, '{"log-fluentbit":{"status":"healthy"}}', ?, ?, ?, ?, ?)`,
+  );
+  store.db.transaction(() => {
+    for (let i = 1; i <= count; i++) {
+      const meta = JSON.stringify({ ...registrationBody(`seed-${i}`).meta_data, ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` });
+      // Every node has "gpu"; one in 100 has "rack-<i/100>" too (a label shard of ~1% for the list filter).
+      const label = JSON.stringify(i % 100 === 0 ? ['gpu', `rack-${i / 100}`] : ['gpu']);
+      insert.run(`A${i}`, i, `seed-${i}`, label, meta, reportedAtMs, reportedAtMs, reportedAtMs, reportedAtMs, reportedAtMs);
+    }
+    store.db.prepare("UPDATE kv SET value = ? WHERE key = 'node_id_counter'").run(String(count));
+  })();
+  void store.close();
+}

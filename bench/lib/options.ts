@@ -1,0 +1,37 @@
+// The benchmark's options (command line) and the small helpers every part shares.
+import { join } from 'node:path';
+import { pino } from 'pino';
+
+export const args = process.argv.slice(2);
+export const opt = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+};
+export const parts = opt('only', 'throughput,scale,soak').split(',');
+export const rounds = Number(opt('rounds', '3'));
+export const seconds = Number(opt('seconds', '5'));
+export const workers = opt('workers', '');
+export const soakSeconds = Number(opt('soak-seconds', '300'));
+export const scaleSizes = opt('scale-sizes', '10000,100000').split(',').map(Number);
+export const flaskStyle = opt('flask', 'wal');
+export const FLEET = 1000;
+export const silent = pino({ level: 'silent' });
+export const lua = (name: string) => join(import.meta.dirname, 'lua', name);
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : s[Math.floor((s.length - 1) / 2)]!;
+};
+export const log = (msg: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+/** Env of a benchmarked master: production defaults, request log off (as gunicorn's default). */
+export function masterEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ONLINE_THRESHOLD_SECONDS: '120',
+    OFFLINE_THRESHOLD_SECONDS: '180',
+    SCHEDULER_INTERVAL_SECONDS: '30',
+    LOG_REQUESTS: 'false',
+    LOG_LEVEL: 'warn',
+    ...(workers ? { MASTER_WORKERS: workers } : { MASTER_WORKERS: '' }),
+    ...extra,
+  };
+}
