@@ -7,7 +7,9 @@ export const opt = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
 };
-export const parts = opt('only', 'throughput,scale,soak').split(',');
+export const parts = opt('only', 'throughput,scale,soak,history').split(',');
+export const historyNodes = Number(opt('history-nodes', '100000'));
+export const historyEvents = Number(opt('history-events', '1000000'));
 export const rounds = Number(opt('rounds', '3'));
 export const seconds = Number(opt('seconds', '5'));
 export const workers = opt('workers', '');
@@ -16,7 +18,7 @@ export const scaleSizes = opt('scale-sizes', '10000,100000').split(',').map(Numb
 export const flaskStyle = opt('flask', 'wal');
 export const FLEET = 1000;
 export const silent = pino({ level: 'silent' });
-export const lua = (name: string) => join(import.meta.dirname, 'lua', name);
+export const lua = (name: string) => join(import.meta.dirname, '..', 'lua', name);
 export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? Number.NaN : s[Math.floor((s.length - 1) / 2)]!;

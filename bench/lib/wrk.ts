@@ -1,6 +1,7 @@
 // wrk (Debian's package) as the load generator: 2 threads, 64 connections, a 2 s warm-up of the same
 // load first; a run with a non-2xx answer or a socket error is marked invalid.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { log, seconds } from './options.js';
 
 /** One wrk figure. */
@@ -24,6 +25,7 @@ function toMs(v: string): number {
 }
 
 export function wrk(url: string, script: string, scriptArgs: string[] = []): WrkResult {
+  if (!existsSync(script)) throw new Error(`no wrk script at ${script}`);
   // Warm-up: 2 s of the same load first (JIT, caches, connection set-up), not counted.
   spawnSync('wrk', ['-t2', '-c64', '-d2s', '-s', script, url, '--', ...scriptArgs, 'warmup'], { encoding: 'utf8', timeout: 30_000 });
   const r = spawnSync('wrk', ['-t2', '-c64', `-d${seconds}s`, '--latency', '-s', script, url, '--', ...scriptArgs], {

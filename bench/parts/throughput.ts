@@ -10,7 +10,7 @@ import { wrk, type WrkResult } from '../lib/wrk.js';
 
 /** The issue's Flask figures (its reference machine, whose ceiling was 49,000 req/s). */
 const FLASK = { status: 920, statusP99: 130, register: 880, getNode: 2600, list: 570, statistics: 2700 };
-const FLASK_APP_DIR = join(import.meta.dirname, 'flask');
+const FLASK_APP_DIR = join(import.meta.dirname, '..', 'flask');
 
 /** Whether the Flask reference is wanted and can run here (python3 with flask and gunicorn). */
 function flaskAvailable(): boolean {
@@ -49,7 +49,7 @@ async function startFlask(dir: string): Promise<{ base: string; stop(): Promise<
 export async function throughput() {
   log(`throughput: ${rounds} rounds × ${seconds} s per figure, wrk -t2 -c64, ${FLEET} registered nodes`);
   const ceilPort = await freePort();
-  const ceiling: ChildProcess = fork(join(import.meta.dirname, 'ceiling.ts'), [String(ceilPort)], { execArgv: ['--import', 'tsx'], stdio: 'ignore' });
+  const ceiling: ChildProcess = fork(join(import.meta.dirname, '..', 'ceiling.ts'), [String(ceilPort)], { execArgv: ['--import', 'tsx'], stdio: 'ignore' });
   await new Promise((r) => ceiling.once('message', r));
   const figures: Record<string, WrkResult[]> = { ceiling: [], status: [], register: [], getNode: [], list: [], statistics: [] };
   // The same figures of the Flask reference, measured right after each of ours, when it can run here.

@@ -1,0 +1,166 @@
+// Part `history` (issue 11): what the events, the filters and the stream cost.
+//   - a sweep taking every node offline (brake off) writes an event per node: duration, event-loop stall;
+//   - GET /nodes?label=…&limit=50 (a 1% shard and a label every node has) and GET /events?after=…&limit=1000
+//     on the real process, sequential requests: p50 and p99;
+//   - retention deleting --history-events events: duration and event-loop stall;
+//   - status reports (wrk) with no stream open and with 100 open streams: req/s and master CPU per report.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest, type ClientRequest } from 'node:http';
+import { join } from 'node:path';
+import { createManualClock } from '../../src/clock.js';
+import { createRegistry } from '../../src/registry.js';
+import { openSqliteStore } from '../../src/storage/sqlite/index.js';
+import { startMaster, stopMaster, type MasterProcess } from '../../test/e2e/harness.js';
+import { tempDir } from '../../test/helpers/fixtures.js';
+import { call, seed, watchStalls } from '../lib/fleet.js';
+import { log, lua, masterEnv, silent } from '../lib/options.js';
+import { wrk } from '../lib/wrk.js';
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return Number((s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN).toFixed(2));
+};
+
+/** Duration of `fn` and the longest event-loop stall while it ran. */
+async function timed(fn: () => Promise<unknown>): Promise<{ ms: number; maxStallMs: number }> {
+  const stalls = watchStalls();
+  const started = performance.now();
+  await fn();
+  const ms = performance.now() - started;
+  await new Promise((r) => setTimeout(r, 3));
+  return { ms: Number(ms.toFixed(1)), maxStallMs: Number(stalls.stop().toFixed(2)) };
+}
+
+/** `count` sequential GETs of `path()` over the keep-alive pool: p50 and p99 in ms. */
+async function latency(base: string, path: () => string, count: number) {
+  const ms: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const r = await call(base, 'GET', path());
+    if (r.status !== 200) throw new Error(`GET ${path()} answered ${r.status}: ${r.text.slice(0, 200)}`);
+    ms.push(r.ms);
+  }
+  return { p50ms: percentile(ms, 50), p99ms: percentile(ms, 99), requests: count };
+}
+
+/** CPU time (user + system, ms) used so far by the master's processes. */
+function cpuMs(m: MasterProcess): number {
+  const pids = [m.proc.pid!, ...spawnSync('pgrep', ['-P', String(m.proc.pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number)];
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+/** Status reports by wrk, with the master's CPU per report. */
+async function reportsWithCpu(m: MasterProcess, nodes: number) {
+  const probe = await call(m.base, 'PUT', '/api/v1/master/nodes/A1/status', { timestamp: new Date().toISOString(), health: {} });
+  if (probe.status !== 200) log(`  a status report answered ${probe.status}: ${probe.text.slice(0, 300)}`);
+  const before = cpuMs(m);
+  const r = wrk(m.base, lua('status.lua'), [String(nodes), 'A']);
+  const used = cpuMs(m) - before;
+  // The warm-up's 2 s of load are counted in the CPU too: divide by the requests of both (~ rps × (2 + seconds)).
+  return { ...r, cpuMsPer1000: Number(((used / (r.rps * (r.requests / r.rps + 2))) * 1000).toFixed(1)) };
+}
+
+/** Opens `n` event streams that read and discard what comes. */
+function openStreams(base: string, n: number): ClientRequest[] {
+  return Array.from({ length: n }, () => {
+    const req = httpRequest(`${base}/api/v1/master/events/stream`, { agent: false });
+    req.on('response', (res) => res.resume());
+    req.on('error', () => undefined);
+    req.end();
+    return req;
+  });
+}
+
+/** Runs the part at `count` nodes, retention over `eventsCount` events. */
+export async function history(count: number, eventsCount: number) {
+  log(`history: ${count} nodes, retention of ${eventsCount} events, 100 open streams`);
+  const t = tempDir('argus-bench-');
+  try {
+    const dbPath = join(t.dir, 'master/db.sqlite3');
+    const seededAt = Date.now();
+    seed(dbPath, count, seededAt);
+    const store = openSqliteStore({ path: dbPath });
+    const clock = createManualClock(seededAt);
+    const registry = createRegistry({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent, onPublishedChange: () => undefined });
+    clock.advance(200_000);
+    const sweepAllOffline = { ...(await timed(() => registry.sweep())), events: (await store.eventBounds()).last };
+    await store.close();
+
+    const m = await startMaster(t.dir, masterEnv());
+    let reads;
+    try {
+      const last = count;
+      reads = {
+        nodesByRareLabel: await latency(m.base, () => `/api/v1/master/nodes?label=rack-${1 + Math.floor(Math.random() * (count / 100))}&limit=50`, 300),
+        nodesByCommonLabel: await latency(m.base, () => '/api/v1/master/nodes?label=gpu&limit=50', 300),
+        nodesByStatusPage: await latency(m.base, () => `/api/v1/master/nodes?status=offline&limit=50&after=A${Math.floor(Math.random() * (count - 100))}`, 300),
+        events1000: await latency(m.base, () => `/api/v1/master/events?after=${Math.floor(Math.random() * Math.max(1, last - 1000))}&limit=1000`, 300),
+      };
+    } finally {
+      await stopMaster(m);
+    }
+
+    // Retention: fill the events table to `eventsCount` old events, then delete them all.
+    const store2 = openSqliteStore({ path: dbPath });
+    const have = (await store2.eventBounds()).last;
+    const fill = store2.db.prepare("INSERT INTO events (id, time, type, node_id, body) VALUES (?, ?, 'node.config', ?, ?)");
+    store2.db.transaction(() => {
+      for (let id = have + 1; id <= eventsCount; id++) {
+        const node = `A${1 + (id % count)}`;
+        fill.run(id, seededAt, node, `{"id":${id},"time":"2026-01-01T00:00:00Z","type":"node.config","node_id":"${node}","changed":["label"]}`);
+      }
+      store2.db.prepare("UPDATE kv SET value = ? WHERE key = 'event_id_counter'").run(String(Math.max(have, eventsCount)));
+    })();
+    let deleted = 0;
+    const retention = await timed(async () => {
+      deleted = await store2.pruneEvents({ olderThanMs: seededAt + 1_000_000, maxPerNode: 1000 });
+    });
+    await store2.close();
+
+    // Streams: a fleet of 1,000 online nodes whose reports change nothing (no events), 0 and 100 streams.
+    const t2 = tempDir('argus-bench-');
+    try {
+      seed(join(t2.dir, 'master/db.sqlite3'), 1000, Date.now());
+      const m2 = await startMaster(t2.dir, masterEnv());
+      try {
+        await reportsWithCpu(m2, 1000); // warm-up (JIT, caches), not counted
+        // Bracketed: without streams right before and right after the run with them (this machine's
+        // speed moves within minutes).
+        const before = await reportsWithCpu(m2, 1000);
+        const streams = openStreams(m2.base, 100);
+        await new Promise((r) => setTimeout(r, 1_000));
+        const withStreams = await reportsWithCpu(m2, 1000);
+        for (const s of streams) s.destroy();
+        await new Promise((r) => setTimeout(r, 500));
+        const after = await reportsWithCpu(m2, 1000);
+        const noStreams = { rps: (before.rps + after.rps) / 2, cpuMsPer1000: (before.cpuMsPer1000 + after.cpuMsPer1000) / 2, before, after };
+        return {
+          nodes: count,
+          sweepAllOffline,
+          reads,
+          retention: { ...retention, deleted },
+          statusReports: {
+            noStreams,
+            with100Streams: withStreams,
+            cpuIncrease: Number((withStreams.cpuMsPer1000 / noStreams.cpuMsPer1000 - 1).toFixed(3)),
+          },
+        };
+      } finally {
+        await stopMaster(m2);
+      }
+    } finally {
+      t2.cleanup();
+    }
+  } finally {
+    t.cleanup();
+  }
+}
