@@ -420,6 +420,11 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.deepEqual(ids((await page({ flapping: false })).doc).length, 5);
         assert.deepEqual((await page({ flapping: true })).total, 0);
         assert.deepEqual(await store.statisticsOf({ ...none, labels: ['rack1'] }), [{ status: 'offline', count: 1 }, { status: 'online', count: 1 }]);
+        await store.update('A1', (n) => ({ ...n, label: ['rack1'] }));
+        assert.deepEqual(ids((await page({ labels: ['gpu'] })).doc), ['A3'], 'a label change moves the node out of the label');
+        assert.deepEqual(ids((await page({ labels: ['rack1'], statuses: ['online'] })).doc), ['A1']);
+        await store.deregister('A4', 'admin', T0);
+        assert.deepEqual((await page({ labels: ['rack1'] })).total, 1, 'a removed node leaves its labels');
         const summary = JSON.parse((await page({ q: 'node-1' })).doc.toString())[0];
         assert.deepEqual(summary, { id: 'A1', name: 'Node-1', status: 'online', type: 'agent', version: '1.1.0' });
       });

@@ -10,17 +10,29 @@ import { guardedRead } from './errors.js';
 import { KV_EVENT_COUNTER, KV_LIST_VERSION } from './kv.js';
 import { fromEventRow, fromRow, type EventRow, type NodeRow } from './rows.js';
 
-/** The condition of a NodeFilter in SQL (see `filterParams`). */
-const FILTER = `(@statuses = '[]' OR status IN (SELECT value FROM json_each(@statuses)))
-  AND (@labels = '[]' OR NOT EXISTS (SELECT 1 FROM json_each(@labels) w WHERE w.value NOT IN (SELECT value FROM json_each(nodes.label))))
+/**
+ * The condition of a NodeFilter in SQL (see `filterParams`). Labels through node_labels (every label
+ * of the filter must have a row for the node). `unindexed` writes `+status`, so that a keyset page walks
+ * the seq order and stops at its limit instead of reading every node of a status and sorting them.
+ */
+const filter = (unindexed: boolean) => `(@statuses = '[]' OR ${unindexed ? '+' : ''}status IN (SELECT value FROM json_each(@statuses)))
+  AND (@labelCount = 0 OR (SELECT count(*) FROM node_labels l WHERE l.seq = nodes.seq AND l.label IN (SELECT value FROM json_each(@labels))) = @labelCount)
   AND (@q = '' OR instr(lower(id), @q) > 0 OR instr(lower(name), @q) > 0
        OR instr(lower(CASE WHEN json_type(meta_data, '$.hostname') = 'text' THEN meta_data ->> '$.hostname' ELSE '' END), @q) > 0
        OR instr(lower(CASE WHEN json_type(meta_data, '$.ip') = 'text' THEN meta_data ->> '$.ip' ELSE '' END), @q) > 0)
   AND (@flapping = -1 OR flapping = @flapping)`;
+const FILTER = filter(false);
+/**
+ * The rows a filtered query reads: every node, or, for a filter with labels, the nodes having its first
+ * label, found through the label index in seq order (a 1% label reads 1% of the table).
+ */
+const from = (labelled: boolean) => (labelled ? 'node_labels f JOIN nodes ON nodes.seq = f.seq AND f.label = @firstLabel' : 'nodes');
 
 interface FilterParams {
   statuses: string;
   labels: string;
+  labelCount: number;
+  firstLabel: string;
   q: string;
   flapping: number;
 }
@@ -29,6 +41,8 @@ function filterParams(f: NodeFilter): FilterParams {
   return {
     statuses: JSON.stringify(f.statuses),
     labels: JSON.stringify(f.labels),
+    labelCount: new Set(f.labels).size,
+    firstLabel: f.labels[0] ?? '',
     q: (f.q ?? '').toLowerCase(),
     flapping: f.flapping === null ? -1 : f.flapping ? 1 : 0,
   };
@@ -36,6 +50,23 @@ function filterParams(f: NodeFilter): FilterParams {
 
 /** The number part of a node ID (its `seq`: an ID is a prefix that does not end with a digit, then it). */
 const seqOf = (id: string) => Number(/(\d+)$/.exec(id)?.[1] ?? 0);
+
+/** The statements of filtered lists and statistics, reading `from(labelled)`. */
+function filteredStatements(db: Database.Database, labelled: boolean) {
+  return {
+    page: db.prepare<[FilterParams & { afterSeq: number; limit: number }], { doc: Buffer; n: number; last: string | null }>(
+      `WITH p AS MATERIALIZED (SELECT nodes.seq, id, name, status, type, version FROM ${from(labelled)} WHERE nodes.seq > @afterSeq AND ${filter(true)} ORDER BY nodes.seq LIMIT @limit)
+       SELECT CAST(json_group_array(json_object('id', id, 'name', name, 'status', status, 'type', type, 'version', version) ORDER BY seq) AS BLOB) AS doc,
+              count(*) AS n, (SELECT id FROM p ORDER BY seq DESC LIMIT 1) AS last
+       FROM p`,
+    ),
+    moreAfter: db.prepare<[FilterParams & { afterSeq: number }], { more: number }>(
+      `SELECT EXISTS (SELECT 1 FROM ${from(labelled)} WHERE nodes.seq > @afterSeq AND ${filter(true)}) AS more`,
+    ),
+    count: db.prepare<[FilterParams], { n: number }>(`SELECT count(*) AS n FROM ${from(labelled)} WHERE ${FILTER}`),
+    statsOf: db.prepare<[FilterParams], StatusCount>(`SELECT status, count(*) AS count FROM ${from(labelled)} WHERE ${FILTER} GROUP BY status ORDER BY status`),
+  };
+}
 
 /** The reads of the store on `db`; failures are translated and reported to `health`. */
 export function createReads(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'get' | 'tokenHash' | 'list' | 'listDocument' | 'statistics' | 'changeVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'statisticsOf'> {
@@ -67,21 +98,12 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
       'SELECT id, time, type, node_id, body FROM events WHERE node_id = @node AND id < @before ORDER BY id DESC LIMIT @limit',
     ),
     // Filters as parameters: JSON arrays (empty: no condition), @q lower-cased ('' : none), @flapping
-    // 0/1 (-1: none). One statement serves every combination of filters.
-    page: db.prepare<[FilterParams & { afterSeq: number; limit: number }], { doc: Buffer; n: number; last: string | null }>(
-      `WITH p AS MATERIALIZED (SELECT seq, id, name, status, type, version FROM nodes WHERE seq > @afterSeq AND ${FILTER} ORDER BY seq LIMIT @limit)
-       SELECT CAST(json_group_array(json_object('id', id, 'name', name, 'status', status, 'type', type, 'version', version) ORDER BY seq) AS BLOB) AS doc,
-              count(*) AS n, (SELECT id FROM p ORDER BY seq DESC LIMIT 1) AS last
-       FROM p`,
-    ),
-    moreAfter: db.prepare<[FilterParams & { afterSeq: number }], { more: number }>(
-      `SELECT EXISTS (SELECT 1 FROM nodes WHERE seq > @afterSeq AND ${FILTER}) AS more`,
-    ),
-    count: db.prepare<[FilterParams], { n: number }>(`SELECT count(*) AS n FROM nodes WHERE ${FILTER}`),
-    statsOf: db.prepare<[FilterParams], StatusCount>(`SELECT status, count(*) AS count FROM nodes WHERE ${FILTER} GROUP BY status ORDER BY status`),
+    // 0/1 (-1: none). Each statement comes in two forms: over every node, and through the label index.
     getState: db.prepare<[string], { value: string }>("SELECT value FROM kv WHERE key = 'state:' || ?"),
   };
   const guarded = guardedRead(health);
+  const byLabels = { plain: filteredStatements(db, false), labelled: filteredStatements(db, true) };
+  const statementsFor = (params: FilterParams) => (params.labelCount > 0 ? byLabels.labelled : byLabels.plain);
   const versioned = <T>() => {
     let cached: { version: string; value: T } | null = null;
     return {
@@ -133,13 +155,17 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
       guarded(() => {
         const params = filterParams(filter);
         const afterSeq = after === null ? -1 : seqOf(after);
-        const page = q.page.get({ ...params, afterSeq, limit })!;
-        const more = page.n === limit && page.last !== null && q.moreAfter.get({ ...params, afterSeq: seqOf(page.last) })!.more === 1;
+        const st = statementsFor(params);
+        const page = st.page.get({ ...params, afterSeq, limit })!;
+        const more = page.n === limit && page.last !== null && st.moreAfter.get({ ...params, afterSeq: seqOf(page.last) })!.more === 1;
         const key = JSON.stringify(params);
-        const total = counts.get(key, () => q.count.get(params)!.n);
+        const total = counts.get(key, () => st.count.get(params)!.n);
         return { doc: page.n === 0 ? Buffer.from('[]') : page.doc, total, next: more ? page.last : null };
       }),
-    statisticsOf: (filter) => guarded(() => q.statsOf.all(filterParams(filter))),
+    statisticsOf: (filter) => guarded(() => {
+      const params = filterParams(filter);
+      return statementsFor(params).statsOf.all(params);
+    }),
     events: (query) =>
       guarded(() =>
         q.events.all({

@@ -17,7 +17,7 @@ import { KV_EVENT_COUNTER, KV_ID_COUNTER, KV_LIST_VERSION } from './kv.js';
 import { changedColumns, fromRow, toParams, type NodeRow } from './rows.js';
 
 /** Events deleted, or scanned for the per-node limit, per retention step. */
-const PRUNE_STEP = 5_000;
+const PRUNE_STEP = 1_000;
 /** Transitions per sweep transaction: bounds how long one sweep step holds the lock and the event loop. */
 const SWEEP_CHUNK = 250;
 
@@ -91,6 +91,10 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
       "SELECT rowid, id, seq FROM nodes WHERE flapping = 1 AND flap_times ->> '$[0]' < @cutoff LIMIT @limit",
     ),
     deleteNode: db.prepare<[string]>('DELETE FROM nodes WHERE id = ?'),
+    // node_labels (migration 007) mirrors nodes.label.
+    clearLabels: db.prepare<[{ seq: number }]>('DELETE FROM node_labels WHERE seq = @seq'),
+    addLabels: db.prepare<[{ seq: number; labels: string }]>('INSERT OR IGNORE INTO node_labels (label, seq) SELECT value, @seq FROM json_each(@labels)'),
+    clearLabelsOf: db.prepare<[{ seqs: string }]>('DELETE FROM node_labels WHERE seq IN (SELECT value FROM json_each(@seqs))'),
     garbageChunk: db.prepare<[{ cutoff: number; limit: number }], { rowid: number; id: string; seq: number }>(
       `SELECT rowid, id, seq FROM nodes WHERE status = 'offline' AND status_since < @cutoff
        UNION ALL
@@ -197,6 +201,10 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
         writeChanged.set(key, stmt);
       }
       stmt.run({ ...changed, id: before.id });
+      if ('label' in changed) {
+        q.clearLabels.run({ seq: row.seq });
+        q.addLabels.run({ seq: row.seq, labels: JSON.stringify(after.label) });
+      }
       if ('status' in changed || 'type' in changed || 'version' in changed || 'label' in changed || 'meta_data' in changed) q.bumpListVersion.run();
     }
     return { before, after, events: appendEvents(updateEvents(before, after), after.lastUpdatedMs) };
@@ -270,6 +278,7 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     const row = q.byId.get(id);
     if (!row) return null;
     q.deleteNode.run(id);
+    q.clearLabels.run({ seq: row.seq });
     q.bumpListVersion.run();
     return { node: fromRow(row), events: appendEvents([deregisteredEvent(id, cause)], nowMs) };
   };
@@ -281,6 +290,7 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
         const rows = q.garbageChunk.all({ cutoff: cutoffMs, limit: SWEEP_CHUNK }).sort((x, y) => x.seq - y.seq);
         if (rows.length === 0) return [];
         q.deleteRows.run({ rowids: JSON.stringify(rows.map((r) => r.rowid)) });
+        q.clearLabelsOf.run({ seqs: JSON.stringify(rows.map((r) => r.seq)) });
         appendEvents(rows.map((r) => deregisteredEvent(r.id, 'gc')), nowMs);
         q.bumpListVersion.run();
         return rows.map((r) => r.id);
