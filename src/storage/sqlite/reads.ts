@@ -54,14 +54,13 @@ const seqOf = (id: string) => Number(/(\d+)$/.exec(id)?.[1] ?? 0);
 /** The statements of filtered lists and statistics, reading `from(labelled)`. */
 function filteredStatements(db: Database.Database, labelled: boolean) {
   return {
-    page: db.prepare<[FilterParams & { afterSeq: number; limit: number }], { doc: Buffer; n: number; last: string | null }>(
-      `WITH p AS MATERIALIZED (SELECT nodes.seq, id, name, status, type, version FROM ${from(labelled)} WHERE nodes.seq > @afterSeq AND ${filter(true)} ORDER BY nodes.seq LIMIT @limit)
+    // One more row than the page is read: whether it exists says whether a next page does.
+    page: db.prepare<[FilterParams & { afterSeq: number; limit: number }], { doc: Buffer; n: number; last: string | null; more: number }>(
+      `WITH p AS MATERIALIZED (SELECT nodes.seq, id, name, status, type, version FROM ${from(labelled)} WHERE nodes.seq > @afterSeq AND ${filter(true)} ORDER BY nodes.seq LIMIT @limit + 1),
+            page AS MATERIALIZED (SELECT * FROM p ORDER BY seq LIMIT @limit)
        SELECT CAST(json_group_array(json_object('id', id, 'name', name, 'status', status, 'type', type, 'version', version) ORDER BY seq) AS BLOB) AS doc,
-              count(*) AS n, (SELECT id FROM p ORDER BY seq DESC LIMIT 1) AS last
-       FROM p`,
-    ),
-    moreAfter: db.prepare<[FilterParams & { afterSeq: number }], { more: number }>(
-      `SELECT EXISTS (SELECT 1 FROM ${from(labelled)} WHERE nodes.seq > @afterSeq AND ${filter(true)}) AS more`,
+              count(*) AS n, (SELECT id FROM page ORDER BY seq DESC LIMIT 1) AS last, (SELECT count(*) FROM p) > @limit AS more
+       FROM page`,
     ),
     count: db.prepare<[FilterParams], { n: number }>(`SELECT count(*) AS n FROM ${from(labelled)} WHERE ${FILTER}`),
     statsOf: db.prepare<[FilterParams], StatusCount>(`SELECT status, count(*) AS count FROM ${from(labelled)} WHERE ${FILTER} GROUP BY status ORDER BY status`),
@@ -157,7 +156,7 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
         const afterSeq = after === null ? -1 : seqOf(after);
         const st = statementsFor(params);
         const page = st.page.get({ ...params, afterSeq, limit })!;
-        const more = page.n === limit && page.last !== null && st.moreAfter.get({ ...params, afterSeq: seqOf(page.last) })!.more === 1;
+        const more = page.more === 1;
         const key = JSON.stringify(params);
         const total = counts.get(key, () => st.count.get(params)!.n);
         return { doc: page.n === 0 ? Buffer.from('[]') : page.doc, total, next: more ? page.last : null };
