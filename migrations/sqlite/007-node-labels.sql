@@ -8,3 +8,5 @@ CREATE TABLE node_labels (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX node_labels_seq ON node_labels (seq);
 INSERT INTO node_labels (label, seq) SELECT DISTINCT j.value, n.seq FROM nodes n, json_each(n.label) j;
+-- A keyset page of one status walks this index in seq order from its cursor.
+CREATE INDEX nodes_status_seq ON nodes (status, seq);

@@ -10,25 +10,45 @@ import { guardedRead } from './errors.js';
 import { KV_EVENT_COUNTER, KV_LIST_VERSION } from './kv.js';
 import { fromEventRow, fromRow, type EventRow, type NodeRow } from './rows.js';
 
+/** Which conditions a filter has: each shape gets its own statements, so that SQLite can use the index that fits. */
+interface Shape {
+  statuses: 'none' | 'one' | 'many';
+  labels: boolean;
+  q: boolean;
+  flapping: boolean;
+}
+
+const shapeOf = (f: NodeFilter): Shape => ({
+  statuses: f.statuses.length === 0 ? 'none' : new Set(f.statuses).size === 1 ? 'one' : 'many',
+  labels: f.labels.length > 0,
+  q: (f.q ?? '') !== '',
+  flapping: f.flapping !== null,
+});
+
 /**
- * The condition of a NodeFilter in SQL (see `filterParams`). Labels through node_labels (every label
- * of the filter must have a row for the node). `unindexed` writes `+status`, so that a keyset page walks
- * the seq order and stops at its limit instead of reading every node of a status and sorting them.
+ * The SQL of a filter's shape: the rows it reads (every node, or, with labels, the nodes having the
+ * first label, through the label index: a 1% label reads 1% of the table) and its conditions. A single
+ * status is `status = @status`, so that the (status, seq) index serves a keyset page in order.
  */
-const filter = (unindexed: boolean) => `(@statuses = '[]' OR ${unindexed ? '+' : ''}status IN (SELECT value FROM json_each(@statuses)))
-  AND (@labelCount = 0 OR (SELECT count(*) FROM node_labels l WHERE l.seq = nodes.seq AND l.label IN (SELECT value FROM json_each(@labels))) = @labelCount)
-  AND (@q = '' OR instr(lower(id), @q) > 0 OR instr(lower(name), @q) > 0
-       OR instr(lower(CASE WHEN json_type(meta_data, '$.hostname') = 'text' THEN meta_data ->> '$.hostname' ELSE '' END), @q) > 0
-       OR instr(lower(CASE WHEN json_type(meta_data, '$.ip') = 'text' THEN meta_data ->> '$.ip' ELSE '' END), @q) > 0)
-  AND (@flapping = -1 OR flapping = @flapping)`;
-const FILTER = filter(false);
-/**
- * The rows a filtered query reads: every node, or, for a filter with labels, the nodes having its first
- * label, found through the label index in seq order (a 1% label reads 1% of the table).
- */
-const from = (labelled: boolean) => (labelled ? 'node_labels f JOIN nodes ON nodes.seq = f.seq AND f.label = @firstLabel' : 'nodes');
+function sqlOf(shape: Shape): { from: string; where: string } {
+  const conditions = [
+    shape.statuses === 'one' ? 'status = @status' : shape.statuses === 'many' ? 'status IN (SELECT value FROM json_each(@statuses))' : null,
+    shape.labels ? '(SELECT count(*) FROM node_labels l WHERE l.seq = nodes.seq AND l.label IN (SELECT value FROM json_each(@labels))) = @labelCount' : null,
+    shape.q
+      ? `(instr(lower(id), @q) > 0 OR instr(lower(name), @q) > 0
+          OR instr(lower(CASE WHEN json_type(meta_data, '$.hostname') = 'text' THEN meta_data ->> '$.hostname' ELSE '' END), @q) > 0
+          OR instr(lower(CASE WHEN json_type(meta_data, '$.ip') = 'text' THEN meta_data ->> '$.ip' ELSE '' END), @q) > 0)`
+      : null,
+    shape.flapping ? 'flapping = @flapping' : null,
+  ].filter((c): c is string => c !== null);
+  return {
+    from: shape.labels ? 'node_labels f JOIN nodes ON nodes.seq = f.seq AND f.label = @firstLabel' : 'nodes',
+    where: conditions.length > 0 ? conditions.join(' AND ') : '1',
+  };
+}
 
 interface FilterParams {
+  status: string;
   statuses: string;
   labels: string;
   labelCount: number;
@@ -39,31 +59,33 @@ interface FilterParams {
 
 function filterParams(f: NodeFilter): FilterParams {
   return {
+    status: f.statuses[0] ?? '',
     statuses: JSON.stringify(f.statuses),
     labels: JSON.stringify(f.labels),
     labelCount: new Set(f.labels).size,
     firstLabel: f.labels[0] ?? '',
     q: (f.q ?? '').toLowerCase(),
-    flapping: f.flapping === null ? -1 : f.flapping ? 1 : 0,
+    flapping: f.flapping ? 1 : 0,
   };
 }
 
 /** The number part of a node ID (its `seq`: an ID is a prefix that does not end with a digit, then it). */
 const seqOf = (id: string) => Number(/(\d+)$/.exec(id)?.[1] ?? 0);
 
-/** The statements of filtered lists and statistics, reading `from(labelled)`. */
-function filteredStatements(db: Database.Database, labelled: boolean) {
+/** The statements of filtered lists and statistics of one shape. */
+function filteredStatements(db: Database.Database, shape: Shape) {
+  const { from, where } = sqlOf(shape);
   return {
     // One more row than the page is read: whether it exists says whether a next page does.
     page: db.prepare<[FilterParams & { afterSeq: number; limit: number }], { doc: Buffer; n: number; last: string | null; more: number }>(
-      `WITH p AS MATERIALIZED (SELECT nodes.seq, id, name, status, type, version FROM ${from(labelled)} WHERE nodes.seq > @afterSeq AND ${filter(true)} ORDER BY nodes.seq LIMIT @limit + 1),
+      `WITH p AS MATERIALIZED (SELECT nodes.seq, id, name, status, type, version FROM ${from} WHERE nodes.seq > @afterSeq AND ${where} ORDER BY nodes.seq LIMIT @limit + 1),
             page AS MATERIALIZED (SELECT * FROM p ORDER BY seq LIMIT @limit)
        SELECT CAST(json_group_array(json_object('id', id, 'name', name, 'status', status, 'type', type, 'version', version) ORDER BY seq) AS BLOB) AS doc,
               count(*) AS n, (SELECT id FROM page ORDER BY seq DESC LIMIT 1) AS last, (SELECT count(*) FROM p) > @limit AS more
        FROM page`,
     ),
-    count: db.prepare<[FilterParams], { n: number }>(`SELECT count(*) AS n FROM ${from(labelled)} WHERE ${FILTER}`),
-    statsOf: db.prepare<[FilterParams], StatusCount>(`SELECT status, count(*) AS count FROM ${from(labelled)} WHERE ${FILTER} GROUP BY status ORDER BY status`),
+    count: db.prepare<[FilterParams], { n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`),
+    statsOf: db.prepare<[FilterParams], StatusCount>(`SELECT status, count(*) AS count FROM ${from} WHERE ${where} GROUP BY status ORDER BY status`),
   };
 }
 
@@ -101,8 +123,15 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
     getState: db.prepare<[string], { value: string }>("SELECT value FROM kv WHERE key = 'state:' || ?"),
   };
   const guarded = guardedRead(health);
-  const byLabels = { plain: filteredStatements(db, false), labelled: filteredStatements(db, true) };
-  const statementsFor = (params: FilterParams) => (params.labelCount > 0 ? byLabels.labelled : byLabels.plain);
+  // Prepared on first use, per shape (at most 3 × 2 × 2 × 2 = 24).
+  const byShape = new Map<string, ReturnType<typeof filteredStatements>>();
+  const statementsFor = (f: NodeFilter) => {
+    const shape = shapeOf(f);
+    const key = JSON.stringify(shape);
+    let st = byShape.get(key);
+    if (!st) byShape.set(key, (st = filteredStatements(db, shape)));
+    return st;
+  };
   const versioned = <T>() => {
     let cached: { version: string; value: T } | null = null;
     return {
@@ -154,7 +183,7 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
       guarded(() => {
         const params = filterParams(filter);
         const afterSeq = after === null ? -1 : seqOf(after);
-        const st = statementsFor(params);
+        const st = statementsFor(filter);
         const page = st.page.get({ ...params, afterSeq, limit })!;
         const more = page.more === 1;
         const key = JSON.stringify(params);
@@ -162,8 +191,7 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
         return { doc: page.n === 0 ? Buffer.from('[]') : page.doc, total, next: more ? page.last : null };
       }),
     statisticsOf: (filter) => guarded(() => {
-      const params = filterParams(filter);
-      return statementsFor(params).statsOf.all(params);
+      return statementsFor(filter).statsOf.all(filterParams(filter));
     }),
     events: (query) =>
       guarded(() =>
