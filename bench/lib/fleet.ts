@@ -105,3 +105,13 @@ export function seed(dbPath: string, count: number, reportedAtMs: number): void 
   })();
   void store.close();
 }
+
+/** Duration of `fn` and the longest event-loop stall while it ran (ms, two decimals). */
+export async function timed(fn: () => Promise<unknown>): Promise<{ ms: number; maxStallMs: number }> {
+  const stalls = watchStalls();
+  const started = performance.now();
+  await fn();
+  const ms = performance.now() - started;
+  await new Promise((r) => setTimeout(r, 3));
+  return { ms: Number(ms.toFixed(2)), maxStallMs: Number(stalls.stop().toFixed(2)) };
+}

@@ -13,7 +13,7 @@ import { createRegistry } from '../../src/registry.js';
 import { openSqliteStore } from '../../src/storage/sqlite/index.js';
 import { startMaster, stopMaster, type MasterProcess } from '../../test/e2e/harness.js';
 import { tempDir } from '../../test/helpers/fixtures.js';
-import { call, seed, watchStalls } from '../lib/fleet.js';
+import { call, seed, timed } from '../lib/fleet.js';
 import { log, lua, masterEnv, silent } from '../lib/options.js';
 import { wrk } from '../lib/wrk.js';
 
@@ -21,16 +21,6 @@ const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return Number((s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN).toFixed(2));
 };
-
-/** Duration of `fn` and the longest event-loop stall while it ran. */
-async function timed(fn: () => Promise<unknown>): Promise<{ ms: number; maxStallMs: number }> {
-  const stalls = watchStalls();
-  const started = performance.now();
-  await fn();
-  const ms = performance.now() - started;
-  await new Promise((r) => setTimeout(r, 3));
-  return { ms: Number(ms.toFixed(1)), maxStallMs: Number(stalls.stop().toFixed(2)) };
-}
 
 /** `count` sequential GETs of `path()` over the keep-alive pool: p50 and p99 in ms. */
 async function latency(base: string, path: () => string, count: number) {

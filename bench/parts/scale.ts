@@ -8,7 +8,7 @@ import { openSqliteStore } from '../../src/storage/sqlite/index.js';
 import { createFilePublisher } from '../../src/sweep/published-file.js';
 import { freePort, startMaster, stopMaster } from '../../test/e2e/harness.js';
 import { tempDir } from '../../test/helpers/fixtures.js';
-import { call, memoryMiB, seed, watchStalls } from '../lib/fleet.js';
+import { call, memoryMiB, seed, timed } from '../lib/fleet.js';
 import { log, masterEnv, median, silent, workers } from '../lib/options.js';
 
 export async function scale(count: number) {
@@ -25,15 +25,6 @@ export async function scale(count: number) {
     const store = openSqliteStore({ path: dbPath });
     const clock = createManualClock(seededAt);
     const registry = createRegistry({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent, onPublishedChange: () => undefined });
-    // Duration of `fn` and the longest event-loop stall while it runs.
-    const timed = async (fn: () => Promise<unknown>) => {
-      const stalls = watchStalls();
-      const started = performance.now();
-      await fn();
-      const ms = performance.now() - started;
-      await new Promise((r) => setTimeout(r, 3));
-      return { ms: Number(ms.toFixed(2)), maxStallMs: Number(stalls.stop().toFixed(2)) };
-    };
     clock.advance(30_000);
     const sweepQuiet = await timed(() => registry.sweep()); // nothing changes (the usual sweep)
     clock.advance(200_000); // past the grace and every threshold: every node goes offline at once

@@ -10,6 +10,7 @@ import { AppError } from '../../errors.js';
 import type { EventFeed } from '../../events/feed.js';
 import type { Registry } from '../../registry.js';
 import { ErrorJson, IdParams } from '../schemas.js';
+import { integerParam, listParam } from '../query.js';
 import { sendSerialized } from '../serialized.js';
 
 const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
@@ -37,21 +38,11 @@ export const EventJson = Type.Object(
 /** Time between keep-alive comments on an open stream. */
 export const STREAM_KEEPALIVE_MS = 15_000;
 
-const list = (v: string | string[] | undefined): string[] =>
-  v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
-
-function integer(name: string, raw: string | undefined, min: number, max: number): number | null {
-  if (raw === undefined) return null;
-  const n = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(n >= min && n <= max)) throw new AppError('BAD_REQUEST', `invalid request: ${name} must be an integer from ${min} to ${max}`);
-  return n;
-}
-
 function filters(q: EventsQuery): { types: EventType[]; nodeIds: string[] } {
-  const types = list(q.type);
+  const types = listParam(q.type);
   const unknown = types.find((t) => !(ALL_EVENT_TYPES as readonly string[]).includes(t));
   if (unknown !== undefined) throw new AppError('BAD_REQUEST', `invalid request: type must be one of ${ALL_EVENT_TYPES.join(', ')}`);
-  return { types: types as EventType[], nodeIds: list(q.node_id) };
+  return { types: types as EventType[], nodeIds: listParam(q.node_id) };
 }
 
 /** The JSON array of `events`, built from their stored JSON (no parse, no re-serialisation). */
@@ -70,8 +61,8 @@ export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: 
       async (request, reply) => {
         const q = request.query;
         const events = await registry.events({
-          after: integer('after', q.after, 0, Number.MAX_SAFE_INTEGER),
-          limit: integer('limit', q.limit, 1, 1000) ?? 100,
+          after: integerParam('after', q.after, 0, Number.MAX_SAFE_INTEGER),
+          limit: integerParam('limit', q.limit, 1, 1000) ?? 100,
           ...filters(q),
         });
         return sendSerialized(reply, asArray(events));
@@ -82,8 +73,8 @@ export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: 
       '/nodes/:id/events',
       { config: { access: 'read' }, schema: { params: IdParams, querystring: NodeEventsQuery, response: { 200: Type.Array(EventJson), 400: ErrorJson, 404: ErrorJson } } },
       async (request, reply) => {
-        const limit = integer('limit', request.query.limit, 1, 1000) ?? 100;
-        const events = await registry.nodeEvents(request.params.id, integer('before', request.query.before, 1, Number.MAX_SAFE_INTEGER), limit);
+        const limit = integerParam('limit', request.query.limit, 1, 1000) ?? 100;
+        const events = await registry.nodeEvents(request.params.id, integerParam('before', request.query.before, 1, Number.MAX_SAFE_INTEGER), limit);
         if (events.length === limit) {
           const next = `${request.url.split('?')[0]}?before=${events.at(-1)!.id}&limit=${limit}`;
           reply.header('link', `<${next}>; rel="next"`);
@@ -105,8 +96,8 @@ export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: 
         const q = request.query;
         const { types, nodeIds } = filters(q);
         const header = request.headers['last-event-id'];
-        const resume = integer('Last-Event-ID', typeof header === 'string' && header.trim() !== '' ? header.trim() : undefined, 0, Number.MAX_SAFE_INTEGER)
-          ?? integer('after', q.after, 0, Number.MAX_SAFE_INTEGER);
+        const resume = integerParam('Last-Event-ID', typeof header === 'string' && header.trim() !== '' ? header.trim() : undefined, 0, Number.MAX_SAFE_INTEGER)
+          ?? integerParam('after', q.after, 0, Number.MAX_SAFE_INTEGER);
         // With neither, the stream starts with the next new event.
         const after = resume ?? (await registry.eventBounds()).last;
 

@@ -1,6 +1,7 @@
 // The node API of SPEC §2 under /api/v1/master. Handlers only translate HTTP ↔ registry.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { integerParam, listParam } from '../query.js';
 import { sendSerialized } from '../serialized.js';
 import { AppError } from '../../errors.js';
 import type { Registry } from '../../registry.js';
@@ -36,17 +37,12 @@ type ListQuery = Static<typeof ListQuery>;
 const FILTER_KEYS = ['status', 'label', 'q', 'flapping'] as const;
 const LIST_KEYS = [...FILTER_KEYS, 'limit', 'after'] as const;
 
+/** A repeatable parameter's values as given (labels are not split: they cannot hold a comma anyway). */
 const listOf = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-
-function integerParam(name: string, raw: string, min: number, max: number): number {
-  const n = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(n >= min && n <= max)) throw new AppError('BAD_REQUEST', `invalid request: ${name} must be an integer from ${min} to ${max}`);
-  return n;
-}
 
 /** The filter of a list or statistics query (SPEC §9.5); a bad value is a 400. */
 function parseNodeFilter(q: ListQuery): NodeFilter {
-  const statuses = listOf(q.status).flatMap((s) => s.split(',')).filter((s) => s !== '');
+  const statuses = listParam(q.status);
   const unknown = statuses.find((s) => !(ALL_STATUSES as readonly string[]).includes(s));
   if (unknown !== undefined) throw new AppError('BAD_REQUEST', `invalid request: status must be one of ${ALL_STATUSES.join(', ')}`);
   const labels = listOf(q.label);
@@ -71,7 +67,7 @@ export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
         const q = request.query;
         if (!LIST_KEYS.some((k) => q[k] !== undefined)) return sendSerialized(reply, await registry.listDocument());
         const filter = parseNodeFilter(q);
-        const limit = q.limit === undefined ? 1000 : integerParam('limit', q.limit, 1, 1000);
+        const limit = integerParam('limit', q.limit, 1, 1000) ?? 1000;
         const after = q.after ?? null;
         if (after !== null && !isNodeIdShape(after)) throw new AppError('BAD_REQUEST', 'invalid request: after must be a node ID');
         const page = await registry.listPage(filter, after, limit);

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { listParam } from '../query.js';
 import { sendSerialized } from '../serialized.js';
 import { parsePorts } from '../../config.js';
 import { ALL_STATUSES, type NodeStatus } from '../../domain/status.js';
@@ -24,9 +25,6 @@ const SdQuery = Type.Object({
 });
 type SdQuery = Static<typeof SdQuery>;
 
-const list = (v: string | string[] | undefined): string[] =>
-  v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
-
 function matchesEtag(header: string | undefined, etag: string): boolean {
   if (!header) return false;
   return header.split(',').some((t) => {
@@ -44,18 +42,18 @@ export function sdRoutes(registry: Pick<Registry, 'targetGroups'>, defaultPorts:
       { config: { access: 'read' }, schema: { querystring: SdQuery, response: { 400: ErrorJson } } },
       async (request, reply) => {
         const q = request.query;
-        const portList = list(q.port);
+        const portList = listParam(q.port);
         const ports = portList.length === 0 ? defaultPorts : parsePorts(portList.join(','));
         if (!ports) throw new AppError('BAD_REQUEST', 'invalid request: port must be a number from 1 to 65535');
         // Each port multiplies the document: a target per node and port.
         if (ports.length > MAX_SD_PORTS) throw new AppError('BAD_REQUEST', `invalid request: at most ${MAX_SD_PORTS} ports may be asked for, not ${ports.length}`);
-        const statusList = list(q.status);
+        const statusList = listParam(q.status);
         const unknownStatus = statusList.find((s) => !(ALL_STATUSES as readonly string[]).includes(s));
         if (unknownStatus !== undefined) {
           throw new AppError('BAD_REQUEST', `invalid request: status must be one of ${ALL_STATUSES.join(', ')}`);
         }
         const statuses = statusList.length === 0 ? (['online'] as NodeStatus[]) : (statusList as NodeStatus[]);
-        const { parts, etag, bytes } = await registry.targetGroups({ statuses, labels: list(q.label), ports });
+        const { parts, etag, bytes } = await registry.targetGroups({ statuses, labels: listParam(q.label), ports });
         reply.header('etag', etag).header('cache-control', 'no-cache');
         if (matchesEtag(request.headers['if-none-match'], etag)) return (reply as FastifyReply).code(304).send();
         return sendSerialized((reply as FastifyReply).header('content-length', bytes), Readable.from(parts));
