@@ -200,12 +200,11 @@ export function createRegistry(deps: RegistryDeps): Registry {
    * transitions cost 200 log writes rather than 100,000.
    */
   const logSweepChunk = (chunk: StatusTransition[]) => {
+    metrics?.eventsWritten.inc({ type: EventType.Status }, chunk.length);
     if (chunk.length <= SWEEP_LINES_PER_NODE_UP_TO) {
       for (const t of chunk) logTransition(t, 'sweep');
-      metrics?.eventsWritten.inc({ type: EventType.Status }, chunk.length);
       return;
     }
-    metrics?.eventsWritten.inc({ type: EventType.Status }, chunk.length);
     const counts = new Map<string, { from: NodeStatus; to: NodeStatus; count: number }>();
     for (const t of chunk) {
       const key = `${t.from}>${t.to}`;
@@ -344,6 +343,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
         return { ...n, config, label: update.label ?? n.label, lastUpdatedMs: nowMs };
       });
       if (!result) throw nodeNotFound(id);
+      countEvents(result.events);
       const { before, after } = result;
       if (!sameJson(before.label, after.label)) {
         log.info({ nodeId: id, label: after.label }, 'node labels changed');
