@@ -90,18 +90,16 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     calmChunk: db.prepare<[{ cutoff: number; limit: number }], { rowid: number; id: string; seq: number }>(
       "SELECT rowid, id, seq FROM nodes WHERE flapping = 1 AND flap_times ->> '$[0]' < @cutoff LIMIT @limit",
     ),
-    deleteNode: db.prepare<[string]>('DELETE FROM nodes WHERE id = ?'),
     // node_labels (migration 007) mirrors nodes.label.
-    clearLabels: db.prepare<[{ seq: number }]>('DELETE FROM node_labels WHERE seq = @seq'),
     addLabels: db.prepare<[{ seq: number; labels: string }]>('INSERT OR IGNORE INTO node_labels (label, seq) SELECT value, @seq FROM json_each(@labels)'),
-    clearLabelsOf: db.prepare<[{ seqs: string }]>('DELETE FROM node_labels WHERE seq IN (SELECT value FROM json_each(@seqs))'),
-    garbageChunk: db.prepare<[{ cutoff: number; limit: number }], { rowid: number; id: string; seq: number }>(
-      `SELECT rowid, id, seq FROM nodes WHERE status = 'offline' AND status_since < @cutoff
+    clearLabels: db.prepare<[{ seqs: string }]>('DELETE FROM node_labels WHERE seq IN (SELECT value FROM json_each(@seqs))'),
+    garbageChunk: db.prepare<[{ cutoff: number; limit: number }], { id: string; seq: number }>(
+      `SELECT id, seq FROM nodes WHERE status = 'offline' AND status_since < @cutoff
        UNION ALL
-       SELECT rowid, id, seq FROM nodes WHERE status = 'initialized' AND last_report IS NULL AND status_since < @cutoff
+       SELECT id, seq FROM nodes WHERE status = 'initialized' AND last_report IS NULL AND status_since < @cutoff
        LIMIT @limit`,
     ),
-    deleteRows: db.prepare<[{ rowids: string }]>('DELETE FROM nodes WHERE rowid IN (SELECT value FROM json_each(@rowids))'),
+    deleteNodes: db.prepare<[{ seqs: string }]>('DELETE FROM nodes WHERE seq IN (SELECT value FROM json_each(@seqs))'),
     putState: db.prepare<[string, string]>(
       "INSERT INTO kv (key, value) VALUES ('state:' || ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     ),
@@ -127,6 +125,32 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     });
     q.insertEvents.run({ rows: JSON.stringify(events.map((e) => [e.id, e.timeMs, e.type, e.nodeId, e.json])) });
     return events;
+  };
+
+  /**
+   * Runs `step` (one transaction through the group commit, at most SWEEP_CHUNK items) until a step
+   * returns fewer, with the event loop free between steps, calling `onChunk` after each committed one;
+   * the items are appended to `all`. Bounded: each step changes the rows it picked so they are not
+   * picked again; the node count bounds it.
+   */
+  const inChunks = async <T>(step: () => T[], onChunk?: (items: T[]) => void, all: T[] = []): Promise<T[]> => {
+    for (let round = 0; round < 1_000_000; round++) {
+      const items = await write(step);
+      if (items.length > 0) onChunk?.(items);
+      for (const item of items) all.push(item);
+      if (items.length < SWEEP_CHUNK) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    return all;
+  };
+
+  /** Removes nodes (ID, seq) with their labels and a `node.deregistered` event each, in this transaction. */
+  const removeNodes = (nodes: ReadonlyArray<{ id: string; seq: number }>, cause: 'admin' | 'gc', nowMs: number): StoredEvent[] => {
+    const seqs = JSON.stringify(nodes.map((n) => n.seq));
+    q.deleteNodes.run({ seqs });
+    q.clearLabels.run({ seqs });
+    q.bumpListVersion.run();
+    return appendEvents(nodes.map((n) => deregisteredEvent(n.id, cause)), nowMs);
   };
 
   const registerTx = (input: Parameters<NodeStore['register']>[0], nowMs: number, idPrefix: string, options: RegisterOptions): RegisterOutcome => {
@@ -202,7 +226,7 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
       }
       stmt.run({ ...changed, id: before.id });
       if ('label' in changed) {
-        q.clearLabels.run({ seq: row.seq });
+        q.clearLabels.run({ seqs: JSON.stringify([row.seq]) });
         q.addLabels.run({ seq: row.seq, labels: JSON.stringify(after.label) });
       }
       if ('status' in changed || 'type' in changed || 'version' in changed || 'label' in changed || 'meta_data' in changed) q.bumpListVersion.run();
@@ -213,7 +237,7 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
   /** One chunk of a sweep (committed with the writes of its batch): at most SWEEP_CHUNK transitions. */
   const sweepChunk = (to: 'offline' | 'online', cutoff: number, nowMs: number, flap: FlapSettings | undefined) => {
     const rows = (to === 'offline' ? q.offlineChunk : q.onlineChunk).all({ cutoff, limit: SWEEP_CHUNK });
-    if (rows.length === 0) return rows;
+    if (rows.length === 0) return [];
     rows.sort((x, y) => x.seq - y.seq);
     q.setStatus.run({ status: to, now: nowMs, rowids: JSON.stringify(rows.map((r) => r.rowid)) });
     const drafts: EventDraft[] = [];
@@ -226,24 +250,13 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     }
     appendEvents(drafts, nowMs);
     q.bumpListVersion.run();
-    return rows;
+    return rows.map((r): StatusTransition => ({ id: r.id, from: r.from, to }));
   };
   // Work per chunk only (a sort of 250, the caller's `onChunk`), so that a sweep of 100,000
   // transitions never blocks the event loop for long: no sort or pass over all of them at the end.
   const sweepAll = async (offlineBeforeMs: number, onlineSinceMs: number, nowMs: number, onChunk?: (t: StatusTransition[]) => void, flap?: FlapSettings): Promise<StatusTransition[]> => {
-    const all: StatusTransition[] = [];
-    for (const [to, cutoff] of [['offline', offlineBeforeMs], ['online', onlineSinceMs]] as const) {
-      // Bounded: each chunk changes its rows so they are not picked again; the node count bounds it.
-      for (let round = 0; round < 1_000_000; round++) {
-        const rows = await write(() => sweepChunk(to, cutoff, nowMs, flap));
-        const transitions = rows.map((r): StatusTransition => ({ id: r.id, from: r.from, to }));
-        if (transitions.length > 0) onChunk?.(transitions);
-        for (const t of transitions) all.push(t);
-        if (rows.length < SWEEP_CHUNK) break;
-        await new Promise((r) => setImmediate(r));
-      }
-    }
-    return all;
+    const all = await inChunks(() => sweepChunk('offline', offlineBeforeMs, nowMs, flap), onChunk);
+    return inChunks(() => sweepChunk('online', onlineSinceMs, nowMs, flap), onChunk, all);
   };
 
   // Retention: a step deletes at most PRUNE_STEP events (each its own transaction through the group
@@ -277,31 +290,14 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
   const deregisterTx = (id: string, cause: 'admin' | 'gc', nowMs: number) => {
     const row = q.byId.get(id);
     if (!row) return null;
-    q.deleteNode.run(id);
-    q.clearLabels.run({ seq: row.seq });
-    q.bumpListVersion.run();
-    return { node: fromRow(row), events: appendEvents([deregisteredEvent(id, cause)], nowMs) };
+    return { node: fromRow(row), events: removeNodes([row], cause, nowMs) };
   };
-  const collectGarbage = async (cutoffMs: number, nowMs: number, onChunk?: (ids: string[]) => void): Promise<string[]> => {
-    const all: string[] = [];
-    // Bounded: each chunk deletes the nodes it picked; the node count bounds it.
-    for (let round = 0; round < 1_000_000; round++) {
-      const ids = await write(() => {
-        const rows = q.garbageChunk.all({ cutoff: cutoffMs, limit: SWEEP_CHUNK }).sort((x, y) => x.seq - y.seq);
-        if (rows.length === 0) return [];
-        q.deleteRows.run({ rowids: JSON.stringify(rows.map((r) => r.rowid)) });
-        q.clearLabelsOf.run({ seqs: JSON.stringify(rows.map((r) => r.seq)) });
-        appendEvents(rows.map((r) => deregisteredEvent(r.id, 'gc')), nowMs);
-        q.bumpListVersion.run();
-        return rows.map((r) => r.id);
-      });
-      if (ids.length > 0) onChunk?.(ids);
-      for (const id of ids) all.push(id);
-      if (ids.length < SWEEP_CHUNK) break;
-      await new Promise((r) => setImmediate(r));
-    }
-    return all;
-  };
+  const collectGarbage = (cutoffMs: number, nowMs: number, onChunk?: (ids: string[]) => void): Promise<string[]> =>
+    inChunks(() => {
+      const rows = q.garbageChunk.all({ cutoff: cutoffMs, limit: SWEEP_CHUNK }).sort((x, y) => x.seq - y.seq);
+      if (rows.length > 0) removeNodes(rows, 'gc', nowMs);
+      return rows.map((r) => r.id);
+    }, onChunk);
 
   return {
     deregister: (id, cause, nowMs) => write(() => deregisterTx(id, cause, nowMs)),
@@ -310,22 +306,13 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     register: (input, nowMs, idPrefix, options = {}) => write(() => registerTx(input, nowMs, idPrefix, options)),
     update: (id, mutate) => write(() => updateTx(id, mutate)),
     sweep: (cutoffs, nowMs, onChunk, flap) => sweepAll(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs, onChunk, flap),
-    settleFlapping: async (nowMs, flap) => {
-      const calmed: string[] = [];
-      // Bounded: each chunk clears the flag of the nodes it picked.
-      for (let round = 0; round < 1_000_000; round++) {
-        const ids = await write(() => {
-          const rows = q.calmChunk.all({ cutoff: nowMs - flap.windowMs, limit: SWEEP_CHUNK }).sort((x, y) => x.seq - y.seq);
-          for (const r of rows) q.setFlap.run({ rowid: r.rowid, flapping: 0, times: '[]' });
-          appendEvents(rows.map((r) => flappingEvent(r.id, false)), nowMs);
-          return rows.map((r) => r.id);
-        });
-        calmed.push(...ids);
-        if (ids.length < SWEEP_CHUNK) break;
-        await new Promise((r) => setImmediate(r));
-      }
-      return calmed;
-    },
+    settleFlapping: (nowMs, flap) =>
+      inChunks(() => {
+        const rows = q.calmChunk.all({ cutoff: nowMs - flap.windowMs, limit: SWEEP_CHUNK }).sort((x, y) => x.seq - y.seq);
+        for (const r of rows) q.setFlap.run({ rowid: r.rowid, flapping: 0, times: '[]' });
+        appendEvents(rows.map((r) => flappingEvent(r.id, false)), nowMs);
+        return rows.map((r) => r.id);
+      }),
     // Operational state lives in kv under a `state:` prefix, apart from the counters and schema version.
     putState: (key, value, events = [], nowMs = 0) =>
       write(() => {
