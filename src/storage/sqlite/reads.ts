@@ -77,11 +77,11 @@ function filteredStatements(db: Database.Database, shape: Shape) {
   const { from, where } = sqlOf(shape);
   return {
     // One more row than the page is read: whether it exists says whether a next page does.
-    page: db.prepare<[FilterParams & { afterSeq: number; limit: number }], { doc: Buffer; n: number; last: string | null; more: number }>(
+    page: db.prepare<[FilterParams & { afterSeq: number; limit: number }], { doc: Buffer; last: string | null; more: number }>(
       `WITH p AS MATERIALIZED (SELECT nodes.seq, id, name, status, type, version FROM ${from} WHERE nodes.seq > @afterSeq AND ${where} ORDER BY nodes.seq LIMIT @limit + 1),
             page AS MATERIALIZED (SELECT * FROM p ORDER BY seq LIMIT @limit)
        SELECT CAST(json_group_array(json_object('id', id, 'name', name, 'status', status, 'type', type, 'version', version) ORDER BY seq) AS BLOB) AS doc,
-              count(*) AS n, (SELECT id FROM page ORDER BY seq DESC LIMIT 1) AS last, (SELECT count(*) FROM p) > @limit AS more
+              (SELECT id FROM page ORDER BY seq DESC LIMIT 1) AS last, (SELECT count(*) FROM p) > @limit AS more
        FROM page`,
     ),
     count: db.prepare<[FilterParams], { n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`),
@@ -118,8 +118,6 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
     nodeEvents: db.prepare<[{ node: string; before: number; limit: number }], EventRow>(
       'SELECT id, time, type, node_id, body FROM events WHERE node_id = @node AND id < @before ORDER BY id DESC LIMIT @limit',
     ),
-    // Filters as parameters: JSON arrays (empty: no condition), @q lower-cased ('' : none), @flapping
-    // 0/1 (-1: none). Each statement comes in two forms: over every node, and through the label index.
     getState: db.prepare<[string], { value: string }>("SELECT value FROM kv WHERE key = 'state:' || ?"),
   };
   const guarded = guardedRead(health);
@@ -132,38 +130,30 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
     if (!st) byShape.set(key, (st = filteredStatements(db, shape)));
     return st;
   };
+  /** Values cached for the current change version only, by key (at most 256 keys). */
   const versioned = <T>() => {
-    let cached: { version: string; value: T } | null = null;
+    let version = '';
+    let byKey = new Map<string, T>();
     return {
-      get(query: () => T): T {
-        const version = q.listVersion.get()!.value;
-        if (cached?.version !== version) cached = { version, value: query() };
-        return cached.value;
+      get(query: () => T, key = ''): T {
+        const v = q.listVersion.get()!.value;
+        if (v !== version) {
+          version = v;
+          byKey = new Map();
+        }
+        let value = byKey.get(key);
+        if (value === undefined) {
+          value = query();
+          if (byKey.size < 256) byKey.set(key, value);
+        }
+        return value;
       },
     };
   };
   const listCache = versioned<Buffer>();
-  // Totals of filtered lists, per filter, for the current change version only.
-  const counts = (() => {
-    let version = '';
-    let byFilter = new Map<string, number>();
-    return {
-      get(key: string, count: () => number): number {
-        const v = q.listVersion.get()!.value;
-        if (v !== version) {
-          version = v;
-          byFilter = new Map();
-        }
-        let n = byFilter.get(key);
-        if (n === undefined) {
-          n = count();
-          if (byFilter.size < 256) byFilter.set(key, n);
-        }
-        return n;
-      },
-    };
-  })();
   const statsCache = versioned<StatusCount[]>();
+  // Totals of filtered lists, per filter.
+  const counts = versioned<number>();
 
   return {
     get: (id) => guarded(() => {
@@ -185,14 +175,10 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
         const afterSeq = after === null ? -1 : seqOf(after);
         const st = statementsFor(filter);
         const page = st.page.get({ ...params, afterSeq, limit })!;
-        const more = page.more === 1;
-        const key = JSON.stringify(params);
-        const total = counts.get(key, () => st.count.get(params)!.n);
-        return { doc: page.n === 0 ? Buffer.from('[]') : page.doc, total, next: more ? page.last : null };
+        const total = counts.get(() => st.count.get(params)!.n, JSON.stringify(params));
+        return { doc: page.doc, total, next: page.more === 1 ? page.last : null };
       }),
-    statisticsOf: (filter) => guarded(() => {
-      return statementsFor(filter).statsOf.all(filterParams(filter));
-    }),
+    statisticsOf: (filter) => guarded(() => statementsFor(filter).statsOf.all(filterParams(filter))),
     events: (query) =>
       guarded(() =>
         q.events.all({
