@@ -140,7 +140,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const tokens = { tokens: options.authenticate !== undefined };
   await app.register(healthRoutes(options.registry, tokens));
   await app.register(healthRoutes(options.registry, tokens), { prefix: BASE_PATH });
-  await app.register(nodeRoutes(options.registry, { tokens: options.authenticate !== undefined }), { prefix: BASE_PATH });
+  await app.register(nodeRoutes(options.registry, tokens), { prefix: BASE_PATH });
   await app.register(sdRoutes(options.registry, options.sdPorts), { prefix: BASE_PATH });
   await app.register(brakeRoutes(options.registry), { prefix: BASE_PATH });
   // The live feed of this process: it watches the store only while a stream is open.
