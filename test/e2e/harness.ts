@@ -33,7 +33,7 @@ export interface MasterProcess {
   kill(signal: NodeJS.Signals, group?: boolean): void;
 }
 
-/** Starts `node dist/cli.js serve` in `dir` with second-scale thresholds; resolves when /readyz answers 200. */
+/** Starts `node dist/cli.js serve` in `dir` with second-scale thresholds; resolves when /readyz answers 200 and every worker listens. */
 export async function startMaster(dir: string, env: Record<string, string> = {}, port?: number): Promise<MasterProcess> {
   const p = port ?? (await freePort());
   const nodesJsonPath = join(dir, 'metric/prometheus/nodes.json');
@@ -77,13 +77,17 @@ export async function startMaster(dir: string, env: Record<string, string> = {},
       }
     },
   };
+  const quietLog = ['warn', 'error', 'fatal', 'silent'].includes((env.LOG_LEVEL ?? 'info').toLowerCase());
   let done = false;
   void exited.then(() => { done = true; });
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline && !done) {
     try {
       const res = await fetch(`${base}/readyz`);
-      if (res.status === 200) return master;
+      // /readyz answers as soon as one worker listens; the primary logs "master ready" once every
+      // worker does (tests that count which workers answered need all of them).
+      // (With a log level above info the line is not written: /readyz alone then.)
+      if (res.status === 200 && (quietLog || out.includes('"msg":"master ready"'))) return master;
     } catch {
       // not listening yet
     }
