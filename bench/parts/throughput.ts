@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { freePort, startMaster, stopMaster } from '../../test/e2e/harness.js';
 import { tempDir } from '../../test/helpers/fixtures.js';
 import { call, registerFleet, reportFleet } from '../lib/fleet.js';
-import { FLEET, flaskStyle, log, lua, masterEnv, median, rounds, seconds, workers } from '../lib/options.js';
+import { baseline, FLEET, flaskStyle, log, lua, masterEnv, median, rounds, seconds, workers } from '../lib/options.js';
 import { wrk, type WrkResult } from '../lib/wrk.js';
 
 /** The issue's Flask figures (its reference machine, whose ceiling was 49,000 req/s). */
@@ -56,6 +56,11 @@ export async function throughput() {
   const withFlask = flaskAvailable();
   if (!withFlask) log('  no Flask reference (needs python3 with flask and gunicorn): "vs Flask" uses the issue\'s figures');
   const flask: Record<string, WrkResult[]> = { status: [], register: [], getNode: [], list: [], statistics: [] };
+  // Another build (--baseline <checkout>), measured beside each of our figures (after it in odd rounds,
+  // before it in even ones).
+  const baselineCli = baseline ? join(baseline, 'dist', 'cli.js') : '';
+  if (baselineCli) log(`  baseline: ${baselineCli}, measured right after each figure`);
+  const other: Record<string, WrkResult[]> = { status: [], register: [], getNode: [], list: [], statistics: [] };
   let workerCount = '';
   try {
     // The ceiling is measured right before and right after every figure, and the figure is divided by
@@ -64,10 +69,11 @@ export async function throughput() {
     for (let round = 1; round <= rounds; round++) {
       const t = tempDir('argus-bench-');
       const m = await startMaster(t.dir, masterEnv());
+      const b = baselineCli ? await startMaster(join(t.dir, 'baseline'), masterEnv(), undefined, baselineCli) : null;
       const f = withFlask ? await startFlask(t.dir) : null;
       workerCount = workers || 'default';
       try {
-        for (const base of [m.base, f?.base]) {
+        for (const base of [m.base, b?.base, f?.base]) {
           if (!base) continue;
           await registerFleet(base, FLEET);
           await reportFleet(base, FLEET); // steady state: the fleet is online, as between real reports
@@ -75,7 +81,10 @@ export async function throughput() {
         let before = ceilingRun();
         figures.ceiling!.push(before);
         const measure = (name: string, run: (base: string, api: string) => WrkResult) => {
+          // The baseline goes first in even rounds: neither build always runs on the warmer machine.
+          if (b && round % 2 === 0) other[name]!.push(run(b.base, b.api));
           const result = run(m.base, m.api);
+          if (b && round % 2 === 1) other[name]!.push(run(b.base, b.api));
           if (f) flask[name]!.push(run(f.base, `${f.base}/api/v1/master`));
           const after = ceilingRun();
           figures.ceiling!.push(after);
@@ -89,17 +98,19 @@ export async function throughput() {
         measure('register', (base) => wrk(base, lua('register.lua'), [`r${round}`]));
       } finally {
         await f?.stop();
+        if (b) await stopMaster(b);
         await stopMaster(m);
         t.cleanup();
       }
       const s = figures.status!.at(-1)!;
       const fs = flask.status!.at(-1);
-      log(`  round ${round}: status ${Math.round(s.rps)}/s, p99 ${s.p99ms} ms, ceiling around it ${Math.round(s.ceilingRps ?? 0)}/s${fs ? `; Flask ${Math.round(fs.rps)}/s, p99 ${fs.p99ms} ms` : ''}`);
+      const bs = other.status!.at(-1);
+      log(`  round ${round}: status ${Math.round(s.rps)}/s, p99 ${s.p99ms} ms, ceiling around it ${Math.round(s.ceilingRps ?? 0)}/s${bs ? `; baseline ${Math.round(bs.rps)}/s, p99 ${bs.p99ms} ms` : ''}${fs ? `; Flask ${Math.round(fs.rps)}/s, p99 ${fs.p99ms} ms` : ''}`);
     }
   } finally {
     ceiling.kill();
   }
-  const summary: Record<string, unknown> = { workers: workerCount, flask: withFlask ? flaskStyle : 'not measured' };
+  const summary: Record<string, unknown> = { workers: workerCount, flask: withFlask ? flaskStyle : 'not measured', baseline: baseline || undefined };
   // Each figure is divided by the ceiling measured around it, and by the Flask figure measured right
   // after it (or, without Flask here, the issue's figure); medians over the rounds are reported.
   for (const [name, runs] of Object.entries(figures)) {
@@ -107,6 +118,7 @@ export async function throughput() {
     const rps = median(runs.map((r) => r.rps));
     const ofCeiling = median(runs.map((r) => r.rps / (r.ceilingRps ?? r.rps)));
     const ref = flask[name] ?? [];
+    const base = other[name] ?? [];
     const issueFigure = FLASK[name as keyof typeof FLASK] as number | undefined;
     summary[name] = {
       rps: Math.round(rps),
@@ -115,6 +127,8 @@ export async function throughput() {
       valid,
       ofCeiling: Number(ofCeiling.toFixed(3)),
       vsFlask: ref.length > 0 ? Number(median(runs.map((r, i) => r.rps / ref[i]!.rps)).toFixed(1)) : undefined,
+      vsBaseline: base.length > 0 ? Number(median(runs.map((r, i) => r.rps / base[i]!.rps)).toFixed(3)) : undefined,
+      baseline: base.length > 0 ? { rps: Math.round(median(base.map((r) => r.rps))), p50ms: median(base.map((r) => r.p50ms)), p99ms: median(base.map((r) => r.p99ms)), valid: base.every((r) => r.valid) } : undefined,
       vsIssueFlaskFigure: issueFigure ? Number((rps / issueFigure).toFixed(1)) : undefined,
       flask: ref.length > 0 ? { rps: Math.round(median(ref.map((r) => r.rps))), p50ms: median(ref.map((r) => r.p50ms)), p99ms: median(ref.map((r) => r.p99ms)), valid: ref.every((r) => r.valid), rounds: ref } : undefined,
       rounds: runs,

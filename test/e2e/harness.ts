@@ -33,12 +33,12 @@ export interface MasterProcess {
   kill(signal: NodeJS.Signals, group?: boolean): void;
 }
 
-/** Starts `node dist/cli.js serve` in `dir` with second-scale thresholds; resolves when /readyz answers 200 and every worker listens. */
-export async function startMaster(dir: string, env: Record<string, string> = {}, port?: number): Promise<MasterProcess> {
+/** Starts `node dist/cli.js serve` (or another build's `cli`) in `dir` with second-scale thresholds; resolves when /readyz answers 200 and every worker listens. */
+export async function startMaster(dir: string, env: Record<string, string> = {}, port?: number, cli = CLI): Promise<MasterProcess> {
   const p = port ?? (await freePort());
   const nodesJsonPath = join(dir, 'metric/prometheus/nodes.json');
   const dbPath = join(dir, 'master/db.sqlite3');
-  const proc = spawn(process.execPath, [CLI, 'serve'], {
+  const proc = spawn(process.execPath, [cli, 'serve'], {
     detached: true, // own process group, so a test can kill the primary and its workers at once
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
