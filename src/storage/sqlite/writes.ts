@@ -67,6 +67,7 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     raiseEventCounter: db.prepare<[{ n: number }], { value: string }>(
       `UPDATE kv SET value = CAST(CAST(value AS INTEGER) + CAST(@n AS INTEGER) AS TEXT) WHERE key = '${KV_EVENT_COUNTER}' RETURNING value`,
     ),
+    insertEvent: db.prepare<[number, number, string, string | null, string]>('INSERT INTO events (id, time, type, node_id, body) VALUES (?, ?, ?, ?, ?)'),
     insertEvents: db.prepare<[{ rows: string }]>(
       `INSERT INTO events (id, time, type, node_id, body)
        SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value ->> '$[3]', value ->> '$[4]' FROM json_each(@rows)`,
@@ -123,7 +124,9 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
       const id = last - drafts.length + 1 + i;
       return { id, timeMs, type: d.type, nodeId: d.nodeId, json: renderEvent(id, timeMs, d) };
     });
-    q.insertEvents.run({ rows: JSON.stringify(events.map((e) => [e.id, e.timeMs, e.type, e.nodeId, e.json])) });
+    // A few (a report's or a registration's) row by row; a sweep chunk's in one statement.
+    if (events.length <= 4) for (const e of events) q.insertEvent.run(e.id, e.timeMs, e.type, e.nodeId, e.json);
+    else q.insertEvents.run({ rows: JSON.stringify(events.map((e) => [e.id, e.timeMs, e.type, e.nodeId, e.json])) });
     return events;
   };
 
