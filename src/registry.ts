@@ -18,7 +18,7 @@ import type { WritesFailing } from './storage/health.js';
 import { isFlapTransition, recordFlapTransition, type FlapSettings } from './domain/flapping.js';
 import { decideSweep, needsPreview, type HoldState, type OfflineBrake, type SweepPolicy } from './domain/sweep-policy.js';
 import { createDocumentCache } from './storage/document-cache.js';
-import type { NodeFilter, NodePage, NodeStore, TargetGroupsDocument, TargetGroupsQuery } from './storage/store.js';
+import type { NodeFilter, NodePage, NodeStore, PageCursor, RecordPage, TargetGroupsDocument, TargetGroupsQuery } from './storage/store.js';
 import { sha1Of } from './hash.js';
 
 /** A validated status report. */
@@ -125,6 +125,8 @@ export interface Registry {
   listDocument(): Promise<Buffer>;
   /** A keyset page of the nodes matching a filter (SPEC §9.5). */
   listPage(filter: NodeFilter, after: string | null, limit: number): Promise<NodePage>;
+  /** A page of full records (the dashboard's table), forwards or backwards. */
+  browse(filter: NodeFilter, cursor: PageCursor, limit: number): Promise<RecordPage>;
   /**
    * Prometheus target groups of the nodes a query selects, as a JSON array in UTF-8 parts, with its
    * ETag; cached per query until the fleet changes (identical polls share one build).
@@ -373,6 +375,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
     fileSdDocument: async (ports) => noteInvalidHosts(await store.targetGroupsDocument({ statuses: ['online'], labels: [], ports })),
 
     listPage: (filter, after, limit) => store.listPage(filter, after, limit),
+    browse: (filter, cursor, limit) => store.browse(filter, cursor, limit),
 
     async statistics(filter) {
       const counts = await (filter ? store.statisticsOf(filter) : store.statistics());

@@ -64,6 +64,20 @@ export interface NodePage {
   next: string | null;
 }
 
+/** Where a page of `browse` starts: after an ID (or from the first node), or ending before one. */
+export type PageCursor = { after: string | null } | { before: string };
+
+/** One page of full records (the dashboard's table), with the cursors either side. */
+export interface RecordPage {
+  nodes: NodeRecord[];
+  /** Nodes matching the filter, all pages. */
+  total: number;
+  /** The last ID of the page when more match after it, else null. */
+  next: string | null;
+  /** The first ID of the page when more match before it, else null. */
+  prev: string | null;
+}
+
 /** Retention of events (SPEC §8.1). */
 export interface EventRetention {
   /** Events older than this are deleted. */
@@ -118,6 +132,11 @@ export interface NodeStore {
   statistics(): Promise<StatusCount[]>;
   /** The nodes matching `filter` after ID `after` (null: from the first), by ID number, at most `limit`. */
   listPage(filter: NodeFilter, after: string | null, limit: number): Promise<NodePage>;
+  /**
+   * A keyset page of the full records matching `filter`, by ID number, forwards (`after`) or backwards
+   * (`before`: the `limit` matching nodes right before that ID), with the cursors of its neighbours.
+   */
+  browse(filter: NodeFilter, cursor: PageCursor, limit: number): Promise<RecordPage>;
   /** `statistics()` of the nodes matching `filter`. */
   statisticsOf(filter: NodeFilter): Promise<StatusCount[]>;
   /**

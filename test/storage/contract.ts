@@ -444,6 +444,30 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.equal((await store.listPage(none, 'A10', 2)).next, null, 'the last page has no next');
         assert.equal((await store.listPage(none, 'A12', 5)).doc.toString(), '[]');
       });
+
+      it('browses full records forwards and backwards with the cursors either side, within a filter', async () => {
+        for (let i = 6; i <= 12; i++) await created(store, `more-${i}`);
+        const idsOf = (p: { nodes: Array<{ id: string }> }) => p.nodes.map((n) => n.id);
+        const first = await store.browse(none, { after: null }, 5);
+        assert.deepEqual(idsOf(first), ['A1', 'A2', 'A3', 'A4', 'A5']);
+        assert.deepEqual([first.total, first.prev, first.next], [12, null, 'A5']);
+        assert.equal(first.nodes[0]!.metaData.hostname, 'gpu-a.Example', 'full records, with meta_data');
+        assert.deepEqual(first.nodes[0]!.label, ['gpu', 'rack1']);
+        const second = await store.browse(none, { after: 'A5' }, 5);
+        assert.deepEqual([idsOf(second), second.prev, second.next], [['A6', 'A7', 'A8', 'A9', 'A10'], 'A6', 'A10']);
+        const back = await store.browse(none, { before: 'A6' }, 5);
+        assert.deepEqual([idsOf(back), back.prev, back.next], [['A1', 'A2', 'A3', 'A4', 'A5'], null, 'A5'], 'before A6: the page before, and it is the first');
+        const middle = await store.browse(none, { before: 'A9' }, 3);
+        assert.deepEqual([idsOf(middle), middle.prev, middle.next], [['A6', 'A7', 'A8'], 'A6', 'A8']);
+        const last = await store.browse(none, { after: 'A10' }, 5);
+        assert.deepEqual([idsOf(last), last.next], [['A11', 'A12'], null]);
+        const online = await store.browse({ ...none, statuses: ['online'] }, { after: null }, 1);
+        assert.deepEqual([idsOf(online), online.total, online.next], [['A1'], 2, 'A1']);
+        const online2 = await store.browse({ ...none, statuses: ['online'] }, { after: 'A1' }, 1);
+        assert.deepEqual([idsOf(online2), online2.prev, online2.next], [['A3'], 'A3', null]);
+        const byLabel = await store.browse({ ...none, labels: ['rack1'] }, { before: 'A4' }, 5);
+        assert.deepEqual([idsOf(byLabel), byLabel.prev, byLabel.next], [['A1'], null, 'A1']);
+      });
     });
 
     describe('lifecycle', () => {

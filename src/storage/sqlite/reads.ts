@@ -84,13 +84,26 @@ function filteredStatements(db: Database.Database, shape: Shape) {
               (SELECT id FROM page ORDER BY seq DESC LIMIT 1) AS last, (SELECT count(*) FROM p) > @limit AS more
        FROM page`,
     ),
+    // Full records either side of a seq (the dashboard's pages), one more row than asked for.
+    recordsAfter: db.prepare<[FilterParams & { seq: number; limit: number }], NodeRow>(
+      `SELECT nodes.* FROM ${from} WHERE nodes.seq > @seq AND ${where} ORDER BY nodes.seq LIMIT @limit + 1`,
+    ),
+    recordsBefore: db.prepare<[FilterParams & { seq: number; limit: number }], NodeRow>(
+      `SELECT nodes.* FROM ${from} WHERE nodes.seq < @seq AND ${where} ORDER BY nodes.seq DESC LIMIT @limit + 1`,
+    ),
+    anyBefore: db.prepare<[FilterParams & { seq: number }], { found: number }>(
+      `SELECT EXISTS (SELECT 1 FROM ${from} WHERE nodes.seq < @seq AND ${where}) AS found`,
+    ),
+    anyAfter: db.prepare<[FilterParams & { seq: number }], { found: number }>(
+      `SELECT EXISTS (SELECT 1 FROM ${from} WHERE nodes.seq > @seq AND ${where}) AS found`,
+    ),
     count: db.prepare<[FilterParams], { n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`),
     statsOf: db.prepare<[FilterParams], StatusCount>(`SELECT status, count(*) AS count FROM ${from} WHERE ${where} GROUP BY status ORDER BY status`),
   };
 }
 
 /** The reads of the store on `db`; failures are translated and reported to `health`. */
-export function createReads(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'get' | 'tokenHash' | 'list' | 'listDocument' | 'statistics' | 'changeVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'statisticsOf'> {
+export function createReads(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'get' | 'tokenHash' | 'list' | 'listDocument' | 'statistics' | 'changeVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf'> {
   const q = {
     byId: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
     tokenHash: db.prepare<[string], { token_hash: string | null }>('SELECT token_hash FROM nodes WHERE id = ?'),
@@ -177,6 +190,32 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
         const page = st.page.get({ ...params, afterSeq, limit })!;
         const total = counts.get(() => st.count.get(params)!.n, JSON.stringify(params));
         return { doc: page.doc, total, next: page.more === 1 ? page.last : null };
+      }),
+    browse: (filter, cursor, limit) =>
+      guarded(() => {
+        const params = filterParams(filter);
+        const st = statementsFor(filter);
+        const total = counts.get(() => st.count.get(params)!.n, JSON.stringify(params));
+        if ('before' in cursor) {
+          const rows = st.recordsBefore.all({ ...params, seq: seqOf(cursor.before), limit });
+          const page = rows.slice(0, limit).reverse();
+          const last = page.at(-1);
+          return {
+            nodes: page.map(fromRow),
+            total,
+            prev: rows.length > limit ? page[0]!.id : null,
+            next: last && st.anyAfter.get({ ...params, seq: last.seq })!.found ? last.id : null,
+          };
+        }
+        const rows = st.recordsAfter.all({ ...params, seq: cursor.after === null ? -1 : seqOf(cursor.after), limit });
+        const page = rows.slice(0, limit);
+        const first = page[0];
+        return {
+          nodes: page.map(fromRow),
+          total,
+          next: rows.length > limit ? page.at(-1)!.id : null,
+          prev: cursor.after !== null && first && st.anyBefore.get({ ...params, seq: first.seq })!.found ? first.id : null,
+        };
       }),
     statisticsOf: (filter) => guarded(() => statementsFor(filter).statsOf.all(filterParams(filter))),
     events: (query) =>
