@@ -4,7 +4,7 @@
 // translate HTTP ↔ registry and the process's event feed.
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { ALL_EVENT_TYPES, type EventType, type StoredEvent } from '../../domain/events.js';
 import { AppError } from '../../errors.js';
 import type { EventFeed } from '../../events/feed.js';
@@ -12,6 +12,7 @@ import type { Registry } from '../../registry.js';
 import { ErrorJson, IdParams } from '../schemas.js';
 import { integerParam, listParam } from '../query.js';
 import { sendSerialized } from '../serialized.js';
+import { streamSet } from '../sse.js';
 
 const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
 const EventsQuery = Type.Object({
@@ -34,9 +35,6 @@ export const EventJson = Type.Object(
   },
   { additionalProperties: true },
 );
-
-/** Time between keep-alive comments on an open stream. */
-export const STREAM_KEEPALIVE_MS = 15_000;
 
 function filters(q: EventsQuery): { types: EventType[]; nodeIds: string[] } {
   const types = listParam(q.type);
@@ -83,11 +81,8 @@ export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: 
       },
     );
 
-    // Open streams, ended when the app closes (a server waiting for them would never stop).
-    const open = new Set<FastifyReply>();
-    app.addHook('preClose', async () => {
-      for (const r of open) r.raw.end();
-    });
+    const streams = streamSet();
+    app.addHook('preClose', async () => streams.endAll());
 
     app.get(
       '/events/stream',
@@ -101,35 +96,17 @@ export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: 
         // With neither, the stream starts with the next new event.
         const after = resume ?? (await registry.eventBounds()).last;
 
-        reply.hijack();
-        const raw = reply.raw;
-        raw.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache, no-transform',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-        });
-        raw.write(': argus-master event stream\nretry: 2000\n\n');
-        const write = (text: string) =>
-          new Promise<void>((resolve) => {
-            if (raw.destroyed || raw.writableEnded) return resolve();
-            if (raw.write(text)) resolve();
-            else raw.once('drain', () => resolve()).once('close', () => resolve());
-          });
-        const keepAlive = setInterval(() => void write(': keep-alive\n\n'), STREAM_KEEPALIVE_MS);
-        const unsubscribe = feed.subscribe({
-          after, types, nodeIds,
-          send: (events) => write(events.map(sse).join('')),
-          reset: (oldest) => write(`event: reset\ndata: ${JSON.stringify({ oldest })}\n\n`),
-        });
-        open.add(reply);
-        onClients(feed.size());
-        raw.once('close', () => {
-          clearInterval(keepAlive);
+        let unsubscribe = () => {};
+        const stream = streams.open(reply, 'argus-master event stream', () => {
           unsubscribe();
-          open.delete(reply);
           onClients(feed.size());
         });
+        unsubscribe = feed.subscribe({
+          after, types, nodeIds,
+          send: (events) => stream.write(events.map(sse).join('')),
+          reset: (oldest) => stream.write(`event: reset\ndata: ${JSON.stringify({ oldest })}\n\n`),
+        });
+        onClients(feed.size());
       },
     );
   };

@@ -1,7 +1,7 @@
 // The node API of SPEC §2 under /api/v1/master. Handlers only translate HTTP ↔ registry.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { integerParam, listParam } from '../query.js';
+import { integerParam } from '../query.js';
 import { sendSerialized } from '../serialized.js';
 import { AppError } from '../../errors.js';
 import type { Registry } from '../../registry.js';
@@ -19,37 +19,9 @@ import {
   StatusBody,
   TokenJson,
 } from '../schemas.js';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { isNodeIdShape } from '../../domain/node.js';
-import { ALL_STATUSES, type NodeStatus } from '../../domain/status.js';
-import type { NodeFilter } from '../../storage/store.js';
-
-const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
-const ListQuery = Type.Object({
-  status: Type.Optional(StringOrList),
-  label: Type.Optional(StringOrList),
-  q: Type.Optional(Type.String({ maxLength: LIMITS.maxStringLength })),
-  flapping: Type.Optional(Type.String()),
-  limit: Type.Optional(Type.String()),
-  after: Type.Optional(Type.String({ maxLength: LIMITS.maxStringLength })),
-});
-type ListQuery = Static<typeof ListQuery>;
-const FILTER_KEYS = ['status', 'label', 'q', 'flapping'] as const;
-const LIST_KEYS = [...FILTER_KEYS, 'limit', 'after'] as const;
-
-/** A repeatable parameter's values as given (labels are not split: they cannot hold a comma anyway). */
-const listOf = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-
-/** The filter of a list or statistics query (SPEC §9.5); a bad value is a 400. */
-function parseNodeFilter(q: ListQuery): NodeFilter {
-  const statuses = listParam(q.status);
-  const unknown = statuses.find((s) => !(ALL_STATUSES as readonly string[]).includes(s));
-  if (unknown !== undefined) throw new AppError('BAD_REQUEST', `invalid request: status must be one of ${ALL_STATUSES.join(', ')}`);
-  const labels = listOf(q.label);
-  if (labels.some((l) => l === '')) throw new AppError('BAD_REQUEST', 'invalid request: label must not be empty');
-  if (q.flapping !== undefined && q.flapping !== 'true' && q.flapping !== 'false') throw new AppError('BAD_REQUEST', 'invalid request: flapping must be true or false');
-  return { statuses: statuses as NodeStatus[], labels, q: q.q?.trim() || null, flapping: q.flapping === undefined ? null : q.flapping === 'true' };
-}
+import { FILTER_KEYS, LIST_KEYS, ListQuery, parseNodeFilter } from '../node-filter.js';
 
 const errors = { 400: ErrorJson, 401: ErrorJson, 403: ErrorJson, 404: ErrorJson, 500: ErrorJson };
 

@@ -1,0 +1,35 @@
+// The node filter of lists and statistics (SPEC §9.5), parsed from a query string: shared by the API's
+// GET /nodes and statistics and the dashboard's table.
+import { Type, type Static } from '@sinclair/typebox';
+import { ALL_STATUSES, type NodeStatus } from '../domain/status.js';
+import { AppError } from '../errors.js';
+import { LIMITS } from '../limits.js';
+import type { NodeFilter } from '../storage/store.js';
+import { listParam } from './query.js';
+
+const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
+export const ListQuery = Type.Object({
+  status: Type.Optional(StringOrList),
+  label: Type.Optional(StringOrList),
+  q: Type.Optional(Type.String({ maxLength: LIMITS.maxStringLength })),
+  flapping: Type.Optional(Type.String()),
+  limit: Type.Optional(Type.String()),
+  after: Type.Optional(Type.String({ maxLength: LIMITS.maxStringLength })),
+});
+export type ListQuery = Static<typeof ListQuery>;
+export const FILTER_KEYS = ['status', 'label', 'q', 'flapping'] as const;
+export const LIST_KEYS = [...FILTER_KEYS, 'limit', 'after'] as const;
+
+/** A repeatable parameter's values as given (labels are not split: they cannot hold a comma anyway). */
+const listOf = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** The filter of a list or statistics query (SPEC §9.5); a bad value is a 400. */
+export function parseNodeFilter(q: ListQuery): NodeFilter {
+  const statuses = listParam(q.status);
+  const unknown = statuses.find((s) => !(ALL_STATUSES as readonly string[]).includes(s));
+  if (unknown !== undefined) throw new AppError('BAD_REQUEST', `invalid request: status must be one of ${ALL_STATUSES.join(', ')}`);
+  const labels = listOf(q.label);
+  if (labels.some((l) => l === '')) throw new AppError('BAD_REQUEST', 'invalid request: label must not be empty');
+  if (q.flapping !== undefined && q.flapping !== 'true' && q.flapping !== 'false') throw new AppError('BAD_REQUEST', 'invalid request: flapping must be true or false');
+  return { statuses: statuses as NodeStatus[], labels, q: q.q?.trim() || null, flapping: q.flapping === undefined ? null : q.flapping === 'true' };
+}

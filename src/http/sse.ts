@@ -1,0 +1,54 @@
+// A Server-Sent Events response on a hijacked reply: the headers proxies must honour (no buffering, no
+// transformation), a retry hint, keep-alive comments, and writes that wait for the socket to drain (a
+// slow reader holds its own stream back, never the process). Used by the API's event stream and the
+// dashboard's change stream.
+import type { FastifyReply } from 'fastify';
+
+/** Time between keep-alive comments on an open stream. */
+export const STREAM_KEEPALIVE_MS = 15_000;
+
+/** An open stream. */
+export interface SseStream {
+  /** Writes raw SSE text; resolves when the socket can take more (or the stream closed). */
+  write(text: string): Promise<void>;
+  /** Whether the client went away. */
+  closed(): boolean;
+}
+
+/** Every stream opened by one plugin, ended when its app closes (a server waiting for them would never stop). */
+export function streamSet() {
+  const open = new Set<FastifyReply>();
+  return {
+    size: () => open.size,
+    endAll: () => {
+      for (const r of open) r.raw.end();
+    },
+    /** Starts the stream on `reply`; `onClose` runs once when the client goes or the app closes. */
+    open(reply: FastifyReply, greeting: string, onClose: () => void): SseStream {
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      raw.write(`: ${greeting}\nretry: 2000\n\n`);
+      const closed = () => raw.destroyed || raw.writableEnded;
+      const write = (text: string) =>
+        new Promise<void>((resolve) => {
+          if (closed()) return resolve();
+          if (raw.write(text)) resolve();
+          else raw.once('drain', () => resolve()).once('close', () => resolve());
+        });
+      const keepAlive = setInterval(() => void write(': keep-alive\n\n'), STREAM_KEEPALIVE_MS);
+      open.add(reply);
+      raw.once('close', () => {
+        clearInterval(keepAlive);
+        open.delete(reply);
+        onClose();
+      });
+      return { write, closed };
+    },
+  };
+}
