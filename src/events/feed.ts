@@ -30,7 +30,13 @@ export interface FeedSubscriber {
 export interface EventFeed {
   /** Starts delivering to `s` (first what is already after its cursor); returns the unsubscribe. */
   subscribe(s: FeedSubscriber): () => void;
-  /** Open subscribers. */
+  /**
+   * Calls `onChange` with the last event id whenever it moved past `after` and past what was last
+   * reported (at most once a poll): for a client that only needs to know that something changed (the
+   * dashboard), not what. Returns the unsubscribe.
+   */
+  watch(after: number, onChange: (last: number) => void): () => void;
+  /** Open subscribers and watchers. */
   size(): number;
   close(): void;
 }
@@ -41,6 +47,8 @@ const PAGE = 500;
 export function createEventFeed(source: FeedSource, options: { pollMs?: number; onError?: (err: unknown) => void } = {}): EventFeed {
   const pollMs = options.pollMs ?? 250;
   const subscribers = new Set<FeedSubscriber>();
+  const watchers = new Set<(last: number) => void>();
+  const idle = () => subscribers.size === 0 && watchers.size === 0;
   const busy = new WeakMap<FeedSubscriber, Promise<void>>();
   let timer: NodeJS.Timeout | null = null;
   let latest: { oldest: number | null; last: number } = { oldest: null, last: -1 };
@@ -91,10 +99,17 @@ export function createEventFeed(source: FeedSource, options: { pollMs?: number; 
         latest = bounds;
         for (const s of subscribers) void pump(s, bounds);
       }
+      for (const w of watchers) w(bounds.last);
     } catch (err) {
       options.onError?.(err);
     }
-    if (subscribers.size > 0 && timer === null) timer = setTimeout(() => void tick(), pollMs);
+    if (!idle() && timer === null) timer = setTimeout(() => void tick(), pollMs);
+  };
+  const stopWhenIdle = () => {
+    if (idle() && timer !== null) {
+      clearTimeout(timer);
+      timer = null;
+    }
   };
 
   return {
@@ -104,15 +119,27 @@ export function createEventFeed(source: FeedSource, options: { pollMs?: number; 
       if (timer === null) timer = setTimeout(() => void tick(), pollMs);
       return () => {
         subscribers.delete(s);
-        if (subscribers.size === 0 && timer !== null) {
-          clearTimeout(timer);
-          timer = null;
-        }
+        stopWhenIdle();
       };
     },
-    size: () => subscribers.size,
+    watch(after, onChange) {
+      let seen = after;
+      const w = (last: number) => {
+        if (last <= seen) return;
+        seen = last;
+        onChange(last);
+      };
+      watchers.add(w);
+      if (timer === null) timer = setTimeout(() => void tick(), pollMs);
+      return () => {
+        watchers.delete(w);
+        stopWhenIdle();
+      };
+    },
+    size: () => subscribers.size + watchers.size,
     close() {
       subscribers.clear();
+      watchers.clear();
       if (timer !== null) clearTimeout(timer);
       timer = null;
     },
