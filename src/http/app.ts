@@ -15,6 +15,8 @@ import { eventRoutes } from './routes/events.js';
 import { brakeRoutes } from './routes/brake.js';
 import { createEventFeed } from '../events/feed.js';
 import swagger from '@fastify/swagger';
+import { systemClock, type Clock } from '../clock.js';
+import { uiRoutes } from '../ui/plugin.js';
 
 /** The API's base path. */
 export const BASE_PATH = '/api/v1/master';
@@ -33,6 +35,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Longest a request (headers and body) may take to arrive; then it is answered 408 and closed. */
   requestTimeoutMs?: number;
+  /** Time of the dashboard's pages (relative times); the system clock by default. */
+  clock?: Clock;
   /** AUTH_MODE=token: resolves bearer tokens. Absent: auth disabled, the original's behaviour. */
   authenticate?: (authorization: string | undefined) => Promise<Principal | null>;
 }
@@ -146,7 +150,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // The live feed of this process: it watches the store only while a stream is open.
   const feed = createEventFeed(options.registry, { onError: (err) => app.log.warn({ err }, 'event feed: reading new events failed; retrying') });
   app.addHook('onClose', async () => feed.close());
-  await app.register(eventRoutes(options.registry, feed, (n) => options.metrics.streamClients.set(n)), { prefix: BASE_PATH });
+  // Open streams of this process, the API's and the dashboard's (both count in feed.size()).
+  const onClients = (n: number) => options.metrics.streamClients.set(n);
+  await app.register(eventRoutes(options.registry, feed, onClients), { prefix: BASE_PATH });
   app.get(`${BASE_PATH}/openapi.json`, { config: { access: 'open' }, schema: { hide: true } }, async () => app.swagger());
+  // The dashboard (SPEC §10), and / leading to it.
+  await app.register(uiRoutes({ registry: options.registry, feed, clock: options.clock ?? systemClock, authenticate: options.authenticate, onClients }), { prefix: '/ui' });
+  app.get('/', { config: { access: 'open' }, schema: { hide: true } }, async (_request, reply) => reply.redirect('/ui/', 302));
   return app;
 }

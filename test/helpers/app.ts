@@ -41,7 +41,7 @@ export async function makeTestMaster(
     onPublishedChange: () => { changes.count++; },
   });
   const app = await buildApp({
-    registry, logger: silentLogger, logRequests: false, sdPorts: opts.sdPorts ?? [9100], metrics,
+    registry, logger: silentLogger, logRequests: false, sdPorts: opts.sdPorts ?? [9100], metrics, clock,
     metricsText: () => metrics.registry.metrics(),
     authenticate: opts.tokens ? createAuthenticator(opts.tokens, store) : undefined,
   });
