@@ -40,7 +40,7 @@ describe('SQLite store specifics', () => {
       { key: 'event_id_counter', value: '1' },
       { key: 'list_version', value: '1' },
       { key: 'node_id_counter', value: '1' },
-      { key: 'schema_version', value: '7' },
+      { key: 'schema_version', value: '8' },
     ]);
     await store.close();
     t.cleanup();
@@ -134,8 +134,8 @@ describe('SQLite store specifics', () => {
   it('applies a migration only once', () => {
     const t = tempDir();
     const db = new Database(join(t.dir, 'db.sqlite3'));
-    assert.deepEqual(migrate(db), { from: 0, to: 7 });
-    assert.deepEqual(migrate(db), { from: 7, to: 7 });
+    assert.deepEqual(migrate(db), { from: 0, to: 8 });
+    assert.deepEqual(migrate(db), { from: 8, to: 8 });
     db.close();
     t.cleanup();
   });

@@ -15,14 +15,15 @@ interface Shape {
   statuses: 'none' | 'one' | 'many';
   labels: boolean;
   q: boolean;
-  flapping: boolean;
+  /** Written as a literal (`flapping = 1`): SQLite uses the partial index of flapping nodes only then. */
+  flapping: 'any' | 'yes' | 'no';
 }
 
 const shapeOf = (f: NodeFilter): Shape => ({
   statuses: f.statuses.length === 0 ? 'none' : new Set(f.statuses).size === 1 ? 'one' : 'many',
   labels: f.labels.length > 0,
   q: (f.q ?? '') !== '',
-  flapping: f.flapping !== null,
+  flapping: f.flapping === null ? 'any' : f.flapping ? 'yes' : 'no',
 });
 
 /**
@@ -39,7 +40,7 @@ function sqlOf(shape: Shape): { from: string; where: string } {
           OR instr(lower(CASE WHEN json_type(meta_data, '$.hostname') = 'text' THEN meta_data ->> '$.hostname' ELSE '' END), @q) > 0
           OR instr(lower(CASE WHEN json_type(meta_data, '$.ip') = 'text' THEN meta_data ->> '$.ip' ELSE '' END), @q) > 0)`
       : null,
-    shape.flapping ? 'flapping = @flapping' : null,
+    shape.flapping === 'any' ? null : `flapping = ${shape.flapping === 'yes' ? 1 : 0}`,
   ].filter((c): c is string => c !== null);
   return {
     from: shape.labels ? 'node_labels f JOIN nodes ON nodes.seq = f.seq AND f.label = @firstLabel' : 'nodes',
@@ -54,7 +55,6 @@ interface FilterParams {
   labelCount: number;
   firstLabel: string;
   q: string;
-  flapping: number;
 }
 
 function filterParams(f: NodeFilter): FilterParams {
@@ -65,7 +65,6 @@ function filterParams(f: NodeFilter): FilterParams {
     labelCount: new Set(f.labels).size,
     firstLabel: f.labels[0] ?? '',
     q: (f.q ?? '').toLowerCase(),
-    flapping: f.flapping ? 1 : 0,
   };
 }
 
@@ -98,7 +97,8 @@ function filteredStatements(db: Database.Database, shape: Shape) {
       `SELECT EXISTS (SELECT 1 FROM ${from} WHERE nodes.seq > @seq AND ${where}) AS found`,
     ),
     count: db.prepare<[FilterParams], { n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`),
-    statsOf: db.prepare<[FilterParams], StatusCount>(`SELECT status, count(*) AS count FROM ${from} WHERE ${where} GROUP BY status ORDER BY status`),
+    // `+status`: grouping must not pick the status index over the one that serves the filter.
+    statsOf: db.prepare<[FilterParams], StatusCount>(`SELECT status, count(*) AS count FROM ${from} WHERE ${where} GROUP BY +status ORDER BY 1`),
   };
 }
 
@@ -134,7 +134,7 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
     getState: db.prepare<[string], { value: string }>("SELECT value FROM kv WHERE key = 'state:' || ?"),
   };
   const guarded = guardedRead(health);
-  // Prepared on first use, per shape (at most 3 × 2 × 2 × 2 = 24).
+  // Prepared on first use, per shape (at most 3 × 2 × 2 × 3 = 36).
   const byShape = new Map<string, ReturnType<typeof filteredStatements>>();
   const statementsFor = (f: NodeFilter) => {
     const shape = shapeOf(f);
@@ -188,14 +188,14 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
         const afterSeq = after === null ? -1 : seqOf(after);
         const st = statementsFor(filter);
         const page = st.page.get({ ...params, afterSeq, limit })!;
-        const total = counts.get(() => st.count.get(params)!.n, JSON.stringify(params));
+        const total = counts.get(() => st.count.get(params)!.n, JSON.stringify([shapeOf(filter), params]));
         return { doc: page.doc, total, next: page.more === 1 ? page.last : null };
       }),
     browse: (filter, cursor, limit) =>
       guarded(() => {
         const params = filterParams(filter);
         const st = statementsFor(filter);
-        const total = counts.get(() => st.count.get(params)!.n, JSON.stringify(params));
+        const total = counts.get(() => st.count.get(params)!.n, JSON.stringify([shapeOf(filter), params]));
         if ('before' in cursor) {
           const rows = st.recordsBefore.all({ ...params, seq: seqOf(cursor.before), limit });
           const page = rows.slice(0, limit).reverse();
