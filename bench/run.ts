@@ -14,14 +14,18 @@
 //   history     --history-nodes (100,000): a sweep taking all offline with its events, filtered list
 //               pages and GET /events latency, retention of --history-events (1,000,000) events, and
 //               status reports with 100 open event streams (bench/parts/history.ts).
-// Options: --only throughput,scale,soak,history  --rounds 3  --seconds 5  --workers N  --soak-seconds 300
+//   dashboard   --dashboard-nodes (100,000) in Chromium: navigation to the table, a search, the page's
+//               memory across live refreshes, the live fragment's latency, and status reports with 20
+//               open dashboards (bench/parts/dashboard.ts; needs /usr/bin/chromium or CHROMIUM_PATH).
+// Options: --only throughput,scale,soak,history,dashboard  --rounds 3  --seconds 5  --workers N  --soak-seconds 300
 //          --scale-sizes 10000,100000  --flask wal|plain|off (the reference's style, see app.py)
 // Every loop is bounded in count and time; every request goes to 127.0.0.1.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { agent } from './lib/fleet.js';
-import { args, flaskStyle, historyEvents, historyNodes, log, parts, rounds, scaleSizes, seconds, soakSeconds, workers } from './lib/options.js';
+import { args, dashboardNodes, flaskStyle, historyEvents, historyNodes, log, parts, rounds, scaleSizes, seconds, soakSeconds, workers } from './lib/options.js';
+import { dashboard } from './parts/dashboard.js';
 import { history } from './parts/history.js';
 import { scale } from './parts/scale.js';
 import { soak } from './parts/soak.js';
@@ -33,13 +37,14 @@ const results: Record<string, unknown> = {
   date: new Date().toISOString(),
   command: `npm run bench -- ${args.join(' ')}`.trim(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-  options: { rounds, seconds, workers: workers || 'default', soakSeconds, scaleSizes, flask: flaskStyle, historyNodes, historyEvents },
+  options: { rounds, seconds, workers: workers || 'default', soakSeconds, scaleSizes, flask: flaskStyle, historyNodes, historyEvents, dashboardNodes },
 };
 if (parts.includes('throughput')) results.throughput = await throughput();
 if (parts.includes('scale')) results.scale = [] as unknown[];
 for (const size of parts.includes('scale') ? scaleSizes : []) (results.scale as unknown[]).push(await scale(size));
 if (parts.includes('soak')) results.soak = await soak();
 if (parts.includes('history')) results.history = await history(historyNodes, historyEvents);
+if (parts.includes('dashboard')) results.dashboard = await dashboard(dashboardNodes);
 agent.destroy();
 
 const dir = join(import.meta.dirname, 'results');

@@ -117,10 +117,10 @@ function makePublishing(config: Config, store: NodeStore, registry: Registry, lo
  * The HTTP app with the options every shape shares. Imported on first use: a cluster's primary serves no
  * HTTP, and loading Fastify, its validators and the routes cost it ~25 MiB of resident memory.
  */
-async function buildHttpApp(config: Config, store: NodeStore, registry: Registry, logger: Logger, metrics: Metrics, metricsText: () => Promise<string>): Promise<FastifyInstance> {
+async function buildHttpApp(config: Config, store: NodeStore, registry: Registry, logger: Logger, metrics: Metrics, metricsText: () => Promise<string>, clock: Clock): Promise<FastifyInstance> {
   const { buildApp } = await import('./http/app.js');
   const options: AppOptions = {
-    registry, logger, metrics, metricsText,
+    registry, logger, metrics, metricsText, clock,
     logRequests: config.logRequests,
     sdPorts: config.prometheusSdPorts,
     bodyLimit: config.maxBodyBytes,
@@ -140,7 +140,7 @@ export async function startSingle(config: Config, logger: Logger, clock: Clock =
   let app: FastifyInstance | undefined;
   try {
     await sweeper.start();
-    app = await buildHttpApp(config, store, registry, logger, metrics, () => metrics.registry.metrics());
+    app = await buildHttpApp(config, store, registry, logger, metrics, () => metrics.registry.metrics(), clock);
     await listen(app, config);
   } catch (err) {
     await sweeper.stop();
@@ -171,7 +171,7 @@ export async function startWorker(config: Config, logger: Logger, clock: Clock =
   };
   const registry = makeRegistry(config, store, logger, clock, metrics, () => channel.nodesChanged(), writesFailing);
   // /metrics: ask the primary, which merges its own metrics with every worker's (ours included).
-  const app = await buildHttpApp(config, store, registry, logger, metrics, () => channel.metricsText());
+  const app = await buildHttpApp(config, store, registry, logger, metrics, () => channel.metricsText(), clock);
   try {
     await listen(app, config);
   } catch (err) {

@@ -305,7 +305,10 @@ describe('GET /api/v1/master/nodes/statistics', () => {
 describe('unknown routes', () => {
   it('answer 404 with a JSON error', async () => {
     assertError(await call('GET', `${BASE}/nope`), 404, /nope/);
-    assertError(await call('GET', '/'), 404);
+    assertError(await call('GET', '/nope'), 404);
+    const root = await m.app.inject({ method: 'GET', url: '/' });
+    assert.equal(root.statusCode, 302, '/ leads to the dashboard (SPEC §10)');
+    assert.equal(root.headers.location, '/ui/');
   });
 });
 
