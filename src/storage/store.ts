@@ -1,4 +1,4 @@
-// The storage interface a backend implements (SQLite, src/storage/sqlite.ts, is the one today), and
+// The storage interface a backend implements (SQLite in sqlite/, PostgreSQL in postgres/), and
 // that the shared contract suite (test/storage/contract.ts) holds it to, so that a second backend is
 // held to the same. Async so a networked backend fits.
 import type { NodeRecord, NodeSummary, RegistrationInput, StatusCount, StatusTransition } from '../domain/node.js';

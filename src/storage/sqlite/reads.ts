@@ -8,7 +8,7 @@ import type { StorageHealthSink } from '../health.js';
 import type { NodeFilter, NodeStore } from '../store.js';
 import { guardedRead } from './errors.js';
 import { KV_EVENT_COUNTER, KV_LIST_VERSION } from './kv.js';
-import { fromEventRow, fromRow, type EventRow, type NodeRow } from './rows.js';
+import { fromEventRow, fromRow, type EventRow, type NodeRow } from '../rows.js';
 
 /** Which conditions a filter has: each shape gets its own statements, so that SQLite can use the index that fits. */
 interface Shape {

@@ -14,7 +14,7 @@ import type { EventRetention, NodeStore, RegisterOptions, RegisterOutcome } from
 import { translate } from './errors.js';
 import { createGroupCommit } from './group-commit.js';
 import { KV_EVENT_COUNTER, KV_ID_COUNTER, KV_LIST_VERSION } from './kv.js';
-import { changedColumns, fromRow, toParams, type NodeRow } from './rows.js';
+import { changedColumns, fromRow, toParams, type NodeRow } from '../rows.js';
 
 /** Events deleted, or scanned for the per-node limit, per retention step. */
 const PRUNE_STEP = 1_000;

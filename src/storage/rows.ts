@@ -1,8 +1,9 @@
-// Row mapping of the `nodes` table: columns ↔ NodeRecord (times as epoch ms, JSON columns as text),
+// Row mapping of the `nodes` and `events` tables, shared by both backends (the same columns in SQLite and
+// PostgreSQL): columns ↔ NodeRecord (times as epoch ms, JSON columns as text),
 // and the columns an update actually changed.
-import type { EventType, StoredEvent } from '../../domain/events.js';
-import type { NodeRecord } from '../../domain/node.js';
-import type { NodeStatus } from '../../domain/status.js';
+import type { EventType, StoredEvent } from '../domain/events.js';
+import type { NodeRecord } from '../domain/node.js';
+import type { NodeStatus } from '../domain/status.js';
 
 /** One row of `nodes` as better-sqlite3 returns it. */
 export interface NodeRow {

@@ -1,0 +1,42 @@
+// The connection pool of the PostgreSQL store (node-postgres). Guarantees: every query and every wait
+// for a connection is bounded (statement_timeout, connectionTimeoutMillis, query_timeout), so no request
+// hangs on an unreachable database; 64-bit integers (IDs, times in epoch ms) are read as numbers (they
+// stay below 2^53); an idle connection that dies is dropped by the pool, never an uncaught error.
+import pg from 'pg';
+
+/** Options of the PostgreSQL connection. */
+export interface PgConnectionOptions {
+  /** postgres://user:password@host:port/db (DATABASE_URL). */
+  url: string;
+  /** Connections per process (one of them writes at a time; the rest read). */
+  poolSize?: number;
+  /** Longest a query may run, and a caller wait for a connection (ms). */
+  timeoutMs?: number;
+  /** Called when an idle connection fails (logged by the caller). */
+  onIdleError?: (err: Error) => void;
+}
+
+const INT8 = 20;
+
+/** Text parsers: int8 as a number, everything else as node-postgres does. */
+function parserOf(oid: number): (text: string) => unknown {
+  if (oid === INT8) return (text) => Number(text);
+  return pg.types.getTypeParser(oid, 'text') as (text: string) => unknown;
+}
+
+/** A pool for `options.url`. */
+export function openPool(options: PgConnectionOptions): pg.Pool {
+  const timeout = options.timeoutMs ?? 8_000;
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 8,
+    connectionTimeoutMillis: Math.min(timeout, 5_000),
+    statement_timeout: timeout,
+    query_timeout: timeout + 1_000,
+    idle_in_transaction_session_timeout: 2 * timeout,
+    application_name: 'argus-master',
+    types: { getTypeParser: parserOf as typeof pg.types.getTypeParser },
+  });
+  pool.on('error', (err) => options.onIdleError?.(err));
+  return pool;
+}

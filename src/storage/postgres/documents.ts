@@ -1,0 +1,95 @@
+// Published documents (nodes.json, Prometheus discovery) of the PostgreSQL store. Guarantees: a document
+// is built from one consistent snapshot (a REPEATABLE READ, READ ONLY transaction of its own), read in
+// pages of a bounded number of nodes with the event loop free between them, and rendered by the domain's
+// own functions (toNodesFileEntry, toTargetGroup): equal to the domain's rendering by construction, and
+// held so by the contract suite. Builds run one at a time per process.
+import type pg from 'pg';
+import type { NodeStatus } from '../../domain/status.js';
+import { toNodesFileEntry } from '../../domain/nodes-file-entry.js';
+import { toTargetGroup } from '../../domain/prometheus-sd.js';
+import type { PublishedNode } from '../../domain/node.js';
+import type { StorageHealthSink } from '../health.js';
+import type { NodeStore, TargetGroupsQuery } from '../store.js';
+import { translate } from './errors.js';
+
+/** Nodes read per page of a document. */
+const PAGE = 2_500;
+/** IDs of left-out nodes a document names at most (the count is complete). */
+const INVALID_IDS_KEPT = 20;
+
+interface PublishedRow {
+  seq: number;
+  id: string;
+  name: string;
+  type: string;
+  version: string;
+  status: NodeStatus;
+  meta_data: string;
+  label: string;
+}
+
+export function createPgDocuments(pool: pg.Pool, health: StorageHealthSink | undefined): Pick<NodeStore, 'nodesFileDocument' | 'targetGroupsDocument'> {
+  let queue: Promise<unknown> = Promise.resolve();
+
+  /** Every node of `statuses` with every label of `labels`, by seq, page by page in one snapshot; `each` renders one. */
+  const build = async (statuses: readonly string[], labels: readonly string[], each: (n: PublishedNode) => void): Promise<string> => {
+    const client = await pool.connect();
+    let failed: unknown = null;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const version = (await client.query<{ value: string }>("SELECT value FROM kv WHERE key = 'list_version'")).rows[0]!.value;
+      for (let after = -1, round = 0; round < 1_000_000; round++) {
+        const rows = (await client.query<PublishedRow>(
+          `SELECT seq, id, name, type, version, status, meta_data, label FROM nodes
+           WHERE seq > $1 AND status = ANY($2::text[])
+             AND (cardinality($3::text[]) = 0 OR (SELECT count(*) FROM node_labels l WHERE l.seq = nodes.seq AND l.label = ANY($3::text[])) = cardinality($3::text[]))
+           ORDER BY seq LIMIT $4`,
+          [after, [...statuses], [...new Set(labels)], PAGE],
+        )).rows;
+        for (const r of rows) {
+          const meta = JSON.parse(r.meta_data) as PublishedNode['metaData'];
+          each({ id: r.id, name: r.name, type: r.type, version: r.version, status: r.status, metaData: meta, label: JSON.parse(r.label) as string[] });
+        }
+        if (rows.length < PAGE) break;
+        after = rows.at(-1)!.seq;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await client.query('COMMIT');
+      return version;
+    } catch (err) {
+      failed = err;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release(failed instanceof Error ? failed : undefined);
+    }
+  };
+  const oneAtATime = <T>(run: () => Promise<T>): Promise<T> => {
+    const next = queue.then(run).catch((err: unknown) => translate(err, health, 'read'));
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  return {
+    nodesFileDocument: () =>
+      oneAtATime(async () => {
+        const entries: string[] = [];
+        await build(['online'], [], (n) => entries.push(JSON.stringify(toNodesFileEntry(n))));
+        return { parts: [Buffer.from(`[${entries.join(',')}]\n`, 'utf8')], nodes: entries.length };
+      }),
+    targetGroupsDocument: (query: TargetGroupsQuery) =>
+      oneAtATime(async () => {
+        const groups: string[] = [];
+        const invalid = { count: 0, nodeIds: [] as string[] };
+        const version = await build(query.statuses, query.labels, (n) => {
+          const group = toTargetGroup(n, query.ports);
+          if (group) groups.push(JSON.stringify(group));
+          else if ((typeof n.metaData.ip === 'string' && n.metaData.ip !== '') || (typeof n.metaData.hostname === 'string' && n.metaData.hostname !== '')) {
+            invalid.count++;
+            if (invalid.nodeIds.length < INVALID_IDS_KEPT) invalid.nodeIds.push(n.id);
+          }
+        });
+        return { parts: [Buffer.from(`[${groups.join(',')}]`, 'utf8')], groups: groups.length, version, invalidHosts: invalid };
+      }),
+  };
+}

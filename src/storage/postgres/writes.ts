@@ -1,0 +1,219 @@
+// The writes of the PostgreSQL store: registration, read-modify-write updates, the chunked sweep,
+// garbage collection, retention and operational state, the same steps as SQLite's writes.ts. Guarantees:
+// every write goes through the group commit (group-commit.ts: one transaction per event-loop turn,
+// serialised across masters by an advisory lock), and resolves only after it committed; read-modify-write
+// steps read the row FOR UPDATE; every transaction that changes what the list, statistics or discovery
+// show bumps the change version.
+import type pg from 'pg';
+import { isFlapTransition, recordFlapTransition, type FlapSettings } from '../../domain/flapping.js';
+import { deregisteredEvent, flappingEvent, registeredEvent, renderEvent, reregisteredEvents, statusEvent, updateEvents, type EventDraft, type StoredEvent } from '../../domain/events.js';
+import type { NodeRecord, RegistrationInput, StatusTransition } from '../../domain/node.js';
+import type { NodeStatus } from '../../domain/status.js';
+import type { StorageHealthSink } from '../health.js';
+import { changedColumns, fromRow, toParams, type NodeRow } from '../rows.js';
+import type { EventRetention, NodeStore, RegisterOptions, RegisterOutcome } from '../store.js';
+import { translate } from './errors.js';
+import { createPgGroupCommit, type PgWrite } from './group-commit.js';
+
+const PRUNE_STEP = 1_000;
+const SWEEP_CHUNK = 250;
+
+const COLUMNS = ['id', 'seq', 'name', 'type', 'version', 'status', 'config', 'label', 'meta_data', 'health', 'register_time', 'last_report', 'agent_last_report', 'last_updated', 'token_hash', 'status_since', 'flapping', 'flap_times'] as const;
+
+interface ChunkRow {
+  id: string;
+  from: NodeStatus;
+  seq: number;
+  flapping: number;
+  flap_times: string;
+}
+
+type Client = pg.PoolClient;
+
+const bumpListVersion = (c: Client) => c.query("UPDATE kv SET value = (value::bigint + 1)::text WHERE key = 'list_version'");
+
+/** Writes `drafts` as events at `timeMs` in this transaction, with the next ids (the counter is raised under the write lock). */
+async function appendEvents(c: Client, drafts: readonly EventDraft[], timeMs: number): Promise<StoredEvent[]> {
+  if (drafts.length === 0) return [];
+  const last = Number((await c.query<{ value: string }>("UPDATE kv SET value = (value::bigint + $1)::text WHERE key = 'event_id_counter' RETURNING value", [drafts.length])).rows[0]!.value);
+  const events = drafts.map((d, i): StoredEvent => {
+    const id = last - drafts.length + 1 + i;
+    return { id, timeMs, type: d.type, nodeId: d.nodeId, json: renderEvent(id, timeMs, d) };
+  });
+  await c.query(
+    'INSERT INTO events (id, time, type, node_id, body) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[])',
+    [events.map((e) => e.id), events.map((e) => e.timeMs), events.map((e) => e.type), events.map((e) => e.nodeId), events.map((e) => e.json)],
+  );
+  return events;
+}
+
+const byId = async (c: Client, id: string) => (await c.query<NodeRow>('SELECT * FROM nodes WHERE id = $1 FOR UPDATE', [id])).rows[0];
+
+async function setLabels(c: Client, seq: number, labels: readonly string[]) {
+  await c.query('DELETE FROM node_labels WHERE seq = $1', [seq]);
+  if (labels.length > 0) await c.query('INSERT INTO node_labels (label, seq) SELECT DISTINCT unnest($1::text[]), $2::bigint ON CONFLICT DO NOTHING', [labels, seq]);
+}
+
+/** Removes nodes with their labels and a `node.deregistered` event each. */
+async function removeNodes(c: Client, nodes: ReadonlyArray<{ id: string; seq: number }>, cause: 'admin' | 'gc', nowMs: number): Promise<StoredEvent[]> {
+  const seqs = nodes.map((n) => n.seq);
+  await c.query('DELETE FROM nodes WHERE seq = ANY($1::bigint[])', [seqs]);
+  await c.query('DELETE FROM node_labels WHERE seq = ANY($1::bigint[])', [seqs]);
+  await bumpListVersion(c);
+  return appendEvents(c, nodes.map((n) => deregisteredEvent(n.id, cause)), nowMs);
+}
+
+export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefined): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> {
+  const batch = createPgGroupCommit(pool);
+  const write = <T>(run: PgWrite<T>): Promise<T> =>
+    batch(run).then(
+      (value) => {
+        health?.writeSucceeded();
+        return value;
+      },
+      (err: unknown) => translate(err, health, 'write'),
+    );
+
+  const inChunks = async <T>(step: PgWrite<T[]>, onChunk?: (items: T[]) => void, all: T[] = []): Promise<T[]> => {
+    for (let round = 0; round < 1_000_000; round++) {
+      const items = await write(step);
+      if (items.length > 0) onChunk?.(items);
+      for (const item of items) all.push(item);
+      if (items.length < SWEEP_CHUNK) break;
+    }
+    return all;
+  };
+
+  const registerTx = async (c: Client, input: RegistrationInput, nowMs: number, idPrefix: string, options: RegisterOptions): Promise<RegisterOutcome> => {
+    let existing: NodeRow | undefined;
+    if (input.id !== null) {
+      existing = await byId(c, input.id);
+      if (!existing) return { kind: 'unknown-id' };
+      options.guard?.(fromRow(existing));
+      if (existing.name !== input.name) return { kind: 'name-mismatch', storedName: existing.name };
+    } else {
+      existing = (await c.query<NodeRow>('SELECT * FROM nodes WHERE name = $1 FOR UPDATE', [input.name])).rows[0];
+      options.guard?.(existing ? fromRow(existing) : null);
+    }
+    if (existing) {
+      const before = fromRow(existing);
+      const node: NodeRecord = { ...before, type: input.type, version: input.version, metaData: input.metaData, lastUpdatedMs: nowMs };
+      await c.query('UPDATE nodes SET type = $2, version = $3, meta_data = $4, last_updated = $5 WHERE id = $1', [node.id, node.type, node.version, JSON.stringify(node.metaData), nowMs]);
+      const events = await appendEvents(c, reregisteredEvents(before, node), nowMs);
+      if (events.length > 0) await bumpListVersion(c);
+      return { kind: 'updated', before, node, events };
+    }
+    const seq = Number((await c.query<{ value: string }>("UPDATE kv SET value = (value::bigint + 1)::text WHERE key = 'node_id_counter' RETURNING value")).rows[0]!.value);
+    const id = `${idPrefix}${seq}`;
+    const node: NodeRecord = {
+      id, name: input.name, type: input.type, version: input.version, status: 'initialized', config: {}, label: [], metaData: input.metaData, health: {},
+      registerTimeMs: nowMs, lastReportMs: null, agentLastReportMs: null, lastUpdatedMs: nowMs, statusSinceMs: nowMs, flapping: false, flapTimesMs: [],
+      tokenHash: options.tokenHashFor?.(id) ?? null,
+    };
+    const params: Record<string, unknown> = { ...toParams(node), seq };
+    await c.query(`INSERT INTO nodes (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`, COLUMNS.map((k) => params[k]));
+    await bumpListVersion(c);
+    return { kind: 'created', node, events: await appendEvents(c, [registeredEvent(node)], nowMs) };
+  };
+
+  const updateTx = async (c: Client, id: string, mutate: (n: NodeRecord) => NodeRecord) => {
+    const row = await byId(c, id);
+    if (!row) return null;
+    const before = fromRow(row);
+    const mutated = mutate(before);
+    const after = mutated.status !== before.status && mutated.statusSinceMs === before.statusSinceMs ? { ...mutated, statusSinceMs: mutated.lastUpdatedMs } : mutated;
+    const changed = changedColumns(row, before, after);
+    const columns = Object.keys(changed);
+    if (columns.length > 0) {
+      await c.query(`UPDATE nodes SET ${columns.map((col, i) => `${col} = $${i + 2}`).join(', ')} WHERE id = $1`, [before.id, ...columns.map((col) => changed[col])]);
+      if ('label' in changed) await setLabels(c, row.seq, after.label);
+      if ('status' in changed || 'type' in changed || 'version' in changed || 'label' in changed || 'meta_data' in changed) await bumpListVersion(c);
+    }
+    return { before, after, events: await appendEvents(c, updateEvents(before, after), after.lastUpdatedMs) };
+  };
+
+  const sweepChunk = async (c: Client, to: 'offline' | 'online', cutoff: number, nowMs: number, flap: FlapSettings | undefined): Promise<StatusTransition[]> => {
+    const where = to === 'offline' ? "status IN ('initialized', 'online') AND last_report < $1" : "status IN ('initialized', 'offline') AND last_report >= $1";
+    const rows = (await c.query<ChunkRow>(`SELECT id, status AS "from", seq, flapping, flap_times FROM nodes WHERE ${where} ORDER BY seq LIMIT $2`, [cutoff, SWEEP_CHUNK])).rows;
+    if (rows.length === 0) return [];
+    await c.query('UPDATE nodes SET status = $1, last_updated = $2, status_since = $2 WHERE seq = ANY($3::bigint[])', [to, nowMs, rows.map((r) => r.seq)]);
+    const drafts: EventDraft[] = [];
+    for (const r of rows) {
+      drafts.push(statusEvent(r.id, r.from, to, 'sweep'));
+      if (!flap || !isFlapTransition(r.from, to)) continue;
+      const next = recordFlapTransition(JSON.parse(r.flap_times) as number[], nowMs, flap);
+      await c.query('UPDATE nodes SET flapping = $2, flap_times = $3 WHERE seq = $1', [r.seq, next.flapping ? 1 : 0, JSON.stringify(next.timesMs)]);
+      if (next.flapping !== (r.flapping === 1)) drafts.push(flappingEvent(r.id, next.flapping));
+    }
+    await appendEvents(c, drafts, nowMs);
+    await bumpListVersion(c);
+    return rows.map((r): StatusTransition => ({ id: r.id, from: r.from, to }));
+  };
+
+  let perNodeCheckedUpTo = 0;
+  const pruneEvents = async (retention: EventRetention): Promise<number> => {
+    let deleted = 0;
+    for (let round = 0; round < 100_000; round++) {
+      const n = await write(async (c) => (await c.query('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 ORDER BY id LIMIT $2)', [retention.olderThanMs, PRUNE_STEP])).rowCount ?? 0);
+      deleted += n;
+      if (n < PRUNE_STEP) break;
+    }
+    for (let round = 0; round < 100_000; round++) {
+      const since = perNodeCheckedUpTo;
+      const step = await write(async (c) => {
+        const scanned = (await c.query<{ node_id: string | null; id: number }>('SELECT node_id, id FROM events WHERE id > $1 ORDER BY id LIMIT $2', [since, PRUNE_STEP])).rows;
+        const nodes = [...new Set(scanned.map((r) => r.node_id).filter((n): n is string => n !== null))];
+        let n = 0;
+        for (const node of nodes) {
+          n += (await c.query('DELETE FROM events WHERE node_id = $1 AND id < (SELECT id FROM events WHERE node_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)', [node, retention.maxPerNode - 1])).rowCount ?? 0;
+        }
+        return { n, last: scanned.at(-1)?.id ?? null };
+      });
+      deleted += step.n;
+      if (step.last === null) break;
+      perNodeCheckedUpTo = step.last;
+    }
+    return deleted;
+  };
+
+  return {
+    register: (input, nowMs, idPrefix, options = {}) => write((c) => registerTx(c, input, nowMs, idPrefix, options)),
+    update: (id, mutate) => write((c) => updateTx(c, id, mutate)),
+    deregister: (id, cause, nowMs) =>
+      write(async (c) => {
+        const row = await byId(c, id);
+        if (!row) return null;
+        return { node: fromRow(row), events: await removeNodes(c, [row], cause, nowMs) };
+      }),
+    collectGarbage: (cutoffMs, nowMs, onChunk) =>
+      inChunks(async (c) => {
+        const rows = (await c.query<{ id: string; seq: number }>(
+          `SELECT id, seq FROM nodes WHERE (status = 'offline' OR (status = 'initialized' AND last_report IS NULL)) AND status_since < $1 ORDER BY seq LIMIT $2 FOR UPDATE`,
+          [cutoffMs, SWEEP_CHUNK],
+        )).rows;
+        if (rows.length > 0) await removeNodes(c, rows, 'gc', nowMs);
+        return rows.map((r) => r.id);
+      }, onChunk),
+    pruneEvents,
+    sweep: async (cutoffs, nowMs, onChunk, flap) => {
+      const all = await inChunks((c) => sweepChunk(c, 'offline', cutoffs.offlineBeforeMs, nowMs, flap), onChunk);
+      return inChunks((c) => sweepChunk(c, 'online', cutoffs.onlineSinceMs, nowMs, flap), onChunk, all);
+    },
+    settleFlapping: (nowMs, flap) =>
+      inChunks(async (c) => {
+        const rows = (await c.query<{ id: string; seq: number }>(
+          "SELECT id, seq FROM nodes WHERE flapping = 1 AND (flap_times::json ->> 0)::bigint < $1 ORDER BY seq LIMIT $2 FOR UPDATE",
+          [nowMs - flap.windowMs, SWEEP_CHUNK],
+        )).rows;
+        if (rows.length === 0) return [];
+        await c.query("UPDATE nodes SET flapping = 0, flap_times = '[]' WHERE seq = ANY($1::bigint[])", [rows.map((r) => r.seq)]);
+        await appendEvents(c, rows.map((r) => flappingEvent(r.id, false)), nowMs);
+        return rows.map((r) => r.id);
+      }),
+    putState: (key, value, events = [], nowMs = 0) =>
+      write(async (c) => {
+        await c.query("INSERT INTO kv (key, value) VALUES ('state:' || $1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value]);
+        await appendEvents(c, events, nowMs);
+      }),
+  };
+}
