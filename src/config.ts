@@ -12,6 +12,12 @@ export type SqliteSynchronous = 'normal' | 'full';
 /** The validated configuration of the master. */
 export interface Config {
   dbPath: string;
+  /** DATABASE_URL: PostgreSQL (several masters, SPEC §11); null: SQLite at dbPath. */
+  databaseUrl: string | null;
+  /** How long a leader's lease lasts in the database (PostgreSQL); renewed every third of it. */
+  leaderLeaseSeconds: number;
+  /** This master's name among several (PostgreSQL): MASTER_INSTANCE, else host name and pid. */
+  instance: string | null;
   nodesJsonPath: string;
   onlineThresholdSeconds: number;
   offlineThresholdSeconds: number;
@@ -75,6 +81,7 @@ export const DEFAULTS = {
   OFFLINE_BRAKE_RATIO: '0.5',
   OFFLINE_BRAKE_MIN_NODES: '10',
   OFFLINE_BRAKE_MAX_HOLD_SECONDS: '600',
+  LEADER_LEASE_SECONDS: '15',
 } as const;
 
 /** Result of `loadConfig`: a config, or the list of problems (one line each). */
@@ -155,6 +162,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const integer = (name: keyof typeof DEFAULTS, min: number, max: number) => integerOf(name, str(name), min, max);
 
   const dbPath = str('DB_PATH');
+  const databaseUrl = get('DATABASE_URL') ?? null;
+  if (databaseUrl !== null) {
+    let ok = false;
+    try {
+      const u = new URL(databaseUrl);
+      ok = (u.protocol === 'postgres:' || u.protocol === 'postgresql:') && u.hostname !== '';
+    } catch {
+      ok = false;
+    }
+    // The value may hold a password: never shown.
+    if (!ok) errors.push('invalid DATABASE_URL: must be postgres://user:password@host:port/database (value not shown)');
+  }
+  const leaderLeaseSeconds = seconds('LEADER_LEASE_SECONDS');
+  const instanceRaw = get('MASTER_INSTANCE') ?? null;
+  if (instanceRaw !== null && !/^[A-Za-z0-9._:-]{1,128}$/.test(instanceRaw)) bad('MASTER_INSTANCE', instanceRaw, 'must be 1–128 letters, digits or . _ : -');
   const nodesJsonPath = str('METRIC_NODES_JSON_PATH');
   const offlineThresholdSeconds = seconds('OFFLINE_THRESHOLD_SECONDS');
   const onlineThresholdSeconds = seconds('ONLINE_THRESHOLD_SECONDS');
@@ -237,6 +259,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     ok: true,
     config: {
       dbPath,
+      databaseUrl,
+      leaderLeaseSeconds,
+      instance: instanceRaw,
       nodesJsonPath,
       onlineThresholdSeconds,
       offlineThresholdSeconds,

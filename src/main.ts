@@ -20,6 +20,9 @@ import { createStorageHealth, type StorageHealth, type WritesFailing } from './s
 import type { NodeStore } from './storage/store.js';
 import { createFilePublisher, type FilePublisher } from './sweep/published-file.js';
 import { createSweeper } from './sweep/scheduler.js';
+import { defaultInstance, pgLeadership, soleLeadership, type ClusterInfo, type Leadership } from './cluster/leadership.js';
+import { createPeriodicTask, type PeriodicTask } from './periodic.js';
+import type pg from 'pg';
 
 /** A running master (any shape). */
 export interface Running {
@@ -37,8 +40,27 @@ function thresholdsOf(config: Config) {
   return { onlineWithinMs: config.onlineThresholdSeconds * 1000, offlineAfterMs: config.offlineThresholdSeconds * 1000 };
 }
 
-function openStore(config: Config, health: StorageHealth): NodeStore {
+/** A store with, for PostgreSQL, its pool (leadership and the cluster view query it). */
+type OpenedStore = NodeStore & { readonly pool?: pg.Pool };
+
+/** The store of DATABASE_URL (PostgreSQL) or of DB_PATH (SQLite); `fence` makes a leader's writes check its lease. */
+async function openStore(config: Config, health: StorageHealth, logger: Logger, fence?: () => { instance: string; epoch: number } | null): Promise<OpenedStore> {
+  if (config.databaseUrl) {
+    const { openPgStore } = await import('./storage/postgres/index.js');
+    const log = logger.child({ module: 'postgres' });
+    return openPgStore({ url: config.databaseUrl, health, fence, onIdleError: (err) => log.warn({ err }, 'an idle database connection failed') });
+  }
   return openSqliteStore({ path: config.dbPath, synchronous: config.sqliteSynchronous, health });
+}
+
+/** This master's name: MASTER_INSTANCE, or host:pid of the process that started the master. */
+const instanceOf = (config: Config) => config.instance ?? defaultInstance();
+
+/** The cluster view of a process that does not lead (workers): the database's, or the sole master's. */
+function clusterView(config: Config, store: OpenedStore, startedMs: number): () => Promise<ClusterInfo> {
+  const instance = instanceOf(config);
+  const view = store.pool ? pgLeadership(store.pool, { instance, leaseMs: config.leaderLeaseSeconds * 1000 }) : soleLeadership(instance, startedMs);
+  return () => view.info();
 }
 
 /** This process's storage failure tracker, counting into `metrics`. */
@@ -62,25 +84,54 @@ function makeRegistry(
 
 /**
  * The sweeping process (the single process, or the primary): its store, metrics (with node counts),
- * registry, published files and sweeper. A change that may alter the files triggers `publish`.
+ * registry, published files, sweeper and leadership. With PostgreSQL only the leader among the masters
+ * sweeps and publishes, and this store's writes check the lease's epoch; the lease is renewed every third
+ * of its length. A change that may alter the files triggers `publish` (the leader's only).
  */
-function openSweepingSide(config: Config, logger: Logger, clock: Clock, onStorageChange?: (state: WritesFailing | null) => void) {
+async function openSweepingSide(config: Config, logger: Logger, clock: Clock, onStorageChange?: (state: WritesFailing | null) => void) {
+  const log = logger.child({ module: 'leadership' });
+  const holder: { leadership?: Leadership } = {};
   const metrics = createMetrics({
     nodeCounts: () => store.statistics(),
     flappingCount: async () => (await store.statisticsOf({ statuses: [], labels: [], q: null, flapping: true })).reduce((n, c) => n + c.count, 0),
+    isLeader: () => holder.leadership?.isLeader() ?? false,
   });
   const health = makeHealth(logger, clock, metrics, onStorageChange);
-  const store = openStore(config, health);
+  const store = await openStore(config, health, logger, () => holder.leadership?.fence() ?? null);
+  const instance = instanceOf(config);
+  const leaseMs = config.leaderLeaseSeconds * 1000;
+  const leadership = store.pool
+    ? pgLeadership(store.pool, {
+        instance, leaseMs,
+        onChange: (leader, epoch) => {
+          if (leader) log.warn({ instance, epoch }, 'this master is now the leader: it sweeps and publishes');
+          else log.warn({ instance }, 'this master is no longer the leader');
+        },
+      })
+    : soleLeadership(instance, clock.now());
+  holder.leadership = leadership;
   let publishNow: () => Promise<unknown> = async () => undefined;
   const own = () => health.writesFailing();
   const registry = makeRegistry(config, store, logger, clock, metrics, () => void publishNow(), () => (own() ? [own()!] : []));
-  const { publish, sweeper } = makePublishing(config, store, registry, logger, metrics);
+  const { publish, sweeper } = makePublishing(config, store, registry, logger, metrics, () => leadership.isLeader());
   publishNow = publish;
-  return { store, metrics, registry, publish, sweeper, health };
+  // The lease: taken (or found taken) before the first sweep, then renewed every third of its length.
+  const lease: PeriodicTask = createPeriodicTask(async () => {
+    await leadership.tick().catch((err: unknown) => log.warn({ err }, 'leader lease not renewed (database unreachable?)'));
+  }, Math.max(100, leaseMs / 3));
+  const startedMs = clock.now();
+  return { store, metrics, registry, publish, sweeper, health, leadership, lease, cluster: () => leadership.info(), startedMs };
+}
+
+/** Stops leading cleanly (another master takes over at once) and closes the sweeping side's store. */
+async function closeSweepingSide(side: { lease: PeriodicTask; leadership: Leadership; store: NodeStore }) {
+  await side.lease.stop();
+  await side.leadership.release().catch(() => undefined);
+  await side.store.close();
 }
 
 /** Published files and the sweeper, over a registry. */
-function makePublishing(config: Config, store: NodeStore, registry: Registry, logger: Logger, metrics: Metrics) {
+function makePublishing(config: Config, store: NodeStore, registry: Registry, logger: Logger, metrics: Metrics, leading: () => boolean) {
   const onResult = (file: string) => (result: string) => {
     metrics.fileWrites.inc({ file, result });
     if (result === 'written') metrics.lastFileWrite.setToCurrentTime({ file });
@@ -99,7 +150,8 @@ function makePublishing(config: Config, store: NodeStore, registry: Registry, lo
       }),
     );
   }
-  const publish = () => Promise.all(publishers.map((p) => p.publish()));
+  // Only the leader writes the published files (with SQLite, the sole master always leads).
+  const publish = async () => (leading() ? Promise.all(publishers.map((p) => p.publish())) : undefined);
   const intervalMs = config.schedulerIntervalSeconds * 1000;
   const log = logger.child({ module: 'sweeper' });
   const afterTick = async () => {
@@ -109,7 +161,7 @@ function makePublishing(config: Config, store: NodeStore, registry: Registry, lo
     });
     await registry.heartbeat({ intervalMs, publishErrors }).catch((err: unknown) => log.error({ err }, 'sweeper heartbeat not recorded'));
   };
-  const sweeper = createSweeper({ registry, publish, intervalMs, logger, metrics, afterTick, retention: () => registry.applyRetention() });
+  const sweeper = createSweeper({ registry, publish, intervalMs, logger, metrics, afterTick, retention: () => registry.applyRetention(), leading });
   return { publish, sweeper };
 }
 
@@ -117,10 +169,10 @@ function makePublishing(config: Config, store: NodeStore, registry: Registry, lo
  * The HTTP app with the options every shape shares. Imported on first use: a cluster's primary serves no
  * HTTP, and loading Fastify, its validators and the routes cost it ~25 MiB of resident memory.
  */
-async function buildHttpApp(config: Config, store: NodeStore, registry: Registry, logger: Logger, metrics: Metrics, metricsText: () => Promise<string>, clock: Clock): Promise<FastifyInstance> {
+async function buildHttpApp(config: Config, store: NodeStore, registry: Registry, logger: Logger, metrics: Metrics, metricsText: () => Promise<string>, clock: Clock, cluster: () => Promise<ClusterInfo>): Promise<FastifyInstance> {
   const { buildApp } = await import('./http/app.js');
   const options: AppOptions = {
-    registry, logger, metrics, metricsText, clock,
+    registry, logger, metrics, metricsText, clock, cluster,
     logRequests: config.logRequests,
     sdPorts: config.prometheusSdPorts,
     bodyLimit: config.maxBodyBytes,
@@ -136,25 +188,37 @@ async function listen(app: FastifyInstance, config: Config): Promise<void> {
 
 /** Everything in one process. */
 export async function startSingle(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Running> {
-  const { store, metrics, registry, publish, sweeper } = openSweepingSide(config, logger, clock);
+  const side = await openSweepingSide(config, logger, clock);
+  const { metrics, publish, sweeper } = side;
+  // PostgreSQL: the sweeping side's writes are fenced by the lease; HTTP's (any master's) are not.
+  let http: { store: NodeStore; registry: Registry; own: boolean } = { store: side.store, registry: side.registry, own: false };
   let app: FastifyInstance | undefined;
   try {
+    if (side.store.pool) {
+      const health = makeHealth(logger, clock, metrics);
+      const store = await openStore(config, health, logger);
+      const failing = () => [health.writesFailing(), side.health.writesFailing()].filter((f): f is WritesFailing => f !== null);
+      http = { store, registry: makeRegistry(config, store, logger, clock, metrics, () => void publish(), failing), own: true };
+    }
+    await side.lease.start();
     await sweeper.start();
-    app = await buildHttpApp(config, store, registry, logger, metrics, () => metrics.registry.metrics(), clock);
+    app = await buildHttpApp(config, http.store, http.registry, logger, metrics, () => metrics.registry.metrics(), clock, side.cluster);
     await listen(app, config);
   } catch (err) {
     await sweeper.stop();
     await app?.close();
-    await store.close();
+    if (http.own) await http.store.close();
+    await closeSweepingSide(side);
     throw err;
   }
-  logger.info({ bind: `${config.bindHost}:${config.bindPort}`, workers: 1 }, 'master ready');
+  logger.info({ bind: `${config.bindHost}:${config.bindPort}`, workers: 1, instance: side.leadership.instance, leader: side.leadership.isLeader() }, 'master ready');
   return {
     async close() {
       await app.close();
       await sweeper.stop();
       await publish();
-      await store.close();
+      if (http.own) await http.store.close();
+      await closeSweepingSide(side);
     },
   };
 }
@@ -164,14 +228,14 @@ export async function startWorker(config: Config, logger: Logger, clock: Clock =
   const metrics = createMetrics();
   const channel = openWorkerChannel(metrics);
   const health = makeHealth(logger, clock, metrics, (state) => channel.storageHealth(state));
-  const store = openStore(config, health);
+  const store = await openStore(config, health, logger);
   const writesFailing = () => {
     const own = health.writesFailing();
     return own ? [own, ...channel.othersFailing()] : channel.othersFailing();
   };
   const registry = makeRegistry(config, store, logger, clock, metrics, () => channel.nodesChanged(), writesFailing);
   // /metrics: ask the primary, which merges its own metrics with every worker's (ours included).
-  const app = await buildHttpApp(config, store, registry, logger, metrics, () => channel.metricsText(), clock);
+  const app = await buildHttpApp(config, store, registry, logger, metrics, () => channel.metricsText(), clock, clusterView(config, store, clock.now()));
   try {
     await listen(app, config);
   } catch (err) {
@@ -198,8 +262,11 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
   // The channel needs the sweeping side's metrics; the sweeping side may report storage state before
   // the channel exists (during the first sweep): it is relayed from then on.
   const relay: { channel?: PrimaryChannel } = {};
-  const { store, metrics, publish, sweeper, health } = openSweepingSide(config, logger, clock, (state) => relay.channel?.ownStorageHealth(state));
+  const side = await openSweepingSide(config, logger, clock, (state) => relay.channel?.ownStorageHealth(state));
+  const { metrics, publish, sweeper, health } = side;
+  await side.lease.start();
   await sweeper.start();
+  const instance = side.leadership.instance;
 
   const liveWorkers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead() && w.isConnected());
 
@@ -210,7 +277,8 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
   let started = false;
 
   const fork = (): Worker => {
-    const worker = cluster.fork();
+    // Workers answer GET /cluster under the master's name (the primary's).
+    const worker = cluster.fork({ MASTER_INSTANCE: instance });
     worker.on('message', (msg: WorkerMessage) => channel.handle(worker, msg));
     worker.on('exit', (code, signal) => {
       channel.forget(worker);
@@ -238,11 +306,11 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
     shuttingDown = true;
     for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGKILL');
     await sweeper.stop();
-    await store.close();
+    await closeSweepingSide(side);
     throw err;
   }
   started = true;
-  log.info({ bind: `${config.bindHost}:${config.bindPort}`, workers: config.workers }, 'master ready');
+  log.info({ bind: `${config.bindHost}:${config.bindPort}`, workers: config.workers, instance, leader: side.leadership.isLeader() }, 'master ready');
 
   return {
     async close() {
@@ -266,7 +334,7 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
       );
       await sweeper.stop();
       await publish();
-      await store.close();
+      await closeSweepingSide(side);
     },
   };
 }

@@ -31,6 +31,8 @@ export interface MetricsOptions {
   nodeCounts?: () => Promise<StatusCount[]>;
   /** Makes this process report `argus_master_flapping_nodes` (only the sweeping process). */
   flappingCount?: () => Promise<number>;
+  /** Makes this process report `argus_master_leader` (only the sweeping process). */
+  isLeader?: () => boolean;
   defaultMetrics?: boolean;
 }
 
@@ -67,6 +69,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       registers,
       async collect() {
         this.set(await flappingCount());
+      },
+    });
+  }
+  if (options.isLeader) {
+    const isLeader = options.isLeader;
+    new Gauge({
+      name: 'argus_master_leader',
+      help: 'Whether this master is the leader (1) or a follower (0): the leader sweeps and publishes (SPEC §11).',
+      registers,
+      collect() {
+        this.set(isLeader() ? 1 : 0);
       },
     });
   }

@@ -17,6 +17,8 @@ import { createEventFeed } from '../events/feed.js';
 import swagger from '@fastify/swagger';
 import { systemClock, type Clock } from '../clock.js';
 import { uiRoutes } from '../ui/plugin.js';
+import { soleLeadership, type ClusterInfo } from '../cluster/leadership.js';
+import { clusterRoutes } from './routes/cluster.js';
 
 /** The API's base path. */
 export const BASE_PATH = '/api/v1/master';
@@ -35,6 +37,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Longest a request (headers and body) may take to arrive; then it is answered 408 and closed. */
   requestTimeoutMs?: number;
+  /** The cluster view of GET /cluster (SPEC §11); absent: a sole master. */
+  cluster?: () => Promise<ClusterInfo>;
   /** Time of the dashboard's pages (relative times); the system clock by default. */
   clock?: Clock;
   /** AUTH_MODE=token: resolves bearer tokens. Absent: auth disabled, the original's behaviour. */
@@ -147,6 +151,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(nodeRoutes(options.registry, tokens), { prefix: BASE_PATH });
   await app.register(sdRoutes(options.registry, options.sdPorts), { prefix: BASE_PATH });
   await app.register(brakeRoutes(options.registry), { prefix: BASE_PATH });
+  const sole = soleLeadership('sole', Date.now());
+  await app.register(clusterRoutes(options.cluster ?? (() => sole.info())), { prefix: BASE_PATH });
   // The live feed of this process: it watches the store only while a stream is open.
   const feed = createEventFeed(options.registry, { onError: (err) => app.log.warn({ err }, 'event feed: reading new events failed; retrying') });
   app.addHook('onClose', async () => feed.close());

@@ -19,12 +19,15 @@ export interface SweeperDeps {
   afterTick?: () => Promise<void>;
   /** Event retention, after each sweep (in bounded steps). */
   retention?: () => Promise<unknown>;
+  /** Several masters: whether this one leads now; a follower's tick does nothing. */
+  leading?: () => boolean;
 }
 
 /** Creates the sweeper: `start()` sweeps and publishes at once, then every interval. */
 export function createSweeper(deps: SweeperDeps): PeriodicTask {
   const log = deps.logger.child({ module: 'sweeper' });
   const tick = async (): Promise<void> => {
+    if (deps.leading && !deps.leading()) return;
     const endTimer = deps.metrics?.sweepDuration.startTimer();
     try {
       await deps.registry.sweep();

@@ -9,11 +9,25 @@ function errorsOf(env: Record<string, string>): string[] {
 }
 
 describe('loadConfig (SPEC §1)', () => {
+  it('takes DATABASE_URL (postgres:// only, never shown when bad), the lease and the instance name', () => {
+    const ok = loadConfig({ DATABASE_URL: 'postgres://argus:s3cret@db:5432/argus', LEADER_LEASE_SECONDS: '4.5', MASTER_INSTANCE: 'master-a' });
+    assert.ok(ok.ok);
+    assert.deepEqual([ok.config.databaseUrl, ok.config.leaderLeaseSeconds, ok.config.instance], ['postgres://argus:s3cret@db:5432/argus', 4.5, 'master-a']);
+    const bad = loadConfig({ DATABASE_URL: 'mysql://root:s3cret@db/argus', MASTER_INSTANCE: 'a b' });
+    assert.ok(!bad.ok);
+    assert.ok(bad.errors.some((e) => e.startsWith('invalid DATABASE_URL')));
+    assert.ok(bad.errors.every((e) => !e.includes('s3cret')), 'the password is never shown');
+    assert.ok(bad.errors.some((e) => e.startsWith('invalid MASTER_INSTANCE')));
+  });
+
   it('applies every default', () => {
     const r = loadConfig({});
     assert.ok(r.ok);
     assert.deepEqual(r.config, {
       dbPath: '/private/argus/master/db.sqlite3',
+      databaseUrl: null,
+      leaderLeaseSeconds: 15,
+      instance: null,
       nodesJsonPath: '/private/argus/metric/prometheus/nodes.json',
       onlineThresholdSeconds: 120,
       offlineThresholdSeconds: 180,

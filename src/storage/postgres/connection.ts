@@ -1,6 +1,6 @@
 // The connection pool of the PostgreSQL store (node-postgres). Guarantees: every query and every wait
 // for a connection is bounded (statement_timeout, connectionTimeoutMillis, query_timeout), so no request
-// hangs on an unreachable database; 64-bit integers (IDs, times in epoch ms) are read as numbers (they
+// hangs on an unreachable database, and a frozen writer holds the write lock for at most 3 s; 64-bit integers (IDs, times in epoch ms) are read as numbers (they
 // stay below 2^53); an idle connection that dies is dropped by the pool, never an uncaught error.
 import pg from 'pg';
 
@@ -33,7 +33,9 @@ export function openPool(options: PgConnectionOptions): pg.Pool {
     connectionTimeoutMillis: Math.min(timeout, 5_000),
     statement_timeout: timeout,
     query_timeout: timeout + 1_000,
-    idle_in_transaction_session_timeout: 2 * timeout,
+    // A transaction left idle (its process paused or cut off while holding the write lock) is ended by
+    // the server after 3 s: every master's writes wait at most that long for a frozen one.
+    idle_in_transaction_session_timeout: 3_000,
     application_name: 'argus-master',
     types: { getTypeParser: parserOf as typeof pg.types.getTypeParser },
   });

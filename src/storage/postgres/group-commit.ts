@@ -19,7 +19,23 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-export function createPgGroupCommit(pool: pg.Pool) {
+/** The fence of a leader's store: its lease's instance and epoch, or null while it does not lead. */
+export type Fence = () => { instance: string; epoch: number } | null;
+
+/** A write refused because this master no longer holds the lease it wrote under. */
+export class FencedError extends Error {
+  constructor() {
+    super('not the leader: the lease passed to another master (or could not be checked)');
+    this.name = 'FencedError';
+  }
+}
+
+/**
+ * The group commit over `pool`. With `fence` (the store of a leader's sweeping side), every transaction
+ * first checks, under the write lock, that the lease is still this master's with the same epoch: a
+ * leader that lost its lease (paused, partitioned) writes nothing.
+ */
+export function createPgGroupCommit(pool: pg.Pool, fence?: Fence) {
   let queue: Pending[] = [];
   let scheduled = false;
   let chain: Promise<void> = Promise.resolve();
@@ -37,6 +53,11 @@ export function createPgGroupCommit(pool: pg.Pool) {
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
+      if (fence) {
+        const f = fence();
+        const held = f !== null && (await client.query('SELECT 1 FROM leader_lease WHERE instance = $1 AND epoch = $2 AND expires_at > now()', [f.instance, f.epoch])).rowCount === 1;
+        if (!held) throw new FencedError();
+      }
       for (const p of batch) {
         await client.query('SAVEPOINT w');
         try {

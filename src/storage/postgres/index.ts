@@ -14,11 +14,15 @@ import { createPgDocuments } from './documents.js';
 import { migratePg } from './migrate.js';
 import { createPgReads } from './reads.js';
 import { createPgWrites } from './writes.js';
+import type { Fence } from './group-commit.js';
 
 export { loadPgMigrations, migratePg } from './migrate.js';
+export { FencedError, type Fence } from './group-commit.js';
 
 export interface PgStoreOptions extends PgConnectionOptions {
   health?: StorageHealthSink;
+  /** The store of a leader's sweeping side: every write checks the lease's epoch (group-commit.ts). */
+  fence?: Fence;
 }
 
 /** Connects, applies the migrations, and returns the store. */
@@ -33,7 +37,7 @@ export async function openPgStore(options: PgStoreOptions): Promise<NodeStore & 
   let closed = false;
   return {
     pool,
-    ...createPgWrites(pool, options.health),
+    ...createPgWrites(pool, options.health, options.fence),
     ...createPgReads(pool, options.health),
     ...createPgDocuments(pool, options.health),
     async close() {

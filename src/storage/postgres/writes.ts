@@ -13,7 +13,7 @@ import type { StorageHealthSink } from '../health.js';
 import { changedColumns, fromRow, toParams, type NodeRow } from '../rows.js';
 import type { EventRetention, NodeStore, RegisterOptions, RegisterOutcome } from '../store.js';
 import { translate } from './errors.js';
-import { createPgGroupCommit, type PgWrite } from './group-commit.js';
+import { createPgGroupCommit, type Fence, type PgWrite } from './group-commit.js';
 
 const PRUNE_STEP = 1_000;
 const SWEEP_CHUNK = 250;
@@ -63,8 +63,8 @@ async function removeNodes(c: Client, nodes: ReadonlyArray<{ id: string; seq: nu
   return appendEvents(c, nodes.map((n) => deregisteredEvent(n.id, cause)), nowMs);
 }
 
-export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefined): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> {
-  const batch = createPgGroupCommit(pool);
+export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefined, fence?: Fence): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> {
+  const batch = createPgGroupCommit(pool, fence);
   const write = <T>(run: PgWrite<T>): Promise<T> =>
     batch(run).then(
       (value) => {

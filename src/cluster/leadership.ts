@@ -1,0 +1,138 @@
+// Leadership among several masters on one PostgreSQL database (SPEC §11). Guarantees:
+// - at most one leader at a time: the lease is one row (leader_lease), taken or renewed by one
+//   statement that succeeds only for its holder or once it expired, in the database's clock;
+// - every change of leader raises the epoch (the fencing token); the leader's store checks, inside each
+//   of its write transactions, that the lease is still its own with that epoch (group-commit.ts), so a
+//   paused or partitioned old leader cannot write after losing it;
+// - a leader stops acting on its own clock before its lease can pass to another: it counts the lease
+//   from when it *sent* the renewal, less a margin, and renews every third of the lease.
+// With SQLite there is one master by construction: it is always the leader.
+import { hostname } from 'node:os';
+import type pg from 'pg';
+
+/** The lease as the database holds it. */
+export interface LeaseInfo {
+  instance: string;
+  epoch: number;
+  since: string;
+  lease_expires: string;
+}
+
+/** What GET /api/v1/master/cluster answers. */
+export interface ClusterInfo {
+  instance: string;
+  role: 'leader' | 'follower';
+  leader: LeaseInfo | null;
+  masters: Array<{ instance: string; host: string; started: string; last_seen: string }>;
+}
+
+export interface Leadership {
+  /** This master's name. */
+  readonly instance: string;
+  /** Takes or renews the lease (or learns it is someone else's); true while this master leads. */
+  tick(): Promise<boolean>;
+  /** Whether this master may act as leader now (its lease has not run out on its own clock). */
+  isLeader(): boolean;
+  /** The fence of this master's leader writes: its epoch while it leads, else null. */
+  fence(): { instance: string; epoch: number } | null;
+  /** The cluster as the database sees it. */
+  info(): Promise<ClusterInfo>;
+  /** Gives the lease up (a clean stop), so another master takes over at once. */
+  release(): Promise<void>;
+}
+
+/** The name of this master: MASTER_INSTANCE, else host name and pid. */
+export const defaultInstance = () => `${hostname()}:${process.pid}`;
+
+/** SQLite: one master, always the leader. */
+export function soleLeadership(instance: string, startedMs: number): Leadership {
+  const started = new Date(startedMs).toISOString();
+  return {
+    instance,
+    tick: async () => true,
+    isLeader: () => true,
+    fence: () => null,
+    info: async () => ({
+      instance,
+      role: 'leader',
+      leader: { instance, epoch: 1, since: started, lease_expires: 'never' },
+      masters: [{ instance, host: hostname(), started, last_seen: new Date().toISOString() }],
+    }),
+    release: async () => undefined,
+  };
+}
+
+const TAKE_OR_RENEW = `
+  INSERT INTO leader_lease AS l (singleton, instance, epoch, since, expires_at)
+  VALUES (true, $1, 1, now(), now() + $2 * interval '1 millisecond')
+  ON CONFLICT (singleton) DO UPDATE SET
+    epoch = CASE WHEN l.instance = $1 AND l.expires_at > now() THEN l.epoch ELSE l.epoch + 1 END,
+    since = CASE WHEN l.instance = $1 AND l.expires_at > now() THEN l.since ELSE now() END,
+    instance = $1,
+    expires_at = now() + $2 * interval '1 millisecond'
+  WHERE l.instance = $1 OR l.expires_at <= now()
+  RETURNING instance, epoch`;
+
+const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
+
+/** PostgreSQL: a lease of `leaseMs` in `leader_lease`; `nowMs` is this process's monotonic clock. */
+export function pgLeadership(pool: pg.Pool, options: { instance: string; leaseMs: number; nowMs?: () => number; onChange?: (leader: boolean, epoch: number | null) => void }): Leadership {
+  const now = options.nowMs ?? (() => performance.now());
+  const { instance, leaseMs } = options;
+  // The lease counts from before the statement was sent; a tenth is kept as a margin for clock rates.
+  const margin = Math.max(200, leaseMs / 10);
+  let validUntil = -Infinity;
+  let epoch: number | null = null;
+  const started = new Date().toISOString();
+  const host = hostname();
+  let leading = false;
+  const setLeading = (next: boolean) => {
+    if (next !== leading) {
+      leading = next;
+      options.onChange?.(next, epoch);
+    }
+  };
+  const isLeader = () => leading && now() < validUntil;
+  return {
+    instance,
+    isLeader,
+    fence: () => (isLeader() && epoch !== null ? { instance, epoch } : null),
+    async tick() {
+      const sentAt = now();
+      try {
+        await pool.query('INSERT INTO masters (instance, host, started, last_seen) VALUES ($1, $2, $3, now()) ON CONFLICT (instance) DO UPDATE SET last_seen = now()', [instance, host, started]);
+        const r = await pool.query<{ instance: string; epoch: number }>(TAKE_OR_RENEW, [instance, leaseMs]);
+        if (r.rows.length === 1) {
+          epoch = r.rows[0]!.epoch;
+          validUntil = sentAt + leaseMs - margin;
+          setLeading(true);
+        } else {
+          epoch = null;
+          validUntil = -Infinity;
+          setLeading(false);
+        }
+      } catch (err) {
+        // Unreachable: keep leading only until the lease runs out on our own clock.
+        if (!isLeader()) setLeading(false);
+        throw err;
+      }
+      return isLeader();
+    },
+    async info() {
+      const lease = (await pool.query<{ instance: string; epoch: number; since: Date; expires_at: Date; live: boolean }>('SELECT instance, epoch, since, expires_at, expires_at > now() AS live FROM leader_lease')).rows[0];
+      const masters = (await pool.query<{ instance: string; host: string; started: Date; last_seen: Date }>('SELECT instance, host, started, last_seen FROM masters ORDER BY instance')).rows;
+      return {
+        instance,
+        role: lease?.live && lease.instance === instance ? 'leader' : 'follower',
+        // The last leader, also while its lease has run out and nobody took it yet.
+        leader: lease ? { instance: lease.instance, epoch: lease.epoch, since: iso(lease.since), lease_expires: iso(lease.expires_at) } : null,
+        masters: masters.map((m) => ({ instance: m.instance, host: m.host, started: iso(m.started), last_seen: iso(m.last_seen) })),
+      };
+    },
+    async release() {
+      validUntil = -Infinity;
+      setLeading(false);
+      await pool.query("UPDATE leader_lease SET expires_at = now() WHERE instance = $1", [instance]);
+    },
+  };
+}

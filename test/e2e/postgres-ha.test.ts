@@ -1,0 +1,131 @@
+// Several masters on one PostgreSQL (SPEC §11), each the built CLI as a real process on loopback with
+// two workers, against a throwaway PostgreSQL server: one leader, registrations through any master, the
+// leader SIGKILLed under reporting load (takeover time, no false offline, nodes.json whole), and a
+// paused leader (SIGSTOP: as if partitioned) that must not act after its lease passed.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { postgresMissing, startPostgres, type PostgresServer } from '../helpers/postgres.js';
+import { registrationBody, tempDir } from '../helpers/fixtures.js';
+import { requestFresh, sleep, startMaster, stopMaster, waitFor, type MasterProcess } from './harness.js';
+
+const missing = postgresMissing();
+if (missing && process.env.CI === 'true') throw new Error(`${missing} (CI refuses to skip them)`);
+
+const LEASE_S = 1.5;
+const INTERVAL_S = 0.5;
+
+describe('end-to-end: several masters on PostgreSQL', { skip: missing ?? false }, () => {
+  let pg: PostgresServer;
+  let url = '';
+  const t = tempDir('argus-ha-');
+  // Where the reporter sends reports (changes as masters die); every master started, for the cleanup.
+  const masters: MasterProcess[] = [];
+  const started: MasterProcess[] = [];
+  const env = (name: string) => ({
+    DATABASE_URL: url, MASTER_INSTANCE: name, LEADER_LEASE_SECONDS: String(LEASE_S), SCHEDULER_INTERVAL_SECONDS: String(INTERVAL_S),
+    ONLINE_THRESHOLD_SECONDS: '1.5', OFFLINE_THRESHOLD_SECONDS: '3', OFFLINE_BRAKE: 'off',
+  });
+  const start = async (name: string) => {
+    const m = await startMaster(join(t.dir, name), env(name));
+    masters.push(m);
+    started.push(m);
+    return m;
+  };
+  const cluster = async (m: MasterProcess) => (await requestFresh('GET', `${m.api}/cluster`)).body;
+
+  before(async () => {
+    pg = await startPostgres();
+    url = await pg.createDatabase();
+  });
+  after(async () => {
+    for (const m of started) {
+      m.kill('SIGCONT', true);
+      m.kill('SIGKILL', true);
+    }
+    await pg?.stop();
+    t.cleanup();
+  });
+
+  it('elects one leader, shares IDs, fails over within the interval plus the lease with no false offline, and fences a paused leader', async () => {
+    const a = await start('master-a');
+    const b = await start('master-b');
+    await waitFor('one leader', async () => {
+      const [ca, cb] = await Promise.all([cluster(a), cluster(b)]);
+      return [ca.role, cb.role].filter((r) => r === 'leader').length === 1 && ca.leader?.instance === cb.leader?.instance;
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const m = i % 2 === 0 ? a : b;
+      const res = await requestFresh('POST', `${m.api}/nodes`, registrationBody(`ha-${i}`));
+      assert.equal(res.status, 201);
+      ids.push(res.body.id);
+    }
+    assert.deepEqual(ids, Array.from({ length: 20 }, (_, i) => `A${i + 1}`), 'IDs from the database: unique and increasing across masters');
+    const ca = await cluster(a);
+    assert.deepEqual(ca.masters.map((x: { instance: string }) => x.instance), ['master-a', 'master-b']);
+
+    // Every node reports through both masters every 300 ms.
+    let reporting = true;
+    const reporter = (async () => {
+      for (let round = 0; reporting && round < 1_000; round++) {
+        await Promise.all(ids.map((id, i) => requestFresh('PUT', `${(i % 2 ? masters.at(-1)! : masters.at(-2)!).api}/nodes/${id}/status`, { timestamp: new Date().toISOString(), health: {} }).catch(() => null)));
+        await sleep(300);
+      }
+    })();
+    await waitFor('all online', async () => (await requestFresh('GET', `${b.api}/nodes/statistics`)).body.status_statistics.find((s: any) => s.status === 'online')?.count === 20, 8_000);
+    const { last: lastBefore } = { last: (await requestFresh('GET', `${b.api}/events?limit=1000`)).body.at(-1).id as number };
+
+    const leaderName = (await cluster(a)).leader.instance as string;
+    const [leader, follower] = leaderName === 'master-a' ? [a, b] : [b, a];
+    // The survivor serves the reports of both from now on.
+    masters.splice(0, masters.length, follower, follower);
+    const killedAt = Date.now();
+    leader.kill('SIGKILL', true);
+    await waitFor('the follower takes over', async () => (await cluster(follower)).role === 'leader', 10_000, 50);
+    const takeoverMs = Date.now() - killedAt;
+    assert.ok(takeoverMs <= (INTERVAL_S + LEASE_S) * 1000 + 1_500, `takeover in ${takeoverMs} ms`);
+    process.stdout.write(`# takeover after SIGKILL of the leader: ${takeoverMs} ms\n`);
+    // The new leader sweeps and publishes: its nodes.json lists every node, whole.
+    await waitFor('nodes.json by the new leader', () => {
+      try {
+        return (JSON.parse(readFileSync(follower.nodesJsonPath, 'utf8')) as unknown[]).length === 20;
+      } catch {
+        return false;
+      }
+    }, 5_000);
+    await sleep(2_000);
+    const events = (await requestFresh('GET', `${follower.api}/events?after=${lastBefore}&type=node.status&limit=1000`)).body as Array<{ to: string }>;
+    assert.deepEqual(events.filter((e) => e.to === 'offline'), [], 'no node falsely offline across the failover');
+
+    // A paused leader (SIGSTOP of its sweeping process: as if cut off) loses the lease and must not act.
+    const c = await start('master-c');
+    await waitFor('c follows', async () => (await cluster(c)).role === 'follower');
+    const paused = follower;
+    // A paused primary accepts no connection for its workers (Node's cluster hands them out): the
+    // reports go to c from now on.
+    masters.splice(0, masters.length, c, c);
+    paused.kill('SIGSTOP');
+    await waitFor('c takes over from the paused leader', async () => (await cluster(c)).role === 'leader', 10_000, 50);
+    const epochC = (await cluster(c)).leader.epoch as number;
+    reporting = false;
+    await reporter;
+    const lastEvent = (await requestFresh('GET', `${c.api}/events?limit=1000&after=0`)).body.at(-1)?.id ?? 0;
+    paused.kill('SIGCONT');
+    // The old leader wakes up with a stale lease: within a few of its intervals it must neither sweep
+    // nor claim leadership; c keeps the lease (same epoch) and the nodes go offline exactly once each.
+    await sleep(5_000);
+    const after = (await requestFresh('GET', `${c.api}/events?after=${lastEvent}&type=node.status&limit=1000`)).body as Array<{ node_id: string; to: string }>;
+    const offline = after.filter((e) => e.to === 'offline').map((e) => e.node_id).sort();
+    assert.deepEqual(offline, [...ids].sort(), 'each node offline once, by the one leader');
+    const listed = (m: MasterProcess) => (JSON.parse(readFileSync(m.nodesJsonPath, 'utf8')) as unknown[]).length;
+    assert.equal(listed(c), 0, 'the leader published the fleet offline');
+    assert.equal(listed(paused), 20, 'the old leader, awake again, published nothing after losing the lease');
+    const final = await cluster(c);
+    assert.deepEqual([final.role, final.leader.instance, final.leader.epoch], ['leader', 'master-c', epochC]);
+    assert.equal((await cluster(paused)).role, 'follower');
+    await stopMaster(c);
+    await stopMaster(paused);
+  });
+});
