@@ -2,6 +2,7 @@
 // The `argus-master` command: the only module that reads process.env and argv, handles signals and exits.
 //   argus-master [serve]     run the master (default)
 //   argus-master dns-monitor run the dns.conf watcher
+//   argus-master copy-db     move a registry between SQLite and PostgreSQL
 //   argus-master --version   print the version
 //   argus-master --help      print usage
 import cluster from 'node:cluster';
@@ -17,6 +18,8 @@ const USAGE = `Usage: argus-master [command]
 Commands:
   serve         run the master (default); configured by environment variables (see README)
   dns-monitor   watch DNS_CONF_PATH and run DNS_UPDATE_SCRIPT when it changes
+  copy-db --from <sqlite path | postgres URL> --to <postgres URL | sqlite path>
+                copy every node, event and counter into a new, empty database (masters stopped)
   --version     print the version
   --help        print this help
 `;
@@ -134,6 +137,10 @@ async function main(argv: string[]): Promise<number> {
       return serve();
     case 'dns-monitor':
       return dnsMonitor();
+    case 'copy-db': {
+      const { copyDb } = await import('./copy-db.js');
+      return copyDb(argv.slice(1), (line) => process.stderr.write(`${line}\n`));
+    }
     case '--version':
     case '-v':
       process.stdout.write(`${version()}\n`);

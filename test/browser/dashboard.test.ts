@@ -49,6 +49,7 @@ describe('dashboard in Chromium', { skip: missing ?? false }, () => {
     // A reporter keeps chosen nodes online (every 400 ms) until told otherwise.
     const reporting = new Set<string>();
     let reporter: NodeJS.Timeout | null = null;
+    let stopped = false;
     before(async () => {
       m = await startMaster(t.dir, { MASTER_WORKERS: '2' });
       ids = await registerMany(m.api, 60);
@@ -56,12 +57,14 @@ describe('dashboard in Chromium', { skip: missing ?? false }, () => {
       await requestFresh('PUT', `${m.api}/nodes/${ids[2]}/config`, { label: ['rack-3', 'a100'] });
       const tick = async () => {
         await Promise.all([...reporting].map((id) => requestFresh('PUT', `${m.api}/nodes/${id}/status`, report()).catch(() => null)));
-        reporter = setTimeout(() => void tick(), 400);
+        // A tick in flight when the suite ends must not schedule another (the process would never exit).
+        if (!stopped) reporter = setTimeout(() => void tick(), 400);
       };
       await tick();
       await waitFor('40 nodes online', async () => (await requestFresh('GET', `${m.api}/nodes/statistics`)).body.status_statistics.find((s: any) => s.status === 'online')?.count === 40);
     });
     after(async () => {
+      stopped = true;
       if (reporter) clearTimeout(reporter);
       await stopMaster(m);
       t.cleanup();

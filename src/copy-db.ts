@@ -1,0 +1,172 @@
+// `argus-master copy-db --from <a> --to <b>`: moves a registry between SQLite (a file path) and
+// PostgreSQL (a postgres:// URL), either way: every node (tokens, flapping state and labels included),
+// every retained event, and the ID and event counters, so that no ID or event id is ever given twice.
+// Guarantees: the target is migrated first and must be empty (no node, no event, counters at 0),
+// otherwise nothing is written; nodes and events go in batches, a progress line per batch on stderr;
+// the counters are written last, so an interrupted copy leaves a target that a rerun refuses (drop it
+// and copy again). Stop every master first: the copy reads a live source without a global snapshot.
+import type Database from 'better-sqlite3';
+import type pg from 'pg';
+import type { EventRow, NodeRow } from './storage/rows.js';
+
+const BATCH = 2_000;
+const COLUMNS = ['id', 'seq', 'name', 'type', 'version', 'status', 'config', 'label', 'meta_data', 'health', 'register_time', 'last_report', 'agent_last_report', 'last_updated', 'token_hash', 'status_since', 'flapping', 'flap_times'] as const;
+const COUNTERS = ['node_id_counter', 'event_id_counter'] as const;
+
+/** One side of a copy. */
+interface Side {
+  describe: string;
+  count(): Promise<{ nodes: number; events: number; counters: Record<string, number> }>;
+  nodes(afterSeq: number): Promise<NodeRow[]>;
+  events(afterId: number): Promise<EventRow[]>;
+  putNodes(rows: NodeRow[]): Promise<void>;
+  putEvents(rows: EventRow[]): Promise<void>;
+  putCounters(counters: Record<string, number>): Promise<void>;
+  close(): Promise<void>;
+}
+
+const isPostgres = (target: string) => /^postgres(ql)?:\/\//.test(target);
+/** A URL with its password hidden, for messages. */
+const shown = (target: string) => (isPostgres(target) ? target.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : target);
+
+async function sqliteSide(path: string): Promise<Side> {
+  const { openSqliteStore } = await import('./storage/sqlite/index.js');
+  const store = openSqliteStore({ path });
+  const db: Database.Database = store.db;
+  const insertNode = db.prepare(`INSERT INTO nodes (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`);
+  const insertLabels = db.prepare('INSERT OR IGNORE INTO node_labels (label, seq) SELECT value, ? FROM json_each(?)');
+  const insertEvent = db.prepare('INSERT INTO events (id, time, type, node_id, body) VALUES (@id, @time, @type, @node_id, @body)');
+  const counter = db.prepare<[string], { value: string }>('SELECT value FROM kv WHERE key = ?');
+  return {
+    describe: `SQLite ${path}`,
+    count: async () => ({
+      nodes: (db.prepare('SELECT count(*) AS n FROM nodes').get() as { n: number }).n,
+      events: (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n,
+      counters: Object.fromEntries(COUNTERS.map((k) => [k, Number(counter.get(k)?.value ?? 0)])),
+    }),
+    nodes: async (after) => db.prepare<[number, number], NodeRow>('SELECT * FROM nodes WHERE seq > ? ORDER BY seq LIMIT ?').all(after, BATCH),
+    events: async (after) => db.prepare<[number, number], EventRow>('SELECT id, time, type, node_id, body FROM events WHERE id > ? ORDER BY id LIMIT ?').all(after, BATCH),
+    putNodes: async (rows) =>
+      db.transaction(() => {
+        for (const r of rows) {
+          insertNode.run(r);
+          insertLabels.run(r.seq, r.label);
+        }
+        db.prepare("UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'list_version'").run();
+      })(),
+    putEvents: async (rows) =>
+      db.transaction(() => {
+        for (const r of rows) insertEvent.run(r);
+      })(),
+    putCounters: async (counters) =>
+      db.transaction(() => {
+        for (const [k, v] of Object.entries(counters)) db.prepare('UPDATE kv SET value = ? WHERE key = ?').run(String(v), k);
+      })(),
+    close: () => store.close(),
+  };
+}
+
+async function postgresSide(url: string): Promise<Side> {
+  const { openPgStore } = await import('./storage/postgres/index.js');
+  const store = await openPgStore({ url, poolSize: 2, timeoutMs: 60_000 });
+  const pool: pg.Pool = store.pool;
+  const inTransaction = async (run: (c: pg.PoolClient) => Promise<void>) => {
+    const c = await pool.connect();
+    try {
+      await c.query('BEGIN');
+      await run(c);
+      await c.query('COMMIT');
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  };
+  return {
+    describe: `PostgreSQL ${shown(url)}`,
+    count: async () => {
+      const r = (await pool.query<{ nodes: number; events: number }>('SELECT (SELECT count(*) FROM nodes)::int AS nodes, (SELECT count(*) FROM events)::int AS events')).rows[0]!;
+      const kv = (await pool.query<{ key: string; value: string }>('SELECT key, value FROM kv WHERE key = ANY($1::text[])', [[...COUNTERS]])).rows;
+      return { ...r, counters: Object.fromEntries(COUNTERS.map((k) => [k, Number(kv.find((x) => x.key === k)?.value ?? 0)])) };
+    },
+    nodes: async (after) => (await pool.query<NodeRow>('SELECT * FROM nodes WHERE seq > $1 ORDER BY seq LIMIT $2', [after, BATCH])).rows,
+    events: async (after) => (await pool.query<EventRow>('SELECT id, time, type, node_id, body FROM events WHERE id > $1 ORDER BY id LIMIT $2', [after, BATCH])).rows,
+    putNodes: (rows) =>
+      inTransaction(async (c) => {
+        const cols = COLUMNS.map((col) => rows.map((r) => r[col]));
+        const types = ['text', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'text', 'bigint', 'integer', 'text'];
+        await c.query(`INSERT INTO nodes (${COLUMNS.join(', ')}) SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`, cols);
+        await c.query(
+          'INSERT INTO node_labels (label, seq) SELECT DISTINCT l.value, n.seq FROM unnest($1::bigint[], $2::text[]) AS n(seq, label), json_array_elements_text(n.label::json) AS l(value) ON CONFLICT DO NOTHING',
+          [rows.map((r) => r.seq), rows.map((r) => r.label)],
+        );
+        await c.query("UPDATE kv SET value = (value::bigint + 1)::text WHERE key = 'list_version'");
+      }),
+    putEvents: (rows) =>
+      inTransaction(async (c) => {
+        await c.query('INSERT INTO events (id, time, type, node_id, body) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[])', [
+          rows.map((r) => r.id), rows.map((r) => r.time), rows.map((r) => r.type), rows.map((r) => r.node_id), rows.map((r) => r.body),
+        ]);
+      }),
+    putCounters: (counters) =>
+      inTransaction(async (c) => {
+        for (const [k, v] of Object.entries(counters)) await c.query('UPDATE kv SET value = $1 WHERE key = $2', [String(v), k]);
+      }),
+    close: () => store.close(),
+  };
+}
+
+const open = (target: string) => (isPostgres(target) ? postgresSide(target) : sqliteSide(target));
+
+/** Runs the copy; resolves with the exit code (0 done, 2 bad arguments or a non-empty target). */
+export async function copyDb(args: readonly string[], progress: (line: string) => void): Promise<number> {
+  const opt = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const from = opt('--from');
+  const to = opt('--to');
+  if (!from || !to || from === to) {
+    progress('usage: argus-master copy-db --from <sqlite path | postgres:// URL> --to <postgres:// URL | sqlite path>');
+    return 2;
+  }
+  const source = await open(from);
+  let target: Side | null = null;
+  try {
+    target = await open(to);
+    const have = await target.count();
+    if (have.nodes > 0 || have.events > 0 || Object.values(have.counters).some((v) => v > 0)) {
+      progress(`copy-db: refused: ${target.describe} is not empty (${have.nodes} nodes, ${have.events} events, counters ${JSON.stringify(have.counters)}); copy into a new, empty database`);
+      return 2;
+    }
+    const total = await source.count();
+    progress(`copy-db: ${source.describe} → ${target.describe}: ${total.nodes} nodes, ${total.events} events`);
+    let nodes = 0;
+    for (let after = -1, round = 0; round < 10_000_000; round++) {
+      const rows = await source.nodes(after);
+      if (rows.length === 0) break;
+      await target.putNodes(rows);
+      nodes += rows.length;
+      after = rows.at(-1)!.seq;
+      progress(`copy-db: nodes ${nodes}/${total.nodes}`);
+    }
+    let events = 0;
+    for (let after = 0, round = 0; round < 10_000_000; round++) {
+      const rows = await source.events(after);
+      if (rows.length === 0) break;
+      await target.putEvents(rows);
+      events += rows.length;
+      after = rows.at(-1)!.id;
+      progress(`copy-db: events ${events}/${total.events}`);
+    }
+    // The counters last: a rerun after an interruption finds a non-empty target and refuses.
+    const counters = (await source.count()).counters;
+    await target.putCounters(counters);
+    progress(`copy-db: done: ${nodes} nodes, ${events} events, counters ${JSON.stringify(counters)}`);
+    return 0;
+  } finally {
+    await target?.close();
+    await source.close();
+  }
+}
