@@ -187,6 +187,23 @@ export function createRegistry(deps: RegistryDeps): Registry {
   // Restart grace: one offline threshold from the start of this registry.
   const policy: SweepPolicy = { graceUntilMs: clock.now() + thresholds.offlineAfterMs, brake: deps.offlineBrake ?? null };
   let holdState: HoldState = { brakeSinceMs: null };
+  /**
+   * The restart grace applies when the whole registry was down, not only when this process started
+   * (SPEC §11): when the last sweep any master recorded is older than the offline threshold and than two
+   * of its intervals (nobody swept, so nobody may have been able to report: a database outage, every
+   * master down), the grace starts again — once per such gap. A failover within the lease is no gap.
+   */
+  let graceForBeat: number | null = null;
+  const applyRegistryGrace = async (nowMs: number) => {
+    const raw = await store.getState(HEARTBEAT_KEY);
+    if (raw === null) return;
+    const beat = JSON.parse(raw) as SweeperHeartbeat;
+    const gapMs = nowMs - beat.sweptAtMs;
+    if (beat.sweptAtMs === graceForBeat || gapMs <= thresholds.offlineAfterMs || gapMs <= 2 * beat.intervalMs + 1000 || nowMs <= policy.graceUntilMs) return;
+    graceForBeat = beat.sweptAtMs;
+    policy.graceUntilMs = nowMs + thresholds.offlineAfterMs;
+    log.warn({ lastSweep: rfc3339(beat.sweptAtMs), gapSeconds: gapMs / 1000, graceSeconds: thresholds.offlineAfterMs / 1000 }, 'no master swept for longer than the offline threshold (the registry was down): restart grace, no node goes offline for one offline threshold');
+  };
   let hold: SweepHold = { brakeHeld: 0, restartGrace: true };
   /** A cut-off no report time is below: no node goes offline. */
   const NO_OFFLINE = Number.MIN_SAFE_INTEGER;
@@ -384,6 +401,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
 
     async sweep() {
       const nowMs = clock.now();
+      await applyRegistryGrace(nowMs);
       const cutoffs = sweepCutoffs(nowMs, thresholds);
       const preview = needsPreview(policy, nowMs) ? await store.sweepPreview(cutoffs) : null;
       const since = holdState.brakeSinceMs;

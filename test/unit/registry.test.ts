@@ -25,6 +25,27 @@ describe('registry', () => {
     assert.equal((await m.registry.report('A1', report)).status, 'online');
   });
 
+  it('applies the restart grace again when no master swept for longer than the offline threshold (the registry was down)', async () => {
+    await m.registry.register(reg('n1'));
+    await m.registry.report('A1', report);
+    m.clock.advance(5_000); // past this process's own start-up grace (4 s)
+    await m.registry.heartbeat({ intervalMs: 1_000, publishErrors: [] });
+    m.clock.advance(4_500); // no sweep recorded for 4.5 s: more than the offline threshold and two intervals
+    assert.deepEqual(await m.registry.sweep(), [], 'the fleet could not report either: no node goes offline');
+    assert.equal(m.registry.held().restartGrace, true);
+    m.clock.advance(4_001); // the grace (one offline threshold) is over; the same old heartbeat starts no second one
+    assert.deepEqual(await m.registry.sweep(), [{ id: 'A1', from: 'online', to: 'offline' }]);
+  });
+
+  it('applies no grace when the last sweep is recent (a failover within the lease)', async () => {
+    await m.registry.register(reg('n1'));
+    await m.registry.report('A1', report);
+    m.clock.advance(3_000);
+    await m.registry.heartbeat({ intervalMs: 1_000, publishErrors: [] });
+    m.clock.advance(2_500); // the report is 5.5 s old, the last sweep 2.5 s: the registry was serving
+    assert.deepEqual(await m.registry.sweep(), [{ id: 'A1', from: 'online', to: 'offline' }]);
+  });
+
   it('signals a nodes.json change only when the online set or an online entry changes', async () => {
     await m.registry.register(reg('n1'));
     assert.equal(m.changes.count, 0, 'a new node is not online');
