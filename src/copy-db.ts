@@ -7,10 +7,9 @@
 // and copy again). Stop every master first: the copy reads a live source without a global snapshot.
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
-import type { EventRow, NodeRow } from './storage/rows.js';
+import { NODE_COLUMNS, type EventRow, type NodeRow } from './storage/rows.js';
 
 const BATCH = 2_000;
-const COLUMNS = ['id', 'seq', 'name', 'type', 'version', 'status', 'config', 'label', 'meta_data', 'health', 'register_time', 'last_report', 'agent_last_report', 'last_updated', 'token_hash', 'status_since', 'flapping', 'flap_times'] as const;
 const COUNTERS = ['node_id_counter', 'event_id_counter'] as const;
 
 /** One side of a copy. */
@@ -33,7 +32,7 @@ async function sqliteSide(path: string): Promise<Side> {
   const { openSqliteStore } = await import('./storage/sqlite/index.js');
   const store = openSqliteStore({ path });
   const db: Database.Database = store.db;
-  const insertNode = db.prepare(`INSERT INTO nodes (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`);
+  const insertNode = db.prepare(`INSERT INTO nodes (${NODE_COLUMNS.join(', ')}) VALUES (${NODE_COLUMNS.map((c) => `@${c}`).join(', ')})`);
   const insertLabels = db.prepare('INSERT OR IGNORE INTO node_labels (label, seq) SELECT value, ? FROM json_each(?)');
   const insertEvent = db.prepare('INSERT INTO events (id, time, type, node_id, body) VALUES (@id, @time, @type, @node_id, @body)');
   const counter = db.prepare<[string], { value: string }>('SELECT value FROM kv WHERE key = ?');
@@ -94,9 +93,9 @@ async function postgresSide(url: string): Promise<Side> {
     events: async (after) => (await pool.query<EventRow>('SELECT id, time, type, node_id, body FROM events WHERE id > $1 ORDER BY id LIMIT $2', [after, BATCH])).rows,
     putNodes: (rows) =>
       inTransaction(async (c) => {
-        const cols = COLUMNS.map((col) => rows.map((r) => r[col]));
+        const cols = NODE_COLUMNS.map((col) => rows.map((r) => r[col]));
         const types = ['text', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'text', 'bigint', 'integer', 'text'];
-        await c.query(`INSERT INTO nodes (${COLUMNS.join(', ')}) SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`, cols);
+        await c.query(`INSERT INTO nodes (${NODE_COLUMNS.join(', ')}) SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`, cols);
         await c.query(
           'INSERT INTO node_labels (label, seq) SELECT DISTINCT l.value, n.seq FROM unnest($1::bigint[], $2::text[]) AS n(seq, label), json_array_elements_text(n.label::json) AS l(value) ON CONFLICT DO NOTHING',
           [rows.map((r) => r.seq), rows.map((r) => r.label)],

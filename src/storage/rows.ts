@@ -82,6 +82,18 @@ export function changedColumns(row: NodeRow, before: NodeRecord, after: NodeReco
   return out;
 }
 
+/** Every column of `nodes`, in the schema's order (both backends' inserts, copy-db). */
+export const NODE_COLUMNS = ['id', 'seq', 'name', 'type', 'version', 'status', 'config', 'label', 'meta_data', 'health', 'register_time', 'last_report', 'agent_last_report', 'last_updated', 'token_hash', 'status_since', 'flapping', 'flap_times'] as const;
+
+/** The record to store after `mutate`: a status change moves status_since with it, whoever made the mutation. */
+export function withStatusSince(before: NodeRecord, mutated: NodeRecord): NodeRecord {
+  return mutated.status !== before.status && mutated.statusSinceMs === before.statusSinceMs ? { ...mutated, statusSinceMs: mutated.lastUpdatedMs } : mutated;
+}
+
+/** Whether changed columns alter what the list, statistics or discovery show (the change version moves). */
+export const changesPublished = (changed: Record<string, unknown>) =>
+  'status' in changed || 'type' in changed || 'version' in changed || 'label' in changed || 'meta_data' in changed;
+
 /** Every column's value of a record. */
 export function toParams(n: NodeRecord) {
   return {

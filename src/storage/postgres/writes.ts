@@ -10,7 +10,7 @@ import { deregisteredEvent, flappingEvent, registeredEvent, renderEvent, reregis
 import type { NodeRecord, RegistrationInput, StatusTransition } from '../../domain/node.js';
 import type { NodeStatus } from '../../domain/status.js';
 import type { StorageHealthSink } from '../health.js';
-import { changedColumns, fromRow, toParams, type NodeRow } from '../rows.js';
+import { changedColumns, changesPublished, fromRow, NODE_COLUMNS, toParams, withStatusSince, type NodeRow } from '../rows.js';
 import type { EventRetention, NodeStore, RegisterOptions, RegisterOutcome } from '../store.js';
 import { translate } from './errors.js';
 import { createPgGroupCommit, type Fence, type PgWrite } from './group-commit.js';
@@ -18,7 +18,6 @@ import { createPgGroupCommit, type Fence, type PgWrite } from './group-commit.js
 const PRUNE_STEP = 1_000;
 const SWEEP_CHUNK = 250;
 
-const COLUMNS = ['id', 'seq', 'name', 'type', 'version', 'status', 'config', 'label', 'meta_data', 'health', 'register_time', 'last_report', 'agent_last_report', 'last_updated', 'token_hash', 'status_since', 'flapping', 'flap_times'] as const;
 
 interface ChunkRow {
   id: string;
@@ -111,7 +110,7 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
       tokenHash: options.tokenHashFor?.(id) ?? null,
     };
     const params: Record<string, unknown> = { ...toParams(node), seq };
-    await c.query(`INSERT INTO nodes (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`, COLUMNS.map((k) => params[k]));
+    await c.query(`INSERT INTO nodes (${NODE_COLUMNS.join(', ')}) VALUES (${NODE_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`, NODE_COLUMNS.map((k) => params[k]));
     await bumpListVersion(c);
     return { kind: 'created', node, events: await appendEvents(c, [registeredEvent(node)], nowMs) };
   };
@@ -121,13 +120,13 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
     if (!row) return null;
     const before = fromRow(row);
     const mutated = mutate(before);
-    const after = mutated.status !== before.status && mutated.statusSinceMs === before.statusSinceMs ? { ...mutated, statusSinceMs: mutated.lastUpdatedMs } : mutated;
+    const after = withStatusSince(before, mutated);
     const changed = changedColumns(row, before, after);
     const columns = Object.keys(changed);
     if (columns.length > 0) {
       await c.query(`UPDATE nodes SET ${columns.map((col, i) => `${col} = $${i + 2}`).join(', ')} WHERE id = $1`, [before.id, ...columns.map((col) => changed[col])]);
       if ('label' in changed) await setLabels(c, row.seq, after.label);
-      if ('status' in changed || 'type' in changed || 'version' in changed || 'label' in changed || 'meta_data' in changed) await bumpListVersion(c);
+      if (changesPublished(changed)) await bumpListVersion(c);
     }
     return { before, after, events: await appendEvents(c, updateEvents(before, after), after.lastUpdatedMs) };
   };

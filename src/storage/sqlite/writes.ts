@@ -14,7 +14,7 @@ import type { EventRetention, NodeStore, RegisterOptions, RegisterOutcome } from
 import { translate } from './errors.js';
 import { createGroupCommit } from './group-commit.js';
 import { KV_EVENT_COUNTER, KV_ID_COUNTER, KV_LIST_VERSION } from './kv.js';
-import { changedColumns, fromRow, toParams, type NodeRow } from '../rows.js';
+import { changedColumns, changesPublished, fromRow, toParams, withStatusSince, type NodeRow } from '../rows.js';
 
 /** Events deleted, or scanned for the per-node limit, per retention step. */
 const PRUNE_STEP = 1_000;
@@ -216,8 +216,7 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     if (!row) return null;
     const before = fromRow(row);
     const mutated = mutate(before);
-    // A status change moves status_since with it, whoever made the mutation.
-    const after = mutated.status !== before.status && mutated.statusSinceMs === before.statusSinceMs ? { ...mutated, statusSinceMs: mutated.lastUpdatedMs } : mutated;
+    const after = withStatusSince(before, mutated);
     const changed = changedColumns(row, before, after);
     const columns = Object.keys(changed);
     if (columns.length > 0) {
@@ -232,7 +231,7 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
         q.clearLabels.run({ seqs: JSON.stringify([row.seq]) });
         q.addLabels.run({ seq: row.seq, labels: JSON.stringify(after.label) });
       }
-      if ('status' in changed || 'type' in changed || 'version' in changed || 'label' in changed || 'meta_data' in changed) q.bumpListVersion.run();
+      if (changesPublished(changed)) q.bumpListVersion.run();
     }
     return { before, after, events: appendEvents(updateEvents(before, after), after.lastUpdatedMs) };
   };
