@@ -1,26 +1,14 @@
 // Migrations of the PostgreSQL store. Guarantee: the numbered files of migrations/postgres/ (NNN-*.sql)
 // are applied in order, once, each recorded in kv (schema_version), in one transaction under an advisory
 // lock, so several masters starting at once apply them exactly once.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type pg from 'pg';
+import { migrationsDir, readMigrations, type Migration } from '../migration-files.js';
 
-const MIGRATIONS_DIR = join(import.meta.dirname, '..', '..', '..', 'migrations', 'postgres');
 /** The advisory lock key of migrations (any constant distinct from the write lock's). */
 const MIGRATION_LOCK = 7_340_001;
 
-export interface PgMigration {
-  version: number;
-  name: string;
-  sql: string;
-}
-
-export function loadPgMigrations(dir = MIGRATIONS_DIR): PgMigration[] {
-  return readdirSync(dir)
-    .filter((f) => /^\d{3}-.+\.sql$/.test(f))
-    .sort()
-    .map((f) => ({ version: Number(f.slice(0, 3)), name: f, sql: readFileSync(join(dir, f), 'utf8') }));
-}
+/** Reads the numbered migrations shipped with the package, in order. */
+export const loadPgMigrations = (dir = migrationsDir('postgres')): Migration[] => readMigrations(dir);
 
 /** Applies what is missing; returns the versions before and after. */
 export async function migratePg(pool: pg.Pool, migrations = loadPgMigrations()): Promise<{ from: number; to: number }> {

@@ -2,27 +2,14 @@
 // each once, inside one IMMEDIATE transaction, and the schema version is recorded in kv; a database
 // newer than the program is refused.
 import type Database from 'better-sqlite3';
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { migrationsDir, readMigrations, type Migration } from '../migration-files.js';
 import { KV_ID_COUNTER, KV_LIST_VERSION, KV_SCHEMA_VERSION } from './kv.js';
 import { jsonIsBad, repairJson, repairText, textIsBad } from './text-repair.js';
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/sqlite/', import.meta.url));
-
-/** A migration file: its number and SQL. */
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+export type { Migration };
 
 /** Reads the numbered migrations shipped with the package, in order. */
-export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  return readdirSync(dir)
-    .filter((f) => /^\d{3}-.+\.sql$/.test(f))
-    .sort()
-    .map((f) => ({ version: Number(f.slice(0, 3)), name: f, sql: readFileSync(`${dir}/${f}`, 'utf8') }));
-}
+export const loadMigrations = (dir = migrationsDir('sqlite')): Migration[] => readMigrations(dir);
 
 /** Applies pending migrations inside one IMMEDIATE transaction; refuses a database newer than the code. */
 export function migrate(db: Database.Database, migrations: Migration[] = loadMigrations()): { from: number; to: number } {
