@@ -48,7 +48,7 @@ async function openStore(config: Config, health: StorageHealth, logger: Logger, 
   if (config.databaseUrl) {
     const { openPgStore } = await import('./storage/postgres/index.js');
     const log = logger.child({ module: 'postgres' });
-    return openPgStore({ url: config.databaseUrl, health, fence, onIdleError: (err) => log.warn({ err }, 'an idle database connection failed') });
+    return openPgStore({ url: config.databaseUrl, health, fence, onIdleError: (err) => log.warn({ code: (err as { code?: string }).code, error: err.message }, 'an idle database connection failed') });
   }
   return openSqliteStore({ path: config.dbPath, synchronous: config.sqliteSynchronous, health });
 }
@@ -107,6 +107,14 @@ async function openSweepingSide(config: Config, logger: Logger, clock: Clock, on
           if (leader) log.warn({ instance, epoch }, 'this master is now the leader: it sweeps and publishes');
           else log.warn({ instance }, 'this master is no longer the leader');
         },
+        onLeaderSeen: (leader) => {
+          if (leader === null) log.warn({ instance }, 'no master holds the leader lease');
+          else if (leader.instance !== instance) log.info({ instance, leader: leader.instance, epoch: leader.epoch }, 'the leader is another master');
+        },
+        onMasterContact: (m, state) => {
+          if (state === 'lost') log.warn({ master: m.instance, host: m.host, lastSeen: m.last_seen, secondsSinceContact: m.seconds_since_contact }, 'a master is out of contact with the database');
+          else log.info({ master: m.instance, host: m.host }, 'a master is in contact again');
+        },
       })
     : soleLeadership(instance, clock.now());
   holder.leadership = leadership;
@@ -116,8 +124,16 @@ async function openSweepingSide(config: Config, logger: Logger, clock: Clock, on
   const { publish, sweeper } = makePublishing(config, store, registry, logger, metrics, () => leadership.isLeader());
   publishNow = publish;
   // The lease: taken (or found taken) before the first sweep, then renewed every third of its length.
+  // A failing renewal is logged once per outage (and once when it works again), not every tick.
+  let failedTicks = 0;
   const lease: PeriodicTask = createPeriodicTask(async () => {
-    await leadership.tick().catch((err: unknown) => log.warn({ err }, 'leader lease not renewed (database unreachable?)'));
+    try {
+      await leadership.tick();
+      if (failedTicks > 0) log.info({ failedTicks }, 'the leader lease is read and renewed again');
+      failedTicks = 0;
+    } catch (err) {
+      if (failedTicks++ === 0) log.warn({ code: (err as { code?: string }).code, error: (err as Error).message }, 'leader lease not renewed (database unreachable?)');
+    }
   }, Math.max(100, leaseMs / 3));
   const startedMs = clock.now();
   return { store, metrics, registry, publish, sweeper, health, leadership, lease, cluster: () => leadership.info(), startedMs };
@@ -178,6 +194,7 @@ async function buildHttpApp(config: Config, store: NodeStore, registry: Registry
     bodyLimit: config.maxBodyBytes,
     requestTimeoutMs: config.requestTimeoutSeconds * 1000,
     authenticate: config.tokens ? createAuthenticator(config.tokens, store) : undefined,
+    clusterInProbes: config.databaseUrl ? { leaseSeconds: config.leaderLeaseSeconds } : undefined,
   };
   return buildApp(options);
 }

@@ -1,7 +1,8 @@
 // The connection pool of the PostgreSQL store (node-postgres). Guarantees: every query and every wait
 // for a connection is bounded (statement_timeout, connectionTimeoutMillis, query_timeout), so no request
-// hangs on an unreachable database, and a frozen writer holds the write lock for at most 3 s; 64-bit integers (IDs, times in epoch ms) are read as numbers (they
-// stay below 2^53); an idle connection that dies is dropped by the pool, never an uncaught error.
+// hangs on an unreachable database, and a frozen writer holds the write lock for at most 3 s; 64-bit
+// integers (IDs, times in epoch ms) are read as numbers (they stay below 2^53); a connection that dies,
+// idle or checked out, is reported and dropped, never an uncaught error (which would end the process).
 import pg from 'pg';
 
 /** Options of the PostgreSQL connection. */
@@ -40,5 +41,9 @@ export function openPool(options: PgConnectionOptions): pg.Pool {
     types: { getTypeParser: parserOf as typeof pg.types.getTypeParser },
   });
   pool.on('error', (err) => options.onIdleError?.(err));
+  // A connection that dies while checked out (a write batch or a snapshot read holding it between
+  // queries) emits 'error' on its client, not the pool: without a listener that is an uncaught
+  // exception, and the process exits. The query in flight fails on its own; this only reports it.
+  pool.on('connect', (client) => client.on('error', (err) => options.onIdleError?.(err)));
   return pool;
 }

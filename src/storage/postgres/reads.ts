@@ -1,5 +1,5 @@
 // The reads of the PostgreSQL store, with its read caches: the same queries as SQLite's reads.ts.
-// Guarantee: the list and the totals of filtered lists are cached until the change version moves (read
+// Guarantee: the list, the statistics and the totals of filtered lists are cached until the change version moves (read
 // before the query, so a change committed in between causes one more refresh, never a stale answer),
 // whichever master made the change.
 import type pg from 'pg';
@@ -68,6 +68,7 @@ export function createPgReads(pool: pg.Pool, health: StorageHealthSink | undefin
   };
   const listCache = versioned<Buffer>();
   const counts = versioned<number>();
+  const statsCache = versioned<StatusCount[]>();
 
   const summaries = async () => (await all<NodeSummary>('SELECT id, name, status, type, version FROM nodes ORDER BY seq')).map(summaryOf);
   const statsOf = async (f: NodeFilter | null) => {
@@ -88,7 +89,7 @@ export function createPgReads(pool: pg.Pool, health: StorageHealthSink | undefin
     tokenHash: (id) => guarded(async () => (await one<{ token_hash: string | null }>('SELECT token_hash FROM nodes WHERE id = $1', [id]))?.token_hash ?? null),
     list: () => guarded(summaries),
     listDocument: () => guarded(() => listCache.get(async () => Buffer.from(JSON.stringify(await summaries()), 'utf8'))),
-    statistics: () => guarded(() => statsOf(null)),
+    statistics: () => guarded(() => statsCache.get(() => statsOf(null))),
     statisticsOf: (filter) => guarded(() => statsOf(filter)),
     changeVersion: () => guarded(version),
     sweepPreview: (cutoffs) =>
