@@ -16,6 +16,18 @@ export interface LeaseInfo {
   epoch: number;
   since: string;
   lease_expires: string;
+  /** False once the lease ran out and nobody took it yet. */
+  live: boolean;
+}
+
+/** A master as the database last heard of it. */
+export interface MasterInfo {
+  instance: string;
+  host: string;
+  started: string;
+  last_seen: string;
+  /** Seconds since its last contact, in the database's clock. */
+  seconds_since_contact: number;
 }
 
 /** What GET /api/v1/master/cluster answers. */
@@ -23,8 +35,11 @@ export interface ClusterInfo {
   instance: string;
   role: 'leader' | 'follower';
   leader: LeaseInfo | null;
-  masters: Array<{ instance: string; host: string; started: string; last_seen: string }>;
+  masters: MasterInfo[];
 }
+
+/** A master counts as out of contact after this many lease lengths without renewing its row. */
+export const STALE_AFTER_LEASES = 3;
 
 export interface Leadership {
   /** This master's name. */
@@ -55,8 +70,8 @@ export function soleLeadership(instance: string, startedMs: number): Leadership 
     info: async () => ({
       instance,
       role: 'leader',
-      leader: { instance, epoch: 1, since: started, lease_expires: 'never' },
-      masters: [{ instance, host: hostname(), started, last_seen: new Date().toISOString() }],
+      leader: { instance, epoch: 1, since: started, lease_expires: 'never', live: true },
+      masters: [{ instance, host: hostname(), started, last_seen: new Date().toISOString(), seconds_since_contact: 0 }],
     }),
     release: async () => undefined,
   };
@@ -76,7 +91,18 @@ const TAKE_OR_RENEW = `
 const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
 
 /** PostgreSQL: a lease of `leaseMs` in `leader_lease`; `nowMs` is this process's monotonic clock. */
-export function pgLeadership(pool: pg.Pool, options: { instance: string; leaseMs: number; nowMs?: () => number; onChange?: (leader: boolean, epoch: number | null) => void }): Leadership {
+export function pgLeadership(
+  pool: pg.Pool,
+  options: {
+    instance: string; leaseMs: number; nowMs?: () => number;
+    /** This master started or stopped leading (at the moment it stops acting, also when cut off). */
+    onChange?: (leader: boolean, epoch: number | null) => void;
+    /** A follower learned of a new leader (or of none). */
+    onLeaderSeen?: (leader: { instance: string; epoch: number } | null) => void;
+    /** The leader saw a master fall out of contact (`lost`) or return (`back`). */
+    onMasterContact?: (master: MasterInfo, state: 'lost' | 'back') => void;
+  },
+): Leadership {
   const now = options.nowMs ?? (() => performance.now());
   const { instance, leaseMs } = options;
   // The lease counts from before the statement was sent; a tenth is kept as a margin for clock rates.
@@ -86,13 +112,49 @@ export function pgLeadership(pool: pg.Pool, options: { instance: string; leaseMs
   const started = new Date().toISOString();
   const host = hostname();
   let leading = false;
+  let seen: string | null = null;
+  const outOfContact = new Set<string>();
+  // Fires when the lease runs out on this master's clock without a renewal: leadership ends then, not
+  // at the next tick (which may wait on an unreachable database for seconds).
+  let expiry: ReturnType<typeof setTimeout> | null = null;
   const setLeading = (next: boolean) => {
     if (next !== leading) {
       leading = next;
       options.onChange?.(next, epoch);
     }
+    if (expiry) clearTimeout(expiry);
+    expiry = null;
+    if (next) arm();
+  };
+  // Node's timers count from the event loop's cached time, which may lag: a timer can fire a little
+  // early, and then it is armed again for the rest.
+  const arm = () => {
+    expiry = setTimeout(() => {
+      expiry = null;
+      if (now() >= validUntil) setLeading(false);
+      else arm();
+    }, Math.max(0, validUntil - now()) + 1);
+    expiry.unref();
   };
   const isLeader = () => leading && now() < validUntil;
+  const readMasters = async () =>
+    (await pool.query<{ instance: string; host: string; started: Date; last_seen: Date; age: number }>(
+      'SELECT instance, host, started, last_seen, extract(epoch FROM now() - last_seen)::float8 AS age FROM masters ORDER BY instance',
+    )).rows.map((m) => ({ instance: m.instance, host: m.host, started: iso(m.started), last_seen: iso(m.last_seen), seconds_since_contact: Math.max(0, Math.round(m.age * 10) / 10) }));
+  // The leader's watch over the others: a master silent for a few leases is logged once, and its return;
+  // rows of masters silent for a day are removed.
+  const watchMasters = async () => {
+    await pool.query("DELETE FROM masters WHERE last_seen < now() - interval '1 day'");
+    for (const m of await readMasters()) {
+      const stale = m.seconds_since_contact > (STALE_AFTER_LEASES * leaseMs) / 1000;
+      if (stale && !outOfContact.has(m.instance)) {
+        outOfContact.add(m.instance);
+        options.onMasterContact?.(m, 'lost');
+      } else if (!stale && outOfContact.delete(m.instance)) {
+        options.onMasterContact?.(m, 'back');
+      }
+    }
+  };
   return {
     instance,
     isLeader,
@@ -111,6 +173,15 @@ export function pgLeadership(pool: pg.Pool, options: { instance: string; leaseMs
           validUntil = -Infinity;
           setLeading(false);
         }
+        if (isLeader()) await watchMasters();
+        if (options.onLeaderSeen) {
+          const holder = r.rows.length === 1 ? { instance, epoch: r.rows[0]!.epoch } : (await pool.query<{ instance: string; epoch: number }>('SELECT instance, epoch FROM leader_lease WHERE expires_at > now()')).rows[0] ?? null;
+          const key = holder ? `${holder.instance}#${holder.epoch}` : null;
+          if (key !== seen) {
+            seen = key;
+            options.onLeaderSeen(holder);
+          }
+        }
       } catch (err) {
         // Unreachable: keep leading only until the lease runs out on our own clock.
         if (!isLeader()) setLeading(false);
@@ -120,19 +191,21 @@ export function pgLeadership(pool: pg.Pool, options: { instance: string; leaseMs
     },
     async info() {
       const lease = (await pool.query<{ instance: string; epoch: number; since: Date; expires_at: Date; live: boolean }>('SELECT instance, epoch, since, expires_at, expires_at > now() AS live FROM leader_lease')).rows[0];
-      const masters = (await pool.query<{ instance: string; host: string; started: Date; last_seen: Date }>('SELECT instance, host, started, last_seen FROM masters ORDER BY instance')).rows;
+      const masters = await readMasters();
       return {
         instance,
         role: lease?.live && lease.instance === instance ? 'leader' : 'follower',
         // The last leader, also while its lease has run out and nobody took it yet.
-        leader: lease ? { instance: lease.instance, epoch: lease.epoch, since: iso(lease.since), lease_expires: iso(lease.expires_at) } : null,
-        masters: masters.map((m) => ({ instance: m.instance, host: m.host, started: iso(m.started), last_seen: iso(m.last_seen) })),
+        leader: lease ? { instance: lease.instance, epoch: lease.epoch, since: iso(lease.since), lease_expires: iso(lease.expires_at), live: lease.live } : null,
+        masters,
       };
     },
     async release() {
       validUntil = -Infinity;
       setLeading(false);
-      await pool.query("UPDATE leader_lease SET expires_at = now() WHERE instance = $1", [instance]);
+      await pool.query('UPDATE leader_lease SET expires_at = now() WHERE instance = $1', [instance]);
+      // A master that stopped cleanly is not one out of contact.
+      await pool.query('DELETE FROM masters WHERE instance = $1', [instance]);
     },
   };
 }

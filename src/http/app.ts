@@ -39,6 +39,8 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   /** The cluster view of GET /cluster (SPEC §11); absent: a sole master. */
   cluster?: () => Promise<ClusterInfo>;
+  /** /readyz names the leader and every master's last contact (the master runs on PostgreSQL). */
+  clusterInProbes?: { leaseSeconds: number };
   /** Time of the dashboard's pages (relative times); the system clock by default. */
   clock?: Clock;
   /** AUTH_MODE=token: resolves bearer tokens. Absent: auth disabled, the original's behaviour. */
@@ -146,13 +148,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Registered before the routes; its onResponse hook sees every route (the plugin is not encapsulated).
   await app.register(metricsRoutes(options.metrics, options.metricsText));
   const tokens = { tokens: options.authenticate !== undefined };
-  await app.register(healthRoutes(options.registry, tokens));
-  await app.register(healthRoutes(options.registry, tokens), { prefix: BASE_PATH });
+  const sole = soleLeadership('sole', Date.now());
+  const clusterInfo = options.cluster ?? (() => sole.info());
+  const probes = { ...tokens, cluster: options.clusterInProbes ? { info: clusterInfo, leaseSeconds: options.clusterInProbes.leaseSeconds } : undefined };
+  await app.register(healthRoutes(options.registry, probes));
+  await app.register(healthRoutes(options.registry, probes), { prefix: BASE_PATH });
   await app.register(nodeRoutes(options.registry, tokens), { prefix: BASE_PATH });
   await app.register(sdRoutes(options.registry, options.sdPorts), { prefix: BASE_PATH });
   await app.register(brakeRoutes(options.registry), { prefix: BASE_PATH });
-  const sole = soleLeadership('sole', Date.now());
-  await app.register(clusterRoutes(options.cluster ?? (() => sole.info())), { prefix: BASE_PATH });
+  await app.register(clusterRoutes(clusterInfo), { prefix: BASE_PATH });
   // The live feed of this process: it watches the store only while a stream is open.
   const feed = createEventFeed(options.registry, { onError: (err) => app.log.warn({ err }, 'event feed: reading new events failed; retrying') });
   app.addHook('onClose', async () => feed.close());

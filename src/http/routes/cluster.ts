@@ -6,12 +6,14 @@ import type { FastifyInstance } from 'fastify';
 import type { ClusterInfo } from '../../cluster/leadership.js';
 import { ErrorJson } from '../schemas.js';
 
-const Lease = Type.Object({ instance: Type.String(), epoch: Type.Integer(), since: Type.String(), lease_expires: Type.String() });
+const Lease = Type.Object({ instance: Type.String(), epoch: Type.Integer(), since: Type.String(), lease_expires: Type.String(), live: Type.Boolean() });
+/** A master and its last contact with the database. */
+export const MasterJson = Type.Object({ instance: Type.String(), host: Type.String(), started: Type.String(), last_seen: Type.String(), seconds_since_contact: Type.Number() });
 const ClusterJson = Type.Object({
   instance: Type.String(),
   role: Type.Union([Type.Literal('leader'), Type.Literal('follower')]),
   leader: Type.Union([Lease, Type.Null()]),
-  masters: Type.Array(Type.Object({ instance: Type.String(), host: Type.String(), started: Type.String(), last_seen: Type.String() })),
+  masters: Type.Array(MasterJson),
 });
 
 export function clusterRoutes(info: () => Promise<ClusterInfo>) {

@@ -1,11 +1,44 @@
-// Probes: /healthz (the process lives) and /readyz (a real database query succeeds).
+// Probes: /healthz (the process lives) and /readyz (a real database query succeeds). /readyz also names
+// the leader and each master's last contact (SPEC §11; with SQLite: the sole master) — to a caller
+// with a token in token mode — and warns of a master out of contact or of no leader.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../../registry.js';
+import { STALE_AFTER_LEASES, type ClusterInfo } from '../../cluster/leadership.js';
 import { Type } from '@sinclair/typebox';
 
+const Masters = Type.Optional(Type.Array(Type.Object({ instance: Type.String(), seconds_since_contact: Type.Number() })));
+const Leader = Type.Optional(Type.Union([Type.String(), Type.Null()]));
+
+/** Options of the probes. */
+export interface HealthOptions {
+  tokens: boolean;
+  /** The cluster as the database sees it, and the lease length (to tell a master out of contact). */
+  cluster?: { info: () => Promise<ClusterInfo>; leaseSeconds: number };
+}
+
+/** The leader and masters of /readyz, with warnings for masters out of contact and a missing leader; null when unknown. */
+async function clusterPart(options: HealthOptions['cluster']) {
+  if (!options) return null;
+  let info: ClusterInfo;
+  try {
+    info = await options.info();
+  } catch {
+    return null; // the database failed: readiness already says so
+  }
+  const warnings: string[] = [];
+  const leader = info.leader?.live ? info.leader.instance : null;
+  if (!leader) warnings.push(info.leader ? `no leader: the lease of ${info.leader.instance} ran out at ${info.leader.lease_expires}` : 'no leader yet');
+  const staleS = STALE_AFTER_LEASES * options.leaseSeconds;
+  for (const m of info.masters) {
+    // Within an hour of its last contact; older rows are masters gone for good (removed after a day).
+    if (m.seconds_since_contact > staleS && m.seconds_since_contact < 3_600) warnings.push(`master ${m.instance}: no contact for ${Math.round(m.seconds_since_contact)} s`);
+  }
+  return { leader, masters: info.masters.map((m) => ({ instance: m.instance, seconds_since_contact: m.seconds_since_contact })), warnings };
+}
+
 /** Registers the probes under the prefix the plugin is mounted at. */
-export function healthRoutes(registry: Pick<Registry, 'readiness'>, options: { tokens: boolean } = { tokens: false }) {
+export function healthRoutes(registry: Pick<Registry, 'readiness'>, options: HealthOptions = { tokens: false }) {
   return async function plugin(instance: FastifyInstance): Promise<void> {
     const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     app.get('/healthz', { config: { access: 'open' }, schema: { response: { 200: Type.Object({ status: Type.String() }) } } }, async () => ({
@@ -17,23 +50,27 @@ export function healthRoutes(registry: Pick<Registry, 'readiness'>, options: { t
         config: { access: 'open' },
         schema: {
           response: {
-            200: Type.Object({ status: Type.String(), warnings: Type.Optional(Type.Array(Type.String())) }),
-            503: Type.Object({ error: Type.String(), warnings: Type.Optional(Type.Array(Type.String())) }),
+            200: Type.Object({ status: Type.String(), leader: Leader, masters: Masters, warnings: Type.Optional(Type.Array(Type.String())) }),
+            503: Type.Object({ error: Type.String(), leader: Leader, masters: Masters, warnings: Type.Optional(Type.Array(Type.String())) }),
           },
         },
       },
       async (request, reply) => {
-        const r = await registry.readiness();
-        // In token mode, details (file paths, error texts) only for a caller with a valid token.
+        const [r, c] = await Promise.all([registry.readiness(), clusterPart(options.cluster)]);
+        // In token mode, details (file paths, error texts, master names) only for a caller with a valid token.
         const detailed = !options.tokens || request.principal !== null;
         const warnings = r.warnings.map((w) => (detailed ? w.message : w.summary));
-        const extra = warnings.length > 0 ? { warnings } : {};
+        if (c && detailed) warnings.push(...c.warnings);
+        const extra = {
+          ...(c && detailed ? { leader: c.leader, masters: c.masters } : {}),
+          ...(warnings.length > 0 ? { warnings } : {}),
+        };
         if (!r.ready) {
           request.log.warn({ reason: r.error, warnings }, 'not ready');
           return reply.code(503).send({ error: r.error, ...extra });
         }
-        // Warnings (a published file that cannot be written, a held mass offline, failing writes) do
-        // not stop the API.
+        // Warnings (a published file that cannot be written, a held mass offline, failing writes, a
+        // master out of contact) do not stop the API.
         return { status: 'ready', ...extra };
       },
     );
