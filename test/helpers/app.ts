@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { createManualClock } from '../../src/clock.js';
 import { createAuthenticator, type AuthTokens } from '../../src/auth.js';
 import { buildApp } from '../../src/http/app.js';
+import type { ClusterInfo } from '../../src/cluster/leadership.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createRegistry, type Registry } from '../../src/registry.js';
 import { openSqliteStore } from '../../src/storage/sqlite/index.js';
@@ -24,7 +25,11 @@ export interface TestMaster {
 
 /** Builds a test master with the given thresholds (seconds). */
 export async function makeTestMaster(
-  opts: { onlineSeconds?: number; offlineSeconds?: number; idPrefix?: string; sdPorts?: number[]; tokens?: AuthTokens } = {},
+  opts: {
+    onlineSeconds?: number; offlineSeconds?: number; idPrefix?: string; sdPorts?: number[]; tokens?: AuthTokens;
+    /** The cluster view of /cluster and, with `leaseSeconds`, of /readyz (as with PostgreSQL). */
+    cluster?: { info: () => Promise<ClusterInfo>; leaseSeconds?: number };
+  } = {},
 ): Promise<TestMaster> {
   const t = tempDir();
   const store = openSqliteStore({ path: join(t.dir, 'db.sqlite3') });
@@ -44,6 +49,8 @@ export async function makeTestMaster(
     registry, logger: silentLogger, logRequests: false, sdPorts: opts.sdPorts ?? [9100], metrics, clock,
     metricsText: () => metrics.registry.metrics(),
     authenticate: opts.tokens ? createAuthenticator(opts.tokens, store) : undefined,
+    cluster: opts.cluster?.info,
+    clusterInProbes: opts.cluster?.leaseSeconds ? { leaseSeconds: opts.cluster.leaseSeconds } : undefined,
   });
   await registry.heartbeat({ intervalMs: 30_000, publishErrors: [] }); // as the sweeper would
   return {

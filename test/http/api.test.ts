@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { registrationBody } from '../helpers/fixtures.js';
 import { makeTestMaster, type TestMaster } from '../helpers/app.js';
 import { strictJson } from '../helpers/strict-json.js';
+import type { ClusterInfo } from '../../src/cluster/leadership.js';
 
 const BASE = '/api/v1/master';
 const T0 = '2025-09-24T03:20:00Z';
@@ -47,6 +48,37 @@ describe('probes', () => {
       assert.deepEqual(await call('GET', `${prefix}/readyz`), { status: 200, body: { status: 'ready' } });
     });
   }
+  it('GET /readyz on PostgreSQL names the leader and each master\'s last contact, and warns of a master out of contact', async () => {
+    const master = (instance: string, seconds: number) => ({ instance, host: 'box', started: T0, last_seen: T0, seconds_since_contact: seconds });
+    let info: ClusterInfo = {
+      instance: 'm-a', role: 'leader',
+      leader: { instance: 'm-a', epoch: 4, since: T0, lease_expires: T0, live: true },
+      masters: [master('m-a', 0.4), master('m-b', 46), master('m-gone', 7_200)],
+    };
+    const c = await makeTestMaster({ cluster: { info: async () => info, leaseSeconds: 15 } });
+    try {
+      const ready = async () => {
+        const r = await c.app.inject({ method: 'GET', url: '/readyz' });
+        return { status: r.statusCode, body: JSON.parse(r.body) as Json };
+      };
+      // m-b is silent for more than 3 leases (45 s); m-gone for more than an hour: listed, no warning.
+      assert.deepEqual(await ready(), {
+        status: 200,
+        body: {
+          status: 'ready', leader: 'm-a',
+          masters: [{ instance: 'm-a', seconds_since_contact: 0.4 }, { instance: 'm-b', seconds_since_contact: 46 }, { instance: 'm-gone', seconds_since_contact: 7_200 }],
+          warnings: ['master m-b: no contact for 46 s'],
+        },
+      });
+      info = { ...info, role: 'follower', leader: { ...info.leader!, live: false }, masters: [master('m-a', 1)] };
+      assert.deepEqual((await ready()).body, { status: 'ready', leader: null, masters: [{ instance: 'm-a', seconds_since_contact: 1 }], warnings: [`no leader: the lease of m-a ran out at ${T0}`] });
+      // Without a cluster part (SQLite), the answer is the original one.
+      assert.deepEqual(await call('GET', '/readyz'), { status: 200, body: { status: 'ready' } });
+    } finally {
+      await c.close();
+    }
+  });
+
   it('GET /readyz answers 503 with an error when the database fails', async () => {
     await m.store.close();
     assertError(await call('GET', '/readyz'), 503, /database/);
