@@ -39,8 +39,12 @@ export interface PostgresServer {
 
 let databases = 0;
 
-/** Starts a new server; throws when it cannot. */
-export async function startPostgres(): Promise<PostgresServer> {
+/**
+ * Starts a new server; throws when it cannot. By default it trades durability for speed (fsync and
+ * synchronous commit off: a test's data need not survive a power cut); `durable` keeps PostgreSQL's own
+ * defaults, as a production server has them (the benchmark's).
+ */
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<PostgresServer> {
   const bin = postgresBin();
   if (!bin) throw new Error(postgresMissing() ?? 'no PostgreSQL');
   const asRoot = userInfo().uid === 0;
@@ -65,7 +69,8 @@ export async function startPostgres(): Promise<PostgresServer> {
   let proc: ChildProcess | null = null;
   let output = '';
   const start = async () => {
-    const p = run('postgres', ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200']);
+    const fast = options.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
+    const p = run('postgres', ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', ...fast, '-c', 'max_connections=200']);
     proc = spawn(p.cmd, p.args, { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: dir, ...as });
     proc.stdout!.on('data', (d) => { output += d; });
     proc.stderr!.on('data', (d) => { output += d; });
