@@ -17,7 +17,7 @@ export interface StoreHarness {
 
 const T0 = Date.UTC(2025, 8, 24, 3, 20, 0);
 
-function reg(name: string, extra: Partial<RegistrationInput> = {}): RegistrationInput {
+export function reg(name: string, extra: Partial<RegistrationInput> = {}): RegistrationInput {
   return { id: null, name, type: 'agent', version: '1.1.0', metaData: { hostname: name, ip: '10.0.0.1', user: 'u' }, ...extra };
 }
 

@@ -1,19 +1,19 @@
 // The writes of the PostgreSQL store: registration, read-modify-write updates, the chunked sweep,
 // garbage collection, retention and operational state, the same steps as SQLite's writes.ts. Guarantees:
-// every write goes through the group commit (group-commit.ts: one transaction per event-loop turn,
-// serialised across masters by an advisory lock), and resolves only after it committed; read-modify-write
-// steps read the row FOR UPDATE; every transaction that changes what the list, statistics or discovery
-// show bumps the change version.
+// every write goes through the group commit (group-commit.ts: one transaction per batch, events and the
+// change version written at its end under the advisory lock that orders them across masters), and
+// resolves only after it committed; read-modify-write steps read the row FOR UPDATE; every transaction
+// that changes what the list, statistics or discovery show bumps the change version.
 import type pg from 'pg';
 import { isFlapTransition, recordFlapTransition, type FlapSettings } from '../../domain/flapping.js';
-import { deregisteredEvent, flappingEvent, registeredEvent, renderEvent, reregisteredEvents, statusEvent, updateEvents, type EventDraft, type StoredEvent } from '../../domain/events.js';
+import { deregisteredEvent, flappingEvent, registeredEvent, reregisteredEvents, statusEvent, updateEvents, type EventDraft, type StoredEvent } from '../../domain/events.js';
 import type { NodeRecord, RegistrationInput, StatusTransition } from '../../domain/node.js';
 import type { NodeStatus } from '../../domain/status.js';
 import type { StorageHealthSink } from '../health.js';
 import { changedColumns, changesPublished, fromRow, NODE_COLUMNS, toParams, withStatusSince, type NodeRow } from '../rows.js';
 import type { EventRetention, NodeStore, RegisterOptions, RegisterOutcome } from '../store.js';
 import { translate } from './errors.js';
-import { createPgGroupCommit, type Fence, type PgWrite } from './group-commit.js';
+import { createPgGroupCommit, deferEvents, type Fence, type PgWrite, type TxTail } from './group-commit.js';
 
 const PRUNE_STEP = 1_000;
 const SWEEP_CHUNK = 250;
@@ -29,23 +29,6 @@ interface ChunkRow {
 
 type Client = pg.PoolClient;
 
-const bumpListVersion = (c: Client) => c.query("UPDATE kv SET value = (value::bigint + 1)::text WHERE key = 'list_version'");
-
-/** Writes `drafts` as events at `timeMs` in this transaction, with the next ids (the counter is raised under the write lock). */
-async function appendEvents(c: Client, drafts: readonly EventDraft[], timeMs: number): Promise<StoredEvent[]> {
-  if (drafts.length === 0) return [];
-  const last = Number((await c.query<{ value: string }>("UPDATE kv SET value = (value::bigint + $1)::text WHERE key = 'event_id_counter' RETURNING value", [drafts.length])).rows[0]!.value);
-  const events = drafts.map((d, i): StoredEvent => {
-    const id = last - drafts.length + 1 + i;
-    return { id, timeMs, type: d.type, nodeId: d.nodeId, json: renderEvent(id, timeMs, d) };
-  });
-  await c.query(
-    'INSERT INTO events (id, time, type, node_id, body) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[])',
-    [events.map((e) => e.id), events.map((e) => e.timeMs), events.map((e) => e.type), events.map((e) => e.nodeId), events.map((e) => e.json)],
-  );
-  return events;
-}
-
 const byId = async (c: Client, id: string) => (await c.query<NodeRow>('SELECT * FROM nodes WHERE id = $1 FOR UPDATE', [id])).rows[0];
 
 async function setLabels(c: Client, seq: number, labels: readonly string[]) {
@@ -54,12 +37,12 @@ async function setLabels(c: Client, seq: number, labels: readonly string[]) {
 }
 
 /** Removes nodes with their labels and a `node.deregistered` event each. */
-async function removeNodes(c: Client, nodes: ReadonlyArray<{ id: string; seq: number }>, cause: 'admin' | 'gc', nowMs: number): Promise<StoredEvent[]> {
+async function removeNodes(c: Client, tail: TxTail, nodes: ReadonlyArray<{ id: string; seq: number }>, cause: 'admin' | 'gc', nowMs: number): Promise<StoredEvent[]> {
   const seqs = nodes.map((n) => n.seq);
   await c.query('DELETE FROM nodes WHERE seq = ANY($1::bigint[])', [seqs]);
   await c.query('DELETE FROM node_labels WHERE seq = ANY($1::bigint[])', [seqs]);
-  await bumpListVersion(c);
-  return appendEvents(c, nodes.map((n) => deregisteredEvent(n.id, cause)), nowMs);
+  tail.bumpList = true;
+  return deferEvents(tail, nodes.map((n) => deregisteredEvent(n.id, cause)), nowMs);
 }
 
 export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefined, fence?: Fence): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> {
@@ -83,7 +66,7 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
     return all;
   };
 
-  const registerTx = async (c: Client, input: RegistrationInput, nowMs: number, idPrefix: string, options: RegisterOptions): Promise<RegisterOutcome> => {
+  const registerTx = async (c: Client, tail: TxTail, input: RegistrationInput, nowMs: number, idPrefix: string, options: RegisterOptions): Promise<RegisterOutcome> => {
     let existing: NodeRow | undefined;
     if (input.id !== null) {
       existing = await byId(c, input.id);
@@ -98,8 +81,8 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
       const before = fromRow(existing);
       const node: NodeRecord = { ...before, type: input.type, version: input.version, metaData: input.metaData, lastUpdatedMs: nowMs };
       await c.query('UPDATE nodes SET type = $2, version = $3, meta_data = $4, last_updated = $5 WHERE id = $1', [node.id, node.type, node.version, JSON.stringify(node.metaData), nowMs]);
-      const events = await appendEvents(c, reregisteredEvents(before, node), nowMs);
-      if (events.length > 0) await bumpListVersion(c);
+      const events = deferEvents(tail, reregisteredEvents(before, node), nowMs);
+      if (events.length > 0) tail.bumpList = true;
       return { kind: 'updated', before, node, events };
     }
     const seq = Number((await c.query<{ value: string }>("UPDATE kv SET value = (value::bigint + 1)::text WHERE key = 'node_id_counter' RETURNING value")).rows[0]!.value);
@@ -111,11 +94,11 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
     };
     const params: Record<string, unknown> = { ...toParams(node), seq };
     await c.query(`INSERT INTO nodes (${NODE_COLUMNS.join(', ')}) VALUES (${NODE_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`, NODE_COLUMNS.map((k) => params[k]));
-    await bumpListVersion(c);
-    return { kind: 'created', node, events: await appendEvents(c, [registeredEvent(node)], nowMs) };
+    tail.bumpList = true;
+    return { kind: 'created', node, events: deferEvents(tail, [registeredEvent(node)], nowMs) };
   };
 
-  const updateTx = async (c: Client, id: string, mutate: (n: NodeRecord) => NodeRecord) => {
+  const updateTx = async (c: Client, tail: TxTail, id: string, mutate: (n: NodeRecord) => NodeRecord) => {
     const row = await byId(c, id);
     if (!row) return null;
     const before = fromRow(row);
@@ -126,12 +109,12 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
     if (columns.length > 0) {
       await c.query(`UPDATE nodes SET ${columns.map((col, i) => `${col} = $${i + 2}`).join(', ')} WHERE id = $1`, [before.id, ...columns.map((col) => changed[col])]);
       if ('label' in changed) await setLabels(c, row.seq, after.label);
-      if (changesPublished(changed)) await bumpListVersion(c);
+      if (changesPublished(changed)) tail.bumpList = true;
     }
-    return { before, after, events: await appendEvents(c, updateEvents(before, after), after.lastUpdatedMs) };
+    return { before, after, events: deferEvents(tail, updateEvents(before, after), after.lastUpdatedMs) };
   };
 
-  const sweepChunk = async (c: Client, to: 'offline' | 'online', cutoff: number, nowMs: number, flap: FlapSettings | undefined): Promise<StatusTransition[]> => {
+  const sweepChunk = async (c: Client, tail: TxTail, to: 'offline' | 'online', cutoff: number, nowMs: number, flap: FlapSettings | undefined): Promise<StatusTransition[]> => {
     const where = to === 'offline' ? "status IN ('initialized', 'online') AND last_report < $1" : "status IN ('initialized', 'offline') AND last_report >= $1";
     const rows = (await c.query<ChunkRow>(`SELECT id, status AS "from", seq, flapping, flap_times FROM nodes WHERE ${where} ORDER BY seq LIMIT $2`, [cutoff, SWEEP_CHUNK])).rows;
     if (rows.length === 0) return [];
@@ -144,8 +127,8 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
       await c.query('UPDATE nodes SET flapping = $2, flap_times = $3 WHERE seq = $1', [r.seq, next.flapping ? 1 : 0, JSON.stringify(next.timesMs)]);
       if (next.flapping !== (r.flapping === 1)) drafts.push(flappingEvent(r.id, next.flapping));
     }
-    await appendEvents(c, drafts, nowMs);
-    await bumpListVersion(c);
+    deferEvents(tail, drafts, nowMs);
+    tail.bumpList = true;
     return rows.map((r): StatusTransition => ({ id: r.id, from: r.from, to }));
   };
 
@@ -176,43 +159,43 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
   };
 
   return {
-    register: (input, nowMs, idPrefix, options = {}) => write((c) => registerTx(c, input, nowMs, idPrefix, options)),
-    update: (id, mutate) => write((c) => updateTx(c, id, mutate)),
+    register: (input, nowMs, idPrefix, options = {}) => write((c, tail) => registerTx(c, tail, input, nowMs, idPrefix, options)),
+    update: (id, mutate) => write((c, tail) => updateTx(c, tail, id, mutate)),
     deregister: (id, cause, nowMs) =>
-      write(async (c) => {
+      write(async (c, tail) => {
         const row = await byId(c, id);
         if (!row) return null;
-        return { node: fromRow(row), events: await removeNodes(c, [row], cause, nowMs) };
+        return { node: fromRow(row), events: await removeNodes(c, tail, [row], cause, nowMs) };
       }),
     collectGarbage: (cutoffMs, nowMs, onChunk) =>
-      inChunks(async (c) => {
+      inChunks(async (c, tail) => {
         const rows = (await c.query<{ id: string; seq: number }>(
           `SELECT id, seq FROM nodes WHERE (status = 'offline' OR (status = 'initialized' AND last_report IS NULL)) AND status_since < $1 ORDER BY seq LIMIT $2 FOR UPDATE`,
           [cutoffMs, SWEEP_CHUNK],
         )).rows;
-        if (rows.length > 0) await removeNodes(c, rows, 'gc', nowMs);
+        if (rows.length > 0) await removeNodes(c, tail, rows, 'gc', nowMs);
         return rows.map((r) => r.id);
       }, onChunk),
     pruneEvents,
     sweep: async (cutoffs, nowMs, onChunk, flap) => {
-      const all = await inChunks((c) => sweepChunk(c, 'offline', cutoffs.offlineBeforeMs, nowMs, flap), onChunk);
-      return inChunks((c) => sweepChunk(c, 'online', cutoffs.onlineSinceMs, nowMs, flap), onChunk, all);
+      const all = await inChunks((c, tail) => sweepChunk(c, tail, 'offline', cutoffs.offlineBeforeMs, nowMs, flap), onChunk);
+      return inChunks((c, tail) => sweepChunk(c, tail, 'online', cutoffs.onlineSinceMs, nowMs, flap), onChunk, all);
     },
     settleFlapping: (nowMs, flap) =>
-      inChunks(async (c) => {
+      inChunks(async (c, tail) => {
         const rows = (await c.query<{ id: string; seq: number }>(
           "SELECT id, seq FROM nodes WHERE flapping = 1 AND (flap_times::json ->> 0)::bigint < $1 ORDER BY seq LIMIT $2 FOR UPDATE",
           [nowMs - flap.windowMs, SWEEP_CHUNK],
         )).rows;
         if (rows.length === 0) return [];
         await c.query("UPDATE nodes SET flapping = 0, flap_times = '[]' WHERE seq = ANY($1::bigint[])", [rows.map((r) => r.seq)]);
-        await appendEvents(c, rows.map((r) => flappingEvent(r.id, false)), nowMs);
+        deferEvents(tail, rows.map((r) => flappingEvent(r.id, false)), nowMs);
         return rows.map((r) => r.id);
       }),
     putState: (key, value, events = [], nowMs = 0) =>
-      write(async (c) => {
+      write(async (c, tail) => {
         await c.query("INSERT INTO kv (key, value) VALUES ('state:' || $1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value]);
-        await appendEvents(c, events, nowMs);
+        deferEvents(tail, events, nowMs);
       }),
   };
 }
