@@ -68,4 +68,31 @@ describe('PostgreSQL: several masters on one database', { skip: missing ?? false
       await Promise.all([a.close(), b.close(), reader.close()]);
     }
   });
+  it('updates of one turn are batched (one read, one write of their nodes) and each sees the one before it, also mixed with a registration', async () => {
+    server ??= startPostgres();
+    const url = await (await server).createDatabase();
+    const store = await openPgStore({ url, poolSize: 4 });
+    try {
+      const a = await store.register(reg('batch-a'), 1_000, 'A');
+      const b = await store.register(reg('batch-b'), 1_000, 'A');
+      assert.ok(a.kind === 'created' && b.kind === 'created');
+      const bump = (id: string) => store.update(id, (n) => ({ ...n, config: { count: Number((n.config as { count?: number }).count ?? 0) + 1 }, lastUpdatedMs: n.lastUpdatedMs + 1 }));
+      // One turn: 40 updates of two nodes and one of a node that does not exist (all updates: the staged path).
+      const results = await Promise.all([...Array.from({ length: 20 }, () => bump('A1')), ...Array.from({ length: 20 }, () => bump('A2')), bump('A99')]);
+      assert.equal(results.at(-1), null, 'an unknown node: null');
+      assert.deepEqual([(await store.get('A1'))!.config, (await store.get('A2'))!.config], [{ count: 20 }, { count: 20 }]);
+      // One turn with a registration in it (the direct path), then again.
+      const mixed = await Promise.all([bump('A1'), store.register(reg('batch-c'), 2_000, 'A'), bump('A1'), bump('A2')]);
+      assert.equal((mixed[1] as { kind: string }).kind, 'created');
+      assert.deepEqual([(await store.get('A1'))!.config, (await store.get('A2'))!.config], [{ count: 22 }, { count: 21 }]);
+      // A throwing update fails alone; the others of its batch commit.
+      const failing = store.update('A1', () => { throw new Error('guard'); });
+      const [ok, bad] = await Promise.allSettled([bump('A2'), failing]);
+      assert.equal(ok.status, 'fulfilled');
+      assert.equal(bad.status, 'rejected');
+      assert.deepEqual((await store.get('A2'))!.config, { count: 22 });
+    } finally {
+      await store.close();
+    }
+  });
 });

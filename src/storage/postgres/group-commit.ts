@@ -1,8 +1,9 @@
 // Group commit of the PostgreSQL store. Guarantees:
-// - the writes issued while a process's previous batch ran (at least those of one event-loop turn, at
-//   most 256) run in one transaction, each in its own savepoint when there are several (one that
-//   throws is rolled back alone and rejects alone); a write resolves only after that transaction
-//   committed; batches of a process run one after another on one connection;
+// - the writes issued while a process's batches ran (at least those of one event-loop turn, at most
+//   256) run in one transaction; a write that throws rejects alone (the transaction is rolled back and
+//   run again without it); a write resolves only after that transaction committed; at
+//   most `parallel` batches of a process run at once, each on its own connection (two writes in flight
+//   at once have no order, as two requests in flight have none);
 // - what must be ordered across masters is done last, under one advisory lock held to the commit: the
 //   change version's bump and the events' ids (raised from the counter) and rows. Event ids therefore
 //   become visible in the order they were given (SPEC §8.1: PostgreSQL's sequences are not
@@ -17,6 +18,8 @@
 import type pg from 'pg';
 import { renderEvent, type EventDraft, type StoredEvent } from '../../domain/events.js';
 import { AppError } from '../../errors.js';
+import type { NodeRecord } from '../../domain/node.js';
+import type { NodeRow } from '../rows.js';
 
 /** The advisory lock of the ordered part of a transaction (a constant of this schema). */
 export const WRITE_LOCK = 7_340_002;
@@ -31,12 +34,40 @@ export interface TxTail {
   events: Array<{ drafts: readonly EventDraft[]; timeMs: number; out: StoredEvent[] }>;
   /** The change version (list, statistics, discovery caches) moves. */
   bumpList: boolean;
+  /**
+   * In a batch of updates by node ID only: the batch's nodes, read (and locked, in one statement) at
+   * its start; each update changes them here, and the changes are written at its end, one statement for
+   * each set of changed columns.
+   */
+  staged?: Map<string, StagedNode>;
+}
+
+/** A node of a batch of updates: its row as changed so far, its record, and the columns to write. */
+export interface StagedNode {
+  row: NodeRow;
+  record: NodeRecord;
+  changed: Record<string, string | number | null>;
+}
+
+/** How a backend's writes take part in the batch: read the updated nodes at its start, write them at its end. */
+export interface BatchHooks {
+  prepare(client: pg.PoolClient, tail: TxTail, ids: string[]): Promise<void>;
+  flush(client: pg.PoolClient, tail: TxTail): Promise<void>;
+}
+
+/**
+ * How a write touches nodes: `key`, an update of that node only (through `staged` when the batch has
+ * one); `direct`, nodes by its own statements (a batch with one reads and writes every node directly).
+ */
+export interface WriteKind {
+  key?: string;
+  direct?: boolean;
 }
 
 /** A write: runs on the batch's connection, inside the batch's transaction. */
 export type PgWrite<T> = (client: pg.PoolClient, tail: TxTail) => Promise<T>;
 
-interface Pending {
+interface Pending extends WriteKind {
   run: PgWrite<unknown>;
   resolve(value: unknown): void;
   reject(err: unknown): void;
@@ -85,22 +116,26 @@ async function finish(client: pg.PoolClient, tail: TxTail): Promise<void> {
   );
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
-
 /**
- * The group commit over `pool`. With `fence` (the store of a leader's sweeping side), every transaction
+ * The group commit over `pool`, `parallel` batches at a time. With `fence` (the store of a leader's sweeping side), every transaction
  * first checks that the lease is still this master's with the same epoch, and share-locks its row.
  */
-export function createPgGroupCommit(pool: pg.Pool, fence?: Fence) {
+export function createPgGroupCommit(pool: pg.Pool, options: { fence?: Fence; parallel?: number; hooks?: BatchHooks } = {}) {
+  const { fence, hooks } = options;
+  const parallel = options.parallel ?? 1;
   let queue: Pending[] = [];
   let scheduled = false;
-  let running = false;
+  let running = 0;
 
-  /** One run of the batch's transaction: the outcome of each write, or the error that broke it. */
-  const attempt = async (client: pg.PoolClient, batch: Pending[]): Promise<{ outcomes: Outcome[]; broken: unknown }> => {
-    const outcomes: Outcome[] = [];
+  /**
+   * One run of the batch's transaction over the writes not in `failed`: committed, or the write that
+   * threw (the transaction is rolled back and the batch runs again without it), or the error that broke
+   * the transaction as a whole.
+   */
+  const attempt = async (client: pg.PoolClient, batch: Pending[], failed: Map<number, unknown>): Promise<{ values: unknown[] } | { threw: number; err: unknown } | { broken: unknown }> => {
+    const values: unknown[] = [];
     const tail: TxTail = { events: [], bumpList: false };
-    const single = batch.length === 1;
+    let current = -1;
     try {
       await client.query('BEGIN');
       if (fence) {
@@ -108,33 +143,26 @@ export function createPgGroupCommit(pool: pg.Pool, fence?: Fence) {
         const held = f !== null && (await client.query('SELECT 1 FROM leader_lease WHERE instance = $1 AND epoch = $2 AND expires_at > now() FOR SHARE', [f.instance, f.epoch])).rowCount === 1;
         if (!held) throw new FencedError();
       }
-      for (const p of batch) {
-        if (single) {
-          outcomes.push({ ok: true, value: await p.run(client, tail) });
-          continue;
-        }
-        const mark = { events: tail.events.length, bumpList: tail.bumpList };
-        await client.query('SAVEPOINT w');
-        try {
-          const value = await p.run(client, tail);
-          await client.query('RELEASE SAVEPOINT w');
-          outcomes.push({ ok: true, value });
-        } catch (err) {
-          // A failed connection fails the batch; a failed write (a guard, a constraint) only itself.
-          await client.query('ROLLBACK TO SAVEPOINT w');
-          tail.events.length = mark.events;
-          tail.bumpList = mark.bumpList;
-          outcomes.push({ ok: false, err });
-        }
+      // Updates by ID only (the usual batch: status reports): their nodes in one read, locked in order.
+      const live = batch.filter((_, i) => !failed.has(i));
+      if (hooks && live.some((p) => p.key !== undefined) && !live.some((p) => p.direct)) {
+        tail.staged = new Map();
+        await hooks.prepare(client, tail, [...new Set(live.flatMap((p) => (p.key === undefined ? [] : [p.key])))]);
       }
+      for (let i = 0; i < batch.length; i++) {
+        if (failed.has(i)) continue;
+        current = i;
+        values[i] = await batch[i]!.run(client, tail);
+      }
+      current = -1;
+      if (tail.staged && hooks) await hooks.flush(client, tail);
       await finish(client, tail);
       await client.query('COMMIT');
-      return { outcomes, broken: null };
+      return { values };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
-      // A single write that failed by itself (a guard, a constraint) is that write's outcome.
-      if (single && outcomes.length === 0 && !isConnectionLevel(err)) return { outcomes: [{ ok: false, err }], broken: null };
-      return { outcomes, broken: err };
+      if (current >= 0 && !isConnectionLevel(err)) return { threw: current, err };
+      return { broken: err };
     }
   };
 
@@ -146,41 +174,50 @@ export function createPgGroupCommit(pool: pg.Pool, fence?: Fence) {
       for (const p of batch) p.reject(err);
       return;
     }
-    let result: { outcomes: Outcome[]; broken: unknown } = { outcomes: [], broken: null };
+    // A write that throws (a guard, a constraint) fails alone: the others run again without it. No
+    // savepoint per write: they would cost two round trips each for what is rare.
+    const failed = new Map<number, unknown>();
+    let result: Awaited<ReturnType<typeof attempt>> = { broken: new Error('not run') };
+    let deadlocks = 0;
     try {
-      for (let run = 1; run <= DEADLOCK_RUNS; run++) {
-        result = await attempt(client, batch);
-        if ((result.broken as { code?: string } | null)?.code !== '40P01') break;
+      for (let run = 0; run <= batch.length + DEADLOCK_RUNS; run++) {
+        result = await attempt(client, batch, failed);
+        if ('threw' in result) {
+          failed.set(result.threw, result.err);
+          continue;
+        }
+        if ('broken' in result && (result.broken as { code?: string } | null)?.code === '40P01' && ++deadlocks < DEADLOCK_RUNS) continue;
+        break;
       }
     } finally {
-      client.release(result.broken !== null && isConnectionLevel(result.broken) ? (result.broken as Error) : undefined);
+      client.release('broken' in result && isConnectionLevel(result.broken) ? (result.broken as Error) : undefined);
     }
-    const { outcomes, broken } = result;
     batch.forEach((p, i) => {
-      const o = outcomes[i];
-      if (broken !== null) p.reject(o && !o.ok ? o.err : broken);
-      else if (o!.ok) p.resolve(o!.value);
-      else p.reject(o!.err);
+      if (failed.has(i)) p.reject(failed.get(i));
+      else if ('values' in result) p.resolve(result.values[i]);
+      else p.reject('broken' in result ? result.broken : new Error('write not run'));
     });
   };
 
-  // A batch starts when the previous one of this process ended: what queued meanwhile goes together.
+  // A batch starts at the end of the turn, or when a batch of this process ended while all `parallel`
+  // ran: what queued meanwhile goes together.
   const next = () => {
     scheduled = false;
-    if (running || queue.length === 0) return;
-    const batch = queue.slice(0, MAX_BATCH);
-    queue = queue.slice(batch.length);
-    running = true;
-    void runBatch(batch).finally(() => {
-      running = false;
-      next();
-    });
+    while (running < parallel && queue.length > 0) {
+      const batch = queue.slice(0, MAX_BATCH);
+      queue = queue.slice(batch.length);
+      running++;
+      void runBatch(batch).finally(() => {
+        running--;
+        next();
+      });
+    }
   };
 
-  return function write<T>(run: PgWrite<T>): Promise<T> {
+  return function write<T>(run: PgWrite<T>, kind: WriteKind = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      queue.push({ run: run, resolve: resolve, reject });
-      if (!scheduled && !running) {
+      queue.push({ run, resolve, reject, ...kind });
+      if (!scheduled && running < parallel) {
         scheduled = true;
         setImmediate(next);
       }

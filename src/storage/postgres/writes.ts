@@ -13,10 +13,19 @@ import type { StorageHealthSink } from '../health.js';
 import { changedColumns, changesPublished, fromRow, NODE_COLUMNS, toParams, withStatusSince, type NodeRow } from '../rows.js';
 import type { EventRetention, NodeStore, RegisterOptions, RegisterOutcome } from '../store.js';
 import { translate } from './errors.js';
-import { createPgGroupCommit, deferEvents, type Fence, type PgWrite, type TxTail } from './group-commit.js';
+import { createPgGroupCommit, deferEvents, type BatchHooks, type Fence, type PgWrite, type StagedNode, type TxTail, type WriteKind } from './group-commit.js';
 
 const PRUNE_STEP = 1_000;
 const SWEEP_CHUNK = 250;
+/** A write that reads or writes nodes by its own statements (not an update by ID). */
+const DIRECT: WriteKind = { direct: true };
+/** The SQL type of each column an update may change (for the arrays of the batch's UPDATE). */
+const COLUMN_TYPES: Record<string, string> = {
+  type: 'text', version: 'text', status: 'text', config: 'text', label: 'text', meta_data: 'text', health: 'text',
+  last_report: 'bigint', agent_last_report: 'bigint', last_updated: 'bigint', token_hash: 'text', status_since: 'bigint', flapping: 'integer', flap_times: 'text',
+};
+/** Write transactions a process runs at once (of its pool of 8 connections; the rest read). */
+const WRITE_BATCHES = 4;
 
 
 interface ChunkRow {
@@ -36,6 +45,34 @@ async function setLabels(c: Client, seq: number, labels: readonly string[]) {
   if (labels.length > 0) await c.query('INSERT INTO node_labels (label, seq) SELECT DISTINCT unnest($1::text[]), $2::bigint ON CONFLICT DO NOTHING', [labels, seq]);
 }
 
+/** The nodes of a batch of updates, locked in seq order (so that two such batches cannot deadlock). */
+const hooks: BatchHooks = {
+  async prepare(c, tail, ids) {
+    for (const row of (await c.query<NodeRow>('SELECT * FROM nodes WHERE id = ANY($1::text[]) ORDER BY seq FOR UPDATE', [ids])).rows) {
+      tail.staged!.set(row.id, { row, record: fromRow(row), changed: {} });
+    }
+  },
+  async flush(c, tail) {
+    // One UPDATE for each set of changed columns (status reports all change the same few).
+    const groups = new Map<string, StagedNode[]>();
+    for (const node of tail.staged!.values()) {
+      const columns = Object.keys(node.changed).sort();
+      if (columns.length === 0) continue;
+      const key = columns.join(',');
+      groups.set(key, [...(groups.get(key) ?? []), node]);
+    }
+    for (const [key, nodes] of groups) {
+      const columns = key.split(',');
+      const arrays = columns.map((col) => nodes.map((n) => n.changed[col] ?? null));
+      const from = columns.map((col, i) => `$${i + 2}::${COLUMN_TYPES[col]}[]`).join(', ');
+      await c.query(
+        `UPDATE nodes SET ${columns.map((col) => `${col} = v.${col}`).join(', ')} FROM unnest($1::text[], ${from}) AS v(id, ${columns.join(', ')}) WHERE nodes.id = v.id`,
+        [nodes.map((n) => n.row.id), ...arrays],
+      );
+    }
+  },
+};
+
 /** Removes nodes with their labels and a `node.deregistered` event each. */
 async function removeNodes(c: Client, tail: TxTail, nodes: ReadonlyArray<{ id: string; seq: number }>, cause: 'admin' | 'gc', nowMs: number): Promise<StoredEvent[]> {
   const seqs = nodes.map((n) => n.seq);
@@ -46,9 +83,10 @@ async function removeNodes(c: Client, tail: TxTail, nodes: ReadonlyArray<{ id: s
 }
 
 export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefined, fence?: Fence): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> {
-  const batch = createPgGroupCommit(pool, fence);
-  const write = <T>(run: PgWrite<T>): Promise<T> =>
-    batch(run).then(
+  // The leader's sweeping side (fenced) writes one batch at a time: its chunks follow one another.
+  const batch = createPgGroupCommit(pool, { fence, parallel: fence ? 1 : WRITE_BATCHES, hooks });
+  const write = <T>(run: PgWrite<T>, kind?: WriteKind): Promise<T> =>
+    batch(run, kind).then(
       (value) => {
         health?.writeSucceeded();
         return value;
@@ -58,7 +96,7 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
 
   const inChunks = async <T>(step: PgWrite<T[]>, onChunk?: (items: T[]) => void, all: T[] = []): Promise<T[]> => {
     for (let round = 0; round < 1_000_000; round++) {
-      const items = await write(step);
+      const items = await write(step, DIRECT);
       if (items.length > 0) onChunk?.(items);
       for (const item of items) all.push(item);
       if (items.length < SWEEP_CHUNK) break;
@@ -99,18 +137,27 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
   };
 
   const updateTx = async (c: Client, tail: TxTail, id: string, mutate: (n: NodeRecord) => NodeRecord) => {
-    const row = await byId(c, id);
+    const staged = tail.staged?.get(id);
+    if (tail.staged && !staged) return null; // read at the batch's start: no such node
+    const row = staged ? staged.row : await byId(c, id);
     if (!row) return null;
-    const before = fromRow(row);
+    const before = staged ? staged.record : fromRow(row);
     const mutated = mutate(before);
     const after = withStatusSince(before, mutated);
     const changed = changedColumns(row, before, after);
     const columns = Object.keys(changed);
     if (columns.length > 0) {
-      await c.query(`UPDATE nodes SET ${columns.map((col, i) => `${col} = $${i + 2}`).join(', ')} WHERE id = $1`, [before.id, ...columns.map((col) => changed[col])]);
+      if (staged) {
+        // Written at the batch's end (flush); later updates of this node in the batch start from here.
+        Object.assign(staged.row, changed);
+        Object.assign(staged.changed, changed);
+      } else {
+        await c.query(`UPDATE nodes SET ${columns.map((col, i) => `${col} = $${i + 2}`).join(', ')} WHERE id = $1`, [before.id, ...columns.map((col) => changed[col])]);
+      }
       if ('label' in changed) await setLabels(c, row.seq, after.label);
       if (changesPublished(changed)) tail.bumpList = true;
     }
+    if (staged) staged.record = after;
     return { before, after, events: deferEvents(tail, updateEvents(before, after), after.lastUpdatedMs) };
   };
 
@@ -159,14 +206,14 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
   };
 
   return {
-    register: (input, nowMs, idPrefix, options = {}) => write((c, tail) => registerTx(c, tail, input, nowMs, idPrefix, options)),
-    update: (id, mutate) => write((c, tail) => updateTx(c, tail, id, mutate)),
+    register: (input, nowMs, idPrefix, options = {}) => write((c, tail) => registerTx(c, tail, input, nowMs, idPrefix, options), DIRECT),
+    update: (id, mutate) => write((c, tail) => updateTx(c, tail, id, mutate), { key: id }),
     deregister: (id, cause, nowMs) =>
       write(async (c, tail) => {
         const row = await byId(c, id);
         if (!row) return null;
         return { node: fromRow(row), events: await removeNodes(c, tail, [row], cause, nowMs) };
-      }),
+      }, DIRECT),
     collectGarbage: (cutoffMs, nowMs, onChunk) =>
       inChunks(async (c, tail) => {
         const rows = (await c.query<{ id: string; seq: number }>(
