@@ -2,45 +2,10 @@
 // worker reach the stream within a second; a stream resumes exactly from Last-Event-ID across a
 // restart; after retention pruned the resume point it says `reset` and continues from the oldest.
 import assert from 'node:assert/strict';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import { registrationBody, tempDir } from '../helpers/fixtures.js';
-import { strictJson, strictUtf8 } from '../helpers/strict-json.js';
+import { openStream } from '../helpers/sse.js';
 import { requestFresh, startMaster, stopMaster, waitFor } from './harness.js';
-
-interface Message { id?: number; event: string; data: any; at: number }
-
-/** Opens an SSE stream and parses its messages as they come (each with the time it arrived). */
-function openStream(url: string, headers: Record<string, string> = {}) {
-  const messages: Message[] = [];
-  let response: IncomingMessage | undefined;
-  const req = httpRequest(url, { agent: false, headers: { accept: 'text/event-stream', ...headers } });
-  const opened = new Promise<IncomingMessage>((resolve, reject) => {
-    req.on('response', (res) => {
-      response = res;
-      let buffer = Buffer.alloc(0);
-      res.on('data', (chunk: Buffer) => {
-        buffer = Buffer.concat([buffer, chunk]);
-        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-          const block = strictUtf8(buffer.subarray(0, end));
-          buffer = buffer.subarray(end + 2);
-          const fields = new Map<string, string>();
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':') || line === '') continue;
-            const i = line.indexOf(': ');
-            fields.set(line.slice(0, i), line.slice(i + 2));
-          }
-          if (!fields.has('data')) continue;
-          messages.push({ id: fields.has('id') ? Number(fields.get('id')) : undefined, event: fields.get('event') ?? 'message', data: strictJson(Buffer.from(fields.get('data')!)), at: Date.now() });
-        }
-      });
-      resolve(res);
-    });
-    req.on('error', reject);
-  });
-  req.end();
-  return { messages, opened, close: () => { req.destroy(); response?.destroy(); } };
-}
 
 describe('end-to-end: the event stream (two workers)', () => {
   it('delivers changes made through either worker within a second, and resumes from Last-Event-ID after a restart', async () => {

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { postgresMissing, startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { registrationBody, tempDir } from '../helpers/fixtures.js';
 import { requestFresh, sleep, startMaster, stopMaster, waitFor, type MasterProcess } from './harness.js';
+import { openStream } from '../helpers/sse.js';
 
 const missing = postgresMissing();
 if (missing && process.env.CI === 'true') throw new Error(`${missing} (CI refuses to skip them)`);
@@ -127,5 +128,50 @@ describe('end-to-end: several masters on PostgreSQL', { skip: missing ?? false }
     assert.equal((await cluster(paused)).role, 'follower');
     await stopMaster(c);
     await stopMaster(paused);
+  });
+  it("follows another master's changes within a second: its event stream, list, statistics and discovery", async () => {
+    const fresh = await pg.createDatabase();
+    const startOn = async (name: string) => {
+      const m = await startMaster(join(t.dir, name), { ...env(name), DATABASE_URL: fresh });
+      started.push(m);
+      return m;
+    };
+    const d = await startOn('master-d');
+    const e = await startOn('master-e');
+    assert.equal((await requestFresh('POST', `${d.api}/nodes`, registrationBody('follow-0'))).status, 201);
+    const stream = openStream(`${e.api}/events/stream`);
+    try {
+      assert.equal((await stream.opened).statusCode, 200);
+      await sleep(300);
+      const worst = { stream: 0, list: 0, statistics: 0, sd: 0 };
+      for (let i = 1; i <= 5; i++) {
+        // e's caches are warm (each answer read once before the change).
+        await requestFresh('GET', `${e.api}/nodes`);
+        await requestFresh('GET', `${e.api}/nodes/statistics`);
+        await requestFresh('GET', `${e.api}/sd/prometheus`);
+        const sent = Date.now();
+        const created = await requestFresh('POST', `${d.api}/nodes`, registrationBody(`follow-${i}`));
+        assert.equal(created.status, 201);
+        const id = created.body.id as string;
+        // Online: the node reports through d, so it enters discovery too.
+        assert.equal((await requestFresh('PUT', `${d.api}/nodes/${id}/status`, { timestamp: new Date().toISOString(), health: {} })).status, 200);
+        const seen = async (what: keyof typeof worst, check: () => Promise<boolean> | boolean) => {
+          await waitFor(`${what} on e shows ${id}`, check, 3_000, 20);
+          worst[what] = Math.max(worst[what], Date.now() - sent);
+        };
+        await Promise.all([
+          seen('stream', () => stream.messages.some((m) => m.data.node_id === id && m.data.type === 'node.status')),
+          seen('list', async () => ((await requestFresh('GET', `${e.api}/nodes`)).body as Array<{ id: string }>).some((n) => n.id === id)),
+          seen('statistics', async () => (await requestFresh('GET', `${e.api}/nodes/statistics`)).body.total === i + 1),
+          seen('sd', async () => JSON.stringify((await requestFresh('GET', `${e.api}/sd/prometheus`)).body).includes(`"${id}"`)),
+        ]);
+      }
+      process.stdout.write(`# another master's change seen within (worst of 5, ms): ${JSON.stringify(worst)}\n`);
+      for (const [what, ms] of Object.entries(worst)) assert.ok(ms <= 1_000, `${what} followed within ${ms} ms`);
+    } finally {
+      stream.close();
+    }
+    await stopMaster(d);
+    await stopMaster(e);
   });
 });
