@@ -87,8 +87,8 @@ export function watchStalls(): { stop(): number } {
   };
 }
 
-/** Fills a database with `count` online nodes (reported `reportedAtMs`), in one transaction. */
-export function seed(dbPath: string, count: number, reportedAtMs: number): void {
+/** Fills a database with `count` online nodes (reported `reportedAtMs`) and their label rows, in one transaction. */
+export function seed(dbPath: string, count: number, reportedAtMs: number, options: { shards?: number } = {}): void {
   const store = openSqliteStore({ path: dbPath });
   const insert = store.db.prepare(
     `INSERT INTO nodes (id, seq, name, type, version, status, config, label, meta_data, health, register_time, last_report, agent_last_report, last_updated, status_since)
@@ -98,10 +98,16 @@ export function seed(dbPath: string, count: number, reportedAtMs: number): void 
     for (let i = 1; i <= count; i++) {
       const meta = JSON.stringify({ ...registrationBody(`seed-${i}`).meta_data, ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` });
       // Every node has "gpu"; one in 100 has "rack-<i/100>" too (a label shard of ~1% for the list filter).
-      const label = JSON.stringify(i % 100 === 0 ? ['gpu', `rack-${i / 100}`] : ['gpu']);
+      // With `shards`, every node is also in one of them (`shard-<i mod shards>`).
+      const labels = i % 100 === 0 ? ['gpu', `rack-${i / 100}`] : ['gpu'];
+      if (options.shards) labels.push(`shard-${i % options.shards}`);
+      const label = JSON.stringify(labels);
       insert.run(`A${i}`, i, `seed-${i}`, label, meta, reportedAtMs, reportedAtMs, reportedAtMs, reportedAtMs, reportedAtMs);
     }
     store.db.prepare("UPDATE kv SET value = ? WHERE key = 'node_id_counter'").run(String(count));
+    // The label index the store keeps beside every label change (migration 007): without it a label
+    // filter would find nothing, and measure nothing.
+    store.db.prepare('INSERT INTO node_labels (label, seq) SELECT DISTINCT j.value, n.seq FROM nodes n, json_each(n.label) j').run();
   })();
   void store.close();
 }

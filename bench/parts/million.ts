@@ -1,0 +1,80 @@
+// Part `million` (issue 14, §3): --million-nodes (1,000,000) seeded nodes on SQLite, all online, every node
+// labelled `gpu` and one of 100 shards `shard-<n>` (1% of the fleet each): a quiet sweep and one taking all
+// offline (in-process, the event loop watched), nodes.json built and written, then the real master on
+// the full file: start-up, memory, `GET /nodes?limit=50` (keyset pages at random cursors) and http_sd of
+// one shard; the database file's size.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createManualClock } from '../../src/clock.js';
+import { createRegistry } from '../../src/registry.js';
+import { openSqliteStore } from '../../src/storage/sqlite/index.js';
+import { createFilePublisher } from '../../src/sweep/published-file.js';
+import { freePort, startMaster, stopMaster } from '../../test/e2e/harness.js';
+import { tempDir } from '../../test/helpers/fixtures.js';
+import { call, memoryMiB, seed, timed } from '../lib/fleet.js';
+import { latency } from '../lib/measure.js';
+import { log, masterEnv, silent } from '../lib/options.js';
+
+const mb = (bytes: number) => Number((bytes / 1e6).toFixed(1));
+
+export async function million(count: number) {
+  log(`million: ${count} nodes on SQLite`);
+  const t = tempDir('argus-bench-million-');
+  try {
+    const dbPath = join(t.dir, 'master/db.sqlite3');
+    const seededAt = Date.now();
+    const seedStart = performance.now();
+    seed(dbPath, count, seededAt, { shards: 100 });
+    const seedMs = Math.round(performance.now() - seedStart);
+    const fileBytes = () => ['', '-wal'].reduce((n, suffix) => { try { return n + statSync(dbPath + suffix).size; } catch { return n; } }, 0);
+    const dbBytesSeeded = fileBytes();
+    log(`  seeded in ${seedMs} ms: ${mb(dbBytesSeeded)} MB`);
+
+    const store = openSqliteStore({ path: dbPath });
+    const clock = createManualClock(seededAt);
+    const registry = createRegistry({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent, onPublishedChange: () => undefined });
+    const publisher = createFilePublisher({ name: 'nodes.json', path: join(t.dir, 'nodes.json'), read: () => store.nodesFileDocument(), render: (d: { parts: Buffer[] }) => d.parts, logger: silent });
+    const publish = await timed(() => publisher.publish());
+    const nodesJsonBytes = statSync(join(t.dir, 'nodes.json')).size;
+    clock.advance(30_000);
+    const sweepQuiet = await timed(() => registry.sweep());
+    log(`  nodes.json ${publish.ms} ms (${mb(nodesJsonBytes)} MB, stall ${publish.maxStallMs} ms); quiet sweep ${sweepQuiet.ms} ms`);
+    clock.advance(200_000); // past the grace and every threshold: every node goes offline, an event each
+    const sweepAllOffline = await timed(() => registry.sweep());
+    log(`  sweep taking all offline: ${sweepAllOffline.ms} ms, longest stall ${sweepAllOffline.maxStallMs} ms`);
+    const dbBytesAfterSweep = fileBytes();
+    store.db.prepare("UPDATE nodes SET status = 'online'").run();
+    await store.close();
+
+    const port = await freePort();
+    const startAt = performance.now();
+    const m = await startMaster(t.dir, masterEnv(), port);
+    const startupMs = Math.round(performance.now() - startAt);
+    try {
+      const memoryIdle = memoryMiB(m);
+      const page = await latency(m.base, () => `/api/v1/master/nodes?limit=50&after=A${1 + Math.floor(Math.random() * (count - 50))}`, 300);
+      const firstPage = await latency(m.base, () => '/api/v1/master/nodes?limit=50', 100);
+      const shard = await latency(m.base, () => `/api/v1/master/sd/prometheus?label=shard-${Math.floor(Math.random() * 100)}`, 5);
+      const shardBytes = Buffer.byteLength((await call(m.base, 'GET', '/api/v1/master/sd/prometheus?label=shard-7')).text);
+      log(`  start-up ${startupMs} ms; page p99 ${page.p99ms} ms; http_sd shard p50 ${shard.p50ms} ms max ${shard.p99ms} ms`);
+      return {
+        nodes: count,
+        seedMs,
+        sweepQuiet,
+        sweepAllOffline,
+        nodesJson: { publishMs: publish.ms, maxStallMs: publish.maxStallMs, bytes: nodesJsonBytes },
+        startupMs,
+        memoryMiB: { idle: memoryIdle, afterReads: memoryMiB(m) },
+        listPage: page,
+        listFirstPage: firstPage,
+        httpSdShard: { ...shard, bytes: shardBytes, nodes: count / 100 },
+        databaseBytes: { seeded: dbBytesSeeded, afterAllOfflineSweep: dbBytesAfterSweep },
+        targets: { sweepQuietMs: 50, stallMs: 20, nodesJsonMs: 3000, pageP99Ms: 5, shardMs: 1000, startupMs: 3000, memoryMB: 600 },
+      };
+    } finally {
+      await stopMaster(m);
+    }
+  } finally {
+    t.cleanup();
+  }
+}
