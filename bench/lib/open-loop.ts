@@ -64,7 +64,7 @@ export async function openLoopReports(bases: string[], options: { rate: number; 
   return {
     rate, seconds, sent: total, errors,
     p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99), p999ms: percentile(latencies, 99.9),
-    maxMs: Number(Math.max(...latencies).toFixed(2)),
+    maxMs: Number(latencies.reduce((a, b) => Math.max(a, b), 0).toFixed(2)),
     clientMaxStallMs: Number(clientMaxStallMs.toFixed(1)),
   };
 }
