@@ -51,12 +51,12 @@ const TARGET_HOST = `CASE WHEN ${metaText('ip')} <> '' THEN ${metaText('ip')} EL
  * (the CTE is materialised, so SQLite does not substitute the expression into every use); `invalid`
  * counts the selected nodes left out for their host, `invalid_ids` names up to 20 of them.
  */
-const TARGET_GROUPS_STEP_SQL = `
+const targetGroupsStepSql = (from: string) => `
   WITH page AS MATERIALIZED (
-    SELECT seq, id, name, version, status, label, meta_data,
+    SELECT nodes.seq AS seq, id, name, version, status, nodes.label AS label, meta_data,
            status IN (SELECT value FROM json_each(@statuses))
              AND NOT EXISTS (SELECT 1 FROM json_each(@labels) w WHERE w.value NOT IN (SELECT value FROM json_each(nodes.label))) AS selected
-    FROM nodes WHERE seq > @after ORDER BY seq LIMIT @limit
+    ${from}
   ), hosted AS MATERIALIZED (
     SELECT page.*, CASE WHEN selected THEN ${TARGET_HOST} END AS host FROM page
   ), judged AS MATERIALIZED (
@@ -76,6 +76,13 @@ const TARGET_GROUPS_STEP_SQL = `
          count(*) FILTER (WHERE selected AND host <> '' AND NOT listed) AS invalid,
          json_group_array(id) FILTER (WHERE selected AND host <> '' AND NOT listed) AS invalid_ids
   FROM judged`;
+/** Every node, in steps of seq. */
+const TARGET_GROUPS_STEP_SQL = targetGroupsStepSql('FROM nodes WHERE seq > @after ORDER BY seq LIMIT @limit');
+/**
+ * With labels: only the nodes having the first one, through the label index (a 1% shard reads 1% of the
+ * nodes; at a million nodes the whole-table steps took 4.6 s for a 10,000-node shard).
+ */
+const TARGET_GROUPS_BY_LABEL_STEP_SQL = targetGroupsStepSql('FROM node_labels f JOIN nodes ON nodes.seq = f.seq WHERE f.label = @firstLabel AND f.seq > @after ORDER BY f.seq LIMIT @limit');
 
 /** The published documents of the store on `db` (file `path`). */
 export function createDocuments(db: Database.Database, path: string, health: StorageHealthSink | undefined): Pick<NodeStore, 'nodesFileDocument' | 'targetGroupsDocument'> & { close(): Promise<void> } {
@@ -139,10 +146,12 @@ export function createDocuments(db: Database.Database, path: string, health: Sto
       return { parts, nodes: items };
     },
     targetGroupsDocument: async (query) => {
-      const { parts, items, version, invalid } = await stepped(TARGET_GROUPS_STEP_SQL, TARGET_GROUPS_STEP, {
+      const byLabel = query.labels.length > 0;
+      const { parts, items, version, invalid } = await stepped(byLabel ? TARGET_GROUPS_BY_LABEL_STEP_SQL : TARGET_GROUPS_STEP_SQL, TARGET_GROUPS_STEP, {
         statuses: JSON.stringify(query.statuses),
         labels: JSON.stringify(query.labels),
         ports: JSON.stringify(query.ports),
+        ...(byLabel ? { firstLabel: query.labels[0] } : {}),
       });
       return { parts, groups: items, version, invalidHosts: invalid };
     },
