@@ -46,7 +46,7 @@ export function createPgReads(pool: pg.Pool, health: StorageHealthSink | undefin
   const all = async <R extends pg.QueryResultRow>(sql: string, params: unknown[] = []) => (await pool.query<R>(sql, params)).rows;
   const version = async () => (await one<{ value: string }>("SELECT value FROM kv WHERE key = 'list_version'"))!.value;
 
-  /** Values cached for the current change version only, by key (at most 256 keys). */
+  /** Values cached for the current change version only, by key (at most 256 keys: the oldest goes first). */
   const versioned = <T>() => {
     let at = '';
     let byKey = new Map<string, T>();
@@ -60,7 +60,11 @@ export function createPgReads(pool: pg.Pool, health: StorageHealthSink | undefin
         let value = byKey.get(key);
         if (value === undefined) {
           value = await query();
-          if (byKey.size < 256 && v === at) byKey.set(key, value);
+          if (v === at) {
+            // Full: the oldest key goes (300 one-off filters must not lock out the next, common one).
+            if (byKey.size >= 256) byKey.delete(byKey.keys().next().value!);
+            byKey.set(key, value);
+          }
         }
         return value;
       },

@@ -146,7 +146,7 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
     if (!st) byShape.set(key, (st = filteredStatements(db, shape)));
     return st;
   };
-  /** Values cached for the current change version only, by key (at most 256 keys). */
+  /** Values cached for the current change version only, by key (at most 256 keys: the oldest goes first). */
   const versioned = <T>() => {
     let version = '';
     let byKey = new Map<string, T>();
@@ -160,7 +160,9 @@ export function createReads(db: Database.Database, health: StorageHealthSink | u
         let value = byKey.get(key);
         if (value === undefined) {
           value = query();
-          if (byKey.size < 256) byKey.set(key, value);
+          // Full: the oldest key goes (300 one-off filters must not lock out the next, common one).
+          if (byKey.size >= 256) byKey.delete(byKey.keys().next().value!);
+          byKey.set(key, value);
         }
         return value;
       },
