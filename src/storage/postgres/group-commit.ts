@@ -17,9 +17,9 @@
 //   row: a leader that lost its lease writes nothing, and a takeover waits for its last transaction.
 import type pg from 'pg';
 import { renderEvent, type EventDraft, type StoredEvent } from '../../domain/events.js';
-import { AppError } from '../../errors.js';
 import type { NodeRecord } from '../../domain/node.js';
 import type { NodeRow } from '../rows.js';
+import { isUnavailable } from './errors.js';
 
 /** The advisory lock of the ordered part of a transaction (a constant of this schema). */
 export const WRITE_LOCK = 7_340_002;
@@ -161,7 +161,7 @@ export function createPgGroupCommit(pool: pg.Pool, options: { fence?: Fence; par
       return { values };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
-      if (current >= 0 && !isConnectionLevel(err)) return { threw: current, err };
+      if (current >= 0 && !isUnavailable(err)) return { threw: current, err };
       return { broken: err };
     }
   };
@@ -190,7 +190,7 @@ export function createPgGroupCommit(pool: pg.Pool, options: { fence?: Fence; par
         break;
       }
     } finally {
-      client.release('broken' in result && isConnectionLevel(result.broken) ? (result.broken as Error) : undefined);
+      client.release('broken' in result && isUnavailable(result.broken) ? (result.broken as Error) : undefined);
     }
     batch.forEach((p, i) => {
       if (failed.has(i)) p.reject(failed.get(i));
@@ -223,14 +223,4 @@ export function createPgGroupCommit(pool: pg.Pool, options: { fence?: Fence; par
       }
     });
   };
-}
-
-/** Whether `err` broke the connection or the transaction as a whole (not one write's own failure). */
-function isConnectionLevel(err: unknown): boolean {
-  if (err instanceof FencedError || err instanceof AppError) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && /^(08|57|53|58|40P01)/.test(code)) return true;
-  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true;
-  const m = (err as { message?: unknown }).message;
-  return typeof m === 'string' && /timeout|terminated|not queryable|Client was closed/i.test(m);
 }
