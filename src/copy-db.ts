@@ -141,24 +141,22 @@ export async function copyDb(args: readonly string[], progress: (line: string) =
     }
     const total = await source.count();
     progress(`copy-db: ${source.describe} → ${target.describe}: ${total.nodes} nodes, ${total.events} events`);
-    let nodes = 0;
-    for (let after = -1, round = 0; round < 10_000_000; round++) {
-      const rows = await source.nodes(after);
-      if (rows.length === 0) break;
-      await target.putNodes(rows);
-      nodes += rows.length;
-      after = rows.at(-1)!.seq;
-      progress(`copy-db: nodes ${nodes}/${total.nodes}`);
-    }
-    let events = 0;
-    for (let after = 0, round = 0; round < 10_000_000; round++) {
-      const rows = await source.events(after);
-      if (rows.length === 0) break;
-      await target.putEvents(rows);
-      events += rows.length;
-      after = rows.at(-1)!.id;
-      progress(`copy-db: events ${events}/${total.events}`);
-    }
+    /** Copies batches read after a cursor until one is empty (bounded), with a progress line each; returns the rows copied. */
+    const copyAll = async <R>(what: string, of: number, first: number, read: (after: number) => Promise<R[]>, write: (rows: R[]) => Promise<void>, cursor: (row: R) => number) => {
+      let copied = 0;
+      for (let after = first, round = 0; round < 10_000_000; round++) {
+        const rows = await read(after);
+        if (rows.length === 0) break;
+        await write(rows);
+        copied += rows.length;
+        after = cursor(rows.at(-1)!);
+        progress(`copy-db: ${what} ${copied}/${of}`);
+      }
+      return copied;
+    };
+    const into = target;
+    const nodes = await copyAll('nodes', total.nodes, -1, (a) => source.nodes(a), (rows) => into.putNodes(rows), (r) => r.seq);
+    const events = await copyAll('events', total.events, 0, (a) => source.events(a), (rows) => into.putEvents(rows), (r) => r.id);
     // The counters last: a rerun after an interruption finds a non-empty target and refuses.
     const counters = (await source.count()).counters;
     await target.putCounters(counters);
