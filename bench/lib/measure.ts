@@ -3,8 +3,13 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { MasterProcess } from '../../test/e2e/harness.js';
-import { call } from './fleet.js';
-import { log, lua } from './options.js';
+import { join } from 'node:path';
+import { createManualClock } from '../../src/clock.js';
+import { createRegistry } from '../../src/registry.js';
+import { openSqliteStore } from '../../src/storage/sqlite/index.js';
+import { createFilePublisher } from '../../src/sweep/published-file.js';
+import { call, timed } from './fleet.js';
+import { log, lua, silent } from './options.js';
 import { wrk } from './wrk.js';
 
 export const percentile = (xs: number[], p: number) => {
@@ -47,4 +52,33 @@ export async function reportsWithCpu(m: MasterProcess, nodes: number) {
   const used = cpuMs(m) - before;
   // The warm-up's 2 s of load are counted in the CPU too: divide by the requests of both (~ rps × (2 + seconds)).
   return { ...r, cpuMsPer1000: Number(((used / (r.rps * (r.requests / r.rps + 2))) * 1000).toFixed(1)) };
+}
+
+/**
+ * The sweeps of a seeded SQLite file in-process, as the primary runs them (event loop watched): a quiet
+ * one, then one taking every node offline (past the grace and every threshold); `afterSweeps` runs then.
+ * Every node is set online again and nodes.json published as the master does (built by the store, then
+ * written atomically to `dir`/nodes.json).
+ */
+export async function sweepsAndNodesJson(dbPath: string, seededAtMs: number, dir: string, afterSweeps: () => void = () => undefined) {
+  const store = openSqliteStore({ path: dbPath });
+  try {
+    const clock = createManualClock(seededAtMs);
+    const registry = createRegistry({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent, onPublishedChange: () => undefined });
+    clock.advance(30_000);
+    const sweepQuiet = await timed(() => registry.sweep()); // nothing changes (the usual sweep)
+    clock.advance(200_000);
+    const sweepAllOffline = await timed(() => registry.sweep());
+    afterSweeps();
+    store.db.prepare("UPDATE nodes SET status = 'online'").run();
+    const path = join(dir, 'nodes.json');
+    const publisher = createFilePublisher({ name: 'nodes.json', path, read: () => store.nodesFileDocument(), render: (d: { parts: Buffer[] }) => d.parts, logger: silent });
+    const buildStart = performance.now();
+    const bytes = Buffer.concat((await store.nodesFileDocument()).parts).length;
+    const buildMs = performance.now() - buildStart;
+    const publish = await timed(() => publisher.publish());
+    return { sweepQuiet, sweepAllOffline, nodesJson: { buildMs, publish, bytes, path } };
+  } finally {
+    await store.close();
+  }
 }

@@ -5,15 +5,11 @@
 // one shard; the database file's size.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createManualClock } from '../../src/clock.js';
-import { createRegistry } from '../../src/registry.js';
-import { openSqliteStore } from '../../src/storage/sqlite/index.js';
-import { createFilePublisher } from '../../src/sweep/published-file.js';
 import { freePort, startMaster, stopMaster } from '../../test/e2e/harness.js';
 import { tempDir } from '../../test/helpers/fixtures.js';
-import { call, memoryMiB, seed, timed } from '../lib/fleet.js';
-import { latency } from '../lib/measure.js';
-import { log, masterEnv, silent } from '../lib/options.js';
+import { call, memoryMiB, seed } from '../lib/fleet.js';
+import { latency, sweepsAndNodesJson } from '../lib/measure.js';
+import { log, masterEnv } from '../lib/options.js';
 
 const mb = (bytes: number) => Number((bytes / 1e6).toFixed(1));
 
@@ -30,21 +26,12 @@ export async function million(count: number) {
     const dbBytesSeeded = fileBytes();
     log(`  seeded in ${seedMs} ms: ${mb(dbBytesSeeded)} MB`);
 
-    const store = openSqliteStore({ path: dbPath });
-    const clock = createManualClock(seededAt);
-    const registry = createRegistry({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent, onPublishedChange: () => undefined });
-    const publisher = createFilePublisher({ name: 'nodes.json', path: join(t.dir, 'nodes.json'), read: () => store.nodesFileDocument(), render: (d: { parts: Buffer[] }) => d.parts, logger: silent });
-    const publish = await timed(() => publisher.publish());
-    const nodesJsonBytes = statSync(join(t.dir, 'nodes.json')).size;
-    clock.advance(30_000);
-    const sweepQuiet = await timed(() => registry.sweep());
-    log(`  nodes.json ${publish.ms} ms (${mb(nodesJsonBytes)} MB, stall ${publish.maxStallMs} ms); quiet sweep ${sweepQuiet.ms} ms`);
-    clock.advance(200_000); // past the grace and every threshold: every node goes offline, an event each
-    const sweepAllOffline = await timed(() => registry.sweep());
-    log(`  sweep taking all offline: ${sweepAllOffline.ms} ms, longest stall ${sweepAllOffline.maxStallMs} ms`);
-    const dbBytesAfterSweep = fileBytes();
-    store.db.prepare("UPDATE nodes SET status = 'online'").run();
-    await store.close();
+    let dbBytesAfterSweep = 0;
+    const { sweepQuiet, sweepAllOffline, nodesJson } = await sweepsAndNodesJson(dbPath, seededAt, t.dir, () => { dbBytesAfterSweep = fileBytes(); });
+    const publish = nodesJson.publish;
+    const nodesJsonBytes = statSync(nodesJson.path).size;
+    log(`  quiet sweep ${sweepQuiet.ms} ms; sweep taking all offline (an event each): ${sweepAllOffline.ms} ms, longest stall ${sweepAllOffline.maxStallMs} ms`);
+    log(`  nodes.json ${publish.ms} ms (${mb(nodesJsonBytes)} MB, stall ${publish.maxStallMs} ms)`);
 
     const port = await freePort();
     const startAt = performance.now();

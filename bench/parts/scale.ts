@@ -2,14 +2,11 @@
 // nodes.json, GET /nodes and http_sd, memory, start-up.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createManualClock } from '../../src/clock.js';
-import { createRegistry } from '../../src/registry.js';
-import { openSqliteStore } from '../../src/storage/sqlite/index.js';
-import { createFilePublisher } from '../../src/sweep/published-file.js';
 import { freePort, startMaster, stopMaster } from '../../test/e2e/harness.js';
 import { tempDir } from '../../test/helpers/fixtures.js';
-import { call, memoryMiB, seed, timed } from '../lib/fleet.js';
-import { log, masterEnv, median, silent, workers } from '../lib/options.js';
+import { call, memoryMiB, seed } from '../lib/fleet.js';
+import { log, masterEnv, median, workers } from '../lib/options.js';
+import { sweepsAndNodesJson } from '../lib/measure.js';
 
 export async function scale(count: number) {
   log(`scale: ${count} nodes`);
@@ -21,23 +18,7 @@ export async function scale(count: number) {
     seed(dbPath, count, seededAt);
     const seedMs = performance.now() - seedStart;
 
-    // Sweeps in-process (as the primary runs them), with the event loop watched.
-    const store = openSqliteStore({ path: dbPath });
-    const clock = createManualClock(seededAt);
-    const registry = createRegistry({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent, onPublishedChange: () => undefined });
-    clock.advance(30_000);
-    const sweepQuiet = await timed(() => registry.sweep()); // nothing changes (the usual sweep)
-    clock.advance(200_000); // past the grace and every threshold: every node goes offline at once
-    const sweepAllOffline = await timed(() => registry.sweep());
-    // nodes.json with every node online.
-    store.db.prepare("UPDATE nodes SET status = 'online'").run();
-    // As the master publishes it: the document built by the store, then written atomically.
-    const publisher = createFilePublisher({ name: 'nodes.json', path: join(t.dir, 'nodes.json'), read: () => store.nodesFileDocument(), render: (d: { parts: Buffer[] }) => d.parts, logger: silent });
-    const buildStart = performance.now();
-    const content = Buffer.concat((await store.nodesFileDocument()).parts);
-    const buildMs = performance.now() - buildStart;
-    const publish = await timed(() => publisher.publish());
-    await store.close();
+    const { sweepQuiet, sweepAllOffline, nodesJson } = await sweepsAndNodesJson(dbPath, seededAt, t.dir);
 
     // The real process on the full database: start-up, memory, GET /nodes.
     const port = await freePort();
@@ -69,7 +50,7 @@ export async function scale(count: number) {
         seedMs: Math.round(seedMs),
         sweepQuiet,
         sweepAllOffline,
-        nodesJson: { buildMs: Number(buildMs.toFixed(1)), publishMs: publish.ms, publishMaxStallMs: publish.maxStallMs, bytes: Buffer.byteLength(content), onDiskBytes: statSync(join(t.dir, 'nodes.json')).size },
+        nodesJson: { buildMs: Number(nodesJson.buildMs.toFixed(1)), publishMs: nodesJson.publish.ms, publishMaxStallMs: nodesJson.publish.maxStallMs, bytes: nodesJson.bytes, onDiskBytes: statSync(nodesJson.path).size },
         getNodes: { p50ms: Number(median(lat).toFixed(1)), maxMs: Number(Math.max(...lat).toFixed(1)), bytes },
         httpSd: { p50ms: Number(median(sdLat).toFixed(1)), maxMs: Number(Math.max(...sdLat).toFixed(1)), bytes: sdBytes },
         startupMs: Math.round(startupMs),
