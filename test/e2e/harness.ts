@@ -209,3 +209,8 @@ export function processGroup(m: MasterProcess): number[] {
 export function readNodesJson(m: MasterProcess): Array<{ node_id: string; user_id: string; ip: string; hostname: string; labels: string[] }> {
   return strictJson(readFileSync(m.nodesJsonPath), 'nodes.json');
 }
+
+/** Waits until `m`'s nodes.json lists `count` nodes (a missing file is not yet); throws after `timeoutMs`. */
+export function waitForNodesJson(m: MasterProcess, count: number, timeoutMs: number): Promise<true> {
+  return waitFor(`nodes.json listing ${count} nodes`, () => readNodesJson(m).length === count, timeoutMs);
+}

@@ -3,12 +3,11 @@
 // leader SIGKILLed under reporting load (takeover time, no false offline, nodes.json whole), and a
 // paused leader (SIGSTOP: as if partitioned) that must not act after its lease passed.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { postgresMissing, startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { registrationBody, tempDir } from '../helpers/fixtures.js';
-import { requestFresh, sleep, startMaster, stopMaster, waitFor, type MasterProcess } from './harness.js';
+import { readNodesJson, requestFresh, sleep, startMaster, stopMaster, waitFor, waitForNodesJson, type MasterProcess } from './harness.js';
 import { openStream } from '../helpers/sse.js';
 
 const missing = postgresMissing();
@@ -89,13 +88,7 @@ describe('end-to-end: several masters on PostgreSQL', { skip: missing ?? false }
     assert.ok(takeoverMs <= (INTERVAL_S + LEASE_S) * 1000 + 1_500, `takeover in ${takeoverMs} ms`);
     process.stdout.write(`# takeover after SIGKILL of the leader: ${takeoverMs} ms\n`);
     // The new leader sweeps and publishes: its nodes.json lists every node, whole.
-    await waitFor('nodes.json by the new leader', () => {
-      try {
-        return (JSON.parse(readFileSync(follower.nodesJsonPath, 'utf8')) as unknown[]).length === 20;
-      } catch {
-        return false;
-      }
-    }, 5_000);
+    await waitForNodesJson(follower, 20, 5_000);
     await sleep(2_000);
     const events = (await requestFresh('GET', `${follower.api}/events?after=${lastBefore}&type=node.status&limit=1000`)).body as Array<{ to: string }>;
     assert.deepEqual(events.filter((e) => e.to === 'offline'), [], 'no node falsely offline across the failover');
@@ -120,7 +113,7 @@ describe('end-to-end: several masters on PostgreSQL', { skip: missing ?? false }
     const after = (await requestFresh('GET', `${c.api}/events?after=${lastEvent}&type=node.status&limit=1000`)).body as Array<{ node_id: string; to: string }>;
     const offline = after.filter((e) => e.to === 'offline').map((e) => e.node_id).sort();
     assert.deepEqual(offline, [...ids].sort(), 'each node offline once, by the one leader');
-    const listed = (m: MasterProcess) => (JSON.parse(readFileSync(m.nodesJsonPath, 'utf8')) as unknown[]).length;
+    const listed = (m: MasterProcess) => readNodesJson(m).length;
     assert.equal(listed(c), 0, 'the leader published the fleet offline');
     assert.equal(listed(paused), 20, 'the old leader, awake again, published nothing after losing the lease');
     const final = await cluster(c);

@@ -4,13 +4,13 @@
 // lost), and a leader cut off from the database by a partition while it still runs (it stops acting
 // before the new leader starts, and follows when the line is back).
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { postgresMissing, startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { registrationBody, tempDir } from '../helpers/fixtures.js';
-import { requestFresh, sleep, startMaster, stopMaster, waitFor, type MasterProcess } from './harness.js';
+import { readNodesJson, requestFresh, sleep, startMaster, stopMaster, waitFor, waitForNodesJson, type MasterProcess } from './harness.js';
 
 const missing = postgresMissing();
 if (missing && process.env.CI === 'true') throw new Error(`${missing} (CI refuses to skip them)`);
@@ -170,7 +170,7 @@ describe('end-to-end: PostgreSQL outage and a partitioned leader', { skip: missi
         assert.ok(Date.parse(node.agent_last_report) >= Math.max(...acked), `${id}: the last report answered 200 is stored`);
       }
       const leader = (await cluster(a)).leader.instance === 'outage-a' ? a : b;
-      assert.equal((JSON.parse(readFileSync(leader.nodesJsonPath, 'utf8')) as unknown[]).length, 10, "the leader's nodes.json lists the fleet");
+      assert.equal(readNodesJson(leader).length, 10, "the leader's nodes.json lists the fleet");
       await stopMaster(a);
       await stopMaster(b);
     } finally {
@@ -192,13 +192,7 @@ describe('end-to-end: PostgreSQL outage and a partitioned leader', { skip: missi
     const ids = await register(b, 6, 'part');
     const load = reportLoop(ids, () => b);
     try {
-      await waitFor('nodes.json by a lists the fleet', () => {
-        try {
-          return (JSON.parse(readFileSync(a.nodesJsonPath, 'utf8')) as unknown[]).length === 6;
-        } catch {
-          return false;
-        }
-      }, 8_000);
+      await waitForNodesJson(a, 6, 8_000);
       const epochA = (await cluster(b)).leader.epoch as number;
 
       const cutAt = Date.now();
