@@ -43,14 +43,26 @@ function thresholdsOf(config: Config) {
 /** A store with, for PostgreSQL, its pool (leadership and the cluster view query it). */
 type OpenedStore = NodeStore & { readonly pool?: pg.Pool };
 
-/** The store of DATABASE_URL (PostgreSQL) or of DB_PATH (SQLite); `fence` makes a leader's writes check its lease. */
-async function openStore(config: Config, health: StorageHealth, logger: Logger, fence?: () => { instance: string; epoch: number } | null): Promise<OpenedStore> {
+/**
+ * The store of DATABASE_URL (PostgreSQL) or of DB_PATH (SQLite); `fence` makes a leader's writes check its
+ * lease. With SQLite the sweeping process runs the WAL checkpoint thread (`checkpoints: 'thread'`), and
+ * the workers leave checkpoints to it (`'elsewhere'`).
+ */
+async function openStore(
+  config: Config, health: StorageHealth, logger: Logger,
+  options: { fence?: () => { instance: string; epoch: number } | null; checkpoints: 'thread' | 'elsewhere' },
+): Promise<OpenedStore> {
+  const { fence } = options;
   if (config.databaseUrl) {
     const { openPgStore } = await import('./storage/postgres/index.js');
     const log = logger.child({ module: 'postgres' });
     return openPgStore({ url: config.databaseUrl, health, fence, onIdleError: (err) => log.warn({ code: (err as { code?: string }).code, error: err.message }, 'an idle database connection failed') });
   }
-  return openSqliteStore({ path: config.dbPath, synchronous: config.sqliteSynchronous, health });
+  const log = logger.child({ module: 'sqlite' });
+  return openSqliteStore({
+    path: config.dbPath, synchronous: config.sqliteSynchronous, health, walCheckpoints: options.checkpoints,
+    onCheckpointProblem: (msg, detail) => log.warn(detail, msg),
+  });
 }
 
 /** This master's name: MASTER_INSTANCE, or host:pid of the process that started the master. */
@@ -97,7 +109,7 @@ async function openSweepingSide(config: Config, logger: Logger, clock: Clock, on
     isLeader: () => holder.leadership?.isLeader() ?? false,
   });
   const health = makeHealth(logger, clock, metrics, onStorageChange);
-  const store = await openStore(config, health, logger, () => holder.leadership?.fence() ?? null);
+  const store = await openStore(config, health, logger, { fence: () => holder.leadership?.fence() ?? null, checkpoints: 'thread' });
   const instance = instanceOf(config);
   const leaseMs = config.leaderLeaseSeconds * 1000;
   const leadership = store.pool
@@ -213,7 +225,7 @@ export async function startSingle(config: Config, logger: Logger, clock: Clock =
   try {
     if (side.store.pool) {
       const health = makeHealth(logger, clock, metrics);
-      const store = await openStore(config, health, logger);
+      const store = await openStore(config, health, logger, { checkpoints: 'elsewhere' });
       const failing = () => [health.writesFailing(), side.health.writesFailing()].filter((f): f is WritesFailing => f !== null);
       http = { store, registry: makeRegistry(config, store, logger, clock, metrics, () => void publish(), failing), own: true };
     }
@@ -245,7 +257,7 @@ export async function startWorker(config: Config, logger: Logger, clock: Clock =
   const metrics = createMetrics();
   const channel = openWorkerChannel(metrics);
   const health = makeHealth(logger, clock, metrics, (state) => channel.storageHealth(state));
-  const store = await openStore(config, health, logger);
+  const store = await openStore(config, health, logger, { checkpoints: 'elsewhere' });
   const writesFailing = () => {
     const own = health.writesFailing();
     return own ? [own, ...channel.othersFailing()] : channel.othersFailing();

@@ -18,6 +18,8 @@ export interface OpenLoopResult {
   maxMs: number;
   /** The generator's own longest event-loop stall: a figure is only as good as this is small. */
   clientMaxStallMs: number;
+  /** Per second of the schedule (by scheduled time): requests, p99 and max in ms — where a stall happened. */
+  perSecond: Array<{ second: number; count: number; p99ms: number; maxMs: number }>;
 }
 
 /** Sends `rate` status reports a second for `seconds` over nodes A1…A<nodes>, spread over `bases` in turn. */
@@ -26,6 +28,7 @@ export async function openLoopReports(bases: string[], options: { rate: number; 
   const agent = new Agent({ keepAlive: true, maxSockets: options.clients ?? 30 });
   const total = Math.round(rate * seconds);
   const latencies: number[] = [];
+  const bySecond: number[][] = Array.from({ length: Math.ceil(seconds) }, () => []);
   let errors = 0;
   let done = 0;
   const body = JSON.stringify({ timestamp: new Date().toISOString(), health: { 'log-fluentbit': { status: 'healthy' } } });
@@ -36,8 +39,11 @@ export async function openLoopReports(bases: string[], options: { rate: number; 
       res.resume();
       res.on('end', () => {
         done++;
-        if (res.statusCode === 200) latencies.push(performance.now() - scheduledAt);
-        else errors++;
+        if (res.statusCode === 200) {
+          const ms = performance.now() - scheduledAt;
+          latencies.push(ms);
+          bySecond[Math.min(bySecond.length - 1, Math.floor(i / rate))]!.push(ms);
+        } else errors++;
       });
     });
     req.on('error', () => {
@@ -66,5 +72,6 @@ export async function openLoopReports(bases: string[], options: { rate: number; 
     p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99), p999ms: percentile(latencies, 99.9),
     maxMs: Number(latencies.reduce((a, b) => Math.max(a, b), 0).toFixed(2)),
     clientMaxStallMs: Number(clientMaxStallMs.toFixed(1)),
+    perSecond: bySecond.map((xs, second) => ({ second, count: xs.length, p99ms: percentile(xs, 99), maxMs: Number(xs.reduce((a, b) => Math.max(a, b), 0).toFixed(2)) })),
   };
 }

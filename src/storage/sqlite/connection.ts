@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isScrapeHost, sanitizeLabelName } from '../../domain/prometheus-sd.js';
+import { FALLBACK_AUTOCHECKPOINT_PAGES } from './checkpointer.js';
 import { migrate } from './migrate.js';
 
 /** How to open the database. */
@@ -12,6 +13,13 @@ export interface ConnectionOptions {
   synchronous?: 'normal' | 'full';
   /** How long opening and migrating wait for a lock (afterwards the group commit sets it to 0). */
   busyTimeoutMs?: number;
+  /**
+   * Who checkpoints the WAL: SQLite inside the commit that crosses 1,000 pages (`inline`, the default:
+   * tools and tests), or a checkpoint thread — this store's (`thread`) or another process's of the same
+   * master (`elsewhere`); with a thread, a connection checkpoints by itself only past
+   * FALLBACK_AUTOCHECKPOINT_PAGES (checkpointer.ts).
+   */
+  walCheckpoints?: 'inline' | 'thread' | 'elsewhere';
 }
 
 /** What every connection of the store gets: the page cache size and the SQL functions the queries use. */
@@ -41,6 +49,7 @@ export function openDatabase(options: ConnectionOptions): Database.Database {
   try {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    if ((options.walCheckpoints ?? 'inline') !== 'inline') db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
     setUpConnection(db);
     migrate(db);
   } catch (err) {

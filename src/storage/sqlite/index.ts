@@ -11,6 +11,7 @@
 import type Database from 'better-sqlite3';
 import type { StorageHealthSink } from '../health.js';
 import type { NodeStore } from '../store.js';
+import { startCheckpointer, type Checkpointer, type CheckpointerOptions } from './checkpointer.js';
 import { openDatabase, type ConnectionOptions } from './connection.js';
 import { createDocuments } from './documents.js';
 import { createReads } from './reads.js';
@@ -22,11 +23,16 @@ export { loadMigrations, migrate, type Migration } from './migrate.js';
 export interface SqliteStoreOptions extends ConnectionOptions {
   /** Where database failures and recovered writes are reported (logs, metrics, readiness). */
   health?: StorageHealthSink;
+  /** With `walCheckpoints: 'thread'`: a checkpoint that fails, a thread that died (logged by the caller). */
+  onCheckpointProblem?: CheckpointerOptions['onProblem'];
 }
 
 /** Opens (creating its directory and schema as needed) a SQLite store at `options.path`. */
-export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { readonly db: Database.Database } {
+export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { readonly db: Database.Database; readonly checkpointer: Checkpointer | null } {
   const db = openDatabase(options);
+  const checkpointer = options.walCheckpoints === 'thread' && options.path !== ':memory:'
+    ? startCheckpointer(options.path, { synchronous: options.synchronous, onProblem: options.onCheckpointProblem })
+    : null;
   const documents = createDocuments(db, options.path, options.health);
   return {
     db,
@@ -34,8 +40,10 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
     ...createReads(db, options.health),
     nodesFileDocument: documents.nodesFileDocument,
     targetGroupsDocument: documents.targetGroupsDocument,
+    checkpointer,
     async close() {
       await documents.close();
+      await checkpointer?.stop();
       if (db.open) db.close();
     },
   };

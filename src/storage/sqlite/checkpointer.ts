@@ -1,0 +1,152 @@
+// WAL checkpoints off the event loop. Guarantees: while the master runs, a thread of the sweeping process
+// keeps folding the WAL into the database file and starting it over, so no
+// request-serving commit copies pages (SQLite's automatic checkpoint runs inside the commit that crosses
+// 1,000 WAL pages: 10–30 ms in which that process answered nothing, at 3,000 reports/s some 8 times a
+// second per worker); a thread that dies is started again a second later; and should it fall behind
+// anyway, every connection still checkpoints by itself once the WAL holds FALLBACK_AUTOCHECKPOINT_PAGES,
+// so the WAL stays bounded whatever the thread does.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/** Automatic checkpoints of the serving connections when the thread runs: a bound, not the usual path. */
+export const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
+
+/** What the thread is given (and `driver`, better-sqlite3's path). */
+export interface CheckpointThreadData {
+  path: string;
+  everyMs: number;
+  restartFrames: number;
+  synchronous: 'normal' | 'full';
+}
+
+/** What the thread reports. */
+export type CheckpointThreadMessage =
+  | { type: 'restarted'; frames: number }
+  | { type: 'error'; message: string; code?: string }
+  | { type: 'recovered' };
+
+/** Options of the checkpointer. */
+export interface CheckpointerOptions {
+  /** A PASSIVE checkpoint this often (ms). */
+  everyMs?: number;
+  /** The WAL starts over once it holds this many frames (4 KiB each). */
+  restartFrames?: number;
+  synchronous?: 'normal' | 'full';
+  /** A thread that died is started again this much later (ms; 1,000). */
+  respawnDelayMs?: number;
+  /** A failing checkpoint, a thread that died, or one that works again. */
+  onProblem?: (message: string, detail: Record<string, unknown>) => void;
+}
+
+/** A running checkpointer. */
+export interface Checkpointer {
+  /** How many times the WAL was started over (tests, diagnostics). */
+  readonly restarts: number;
+  /** How many threads were started (1 unless one died). */
+  readonly threadsStarted: number;
+  /** Ends the thread for tests of its restart (it is started again a second later). */
+  killThread(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+// The thread's body: CommonJS evaluated in the thread (a worker thread gets no TypeScript loader under
+// tsx, so it cannot run a .ts file of its own; better-sqlite3 is resolved here and passed in). Its own
+// connection folds the WAL into the database file: `PRAGMA wal_checkpoint(PASSIVE)` every `everyMs`
+// (waits for no reader or writer), and once the WAL holds `restartFrames` frames, `RESTART`, so that the
+// next writer starts the WAL over from its beginning: PASSIVE alone never lets the WAL start over while
+// writes never pause (every checkpoint ends behind the newest commit). The busy timeout is 0: RESTART
+// holds the write lock while it finishes, and waiting there for a reader (a nodes.json build reads for
+// seconds at a million nodes) would stall every writer; a RESTART that finds a writer or a reader in its
+// way gives up at once and is tried again at the next tick. The checkpoint's syncs follow the
+// connection's synchronous level (NORMAL: WAL and database file synced around each checkpoint, which is
+// what makes starting the WAL over safe across a power loss).
+const THREAD = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const { path, everyMs, restartFrames, synchronous } = workerData;
+const post = (m) => parentPort.postMessage(m);
+const db = new Database(path, { fileMustExist: true, timeout: 0 });
+db.pragma('synchronous = ' + (synchronous === 'full' ? 'FULL' : 'NORMAL'));
+db.pragma('wal_autocheckpoint = 0');
+let timer;
+let failing = false;
+const tick = () => {
+  try {
+    const [passive] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (passive && passive.log >= restartFrames) {
+      const [restart] = db.pragma('wal_checkpoint(RESTART)');
+      if (restart && restart.busy === 0) post({ type: 'restarted', frames: passive.log });
+    }
+    if (failing) post({ type: 'recovered' });
+    failing = false;
+  } catch (err) {
+    if (!failing) post({ type: 'error', message: String(err && err.message), code: err && err.code });
+    failing = true;
+  }
+  timer = setTimeout(tick, everyMs);
+};
+parentPort.on('message', (m) => {
+  if (m !== 'stop') return;
+  clearTimeout(timer);
+  db.close();
+  parentPort.close();
+});
+tick();
+`;
+const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+
+/** Starts the checkpoint thread of the database at `path` (a file in WAL mode). */
+export function startCheckpointer(path: string, options: CheckpointerOptions = {}): Checkpointer {
+  const data: CheckpointThreadData = {
+    path,
+    everyMs: options.everyMs ?? 25,
+    restartFrames: options.restartFrames ?? 4_000,
+    synchronous: options.synchronous ?? 'normal',
+  };
+  let stopping = false;
+  let restarts = 0;
+  let threadsStarted = 0;
+  let worker: Worker | undefined;
+  let respawn: NodeJS.Timeout | undefined;
+  const start = () => {
+    threadsStarted++;
+    const w = new Worker(THREAD, { eval: true, workerData: { ...data, driver } });
+    w.unref();
+    worker = w;
+    w.on('message', (m: CheckpointThreadMessage) => {
+      if (m.type === 'restarted') restarts++;
+      else if (m.type === 'error') options.onProblem?.('WAL checkpoint failed (retried every interval)', { error: m.message, code: m.code });
+      else options.onProblem?.('WAL checkpoints work again', {});
+    });
+    w.on('error', (err) => options.onProblem?.('WAL checkpoint thread failed', { error: err.message }));
+    w.once('exit', (code) => {
+      if (worker === w) worker = undefined;
+      if (stopping) return;
+      const delayMs = options.respawnDelayMs ?? 1_000;
+      options.onProblem?.(`WAL checkpoint thread exited; starting another in ${delayMs} ms`, { code });
+      respawn = setTimeout(start, delayMs);
+      respawn.unref();
+    });
+  };
+  start();
+  const exitOf = (w: Worker) => new Promise<void>((resolve) => w.once('exit', () => resolve()));
+  return {
+    get restarts() { return restarts; },
+    get threadsStarted() { return threadsStarted; },
+    async killThread() {
+      if (worker) await worker.terminate();
+    },
+    async stop() {
+      stopping = true;
+      clearTimeout(respawn);
+      const w = worker;
+      if (!w) return;
+      const exited = exitOf(w);
+      w.postMessage('stop');
+      // A thread stuck in a checkpoint is not waited for long: the last close checkpoints anyway.
+      const timeout = setTimeout(() => void w.terminate(), 2_000);
+      await exited;
+      clearTimeout(timeout);
+    },
+  };
+}

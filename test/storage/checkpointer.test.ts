@@ -1,0 +1,83 @@
+// The WAL checkpoint thread (src/storage/sqlite/checkpointer.ts): a real thread on a real file.
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as pause } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import { startCheckpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from '../../src/storage/sqlite/checkpointer.js';
+import { openDatabase } from '../../src/storage/sqlite/connection.js';
+import { openSqliteStore } from '../../src/storage/sqlite/index.js';
+import { tempDir } from '../helpers/fixtures.js';
+
+const PAGE = 4096;
+
+/**
+ * Commits transactions of 50 rows of 4 KiB (≥ 50 WAL frames each), 1 ms apart, until `until()` or `max` of
+ * them: a writer that never stops, yet leaves the write lock free most of the time, as a master's do.
+ */
+async function writeUntil(db: ReturnType<typeof openDatabase>, until: () => boolean, max: number): Promise<number> {
+  db.exec('CREATE TABLE IF NOT EXISTS filler (x BLOB)');
+  const insert = db.prepare('INSERT INTO filler (x) VALUES (randomblob(4000))');
+  const tx = db.transaction(() => { for (let i = 0; i < 50; i++) insert.run(); });
+  let n = 0;
+  for (; n < max && !until(); n++) {
+    tx();
+    await pause(1);
+  }
+  return n;
+}
+
+describe('WAL checkpoint thread', () => {
+  it('starts the WAL over while writes never pause, so the WAL stays near its restart bound instead of growing to the fallback', async () => {
+    const t = tempDir();
+    const path = join(t.dir, 'db.sqlite3');
+    const db = openDatabase({ path, walCheckpoints: 'elsewhere' });
+    assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), FALLBACK_AUTOCHECKPOINT_PAGES);
+    const checkpointer = startCheckpointer(path, { everyMs: 2, restartFrames: 200 });
+    try {
+      let largestWal = 0;
+      // 300 transactions ≈ 15,000 frames (60 MB), more than the fallback's 10,000 pages.
+      const written = await writeUntil(db, () => { largestWal = Math.max(largestWal, statSync(`${path}-wal`).size); return false; }, 300);
+      assert.equal(written, 300);
+      assert.ok(checkpointer.restarts >= 3, `the WAL was started over ${checkpointer.restarts} times`);
+      // Without the thread the WAL would have reached the fallback's 10,000 pages (40 MB).
+      assert.ok(largestWal < 2_000 * PAGE, `largest WAL ${largestWal} bytes`);
+    } finally {
+      await checkpointer.stop();
+      db.close();
+      t.cleanup();
+    }
+  });
+
+  it('starts another thread when its thread dies, which goes on starting the WAL over', async () => {
+    const t = tempDir();
+    const path = join(t.dir, 'db.sqlite3');
+    const db = openDatabase({ path, walCheckpoints: 'elsewhere' });
+    const problems: string[] = [];
+    const checkpointer = startCheckpointer(path, { everyMs: 2, restartFrames: 200, respawnDelayMs: 10, onProblem: (m) => problems.push(m) });
+    try {
+      await checkpointer.killThread();
+      const restartsBefore = checkpointer.restarts;
+      await writeUntil(db, () => checkpointer.threadsStarted === 2 && checkpointer.restarts > restartsBefore, 2_000);
+      assert.equal(checkpointer.threadsStarted, 2);
+      assert.ok(checkpointer.restarts > restartsBefore, 'the new thread started the WAL over');
+      assert.ok(problems.some((m) => m.includes('thread exited')), problems.join('; '));
+    } finally {
+      await checkpointer.stop();
+      db.close();
+      t.cleanup();
+    }
+  });
+
+  it('is run by a store opened with walCheckpoints: thread, and stopped by its close', async () => {
+    const t = tempDir();
+    const path = join(t.dir, 'db.sqlite3');
+    const store = openSqliteStore({ path, walCheckpoints: 'thread' });
+    assert.ok(store.checkpointer);
+    assert.equal(store.checkpointer.threadsStarted, 1);
+    await store.close();
+    // Closed cleanly: the last connection removed the WAL (a running thread's connection would keep it).
+    assert.throws(() => statSync(`${path}-wal`), { code: 'ENOENT' });
+    t.cleanup();
+  });
+});
