@@ -74,6 +74,10 @@ const tick = () => {
   try {
     const [passive] = db.pragma('wal_checkpoint(PASSIVE)');
     if (passive && passive.log >= restartFrames) {
+      // RESTART holds the write lock while it copies what was committed since the last PASSIVE and
+      // syncs the WAL and the database file: one more PASSIVE first leaves it ~2 ms of commits to copy
+      // instead of a whole interval's (RESTART 12-14 ms -> ~6 ms at 3,000 reports/s, syncs ~2 ms each).
+      db.pragma('wal_checkpoint(PASSIVE)');
       const [restart] = db.pragma('wal_checkpoint(RESTART)');
       if (restart && restart.busy === 0) post({ type: 'restarted', frames: passive.log });
     }
