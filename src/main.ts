@@ -222,6 +222,7 @@ export async function startSingle(config: Config, logger: Logger, clock: Clock =
   // PostgreSQL: the sweeping side's writes are fenced by the lease; HTTP's (any master's) are not.
   let http: { store: NodeStore; registry: Registry; own: boolean } = { store: side.store, registry: side.registry, own: false };
   let app: FastifyInstance | undefined;
+  let firstTick: Promise<void> | undefined;
   try {
     if (side.store.pool) {
       const health = makeHealth(logger, clock, metrics);
@@ -230,10 +231,13 @@ export async function startSingle(config: Config, logger: Logger, clock: Clock =
       http = { store, registry: makeRegistry(config, store, logger, clock, metrics, () => void publish(), failing), own: true };
     }
     await side.lease.start();
-    await sweeper.start();
+    // The first sweep and publish run while the HTTP side starts (as in startPrimary).
+    firstTick = sweeper.start();
     app = await buildHttpApp(config, http.store, http.registry, logger, metrics, () => metrics.registry.metrics(), clock, side.cluster);
     await listen(app, config);
+    await firstTick;
   } catch (err) {
+    await firstTick;
     await sweeper.stop();
     await app?.close();
     if (http.own) await http.store.close();
@@ -282,8 +286,9 @@ export async function startWorker(config: Config, logger: Logger, clock: Clock =
 }
 
 /**
- * The primary of a cluster: migrates the database, sweeps and publishes once, forks the workers and
- * resolves when all of them listen (rejects if one fails to start). Owns the sweeper and published files.
+ * The primary of a cluster: migrates the database, forks the workers while it sweeps and publishes once,
+ * and resolves when all of them listen and that first run is done (rejects if a worker fails to start).
+ * Owns the sweeper and published files.
  */
 export async function startPrimary(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Running> {
   const log = logger.child({ module: 'primary' });
@@ -294,7 +299,10 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
   const side = await openSweepingSide(config, logger, clock, (state) => relay.channel?.ownStorageHealth(state));
   const { metrics, publish, sweeper, health } = side;
   await side.lease.start();
-  await sweeper.start();
+  // The first sweep and publish run while the workers start: at a million nodes nodes.json takes ~3 s to
+  // build, which agents need not wait for (the file on disk is the last run's, complete; a fresh master's
+  // `[]` is written in milliseconds). "master ready" is logged once both are done.
+  const firstTick = sweeper.start();
   const instance = side.leadership.instance;
 
   const liveWorkers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead() && w.isConnected());
@@ -334,10 +342,12 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
   } catch (err) {
     shuttingDown = true;
     for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGKILL');
+    await firstTick;
     await sweeper.stop();
     await closeSweepingSide(side);
     throw err;
   }
+  await firstTick;
   started = true;
   log.info({ bind: `${config.bindHost}:${config.bindPort}`, workers: config.workers, instance, leader: side.leadership.isLeader() }, 'master ready');
 

@@ -4,12 +4,12 @@
 // --latency-seconds (60) each; the bare-http ceiling (bench/ceiling.ts) measured the same way right
 // before the master at each rate. Each server first takes 5 s of the same load unmeasured (JIT, caches,
 // connections); the master's first 5 s after its start are given apart (`coldStart`). While a run is
-// measured a new agent registers every second, so nodes.json is rebuilt (100,000 nodes) about once a
-// second; the master's sweep runs every 30 s. The master is measured with --latency-workers (2 and 1).
+// measured an online node's labels change every second, so nodes.json (100,000 nodes) is rebuilt and
+// written about once a second; the master's sweep runs every 30 s. The master is measured with --latency-workers (2 and 1).
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort, startMaster, stopMaster } from '../../test/e2e/harness.js';
-import { registrationBody, tempDir } from '../../test/helpers/fixtures.js';
+import { tempDir } from '../../test/helpers/fixtures.js';
 import { call, seed } from '../lib/fleet.js';
 import { openLoopReports, type OpenLoopResult } from '../lib/open-loop.js';
 import { log, masterEnv } from '../lib/options.js';
@@ -23,13 +23,13 @@ async function counter(base: string, name: string): Promise<number> {
   return text.split('\n').filter((l) => l.startsWith(name)).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
 }
 
-/** One registration a second until `stop()` (bounded by `seconds`). */
-function registrationsEverySecond(api: string, seconds: number): { stop(): Promise<number> } {
+/** A label change of an online node every second (each rewrites nodes.json) until `stop()` (bounded by `seconds`). */
+function labelChangesEverySecond(api: string, seconds: number): { stop(): Promise<number> } {
   let n = 0;
   let stopped = false;
   const loop = (async () => {
     for (let i = 0; i < seconds && !stopped; i++) {
-      await call(api, 'POST', '/nodes', registrationBody(`latency-new-${Date.now()}-${i}`));
+      await call(api, 'PUT', `/nodes/A${1 + i}/config`, { label: ['gpu', `latency-${Date.now()}`] });
       n++;
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -43,9 +43,9 @@ export async function latency(nodes: number, seconds: number, rates: number[] = 
   const ceilPort = await freePort();
   const ceiling: ChildProcess = fork(join(import.meta.dirname, '..', 'ceiling.ts'), [String(ceilPort)], { execArgv: ['--import', 'tsx'], stdio: 'ignore' });
   const ceilBase = `http://127.0.0.1:${ceilPort}`;
-  type Run = { rate: number; ceiling: OpenLoopResult; master: OpenLoopResult; p50Ratio: number; p99Ratio: number; registrations: number; nodesJsonWrites: number };
+  type Run = { rate: number; ceiling: ReturnType<typeof brief>; master: ReturnType<typeof brief>; p50Ratio: number; p99Ratio: number; labelChanges: number; nodesJsonWrites: number };
   const out: Array<{ workers: number; coldStart: { rate: number; p99ms: number; maxMs: number; firstSecondsP99: number[] }; runs: Run[] }> = [];
-  const brief = (r: OpenLoopResult) => { const { perSecond: _perSecond, ...rest } = r; return rest; };
+  const brief = (r: OpenLoopResult) => { const { perSecond, ...rest } = r; return { ...rest, perSecondP99: perSecond.map((s) => s.p99ms) }; };
   try {
     await new Promise((r) => ceiling.once('message', r));
     for (const workers of workerCounts) {
@@ -61,13 +61,13 @@ export async function latency(nodes: number, seconds: number, rates: number[] = 
           const c = await openLoopReports([ceilBase], { rate, seconds, nodes });
           await openLoopReports([m.base], { rate, seconds: WARM_UP_SECONDS, nodes });
           const writesBefore = await counter(m.base, 'argus_master_published_file_writes_total');
-          const regs = registrationsEverySecond(m.api, seconds);
+          const changes = labelChangesEverySecond(m.api, seconds);
           const r = await openLoopReports([m.base], { rate, seconds, nodes });
-          const registrations = await regs.stop();
+          const labelChanges = await changes.stop();
           const nodesJsonWrites = (await counter(m.base, 'argus_master_published_file_writes_total')) - writesBefore;
-          runs.push({ rate, ceiling: brief(c) as OpenLoopResult, master: brief(r) as OpenLoopResult, p50Ratio: ratio(r.p50ms, c.p50ms), p99Ratio: ratio(r.p99ms, c.p99ms), registrations, nodesJsonWrites });
+          runs.push({ rate, ceiling: brief(c), master: brief(r), p50Ratio: ratio(r.p50ms, c.p50ms), p99Ratio: ratio(r.p99ms, c.p99ms), labelChanges, nodesJsonWrites });
           const worst = [...r.perSecond].sort((a, b) => b.p99ms - a.p99ms)[0]!;
-          log(`  ${workers} worker(s) ${rate}/s: ceiling p50 ${c.p50ms} p99 ${c.p99ms} ms; master p50 ${r.p50ms} p99 ${r.p99ms} ms (${r.errors} errors, worst second ${worst.second}: p99 ${worst.p99ms}); ratios ${runs.at(-1)!.p50Ratio} / ${runs.at(-1)!.p99Ratio}; ${registrations} registrations, ${nodesJsonWrites} published-file writes`);
+          log(`  ${workers} worker(s) ${rate}/s: ceiling p50 ${c.p50ms} p99 ${c.p99ms} ms; master p50 ${r.p50ms} p99 ${r.p99ms} ms (${r.errors} errors, worst second ${worst.second}: p99 ${worst.p99ms}); ratios ${runs.at(-1)!.p50Ratio} / ${runs.at(-1)!.p99Ratio}; ${labelChanges} label changes, ${nodesJsonWrites} published-file writes`);
         }
         out.push({ workers, coldStart, runs });
       } finally {
