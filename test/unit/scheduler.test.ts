@@ -34,6 +34,24 @@ describe('createSweeper', () => {
     assert.equal(calls.length, 6, 'no tick after stop');
   });
 
+  it('writes the first heartbeat before the first publish (readiness does not wait for nodes.json), later ones after each publish', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const calls: string[] = [];
+    const sweeper = createSweeper({
+      registry: { sweep: async () => { calls.push('sweep'); return []; } },
+      publish: async () => { calls.push('publish'); },
+      afterTick: async () => { calls.push('heartbeat'); },
+      intervalMs: 1_000,
+      logger: silentLogger,
+    });
+    await sweeper.start();
+    assert.deepEqual(calls, ['sweep', 'heartbeat', 'publish', 'heartbeat']);
+    t.mock.timers.tick(1_000);
+    await flush();
+    assert.deepEqual(calls.slice(4), ['sweep', 'publish', 'heartbeat']);
+    await sweeper.stop();
+  });
+
   it('still publishes (and keeps ticking) when a sweep fails', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
     let publishes = 0;
