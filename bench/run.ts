@@ -23,7 +23,8 @@
 //   latency     open-loop status reports at 1,700 and 3,000/s over --latency-nodes (100,000) for
 //               --latency-seconds (60), the bare-http ceiling measured the same way (bench/parts/latency.ts).
 //   million     --million-nodes (1,000,000) on SQLite: sweeps, nodes.json, start-up, memory, list pages,
-//               http_sd of a 1% shard, the database's size (bench/parts/million.ts).
+//               http_sd of a 1% shard, the database's size, and a simulated --flap-hours (24) with 1% of
+//               the fleet flapping: the events table's growth (bench/parts/million.ts).
 // Options: --only throughput,scale,soak,history,dashboard,ha,latency,million  --rounds 3  --seconds 5  --workers N  --soak-seconds 300
 //          --scale-sizes 10000,100000  --flask wal|plain|off (the reference's style, see app.py)
 // Every loop is bounded in count and time; every request goes to 127.0.0.1.
@@ -31,7 +32,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { agent } from './lib/fleet.js';
-import { args, dashboardNodes, flaskStyle, haLoadNodes, haNodes, historyEvents, historyNodes, latencyNodes, latencySeconds, log, millionNodes, parts, rounds, scaleSizes, seconds, soakSeconds, workers } from './lib/options.js';
+import { args, dashboardNodes, flaskStyle, haLoadNodes, haNodes, historyEvents, flapHours, historyNodes, latencyNodes, latencySeconds, log, millionNodes, parts, rounds, scaleSizes, seconds, soakSeconds, workers } from './lib/options.js';
 import { dashboard } from './parts/dashboard.js';
 import { ha } from './parts/ha.js';
 import { history } from './parts/history.js';
@@ -47,7 +48,7 @@ const results: Record<string, unknown> = {
   date: new Date().toISOString(),
   command: `npm run bench -- ${args.join(' ')}`.trim(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-  options: { rounds, seconds, workers: workers || 'default', soakSeconds, scaleSizes, flask: flaskStyle, historyNodes, historyEvents, dashboardNodes, haNodes, haLoadNodes, latencyNodes, latencySeconds, millionNodes },
+  options: { rounds, seconds, workers: workers || 'default', soakSeconds, scaleSizes, flask: flaskStyle, historyNodes, historyEvents, dashboardNodes, haNodes, haLoadNodes, latencyNodes, latencySeconds, millionNodes, flapHours },
 };
 if (parts.includes('throughput')) results.throughput = await throughput();
 if (parts.includes('scale')) results.scale = [] as unknown[];
@@ -57,7 +58,7 @@ if (parts.includes('history')) results.history = await history(historyNodes, his
 if (parts.includes('dashboard')) results.dashboard = await dashboard(dashboardNodes);
 if (parts.includes('ha')) results.ha = await ha(haLoadNodes, haNodes);
 if (parts.includes('latency')) results.latency = await latency(latencyNodes, latencySeconds);
-if (parts.includes('million')) results.million = await million(millionNodes);
+if (parts.includes('million')) results.million = await million(millionNodes, flapHours);
 agent.destroy();
 
 const dir = join(import.meta.dirname, 'results');

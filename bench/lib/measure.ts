@@ -61,7 +61,8 @@ export async function reportsWithCpu(m: MasterProcess, nodes: number) {
  * written atomically to `dir`/nodes.json).
  */
 export async function sweepsAndNodesJson(dbPath: string, seededAtMs: number, dir: string, afterSweeps: () => void = () => undefined) {
-  const store = openSqliteStore({ path: dbPath });
+  // Opened as the master's sweeping process opens it: WAL checkpoints in its thread, not in the commits.
+  const store = openSqliteStore({ path: dbPath, walCheckpoints: 'thread' });
   try {
     const clock = createManualClock(seededAtMs);
     const registry = createRegistry({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent, onPublishedChange: () => undefined });
