@@ -2,6 +2,7 @@
 // seeding a database directly, and measuring memory and event-loop stalls.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Agent, request as httpRequest } from 'node:http';
 import { openSqliteStore } from '../../src/storage/sqlite/index.js';
 import type { MasterProcess } from '../../test/e2e/harness.js';
@@ -120,4 +121,13 @@ export async function timed(fn: () => Promise<unknown>): Promise<{ ms: number; m
   const ms = performance.now() - started;
   await new Promise((r) => setTimeout(r, 3));
   return { ms: Number(ms.toFixed(2)), maxStallMs: Number(stalls.stop().toFixed(2)) };
+}
+
+/** Copies a seeded SQLite file into the (empty) PostgreSQL database at `url` with the master's own copy-db; its ms. */
+export function copyIntoPostgres(sqlitePath: string, url: string): number {
+  const t0 = performance.now();
+  const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
+  const r = spawnSync(process.execPath, [cli, 'copy-db', '--from', sqlitePath, '--to', url], { encoding: 'utf8', timeout: 900_000 });
+  if (r.status !== 0) throw new Error(`copy-db failed: ${r.stderr}`);
+  return Math.round(performance.now() - t0);
 }

@@ -8,25 +8,15 @@
 //   failover    --ha-nodes (100,000) nodes: the leader SIGKILLed, time to the first sweep by the new
 //               leader (LEADER_LEASE_SECONDS=3, SCHEDULER_INTERVAL_SECONDS=1), and that sweep's length.
 // PostgreSQL runs with its durable defaults (fsync and synchronous commit on), as in production.
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startMaster, stopMaster, type MasterProcess } from '../../test/e2e/harness.js';
 import { tempDir } from '../../test/helpers/fixtures.js';
 import { startPostgres, type PostgresServer } from '../../test/helpers/postgres.js';
-import { call, memoryMiB, seed } from '../lib/fleet.js';
+import { call, copyIntoPostgres, memoryMiB, seed } from '../lib/fleet.js';
 import { openLoopReports } from '../lib/open-loop.js';
 import { log, lua, masterEnv, median, rounds, seconds } from '../lib/options.js';
 import { wrk, wrkTogether, type WrkResult } from '../lib/wrk.js';
 
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
-
-/** Copies a seeded SQLite file into the (empty) database at `url` with the master's own copy-db. */
-function copyInto(sqlitePath: string, url: string): number {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [CLI, 'copy-db', '--from', sqlitePath, '--to', url], { encoding: 'utf8', timeout: 600_000 });
-  if (r.status !== 0) throw new Error(`copy-db failed: ${r.stderr}`);
-  return Math.round(performance.now() - t0);
-}
 
 /** The master's last sweep (epoch seconds) from its /metrics, or 0. */
 async function lastSweep(m: MasterProcess): Promise<number> {
@@ -60,7 +50,7 @@ export async function ha(loadNodes: number, failoverNodes: number) {
     const seedFile = join(t.dir, 'seed.sqlite3');
     seed(seedFile, loadNodes, Date.now());
     const url = await pg.createDatabase('argus_bench_load');
-    const copyMs = copyInto(seedFile, url);
+    const copyMs = copyIntoPostgres(seedFile, url);
     log(`  copy-db of ${loadNodes} nodes into PostgreSQL: ${copyMs} ms`);
 
     const sqlite: WrkResult[] = [];
@@ -116,7 +106,7 @@ export async function ha(loadNodes: number, failoverNodes: number) {
     const bigSeed = join(t.dir, 'big.sqlite3');
     seed(bigSeed, failoverNodes, Date.now() + 3_600_000); // reported "in the future": all stay online through the test
     const bigUrl = await pg.createDatabase('argus_bench_failover');
-    const bigCopyMs = copyInto(bigSeed, bigUrl);
+    const bigCopyMs = copyIntoPostgres(bigSeed, bigUrl);
     log(`  copy-db of ${failoverNodes} nodes: ${bigCopyMs} ms`);
     const fast = { DATABASE_URL: bigUrl, LEADER_LEASE_SECONDS: '3', SCHEDULER_INTERVAL_SECONDS: '1', MASTER_WORKERS: '1' };
     const a = await start('big-a', { ...fast, MASTER_INSTANCE: 'big-a' });

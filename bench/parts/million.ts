@@ -2,7 +2,8 @@
 // labelled `gpu` and one of 100 shards `shard-<n>` (1% of the fleet each): a quiet sweep and one taking all
 // offline (in-process, the event loop watched), nodes.json built and written, then the real master on
 // the full file: start-up (spawn → /readyz 200; its first nodes.json is written after), memory, `GET /nodes?limit=50` (keyset pages at random cursors) and http_sd of
-// one shard; the database file's size; then a simulated day with 1% of the fleet flapping
+// one shard; the database file's size; the same file copied into PostgreSQL and served from there
+// (bench/parts/million-postgres.ts); then a simulated day with 1% of the fleet flapping
 // (bench/lib/flapping-day.ts, --flap-hours 24): the events table's and the file's growth.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { tempDir } from '../../test/helpers/fixtures.js';
 import { call, memoryMiB } from '../lib/fleet.js';
 import { flappingDay } from '../lib/flapping-day.js';
 import { latency, sweepsAndNodesJson } from '../lib/measure.js';
+import { millionOnPostgres } from './million-postgres.js';
 import { log, masterEnv } from '../lib/options.js';
 
 const mb = (bytes: number) => Number((bytes / 1e6).toFixed(1));
@@ -73,10 +75,11 @@ export async function million(count: number, flapHours = 24) {
     } finally {
       await stopMaster(m);
     }
+    const postgres = await millionOnPostgres(dbPath, count, t.dir);
     log(`  a simulated ${flapHours} h with 1% of the nodes flapping (in-process, manual clock)`);
     const day = await flappingDay(dbPath, count, flapHours);
     log(`  ${day.events} events in ${day.hours} h (${day.flappingNodes} flapping nodes, ${day.reports} reports), database +${mb(day.bytesGrowth)} MB (${day.bytesPerEvent} bytes an event), ${day.wallSeconds} s`);
-    return { ...measured, flappingDay: day };
+    return { ...measured, postgres, flappingDay: day };
   } finally {
     t.cleanup();
   }
