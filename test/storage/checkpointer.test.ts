@@ -69,6 +69,26 @@ describe('WAL checkpoint thread', () => {
     }
   });
 
+  it('cuts a WAL grown by one large transaction back to 64 MB once it starts over', async () => {
+    const t = tempDir();
+    const path = join(t.dir, 'db.sqlite3');
+    const db = openDatabase({ path, walCheckpoints: 'elsewhere' });
+    const checkpointer = startCheckpointer(path, { everyMs: 2, restartFrames: 200 });
+    try {
+      db.exec('CREATE TABLE big (x BLOB)');
+      db.prepare('WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) INSERT INTO big (x) SELECT randomblob(4000) FROM n').run(); // ~80 MB in one transaction
+      assert.ok(statSync(`${path}-wal`).size > 64 * 1024 * 1024);
+      const restarts = checkpointer.restarts;
+      await writeUntil(db, () => checkpointer.restarts > restarts + 1, 2_000);
+      assert.ok(checkpointer.restarts > restarts + 1, 'the WAL started over');
+      assert.ok(statSync(`${path}-wal`).size <= 64 * 1024 * 1024, `WAL ${statSync(`${path}-wal`).size} bytes`);
+    } finally {
+      await checkpointer.stop();
+      db.close();
+      t.cleanup();
+    }
+  });
+
   it('is run by a store opened with walCheckpoints: thread, and stopped by its close', async () => {
     const t = tempDir();
     const path = join(t.dir, 'db.sqlite3');
