@@ -32,7 +32,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { agent } from './lib/fleet.js';
-import { args, dashboardNodes, flaskStyle, haLoadNodes, haNodes, historyEvents, flapHours, historyNodes, latencyNodes, latencySeconds, log, millionNodes, parts, rounds, scaleSizes, seconds, soakSeconds, workers } from './lib/options.js';
+import { args, dashboardNodes, flaskStyle, haLoadNodes, haNodes, historyEvents, flapHours, historyNodes, latencyNodes, latencySeconds, log, millionHalves, millionNodes, parts, rounds, scaleSizes, seconds, soakSeconds, workers } from './lib/options.js';
 import { dashboard } from './parts/dashboard.js';
 import { ha } from './parts/ha.js';
 import { history } from './parts/history.js';
@@ -48,7 +48,7 @@ const results: Record<string, unknown> = {
   date: new Date().toISOString(),
   command: `npm run bench -- ${args.join(' ')}`.trim(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-  options: { rounds, seconds, workers: workers || 'default', soakSeconds, scaleSizes, flask: flaskStyle, historyNodes, historyEvents, dashboardNodes, haNodes, haLoadNodes, latencyNodes, latencySeconds, millionNodes, flapHours },
+  options: { rounds, seconds, workers: workers || 'default', soakSeconds, scaleSizes, flask: flaskStyle, historyNodes, historyEvents, dashboardNodes, haNodes, haLoadNodes, latencyNodes, latencySeconds, millionNodes, millionHalves, flapHours },
 };
 if (parts.includes('throughput')) results.throughput = await throughput();
 if (parts.includes('scale')) results.scale = [] as unknown[];
@@ -58,7 +58,7 @@ if (parts.includes('history')) results.history = await history(historyNodes, his
 if (parts.includes('dashboard')) results.dashboard = await dashboard(dashboardNodes);
 if (parts.includes('ha')) results.ha = await ha(haLoadNodes, haNodes);
 if (parts.includes('latency')) results.latency = await latency(latencyNodes, latencySeconds);
-if (parts.includes('million')) results.million = await million(millionNodes, flapHours);
+if (parts.includes('million')) results.million = await million(millionNodes, flapHours, millionHalves);
 agent.destroy();
 
 const dir = join(import.meta.dirname, 'results');

@@ -10,7 +10,7 @@ import { statSync } from 'node:fs';
 import { createManualClock } from '../../src/clock.js';
 import { createRegistry } from '../../src/registry.js';
 import { openSqliteStore } from '../../src/storage/sqlite/index.js';
-import { silent } from './options.js';
+import { log, silent } from './options.js';
 
 const STEP_MS = 30_000;
 const PERIOD_MS = 600_000;
@@ -42,7 +42,10 @@ export async function flappingDay(dbPath: string, nodes: number, hours: number) 
       reports += due.length;
       await registry.sweep();
       await registry.applyRetention();
-      if ((step + 1) % 120 === 0) perHour.push({ hour: (step + 1) / 120, events: count() - before.events, bytes: fileBytes() - before.bytes });
+      if ((step + 1) % 120 === 0) {
+        perHour.push({ hour: (step + 1) / 120, events: count() - before.events, bytes: fileBytes() - before.bytes });
+        if (perHour.length % 6 === 0) log(`    simulated hour ${perHour.length}: +${perHour.at(-1)!.events} events, +${(perHour.at(-1)!.bytes / 1e6).toFixed(1)} MB`);
+      }
       clock.advance(STEP_MS);
     }
     const after = { events: count(), bytes: fileBytes() };

@@ -17,6 +17,8 @@ export const latencyNodes = Number(opt('latency-nodes', '100000'));
 export const latencySeconds = Number(opt('latency-seconds', '60'));
 export const millionNodes = Number(opt('million-nodes', '1000000'));
 export const flapHours = Number(opt('flap-hours', '24'));
+/** Which halves of the million part run: sqlite, postgres, flapping. */
+export const millionHalves = opt('million-halves', 'sqlite,postgres,flapping').split(',');
 export const rounds = Number(opt('rounds', '3'));
 export const seconds = Number(opt('seconds', '5'));
 export const workers = opt('workers', '');

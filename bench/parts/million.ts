@@ -18,7 +18,7 @@ import { log, masterEnv } from '../lib/options.js';
 
 const mb = (bytes: number) => Number((bytes / 1e6).toFixed(1));
 
-export async function million(count: number, flapHours = 24) {
+export async function million(count: number, flapHours = 24, halves: string[] = ['sqlite', 'postgres', 'flapping']) {
   log(`million: ${count} nodes on SQLite`);
   const t = tempDir('argus-bench-million-');
   try {
@@ -31,56 +31,61 @@ export async function million(count: number, flapHours = 24) {
     if (seeded.status !== 0) throw new Error(`seeding failed (exit ${seeded.status})`);
     const seedMs = Math.round(performance.now() - seedStart);
     const fileBytes = () => ['', '-wal'].reduce((n, suffix) => { try { return n + statSync(dbPath + suffix).size; } catch { return n; } }, 0);
-    const dbBytesSeeded = fileBytes();
-    log(`  seeded in ${seedMs} ms: ${mb(dbBytesSeeded)} MB`);
+    log(`  seeded in ${seedMs} ms: ${mb(fileBytes())} MB`);
 
-    let dbBytesAfterSweep = 0;
-    const { sweepQuiet, sweepAllOffline, nodesJson } = await sweepsAndNodesJson(dbPath, seededAt, t.dir, () => { dbBytesAfterSweep = fileBytes(); });
-    const publish = nodesJson.publish;
-    const nodesJsonBytes = statSync(nodesJson.path).size;
-    log(`  quiet sweep ${sweepQuiet.ms} ms; sweep taking all offline (an event each): ${sweepAllOffline.ms} ms, longest stall ${sweepAllOffline.maxStallMs} ms`);
-    log(`  nodes.json ${publish.ms} ms (${mb(nodesJsonBytes)} MB, stall ${publish.maxStallMs} ms)`);
-
-    const port = await freePort();
-    const startAt = performance.now();
-    const m = await startMaster(t.dir, masterEnv(), port);
-    const startupMs = Math.round(performance.now() - startAt);
-    let measured: Record<string, unknown>;
-    try {
-      // The master answers before its first nodes.json is written (built while the workers start): wait
-      // for that file, so that the reads below do not share the two cores with its build.
-      for (let i = 0; i < 600 && !existsSync(m.nodesJsonPath); i++) await new Promise((r) => setTimeout(r, 50));
-      const firstNodesJsonMs = Math.round(performance.now() - startAt);
-      const memoryIdle = memoryMiB(m);
-      const page = await latency(m.base, () => `/api/v1/master/nodes?limit=50&after=A${1 + Math.floor(Math.random() * (count - 50))}`, 300);
-      const firstPage = await latency(m.base, () => '/api/v1/master/nodes?limit=50', 100);
-      const shard = await latency(m.base, () => `/api/v1/master/sd/prometheus?label=shard-${Math.floor(Math.random() * 100)}`, 5);
-      const shardBytes = Buffer.byteLength((await call(m.base, 'GET', '/api/v1/master/sd/prometheus?label=shard-7')).text);
-      log(`  start-up ${startupMs} ms (first nodes.json at ${firstNodesJsonMs} ms); page p99 ${page.p99ms} ms; http_sd shard p50 ${shard.p50ms} ms max ${shard.p99ms} ms`);
-      measured = {
-        nodes: count,
-        seedMs,
-        sweepQuiet,
-        sweepAllOffline,
-        nodesJson: { publishMs: publish.ms, maxStallMs: publish.maxStallMs, bytes: nodesJsonBytes },
-        startupMs,
-        firstNodesJsonMs,
-        memoryMiB: { idle: memoryIdle, afterReads: memoryMiB(m) },
-        listPage: page,
-        listFirstPage: firstPage,
-        httpSdShard: { ...shard, bytes: shardBytes, nodes: count / 100 },
-        databaseBytes: { seeded: dbBytesSeeded, afterAllOfflineSweep: dbBytesAfterSweep },
-        targets: { sweepQuietMs: 50, stallMs: 20, nodesJsonMs: 3000, pageP99Ms: 5, shardMs: 1000, startupMs: 3000, memoryMB: 600 },
-      };
-    } finally {
-      await stopMaster(m);
-    }
-    const postgres = await millionOnPostgres(dbPath, count, t.dir);
+    const sqlite = halves.includes('sqlite') ? await onSqlite(dbPath, count, seededAt, t.dir, seedMs, fileBytes) : null;
+    const postgres = halves.includes('postgres') ? await millionOnPostgres(dbPath, count, t.dir) : null;
+    if (!halves.includes('flapping')) return { nodes: count, seedMs, sqlite, postgres };
     log(`  a simulated ${flapHours} h with 1% of the nodes flapping (in-process, manual clock)`);
     const day = await flappingDay(dbPath, count, flapHours);
     log(`  ${day.events} events in ${day.hours} h (${day.flappingNodes} flapping nodes, ${day.reports} reports), database +${mb(day.bytesGrowth)} MB (${day.bytesPerEvent} bytes an event), ${day.wallSeconds} s`);
-    return { ...measured, postgres, flappingDay: day };
+    return { nodes: count, seedMs, sqlite, postgres, flappingDay: day };
   } finally {
     t.cleanup();
+  }
+}
+
+/** The SQLite half: in-process sweeps and nodes.json, then the real master on the file. */
+async function onSqlite(dbPath: string, count: number, seededAt: number, dir: string, seedMs: number, fileBytes: () => number) {
+  const dbBytesSeeded = fileBytes();
+  let dbBytesAfterSweep = 0;
+  const { sweepQuiet, sweepAllOffline, nodesJson } = await sweepsAndNodesJson(dbPath, seededAt, dir, () => { dbBytesAfterSweep = fileBytes(); });
+  const publish = nodesJson.publish;
+  const nodesJsonBytes = statSync(nodesJson.path).size;
+  log(`  quiet sweep ${sweepQuiet.ms} ms; sweep taking all offline (an event each): ${sweepAllOffline.ms} ms, longest stall ${sweepAllOffline.maxStallMs} ms`);
+  log(`  nodes.json ${publish.ms} ms (${mb(nodesJsonBytes)} MB, stall ${publish.maxStallMs} ms)`);
+
+  const port = await freePort();
+  const startAt = performance.now();
+  const m = await startMaster(dir, masterEnv(), port);
+  const startupMs = Math.round(performance.now() - startAt);
+  try {
+    // The master answers before its first nodes.json is written (built while the workers start): wait
+    // for that file, so that the reads below do not share the two cores with its build.
+    for (let i = 0; i < 600 && !existsSync(m.nodesJsonPath); i++) await new Promise((r) => setTimeout(r, 50));
+    const firstNodesJsonMs = Math.round(performance.now() - startAt);
+    const memoryIdle = memoryMiB(m);
+    const page = await latency(m.base, () => `/api/v1/master/nodes?limit=50&after=A${1 + Math.floor(Math.random() * (count - 50))}`, 300);
+    const firstPage = await latency(m.base, () => '/api/v1/master/nodes?limit=50', 100);
+    const shard = await latency(m.base, () => `/api/v1/master/sd/prometheus?label=shard-${Math.floor(Math.random() * 100)}`, 5);
+    const shardBytes = Buffer.byteLength((await call(m.base, 'GET', '/api/v1/master/sd/prometheus?label=shard-7')).text);
+    log(`  start-up ${startupMs} ms (first nodes.json at ${firstNodesJsonMs} ms); page p99 ${page.p99ms} ms; http_sd shard p50 ${shard.p50ms} ms max ${shard.p99ms} ms`);
+    return {
+      nodes: count,
+      seedMs,
+      sweepQuiet,
+      sweepAllOffline,
+      nodesJson: { publishMs: publish.ms, maxStallMs: publish.maxStallMs, bytes: nodesJsonBytes },
+      startupMs,
+      firstNodesJsonMs,
+      memoryMiB: { idle: memoryIdle, afterReads: memoryMiB(m) },
+      listPage: page,
+      listFirstPage: firstPage,
+      httpSdShard: { ...shard, bytes: shardBytes, nodes: count / 100 },
+      databaseBytes: { seeded: dbBytesSeeded, afterAllOfflineSweep: dbBytesAfterSweep },
+      targets: { sweepQuietMs: 50, stallMs: 20, nodesJsonMs: 3000, pageP99Ms: 5, shardMs: 1000, startupMs: 3000, memoryMB: 600 },
+    };
+  } finally {
+    await stopMaster(m);
   }
 }
