@@ -17,6 +17,18 @@ const PAGE = 2_500;
 /** IDs of left-out nodes a document names at most (the count is complete). */
 const INVALID_IDS_KEPT = 20;
 
+/**
+ * A page of the nodes having every label of $3, walked through the first one's `node_labels` entries
+ * (its primary key is (label, seq)): a 1% shard reads 1% of the nodes. Testing every node's labels in
+ * seq order instead took 3.3 s for a 10,000-node shard of a million.
+ */
+const BY_LABEL_PAGE_SQL = `
+  SELECT n.seq, n.id, n.name, n.type, n.version, n.status, n.meta_data, n.label
+  FROM node_labels f JOIN nodes n ON n.seq = f.seq
+  WHERE f.label = ($3::text[])[1] AND f.seq > $1 AND n.status = ANY($2::text[])
+    AND (SELECT count(*) FROM node_labels l WHERE l.seq = f.seq AND l.label = ANY($3::text[])) = cardinality($3::text[])
+  ORDER BY f.seq LIMIT $4`;
+
 interface PublishedRow {
   seq: number;
   id: string;
@@ -38,13 +50,14 @@ export function createPgDocuments(pool: pg.Pool, health: StorageHealthSink | und
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const version = (await client.query<{ value: string }>("SELECT value FROM kv WHERE key = 'list_version'")).rows[0]!.value;
+      const wanted = [...new Set(labels)];
       for (let after = -1, round = 0; round < 1_000_000; round++) {
         const rows = (await client.query<PublishedRow>(
-          `SELECT seq, id, name, type, version, status, meta_data, label FROM nodes
-           WHERE seq > $1 AND status = ANY($2::text[])
-             AND (cardinality($3::text[]) = 0 OR (SELECT count(*) FROM node_labels l WHERE l.seq = nodes.seq AND l.label = ANY($3::text[])) = cardinality($3::text[]))
-           ORDER BY seq LIMIT $4`,
-          [after, [...statuses], [...new Set(labels)], PAGE],
+          wanted.length === 0
+            ? `SELECT seq, id, name, type, version, status, meta_data, label FROM nodes
+               WHERE seq > $1 AND status = ANY($2::text[]) ORDER BY seq LIMIT $3`
+            : BY_LABEL_PAGE_SQL,
+          wanted.length === 0 ? [after, [...statuses], PAGE] : [after, [...statuses], wanted, PAGE],
         )).rows;
         for (const r of rows) {
           const meta = JSON.parse(r.meta_data) as PublishedNode['metaData'];
