@@ -36,11 +36,11 @@ describe('WAL checkpoint thread', () => {
     const checkpointer = startCheckpointer(path, { everyMs: 2, restartFrames: 200 });
     try {
       let largestWal = 0;
-      // 300 transactions ≈ 15,000 frames (60 MB), more than the fallback's 10,000 pages.
+      // 300 transactions ≈ 15,000 frames (60 MB).
       const written = await writeUntil(db, () => { largestWal = Math.max(largestWal, statSync(`${path}-wal`).size); return false; }, 300);
       assert.equal(written, 300);
       assert.ok(checkpointer.restarts >= 3, `the WAL was started over ${checkpointer.restarts} times`);
-      // Without the thread the WAL would have reached the fallback's 10,000 pages (40 MB).
+      // Without the thread the WAL would have held all 15,000 frames (60 MB).
       assert.ok(largestWal < 2_000 * PAGE, `largest WAL ${largestWal} bytes`);
     } finally {
       await checkpointer.stop();
