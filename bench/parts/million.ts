@@ -25,8 +25,9 @@ export async function million(count: number, flapHours = 24, halves: string[] = 
     const dbPath = join(t.dir, 'master/db.sqlite3');
     const seededAt = Date.now();
     const seedStart = performance.now();
-    // In a child process: the seed's garbage (a million rows built in JavaScript) would otherwise be
-    // collected during the sweeps timed below (a 52 ms stall in one run, 15-19 ms without it).
+    // In a child process, so that the sweeps timed below run in a process that carries none of the
+    // seed's garbage (a million rows built in JavaScript). (The 45-53 ms stalls of those sweeps turned
+    // out to be the WAL's fallback checkpoint, not this: docs/PERFORMANCE.md.)
     const seeded = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'seed-child.ts'), dbPath, String(count), String(seededAt), '100'], { stdio: 'inherit' });
     if (seeded.status !== 0) throw new Error(`seeding failed (exit ${seeded.status})`);
     const seedMs = Math.round(performance.now() - seedStart);
