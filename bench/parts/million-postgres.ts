@@ -2,12 +2,11 @@
 // SQLite file copied into a local PostgreSQL server (durable defaults) with the master's copy-db, then a
 // master on it: start-up, its first nodes.json, the first sweep's length, memory, `GET /nodes?limit=50`
 // at random cursors, http_sd of a 1% shard. Skipped, with a line saying so, when PostgreSQL is missing.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMaster, stopMaster } from '../../test/e2e/harness.js';
 import { postgresMissing, startPostgres } from '../../test/helpers/postgres.js';
 import { call, copyIntoPostgres, memoryMiB } from '../lib/fleet.js';
-import { latency } from '../lib/measure.js';
+import { firstNodesJsonMs, pageAndShardReads } from '../lib/measure.js';
 import { log, masterEnv } from '../lib/options.js';
 
 /** Sum and count of a histogram in /metrics. */
@@ -32,20 +31,13 @@ export async function millionOnPostgres(sqlitePath: string, count: number, dir: 
     const m = await startMaster(join(dir, 'pg'), masterEnv({ DATABASE_URL: url }));
     const startupMs = Math.round(performance.now() - startAt);
     try {
-      for (let i = 0; i < 1200 && !existsSync(m.nodesJsonPath); i++) await new Promise((r) => setTimeout(r, 50));
-      const firstNodesJsonMs = Math.round(performance.now() - startAt);
+      const firstNodesJson = await firstNodesJsonMs(m, startAt, 60_000);
       const sweep = await histogram(m.base, 'argus_master_sweep_duration_seconds');
       const memoryIdle = memoryMiB(m);
-      const randomPage = () => `/api/v1/master/nodes?limit=50&after=A${1 + Math.floor(Math.random() * (count - 50))}`;
-      // 100 pages unmeasured first: the first ones after a start pay for JIT and cold caches (p99 6.2 ms
-      // in the first 300 at a million nodes, 3.5-3.9 ms in the next two rounds of 300).
-      await latency(m.base, randomPage, 100);
-      const page = await latency(m.base, randomPage, 300);
-      const firstPage = await latency(m.base, () => '/api/v1/master/nodes?limit=50', 100);
-      const shard = await latency(m.base, () => `/api/v1/master/sd/prometheus?label=shard-${Math.floor(Math.random() * 100)}`, 5);
+      const { page, firstPage, shard } = await pageAndShardReads(m.base, count);
       const firstSweepMs = Number(((sweep.sum / sweep.count) * 1000).toFixed(1));
-      log(`  PostgreSQL: start-up ${startupMs} ms (first nodes.json at ${firstNodesJsonMs} ms), first sweep ${firstSweepMs} ms; page p99 ${page.p99ms} ms (first page ${firstPage.p99ms}); http_sd shard p50 ${shard.p50ms} ms max ${shard.p99ms} ms`);
-      return { copyDbMs, startupMs, firstNodesJsonMs, firstSweepMs, memoryMiB: { idle: memoryIdle, afterReads: memoryMiB(m) }, listPage: page, listFirstPage: firstPage, httpSdShard: shard };
+      log(`  PostgreSQL: start-up ${startupMs} ms (first nodes.json at ${firstNodesJson} ms), first sweep ${firstSweepMs} ms; page p99 ${page.p99ms} ms (first page ${firstPage.p99ms}); http_sd shard p50 ${shard.p50ms} ms max ${shard.p99ms} ms`);
+      return { copyDbMs, startupMs, firstNodesJsonMs: firstNodesJson, firstSweepMs, memoryMiB: { idle: memoryIdle, afterReads: memoryMiB(m) }, listPage: page, listFirstPage: firstPage, httpSdShard: shard };
     } finally {
       await stopMaster(m);
     }

@@ -6,13 +6,13 @@
 // (bench/parts/million-postgres.ts); then a simulated day with 1% of the fleet flapping
 // (bench/lib/flapping-day.ts, --flap-hours 24): the events table's and the file's growth.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, startMaster, stopMaster } from '../../test/e2e/harness.js';
 import { tempDir } from '../../test/helpers/fixtures.js';
 import { call, memoryMiB } from '../lib/fleet.js';
 import { flappingDay } from '../lib/flapping-day.js';
-import { latency, sweepsAndNodesJson } from '../lib/measure.js';
+import { firstNodesJsonMs, pageAndShardReads, sweepsAndNodesJson } from '../lib/measure.js';
 import { millionOnPostgres } from './million-postgres.js';
 import { log, masterEnv } from '../lib/options.js';
 
@@ -63,18 +63,11 @@ async function onSqlite(dbPath: string, count: number, seededAt: number, dir: st
   try {
     // The master answers before its first nodes.json is written (built while the workers start): wait
     // for that file, so that the reads below do not share the two cores with its build.
-    for (let i = 0; i < 600 && !existsSync(m.nodesJsonPath); i++) await new Promise((r) => setTimeout(r, 50));
-    const firstNodesJsonMs = Math.round(performance.now() - startAt);
+    const firstNodesJson = await firstNodesJsonMs(m, startAt, 30_000);
     const memoryIdle = memoryMiB(m);
-    const randomPage = () => `/api/v1/master/nodes?limit=50&after=A${1 + Math.floor(Math.random() * (count - 50))}`;
-    // 100 pages unmeasured first: the first ones after a start pay for JIT and cold caches (p99 6.2 ms
-    // in the first 300 at a million nodes, 3.5-3.9 ms in the next two rounds of 300).
-    await latency(m.base, randomPage, 100);
-    const page = await latency(m.base, randomPage, 300);
-    const firstPage = await latency(m.base, () => '/api/v1/master/nodes?limit=50', 100);
-    const shard = await latency(m.base, () => `/api/v1/master/sd/prometheus?label=shard-${Math.floor(Math.random() * 100)}`, 5);
+    const { page, firstPage, shard } = await pageAndShardReads(m.base, count);
     const shardBytes = Buffer.byteLength((await call(m.base, 'GET', '/api/v1/master/sd/prometheus?label=shard-7')).text);
-    log(`  start-up ${startupMs} ms (first nodes.json at ${firstNodesJsonMs} ms); page p99 ${page.p99ms} ms; http_sd shard p50 ${shard.p50ms} ms max ${shard.p99ms} ms`);
+    log(`  start-up ${startupMs} ms (first nodes.json at ${firstNodesJson} ms); page p99 ${page.p99ms} ms; http_sd shard p50 ${shard.p50ms} ms max ${shard.p99ms} ms`);
     return {
       nodes: count,
       seedMs,
@@ -82,7 +75,7 @@ async function onSqlite(dbPath: string, count: number, seededAt: number, dir: st
       sweepAllOffline,
       nodesJson: { publishMs: publish.ms, maxStallMs: publish.maxStallMs, bytes: nodesJsonBytes },
       startupMs,
-      firstNodesJsonMs,
+      firstNodesJsonMs: firstNodesJson,
       memoryMiB: { idle: memoryIdle, afterReads: memoryMiB(m) },
       listPage: page,
       listFirstPage: firstPage,
