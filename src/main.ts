@@ -235,6 +235,7 @@ export async function startSingle(config: Config, logger: Logger, clock: Clock =
     firstTick = sweeper.start();
     app = await buildHttpApp(config, http.store, http.registry, logger, metrics, () => metrics.registry.metrics(), clock, side.cluster);
     await listen(app, config);
+    side.registry.serving();
     await firstTick;
   } catch (err) {
     await firstTick;
@@ -347,6 +348,8 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
     await closeSweepingSide(side);
     throw err;
   }
+  // Agents can report from now: the restart grace counts from here, not from the sweeping side's start.
+  side.registry.serving();
   await firstTick;
   started = true;
   log.info({ bind: `${config.bindHost}:${config.bindPort}`, workers: config.workers, instance, leader: side.leadership.isLeader() }, 'master ready');

@@ -138,10 +138,15 @@ export interface Registry {
   statistics(filter?: NodeFilter): Promise<Statistics>;
   /**
    * One status sweep at the clock's now; returns (and logs) the transitions it made. Offline transitions
-   * are held during the restart grace (the offline threshold since this registry was created) and by
-   * the mass-offline brake.
+   * are held during the restart grace (the offline threshold since this registry was created, or since
+   * `serving` if later) and by the mass-offline brake.
    */
   sweep(): Promise<StatusTransition[]>;
+  /**
+   * Tells the registry that this master now answers reports (its HTTP side listens): the restart grace
+   * lasts one offline threshold from now, so a slow start-up does not eat the agents' time to report.
+   */
+  serving(): void;
   /** What the last sweep held back. */
   held(): SweepHold;
   /** The mass-offline brake's state, as the sweeping process last recorded it. */
@@ -184,7 +189,7 @@ export interface DiscoveryDocument extends TargetGroupsDocument {
 /** Builds the registry over a store. */
 export function createRegistry(deps: RegistryDeps): Registry {
   const { store, clock, thresholds, idPrefix, onPublishedChange, metrics } = deps;
-  // Restart grace: one offline threshold from the start of this registry.
+  // Restart grace: one offline threshold from the start of this registry, moved on by `serving`.
   const policy: SweepPolicy = { graceUntilMs: clock.now() + thresholds.offlineAfterMs, brake: deps.offlineBrake ?? null };
   let holdState: HoldState = { brakeSinceMs: null };
   /**
@@ -397,6 +402,10 @@ export function createRegistry(deps: RegistryDeps): Registry {
     async statistics(filter) {
       const counts = await (filter ? store.statisticsOf(filter) : store.statistics());
       return { total: counts.reduce((sum, c) => sum + c.count, 0), status_statistics: counts };
+    },
+
+    serving() {
+      policy.graceUntilMs = Math.max(policy.graceUntilMs, clock.now() + thresholds.offlineAfterMs);
     },
 
     async sweep() {

@@ -2,8 +2,8 @@
 // now. Pure (no store, no clock, no logger): the registry calls it and does what it says, and unit tests
 // drive it with tables. Two safeguards keep a healthy fleet from being marked offline by the master's
 // own trouble:
-// - restart grace: for one offline threshold after the master started, no node goes offline (the
-//   master was down, not the fleet);
+// - restart grace: for one offline threshold after the master started answering, no node goes offline
+//   (the master was down, not the fleet);
 // - the mass-offline brake: when one sweep would take more than `ratio` of the online nodes offline,
 //   and at least `minNodes`, the offline transitions are held until reports return or `maxHoldMs` passed.
 

@@ -37,6 +37,18 @@ describe('registry', () => {
     assert.deepEqual(await m.registry.sweep(), [{ id: 'A1', from: 'online', to: 'offline' }]);
   });
 
+  it('counts the restart grace from the moment the master serves, when its start-up was slow', async () => {
+    await m.registry.register(reg('n1'));
+    await m.registry.report('A1', report);
+    m.clock.advance(3_000); // a slow start-up: the HTTP side listens 3 s after the registry was made
+    m.registry.serving();
+    m.clock.advance(3_500); // 6.5 s after the report and the registry's start, 3.5 s after serving (grace 4 s)
+    assert.deepEqual(await m.registry.sweep(), [], 'the agents have had 3.5 s of a 4 s grace to report');
+    assert.equal(m.registry.held().restartGrace, true);
+    m.clock.advance(501);
+    assert.deepEqual(await m.registry.sweep(), [{ id: 'A1', from: 'online', to: 'offline' }]);
+  });
+
   it('applies no grace when the last sweep is recent (a failover within the lease)', async () => {
     await m.registry.register(reg('n1'));
     await m.registry.report('A1', report);
