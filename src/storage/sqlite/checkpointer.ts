@@ -4,15 +4,17 @@
 // 1,000 WAL pages: 10–30 ms in which that process answered nothing, at 3,000 reports/s some 8 times a
 // second per worker); a thread that dies is started again a second later; and should it fall behind
 // anyway, every connection still checkpoints by itself once the WAL holds FALLBACK_AUTOCHECKPOINT_PAGES,
-// so the WAL stays bounded whatever the thread does.
+// so the WAL stays bounded whatever the thread does. Writers of the sweeping process that run one
+// transaction after another (a sweep's chunks) step aside between two of them while the thread waits
+// for the write lock to start the WAL over (`wantsLock`), so that a long sweep does not lock it out.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 /**
- * Automatic checkpoints of the serving connections when the thread runs: a bound, not the usual path.
- * A sweep taking a million nodes offline holds the write lock nearly throughout, so the thread's RESTART
- * (which never waits) rarely gets in and the WAL reaches ~25,000 pages; at 10,000 the serving connection
- * checkpointed inside a commit during that sweep (a 31–38 ms stall), at 40,000 it did not (18 ms).
+ * Automatic checkpoints of the serving connections when the thread runs: a bound, not the usual path
+ * (should the thread die or a reader keep the WAL from starting over). A sweep taking a million nodes
+ * offline holds the write lock nearly throughout; before its chunks stepped aside for the thread, the
+ * WAL reached this bound and a commit of the sweep checkpointed inline (31–53 ms stalls).
  */
 export const FALLBACK_AUTOCHECKPOINT_PAGES = 40_000;
 
@@ -22,6 +24,10 @@ export interface CheckpointThreadData {
   everyMs: number;
   restartFrames: number;
   synchronous: 'normal' | 'full';
+  /** How long one RESTART is retried (every ~0.5 ms) while `wantsLock` asks writers to step aside (ms). */
+  restartWaitMs: number;
+  /** Int32Array over it: [0] is 1 while the thread waits for the write lock. */
+  signal: SharedArrayBuffer;
 }
 
 /** What the thread reports. */
@@ -37,6 +43,8 @@ export interface CheckpointerOptions {
   /** The WAL starts over once it holds this many frames (4 KiB each). */
   restartFrames?: number;
   synchronous?: 'normal' | 'full';
+  /** How long one RESTART is retried while writers of this process are asked to step aside (ms; 10). */
+  restartWaitMs?: number;
   /** A thread that died is started again this much later (ms; 1,000). */
   respawnDelayMs?: number;
   /** A failing checkpoint, a thread that died, or one that works again. */
@@ -49,6 +57,11 @@ export interface Checkpointer {
   readonly restarts: number;
   /** How many threads were started (1 unless one died). */
   readonly threadsStarted: number;
+  /**
+   * True while the thread waits for the write lock to start the WAL over: a writer of this process about
+   * to begin another transaction of a long series should wait (a millisecond at a time, a few at most).
+   */
+  wantsLock(): boolean;
   /** Ends the thread for tests of its restart (it is started again a second later). */
   killThread(): Promise<void>;
   stop(): Promise<void>;
@@ -62,13 +75,15 @@ export interface Checkpointer {
 // writes never pause (every checkpoint ends behind the newest commit). The busy timeout is 0: RESTART
 // holds the write lock while it finishes, and waiting there for a reader (a nodes.json build reads for
 // seconds at a million nodes) would stall every writer; a RESTART that finds a writer or a reader in its
-// way gives up at once and is tried again at the next tick. The checkpoint's syncs follow the
+// way gives up at once (the lock is free between tries), is tried again every ~0.5 ms for
+// `restartWaitMs` with the `wantsLock` flag up, and then at the next tick. The checkpoint's syncs follow the
 // connection's synchronous level (NORMAL: WAL and database file synced around each checkpoint, which is
 // what makes starting the WAL over safe across a power loss).
 const THREAD = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const { path, everyMs, restartFrames, synchronous } = workerData;
+const { path, everyMs, restartFrames, synchronous, restartWaitMs } = workerData;
+const want = new Int32Array(workerData.signal);
 const post = (m) => parentPort.postMessage(m);
 const db = new Database(path, { fileMustExist: true, timeout: 0 });
 db.pragma('synchronous = ' + (synchronous === 'full' ? 'FULL' : 'NORMAL'));
@@ -83,8 +98,24 @@ const tick = () => {
       // syncs the WAL and the database file: one more PASSIVE first leaves it ~2 ms of commits to copy
       // instead of a whole interval's (RESTART 12-14 ms -> ~6 ms at 3,000 reports/s, syncs ~2 ms each).
       db.pragma('wal_checkpoint(PASSIVE)');
-      const [restart] = db.pragma('wal_checkpoint(RESTART)');
-      if (restart && restart.busy === 0) post({ type: 'restarted', frames: passive.log });
+      // Writers of this process that run transaction after transaction (a sweep's chunks) wait while the
+      // flag is up; the RESTART is retried every ~0.5 ms for at most restartWaitMs, then left to the
+      // next tick (a reader in its way, or another process's writer, may keep it out that long).
+      Atomics.store(want, 0, 1);
+      try {
+        const deadline = Date.now() + restartWaitMs;
+        for (;;) {
+          const [restart] = db.pragma('wal_checkpoint(RESTART)');
+          if (restart && restart.busy === 0) {
+            post({ type: 'restarted', frames: passive.log });
+            break;
+          }
+          if (Date.now() >= deadline) break;
+          Atomics.wait(want, 1, 0, 0.5);
+        }
+      } finally {
+        Atomics.store(want, 0, 0);
+      }
     }
     if (failing) post({ type: 'recovered' });
     failing = false;
@@ -111,7 +142,10 @@ export function startCheckpointer(path: string, options: CheckpointerOptions = {
     everyMs: options.everyMs ?? 25,
     restartFrames: options.restartFrames ?? 4_000,
     synchronous: options.synchronous ?? 'normal',
+    restartWaitMs: options.restartWaitMs ?? 10,
+    signal: new SharedArrayBuffer(8),
   };
+  const want = new Int32Array(data.signal);
   let stopping = false;
   let restarts = 0;
   let threadsStarted = 0;
@@ -130,6 +164,7 @@ export function startCheckpointer(path: string, options: CheckpointerOptions = {
     w.on('error', (err) => options.onProblem?.('WAL checkpoint thread failed', { error: err.message }));
     w.once('exit', (code) => {
       if (worker === w) worker = undefined;
+      Atomics.store(want, 0, 0); // a thread ended mid-wait asks no one to step aside
       if (stopping) return;
       const delayMs = options.respawnDelayMs ?? 1_000;
       options.onProblem?.(`WAL checkpoint thread exited; starting another in ${delayMs} ms`, { code });
@@ -142,6 +177,7 @@ export function startCheckpointer(path: string, options: CheckpointerOptions = {
   return {
     get restarts() { return restarts; },
     get threadsStarted() { return threadsStarted; },
+    wantsLock: () => Atomics.load(want, 0) === 1,
     async killThread() {
       if (worker) await worker.terminate();
     },

@@ -25,18 +25,20 @@ export interface SqliteStoreOptions extends ConnectionOptions {
   health?: StorageHealthSink;
   /** With `walCheckpoints: 'thread'`: a checkpoint that fails, a thread that died (logged by the caller). */
   onCheckpointProblem?: CheckpointerOptions['onProblem'];
+  /** With `walCheckpoints: 'thread'`: the thread's intervals and bounds (tests; the defaults otherwise). */
+  checkpointTuning?: Pick<CheckpointerOptions, 'everyMs' | 'restartFrames' | 'restartWaitMs'>;
 }
 
 /** Opens (creating its directory and schema as needed) a SQLite store at `options.path`. */
 export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { readonly db: Database.Database; readonly checkpointer: Checkpointer | null } {
   const db = openDatabase(options);
   const checkpointer = options.walCheckpoints === 'thread' && options.path !== ':memory:'
-    ? startCheckpointer(options.path, { synchronous: options.synchronous, onProblem: options.onCheckpointProblem })
+    ? startCheckpointer(options.path, { ...options.checkpointTuning, synchronous: options.synchronous, onProblem: options.onCheckpointProblem })
     : null;
   const documents = createDocuments(db, options.path, options.health);
   return {
     db,
-    ...createWrites(db, options.health),
+    ...createWrites(db, options.health, () => checkpointer?.wantsLock() ?? false),
     ...createReads(db, options.health),
     nodesFileDocument: documents.nodesFileDocument,
     targetGroupsDocument: documents.targetGroupsDocument,

@@ -18,8 +18,15 @@ import { changedColumns, changesPublished, fromRow, toParams, withStatusSince, t
 
 /** Events deleted, or scanned for the per-node limit, per retention step. */
 const PRUNE_STEP = 1_000;
-/** Transitions per sweep transaction: bounds how long one sweep step holds the lock and the event loop. */
-const SWEEP_CHUNK = 250;
+/**
+ * Rows per committed chunk of a sweep, garbage collection or flapping pass: bounds how long one step
+ * holds the write lock and the event loop. At a million nodes a chunk of 250 held the loop ~5 ms (p50)
+ * and 17–68 ms now and then; one of 100 holds it ~2 ms, at most 11–16.5 ms, for a sweep ~10% longer
+ * (docs/PERFORMANCE.md §3).
+ */
+const SWEEP_CHUNK = 100;
+/** Longest a chunk of a series waits for the checkpoint thread (ms; the thread tries for 10). */
+const STEP_ASIDE_MS = 15;
 
 /** A node a sweep chunk changes. */
 interface ChunkRow {
@@ -32,7 +39,7 @@ interface ChunkRow {
 }
 
 /** The writes of the store on `db`; failures are translated and reported to `health`, successes too. */
-export function createWrites(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> {
+export function createWrites(db: Database.Database, health: StorageHealthSink | undefined, stepAside: () => boolean = () => false): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> {
   const q = {
     byId: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
     byName: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE name = ?'),
@@ -132,8 +139,9 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
 
   /**
    * Runs `step` (one transaction through the group commit, at most SWEEP_CHUNK items) until a step
-   * returns fewer, with the event loop free between steps, calling `onChunk` after each committed one;
-   * the items are appended to `all`. Bounded: each step changes the rows it picked so they are not
+   * returns fewer, with the event loop free between steps (and the write lock, while `stepAside()` says
+   * the checkpoint thread waits for it), calling `onChunk` after each committed one; the items are
+   * appended to `all`. Bounded: each step changes the rows it picked so they are not
    * picked again; the node count bounds it.
    */
   const inChunks = async <T>(step: () => T[], onChunk?: (items: T[]) => void, all: T[] = []): Promise<T[]> => {
@@ -143,6 +151,9 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
       for (const item of items) all.push(item);
       if (items.length < SWEEP_CHUNK) break;
       await new Promise((r) => setImmediate(r));
+      // The checkpoint thread waits for the write lock to start the WAL over: the next chunk waits for it
+      // (a RESTART takes ~6 ms), for STEP_ASIDE_MS at most.
+      for (let waited = 0; waited < STEP_ASIDE_MS && stepAside(); waited++) await new Promise((r) => setTimeout(r, 1));
     }
     return all;
   };
@@ -254,7 +265,7 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     q.bumpListVersion.run();
     return rows.map((r): StatusTransition => ({ id: r.id, from: r.from, to }));
   };
-  // Work per chunk only (a sort of 250, the caller's `onChunk`), so that a sweep of 100,000
+  // Work per chunk only (a sort of 100, the caller's `onChunk`), so that a sweep of 100,000
   // transitions never blocks the event loop for long: no sort or pass over all of them at the end.
   const sweepAll = async (offlineBeforeMs: number, onlineSinceMs: number, nowMs: number, onChunk?: (t: StatusTransition[]) => void, flap?: FlapSettings): Promise<StatusTransition[]> => {
     const all = await inChunks(() => sweepChunk('offline', offlineBeforeMs, nowMs, flap), onChunk);
