@@ -137,11 +137,12 @@ export interface Registry {
   /** Counts per status, of every node or of those matching `filter`. */
   statistics(filter?: NodeFilter): Promise<Statistics>;
   /**
-   * One status sweep at the clock's now; returns (and logs) the transitions it made. Offline transitions
-   * are held during the restart grace (the offline threshold since this registry was created, or since
-   * `serving` if later) and by the mass-offline brake.
+   * One status sweep at the clock's now; logs the transitions it made and returns them, or none with
+   * `collect: false` (the scheduler: a sweep of a million nodes would otherwise keep a million objects
+   * alive until it ends). Offline transitions are held during the restart grace (the offline threshold
+   * since this registry was created, or since `serving` if later) and by the mass-offline brake.
    */
-  sweep(): Promise<StatusTransition[]>;
+  sweep(options?: { collect?: boolean }): Promise<StatusTransition[]>;
   /**
    * Tells the registry that this master now answers reports (its HTTP side listens): the restart grace
    * lasts one offline threshold from now, so a slow start-up does not eat the agents' time to report.
@@ -408,7 +409,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
       policy.graceUntilMs = Math.max(policy.graceUntilMs, clock.now() + thresholds.offlineAfterMs);
     },
 
-    async sweep() {
+    async sweep(options = {}) {
       const nowMs = clock.now();
       await applyRegistryGrace(nowMs);
       const cutoffs = sweepCutoffs(nowMs, thresholds);
@@ -434,7 +435,13 @@ export function createRegistry(deps: RegistryDeps): Registry {
       }
       hold = { brakeHeld: decision.brakeHeld, restartGrace: decision.restartGrace };
       metrics?.brakeHeld.set(decision.brakeHeld);
-      const transitions = await store.sweep({ ...cutoffs, offlineBeforeMs: decision.holdOffline ? NO_OFFLINE : cutoffs.offlineBeforeMs }, nowMs, logSweepChunk, deps.flap);
+      const transitions: StatusTransition[] = [];
+      const collect = options.collect ?? true;
+      const onChunk = (chunk: StatusTransition[]) => {
+        logSweepChunk(chunk);
+        if (collect) for (const t of chunk) transitions.push(t);
+      };
+      await store.sweep({ ...cutoffs, offlineBeforeMs: decision.holdOffline ? NO_OFFLINE : cutoffs.offlineBeforeMs }, nowMs, onChunk, deps.flap);
       if (deps.flap) {
         const calmed = await store.settleFlapping(nowMs, deps.flap);
         if (calmed.length > 0) {

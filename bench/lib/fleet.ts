@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request as httpRequest } from 'node:http';
+import { fileEntryOf } from '../../src/storage/rows.js';
 import { openSqliteStore } from '../../src/storage/sqlite/index.js';
 import type { MasterProcess } from '../../test/e2e/harness.js';
 import { registrationBody } from '../../test/helpers/fixtures.js';
@@ -92,18 +93,21 @@ export function watchStalls(): { stop(): number } {
 export function seed(dbPath: string, count: number, reportedAtMs: number, options: { shards?: number } = {}): void {
   const store = openSqliteStore({ path: dbPath });
   const insert = store.db.prepare(
-    `INSERT INTO nodes (id, seq, name, type, version, status, config, label, meta_data, health, register_time, last_report, agent_last_report, last_updated, status_since)
-     VALUES (?, ?, ?, 'agent', '1.1.0', 'online', '{}', ?, ?, '{"log-fluentbit":{"status":"healthy"}}', ?, ?, ?, ?, ?)`,
+    `INSERT INTO nodes (id, seq, name, type, version, status, config, label, meta_data, health, register_time, last_report, agent_last_report, last_updated, status_since, file_entry)
+     VALUES (?, ?, ?, 'agent', '1.1.0', 'online', '{}', ?, ?, '{"log-fluentbit":{"status":"healthy"}}', ?, ?, ?, ?, ?, ?)`,
   );
   store.db.transaction(() => {
     for (let i = 1; i <= count; i++) {
-      const meta = JSON.stringify({ ...registrationBody(`seed-${i}`).meta_data, ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` });
+      const metaData = { ...registrationBody(`seed-${i}`).meta_data, ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` };
+      const meta = JSON.stringify(metaData);
       // Every node has "gpu"; one in 100 has "rack-<i/100>" too (a label shard of ~1% for the list filter).
       // With `shards`, every node is also in one of them (`shard-<i mod shards>`).
       const labels = i % 100 === 0 ? ['gpu', `rack-${i / 100}`] : ['gpu'];
       if (options.shards) labels.push(`shard-${i % options.shards}`);
       const label = JSON.stringify(labels);
-      insert.run(`A${i}`, i, `seed-${i}`, label, meta, reportedAtMs, reportedAtMs, reportedAtMs, reportedAtMs, reportedAtMs);
+      // The nodes.json entry the store keeps beside every node (migration 009), as its writes do.
+      const entry = fileEntryOf({ id: `A${i}`, metaData, label: labels });
+      insert.run(`A${i}`, i, `seed-${i}`, label, meta, reportedAtMs, reportedAtMs, reportedAtMs, reportedAtMs, reportedAtMs, entry);
     }
     store.db.prepare("UPDATE kv SET value = ? WHERE key = 'node_id_counter'").run(String(count));
     // The label index the store keeps beside every label change (migration 007): without it a label

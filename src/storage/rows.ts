@@ -3,6 +3,7 @@
 // and the columns an update actually changed.
 import type { EventType, StoredEvent } from '../domain/events.js';
 import type { NodeRecord } from '../domain/node.js';
+import { toNodesFileEntry, type OnlineNode } from '../domain/nodes-file-entry.js';
 import type { NodeStatus } from '../domain/status.js';
 
 /** One row of `nodes` as better-sqlite3 returns it. */
@@ -25,7 +26,16 @@ export interface NodeRow {
   status_since: number;
   flapping: number;
   flap_times: string;
+  /** The node's nodes.json entry (fileEntryOf), kept by every write; null only in a row written around the store (the migrations fill it in). */
+  file_entry: string | null;
 }
+
+/**
+ * A node's nodes.json entry as compact JSON, stored beside the node (`file_entry`) whenever its ID,
+ * meta_data or labels are written, so that building nodes.json concatenates stored text instead of
+ * parsing every online node's meta_data again (1.6 of 2.2 s of a million-node file on SQLite).
+ */
+export const fileEntryOf = (n: OnlineNode): string => JSON.stringify(toNodesFileEntry(n));
 
 /** The record of a row. */
 export function fromRow(r: NodeRow): NodeRecord {
@@ -79,11 +89,15 @@ export function changedColumns(row: NodeRow, before: NodeRecord, after: NodeReco
   scalar('status_since', after.statusSinceMs);
   scalar('flapping', after.flapping ? 1 : 0);
   json('flap_times', before.flapTimesMs, after.flapTimesMs);
+  if ('label' in out || 'meta_data' in out || row.file_entry === null) {
+    const entry = fileEntryOf(after);
+    if (entry !== row.file_entry) out.file_entry = entry;
+  }
   return out;
 }
 
 /** Every column of `nodes`, in the schema's order (both backends' inserts, copy-db). */
-export const NODE_COLUMNS = ['id', 'seq', 'name', 'type', 'version', 'status', 'config', 'label', 'meta_data', 'health', 'register_time', 'last_report', 'agent_last_report', 'last_updated', 'token_hash', 'status_since', 'flapping', 'flap_times'] as const;
+export const NODE_COLUMNS = ['id', 'seq', 'name', 'type', 'version', 'status', 'config', 'label', 'meta_data', 'health', 'register_time', 'last_report', 'agent_last_report', 'last_updated', 'token_hash', 'status_since', 'flapping', 'flap_times', 'file_entry'] as const;
 
 /** The record to store after `mutate`: a status change moves status_since with it, whoever made the mutation. */
 export function withStatusSince(before: NodeRecord, mutated: NodeRecord): NodeRecord {
@@ -114,6 +128,7 @@ export function toParams(n: NodeRecord) {
     status_since: n.statusSinceMs,
     flapping: n.flapping ? 1 : 0,
     flap_times: JSON.stringify(n.flapTimesMs),
+    file_entry: fileEntryOf(n),
   };
 }
 

@@ -31,7 +31,7 @@ export function createSweeper(deps: SweeperDeps): PeriodicTask {
     if (deps.leading && !deps.leading()) return;
     const endTimer = deps.metrics?.sweepDuration.startTimer();
     try {
-      await deps.registry.sweep();
+      await deps.registry.sweep({ collect: false });
       endTimer?.();
       deps.metrics?.lastSweep.setToCurrentTime();
     } catch (err) {

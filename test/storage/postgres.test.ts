@@ -2,7 +2,8 @@
 // from Debian's binaries): the same suite as SQLite's, unchanged, a new database per test.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { openPgStore } from '../../src/storage/postgres/index.js';
+import pg from 'pg';
+import { loadPgMigrations, migratePg, openPgStore } from '../../src/storage/postgres/index.js';
 import type { NodeStore } from '../../src/storage/store.js';
 import { postgresMissing, startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { describeNodeStoreContract, reg } from './contract.js';
@@ -35,6 +36,39 @@ if (missing) {
     };
   });
 }
+
+describe('PostgreSQL migrations', { skip: missing ?? false }, () => {
+  it("fills in every node's nodes.json entry by the domain's rendering (migration 002), and renders a node left without one", async () => {
+    server ??= startPostgres();
+    const url = await (await server).createDatabase();
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      await migratePg(pool, loadPgMigrations().filter((m) => m.version <= 1));
+      const insert = `INSERT INTO nodes (id, seq, name, type, version, status, label, meta_data, register_time, last_updated, status_since)
+                      VALUES ($1, $2, $3, 'agent', '1', 'online', $4, $5, 0, 0, 0)`;
+      await pool.query(insert, ['A1', 1, 'n1', '["gpu","é"]', '{"hostname":"h\\n1","ip":"10.0.0.1","user":7}']);
+      await pool.query(insert, ['A2', 2, 'n2', '[]', '{}']);
+      assert.deepEqual(await migratePg(pool), { from: 1, to: 2 });
+      const entries = (await pool.query<{ file_entry: string }>('SELECT file_entry FROM nodes ORDER BY seq')).rows.map((r) => r.file_entry);
+      assert.deepEqual(entries, [
+        JSON.stringify({ node_id: 'A1', user_id: '', ip: '10.0.0.1', hostname: 'h\n1', labels: ['gpu', 'é'] }),
+        JSON.stringify({ node_id: 'A2', user_id: '', ip: '', hostname: '', labels: [] }),
+      ]);
+      // A row written around the store (no entry): nodes.json spells it out itself.
+      await pool.query(insert, ['A3', 3, 'n3', '["x"]', '{"ip":"10.0.0.3","hostname":"h3","user":"u3"}']);
+      const store = await openPgStore({ url, poolSize: 2 });
+      try {
+        const file = JSON.parse(Buffer.concat((await store.nodesFileDocument()).parts).toString('utf8'));
+        assert.deepEqual(file.map((e: { node_id: string }) => e.node_id), ['A1', 'A2', 'A3']);
+        assert.deepEqual(file[2], { node_id: 'A3', user_id: 'u3', ip: '10.0.0.3', hostname: 'h3', labels: ['x'] });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await pool.end();
+    }
+  });
+});
 
 describe('PostgreSQL: several masters on one database', { skip: missing ?? false }, () => {
   it('a reader following the events by id misses none while two masters write side by side (ids visible in commit order)', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { renderNodesFile } from '../../src/domain/nodes-file-entry.js';
+import type { StatusTransition } from '../../src/domain/node.js';
 import { loadMigrations, migrate, openSqliteStore } from '../../src/storage/sqlite/index.js';
 import type { NodeStore } from '../../src/storage/store.js';
 import { tempDir } from '../helpers/fixtures.js';
@@ -40,7 +41,7 @@ describe('SQLite store specifics', () => {
       { key: 'event_id_counter', value: '1' },
       { key: 'list_version', value: '1' },
       { key: 'node_id_counter', value: '1' },
-      { key: 'schema_version', value: '8' },
+      { key: 'schema_version', value: '9' },
     ]);
     await store.close();
     t.cleanup();
@@ -131,11 +132,37 @@ describe('SQLite store specifics', () => {
     t.cleanup();
   });
 
+  it("fills in every node's nodes.json entry by the domain's rendering (migration 009), and renders a node left without one", async () => {
+    const t = tempDir();
+    const path = join(t.dir, 'db.sqlite3');
+    const db = new Database(path);
+    migrate(db, loadMigrations().filter((m) => m.version <= 8));
+    const insert = db.prepare(`INSERT INTO nodes (id, seq, name, type, version, status, label, meta_data, register_time, last_updated)
+                               VALUES (?, ?, ?, 'agent', '1', 'online', ?, ?, 0, 0)`);
+    insert.run('A1', 1, 'n1', '["gpu","é"]', '{"hostname":"h\\n1","ip":"10.0.0.1","user":7}');
+    insert.run('A2', 2, 'n2', '[]', '{}');
+    db.close();
+    const store = openSqliteStore({ path });
+    const entries = store.db.prepare('SELECT file_entry FROM nodes ORDER BY seq').pluck().all();
+    assert.deepEqual(entries, [
+      JSON.stringify({ node_id: 'A1', user_id: '', ip: '10.0.0.1', hostname: 'h\n1', labels: ['gpu', 'é'] }),
+      JSON.stringify({ node_id: 'A2', user_id: '', ip: '', hostname: '', labels: [] }),
+    ]);
+    // A row written around the store (no entry): nodes.json spells it out itself.
+    store.db.prepare(`INSERT INTO nodes (id, seq, name, type, version, status, label, meta_data, register_time, last_updated)
+                      VALUES ('A3', 3, 'n3', 'agent', '1', 'online', '["x"]', '{"ip":"10.0.0.3","hostname":"h3","user":"u3"}', 0, 0)`).run();
+    const file = strictJson(Buffer.concat((await store.nodesFileDocument()).parts));
+    assert.deepEqual(file.map((e: { node_id: string }) => e.node_id), ['A1', 'A2', 'A3']);
+    assert.deepEqual(file[2], { node_id: 'A3', user_id: 'u3', ip: '10.0.0.3', hostname: 'h3', labels: ['x'] });
+    await store.close();
+    t.cleanup();
+  });
+
   it('applies a migration only once', () => {
     const t = tempDir();
     const db = new Database(join(t.dir, 'db.sqlite3'));
-    assert.deepEqual(migrate(db), { from: 0, to: 8 });
-    assert.deepEqual(migrate(db), { from: 8, to: 8 });
+    assert.deepEqual(migrate(db), { from: 0, to: 9 });
+    assert.deepEqual(migrate(db), { from: 9, to: 9 });
     db.close();
     t.cleanup();
   });
@@ -152,8 +179,10 @@ describe('SQLite store specifics', () => {
     })();
     const sizes: number[] = [];
     let late: string | null = null;
-    const transitions = await store.sweep({ offlineBeforeMs: 1_000, onlineSinceMs: 1_000 }, 5_000, (chunk) => {
+    const transitions: StatusTransition[] = [];
+    const count = await store.sweep({ offlineBeforeMs: 1_000, onlineSinceMs: 1_000 }, 5_000, (chunk) => {
       sizes.push(chunk.length);
+      transitions.push(...chunk);
       // After the first commit, a node not yet swept reports: the next chunks must leave it online.
       if (late === null) {
         const swept = new Set(chunk.map((c) => c.id));
@@ -162,6 +191,7 @@ describe('SQLite store specifics', () => {
       }
     });
     assert.deepEqual(sizes, [100, 100, 100, 100, 99]);
+    assert.equal(count, 499);
     assert.equal(transitions.length, 499);
     assert.ok(!transitions.some((x) => x.id === late), 'the node that reported was not taken offline');
     assert.equal(new Set(transitions.map((x) => x.id)).size, 499, 'no node twice');

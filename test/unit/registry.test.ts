@@ -49,6 +49,14 @@ describe('registry', () => {
     assert.deepEqual(await m.registry.sweep(), [{ id: 'A1', from: 'online', to: 'offline' }]);
   });
 
+  it('with collect: false applies and logs a sweep but keeps none of its transitions (the scheduler)', async () => {
+    await m.registry.register(reg('n1'));
+    await m.registry.report('A1', report);
+    m.clock.advance(4_001);
+    assert.deepEqual(await m.registry.sweep({ collect: false }), []);
+    assert.equal((await m.registry.get('A1')).status, 'offline');
+  });
+
   it('applies no grace when the last sweep is recent (a failover within the lease)', async () => {
     await m.registry.register(reg('n1'));
     await m.registry.report('A1', report);

@@ -3,9 +3,34 @@
 // lock, so several masters starting at once apply them exactly once.
 import type pg from 'pg';
 import { migrationsDir, readMigrations, type Migration } from '../migration-files.js';
+import { fileEntryOf } from '../rows.js';
 
 /** The advisory lock key of migrations (any constant distinct from the write lock's). */
 const MIGRATION_LOCK = 7_340_001;
+
+/** Steps in JavaScript that run right after a migration's SQL, in its transaction, by version. */
+const AFTER_SQL: Record<number, (client: pg.PoolClient) => Promise<void>> = {
+  2: fillFileEntries,
+};
+
+/** 002: every node's nodes.json entry, by the domain's own rendering, 5,000 nodes a statement. */
+async function fillFileEntries(client: pg.PoolClient): Promise<void> {
+  for (let after = -1, round = 0; round < 1_000_000; round++) {
+    const rows = (await client.query<{ seq: string; id: string; meta_data: string; label: string }>(
+      'SELECT seq, id, meta_data, label FROM nodes WHERE seq > $1 ORDER BY seq LIMIT 5000', [after],
+    )).rows;
+    if (rows.length === 0) return;
+    const entries = rows.map((r) => {
+      try {
+        return fileEntryOf({ id: r.id, metaData: JSON.parse(r.meta_data) as Record<string, unknown>, label: JSON.parse(r.label) as string[] });
+      } catch {
+        return null; // nodes.json renders this node in SQL
+      }
+    });
+    await client.query('UPDATE nodes SET file_entry = v.entry FROM unnest($1::bigint[], $2::text[]) AS v(seq, entry) WHERE nodes.seq = v.seq', [rows.map((r) => r.seq), entries]);
+    after = Number(rows.at(-1)!.seq);
+  }
+}
 
 /** Reads the numbered migrations shipped with the package, in order. */
 export const loadPgMigrations = (dir = migrationsDir('postgres')): Migration[] => readMigrations(dir);
@@ -22,6 +47,7 @@ export async function migratePg(pool: pg.Pool, migrations = loadPgMigrations()):
     for (const m of migrations) {
       if (m.version <= from) continue;
       await client.query(m.sql);
+      await AFTER_SQL[m.version]?.(client);
       to = m.version;
     }
     if (to !== from) {

@@ -10,7 +10,7 @@ import { deregisteredEvent, flappingEvent, registeredEvent, reregisteredEvents, 
 import type { NodeRecord, RegistrationInput, StatusTransition } from '../../domain/node.js';
 import type { NodeStatus } from '../../domain/status.js';
 import type { StorageHealthSink } from '../health.js';
-import { changedColumns, changesPublished, fromRow, NODE_COLUMNS, toParams, withStatusSince, type NodeRow } from '../rows.js';
+import { changedColumns, changesPublished, fileEntryOf, fromRow, NODE_COLUMNS, toParams, withStatusSince, type NodeRow } from '../rows.js';
 import type { EventRetention, NodeStore, RegisterOptions, RegisterOutcome } from '../store.js';
 import { translate } from './errors.js';
 import { createPgGroupCommit, deferEvents, type BatchHooks, type Fence, type PgWrite, type StagedNode, type TxTail, type WriteKind } from './group-commit.js';
@@ -23,6 +23,7 @@ const DIRECT: WriteKind = { direct: true };
 const COLUMN_TYPES: Record<string, string> = {
   type: 'text', version: 'text', status: 'text', config: 'text', label: 'text', meta_data: 'text', health: 'text',
   last_report: 'bigint', agent_last_report: 'bigint', last_updated: 'bigint', token_hash: 'text', status_since: 'bigint', flapping: 'integer', flap_times: 'text',
+  file_entry: 'text',
 };
 /** Write transactions a process runs at once (of its pool of 8 connections; the rest read). */
 const WRITE_BATCHES = 4;
@@ -94,13 +95,22 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
       (err: unknown) => translate(err, health, 'write'),
     );
 
-  const inChunks = async <T>(step: PgWrite<T[]>, onChunk?: (items: T[]) => void, all: T[] = []): Promise<T[]> => {
+  /** Runs `step` until it returns fewer than SWEEP_CHUNK items, each to `onChunk` (and to `keep` if given); returns how many. */
+  const inChunks = async <T>(step: PgWrite<T[]>, onChunk?: (items: T[]) => void, keep?: T[]): Promise<number> => {
+    let count = 0;
     for (let round = 0; round < 1_000_000; round++) {
       const items = await write(step, DIRECT);
       if (items.length > 0) onChunk?.(items);
-      for (const item of items) all.push(item);
+      count += items.length;
+      if (keep) for (const item of items) keep.push(item);
       if (items.length < SWEEP_CHUNK) break;
     }
+    return count;
+  };
+  /** `inChunks` keeping the items, for the callers that answer them. */
+  const allInChunks = async <T>(step: PgWrite<T[]>, onChunk?: (items: T[]) => void): Promise<T[]> => {
+    const all: T[] = [];
+    await inChunks(step, onChunk, all);
     return all;
   };
 
@@ -118,7 +128,7 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
     if (existing) {
       const before = fromRow(existing);
       const node: NodeRecord = { ...before, type: input.type, version: input.version, metaData: input.metaData, lastUpdatedMs: nowMs };
-      await c.query('UPDATE nodes SET type = $2, version = $3, meta_data = $4, last_updated = $5 WHERE id = $1', [node.id, node.type, node.version, JSON.stringify(node.metaData), nowMs]);
+      await c.query('UPDATE nodes SET type = $2, version = $3, meta_data = $4, last_updated = $5, file_entry = $6 WHERE id = $1', [node.id, node.type, node.version, JSON.stringify(node.metaData), nowMs, fileEntryOf(node)]);
       const events = deferEvents(tail, reregisteredEvents(before, node), nowMs);
       if (events.length > 0) tail.bumpList = true;
       return { kind: 'updated', before, node, events };
@@ -215,7 +225,7 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
         return { node: fromRow(row), events: await removeNodes(c, tail, [row], cause, nowMs) };
       }, DIRECT),
     collectGarbage: (cutoffMs, nowMs, onChunk) =>
-      inChunks(async (c, tail) => {
+      allInChunks(async (c, tail) => {
         const rows = (await c.query<{ id: string; seq: number }>(
           `SELECT id, seq FROM nodes WHERE (status = 'offline' OR (status = 'initialized' AND last_report IS NULL)) AND status_since < $1 ORDER BY seq LIMIT $2 FOR UPDATE`,
           [cutoffMs, SWEEP_CHUNK],
@@ -225,11 +235,11 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
       }, onChunk),
     pruneEvents,
     sweep: async (cutoffs, nowMs, onChunk, flap) => {
-      const all = await inChunks((c, tail) => sweepChunk(c, tail, 'offline', cutoffs.offlineBeforeMs, nowMs, flap), onChunk);
-      return inChunks((c, tail) => sweepChunk(c, tail, 'online', cutoffs.onlineSinceMs, nowMs, flap), onChunk, all);
+      const offline = await inChunks((c, tail) => sweepChunk(c, tail, 'offline', cutoffs.offlineBeforeMs, nowMs, flap), onChunk);
+      return offline + (await inChunks((c, tail) => sweepChunk(c, tail, 'online', cutoffs.onlineSinceMs, nowMs, flap), onChunk));
     },
     settleFlapping: (nowMs, flap) =>
-      inChunks(async (c, tail) => {
+      allInChunks(async (c, tail) => {
         const rows = (await c.query<{ id: string; seq: number }>(
           "SELECT id, seq FROM nodes WHERE flapping = 1 AND (flap_times::json ->> 0)::bigint < $1 ORDER BY seq LIMIT $2 FOR UPDATE",
           [nowMs - flap.windowMs, SWEEP_CHUNK],

@@ -35,18 +35,20 @@ const INVALID_IDS_KEPT = 20;
 /** meta_data field `f` when it is a string, else '' (the domain's `str`). */
 const metaText = (f: string) => `CASE WHEN json_type(meta_data, '$.${f}') = 'text' THEN meta_data ->> '$.${f}' ELSE '' END`;
 /**
- * nodes.json: entries exactly as domain/nodes-file-entry.ts, each object spelled out with json_quote
- * (json_object and json_group_array cost 2.74 s at a million nodes, this 2.17 s). The entries come in
- * seq order without an ORDER BY of their own: the step's subquery has a LIMIT, so SQLite cannot flatten
- * it into the aggregate and hands its rows over in its order (an ORDER BY here sorted them again: 0.3 s).
+ * nodes.json: each online node's stored entry (`file_entry`, the domain's own rendering, written with
+ * the node: migration 009), joined; a node without one (a row written around the store) is spelled out
+ * here exactly as domain/nodes-file-entry.ts, with json_quote. Parsing every node's meta_data for its
+ * three fields was 1.6 of the 2.2 s a million nodes took. The entries come in seq order without an
+ * ORDER BY of their own: the step's subquery has a LIMIT, so SQLite cannot flatten it into the
+ * aggregate and hands its rows over in its order (an ORDER BY here sorted them again: 0.3 s).
  */
 const NODES_FILE_STEP_SQL = `
-  SELECT CAST('[' || coalesce(group_concat(
+  SELECT CAST('[' || coalesce(group_concat(coalesce(file_entry,
            '{"node_id":' || json_quote(id) || ',"user_id":' || json_quote(${metaText('user')}) || ',"ip":' || json_quote(${metaText('ip')})
-           || ',"hostname":' || json_quote(${metaText('hostname')}) || ',"labels":' || json(label) || '}', ',')
+           || ',"hostname":' || json_quote(${metaText('hostname')}) || ',"labels":' || json(label) || '}'), ',')
            FILTER (WHERE status = 'online'), '') || ']' AS BLOB) AS part,
          count(*) FILTER (WHERE status = 'online') AS items, count(*) AS scanned, max(seq) AS last
-  FROM (SELECT seq, id, status, meta_data, label FROM nodes WHERE seq > @after ORDER BY seq LIMIT @limit)`;
+  FROM (SELECT seq, id, status, meta_data, label, file_entry FROM nodes WHERE seq > @after ORDER BY seq LIMIT @limit)`;
 /** A target's host: meta_data.ip, else meta_data.hostname, else '' (no group). */
 const TARGET_HOST = `CASE WHEN ${metaText('ip')} <> '' THEN ${metaText('ip')} ELSE ${metaText('hostname')} END`;
 /**

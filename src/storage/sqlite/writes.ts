@@ -48,14 +48,15 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     ),
     insert: db.prepare(
       `INSERT INTO nodes (id, seq, name, type, version, status, config, label, meta_data, health,
-                          register_time, last_report, agent_last_report, last_updated, token_hash, status_since, flapping, flap_times)
+                          register_time, last_report, agent_last_report, last_updated, token_hash, status_since, flapping, flap_times, file_entry)
        VALUES (@id, @seq, @name, @type, @version, @status, @config, @label, @meta_data, @health,
-               @register_time, @last_report, @agent_last_report, @last_updated, @token_hash, @status_since, @flapping, @flap_times)`,
+               @register_time, @last_report, @agent_last_report, @last_updated, @token_hash, @status_since, @flapping, @flap_times, @file_entry)`,
     ),
     write: db.prepare(
       `UPDATE nodes SET type = @type, version = @version, status = @status, config = @config, label = @label,
               meta_data = @meta_data, health = @health, last_report = @last_report,
-              agent_last_report = @agent_last_report, last_updated = @last_updated, token_hash = @token_hash
+              agent_last_report = @agent_last_report, last_updated = @last_updated, token_hash = @token_hash,
+              file_entry = @file_entry
        WHERE id = @id`,
     ),
     bumpListVersion: db.prepare(`UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV_LIST_VERSION}'`),
@@ -141,20 +142,28 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
    * Runs `step` (one transaction through the group commit, at most SWEEP_CHUNK items) until a step
    * returns fewer, with the event loop free between steps (and the write lock, while `stepAside()` says
    * the checkpoint thread waits for it), calling `onChunk` after each committed one; the items are
-   * appended to `all`. Bounded: each step changes the rows it picked so they are not
-   * picked again; the node count bounds it.
+   * appended to `keep` if given. Returns how many there were. Bounded: each step changes the rows it
+   * picked so they are not picked again; the node count bounds it.
    */
-  const inChunks = async <T>(step: () => T[], onChunk?: (items: T[]) => void, all: T[] = []): Promise<T[]> => {
+  const inChunks = async <T>(step: () => T[], onChunk?: (items: T[]) => void, keep?: T[]): Promise<number> => {
+    let count = 0;
     for (let round = 0; round < 1_000_000; round++) {
       const items = await write(step);
       if (items.length > 0) onChunk?.(items);
-      for (const item of items) all.push(item);
+      count += items.length;
+      if (keep) for (const item of items) keep.push(item);
       if (items.length < SWEEP_CHUNK) break;
       await new Promise((r) => setImmediate(r));
       // The checkpoint thread waits for the write lock to start the WAL over: the next chunk waits for it
       // (a RESTART takes ~6 ms), for STEP_ASIDE_MS at most.
       for (let waited = 0; waited < STEP_ASIDE_MS && stepAside(); waited++) await new Promise((r) => setTimeout(r, 1));
     }
+    return count;
+  };
+  /** `inChunks` keeping the items, for the callers that answer them. */
+  const allInChunks = async <T>(step: () => T[], onChunk?: (items: T[]) => void): Promise<T[]> => {
+    const all: T[] = [];
+    await inChunks(step, onChunk, all);
     return all;
   };
 
@@ -267,10 +276,8 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
   };
   // Work per chunk only (a sort of 100, the caller's `onChunk`), so that a sweep of 100,000
   // transitions never blocks the event loop for long: no sort or pass over all of them at the end.
-  const sweepAll = async (offlineBeforeMs: number, onlineSinceMs: number, nowMs: number, onChunk?: (t: StatusTransition[]) => void, flap?: FlapSettings): Promise<StatusTransition[]> => {
-    const all = await inChunks(() => sweepChunk('offline', offlineBeforeMs, nowMs, flap), onChunk);
-    return inChunks(() => sweepChunk('online', onlineSinceMs, nowMs, flap), onChunk, all);
-  };
+  const sweepAll = async (offlineBeforeMs: number, onlineSinceMs: number, nowMs: number, onChunk?: (t: StatusTransition[]) => void, flap?: FlapSettings): Promise<number> =>
+    (await inChunks(() => sweepChunk('offline', offlineBeforeMs, nowMs, flap), onChunk)) + (await inChunks(() => sweepChunk('online', onlineSinceMs, nowMs, flap), onChunk));
 
   // Retention: a step deletes at most PRUNE_STEP events (each its own transaction through the group
   // commit), the event loop free between steps; the per-node pass looks only at nodes that got events
@@ -306,7 +313,7 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     return { node: fromRow(row), events: removeNodes([row], cause, nowMs) };
   };
   const collectGarbage = (cutoffMs: number, nowMs: number, onChunk?: (ids: string[]) => void): Promise<string[]> =>
-    inChunks(() => {
+    allInChunks(() => {
       const rows = q.garbageChunk.all({ cutoff: cutoffMs, limit: SWEEP_CHUNK }).sort((x, y) => x.seq - y.seq);
       if (rows.length > 0) removeNodes(rows, 'gc', nowMs);
       return rows.map((r) => r.id);
@@ -320,7 +327,7 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
     update: (id, mutate) => write(() => updateTx(id, mutate)),
     sweep: (cutoffs, nowMs, onChunk, flap) => sweepAll(cutoffs.offlineBeforeMs, cutoffs.onlineSinceMs, nowMs, onChunk, flap),
     settleFlapping: (nowMs, flap) =>
-      inChunks(() => {
+      allInChunks(() => {
         const rows = q.calmChunk.all({ cutoff: nowMs - flap.windowMs, limit: SWEEP_CHUNK }).sort((x, y) => x.seq - y.seq);
         for (const r of rows) q.setFlap.run({ rowid: r.rowid, flapping: 0, times: '[]' });
         appendEvents(rows.map((r) => flappingEvent(r.id, false)), nowMs);
