@@ -5,8 +5,9 @@
 // second per worker); a thread that dies is started again a second later; and should it fall behind
 // anyway, every connection still checkpoints by itself once the WAL holds FALLBACK_AUTOCHECKPOINT_PAGES,
 // so the WAL stays bounded whatever the thread does. Writers of the sweeping process that run one
-// transaction after another (a sweep's chunks) step aside between two of them while the thread waits
-// for the write lock to start the WAL over (`wantsLock`), so that a long sweep does not lock it out.
+// transaction after another (a sweep's chunks, `inSeries`) step aside between two of them while the
+// thread waits for the write lock to start the WAL over (`wantsLock`), so that a long sweep does not
+// lock it out.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
@@ -26,7 +27,7 @@ export interface CheckpointThreadData {
   synchronous: 'normal' | 'full';
   /** How long one RESTART is retried (every ~0.5 ms) while `wantsLock` asks writers to step aside (ms). */
   restartWaitMs: number;
-  /** Int32Array over it: [0] is 1 while the thread waits for the write lock. */
+  /** Int32Array over it: [0] is 1 while the thread waits for the write lock; [1] its sleep; [2] how many series run. */
   signal: SharedArrayBuffer;
 }
 
@@ -62,6 +63,11 @@ export interface Checkpointer {
    * to begin another transaction of a long series should wait (a millisecond at a time, a few at most).
    */
   wantsLock(): boolean;
+  /**
+   * Runs `series` (a writer's transactions one after another) telling the thread about it: while one
+   * runs, a RESTART that finds the lock taken is retried with `wantsLock` up instead of tried once.
+   */
+  inSeries<T>(series: () => Promise<T>): Promise<T>;
   /** Ends the thread for tests of its restart (it is started again a second later). */
   killThread(): Promise<void>;
   stop(): Promise<void>;
@@ -75,8 +81,12 @@ export interface Checkpointer {
 // writes never pause (every checkpoint ends behind the newest commit). The busy timeout is 0: RESTART
 // holds the write lock while it finishes, and waiting there for a reader (a nodes.json build reads for
 // seconds at a million nodes) would stall every writer; a RESTART that finds a writer or a reader in its
-// way gives up at once (the lock is free between tries), is tried again every ~0.5 ms for
-// `restartWaitMs` with the `wantsLock` flag up, and then at the next tick. The checkpoint's syncs follow the
+// way gives up at once and is tried again at the next tick — or, while a writer of this process runs a
+// series of transactions (`inSeries`: a sweep's chunks), every ~0.5 ms for `restartWaitMs` with the
+// `wantsLock` flag up, the series waiting meanwhile. (Only then: every try that gets the write lock
+// copies the newest commits and syncs the database file before it finds a reader in its way, so
+// retrying during a nodes.json build would hold the other processes' writers up for a sync each time.)
+// The checkpoint's syncs follow the
 // connection's synchronous level (NORMAL: WAL and database file synced around each checkpoint, which is
 // what makes starting the WAL over safe across a power loss).
 const THREAD = `
@@ -98,12 +108,12 @@ const tick = () => {
       // syncs the WAL and the database file: one more PASSIVE first leaves it ~2 ms of commits to copy
       // instead of a whole interval's (RESTART 12-14 ms -> ~6 ms at 3,000 reports/s, syncs ~2 ms each).
       db.pragma('wal_checkpoint(PASSIVE)');
-      // Writers of this process that run transaction after transaction (a sweep's chunks) wait while the
-      // flag is up; the RESTART is retried every ~0.5 ms for at most restartWaitMs, then left to the
-      // next tick (a reader in its way, or another process's writer, may keep it out that long).
-      Atomics.store(want, 0, 1);
+      // While a series runs (signal[2] > 0), its writer waits with the flag up and the RESTART is
+      // retried every ~0.5 ms for at most restartWaitMs; otherwise it is tried once.
+      const series = Atomics.load(want, 2) > 0;
+      if (series) Atomics.store(want, 0, 1);
       try {
-        const deadline = Date.now() + restartWaitMs;
+        const deadline = series ? Date.now() + restartWaitMs : 0;
         for (;;) {
           const [restart] = db.pragma('wal_checkpoint(RESTART)');
           if (restart && restart.busy === 0) {
@@ -143,7 +153,7 @@ export function startCheckpointer(path: string, options: CheckpointerOptions = {
     restartFrames: options.restartFrames ?? 4_000,
     synchronous: options.synchronous ?? 'normal',
     restartWaitMs: options.restartWaitMs ?? 10,
-    signal: new SharedArrayBuffer(8),
+    signal: new SharedArrayBuffer(12),
   };
   const want = new Int32Array(data.signal);
   let stopping = false;
@@ -178,6 +188,14 @@ export function startCheckpointer(path: string, options: CheckpointerOptions = {
     get restarts() { return restarts; },
     get threadsStarted() { return threadsStarted; },
     wantsLock: () => Atomics.load(want, 0) === 1,
+    async inSeries(series) {
+      Atomics.add(want, 2, 1);
+      try {
+        return await series();
+      } finally {
+        Atomics.sub(want, 2, 1);
+      }
+    },
     async killThread() {
       if (worker) await worker.terminate();
     },

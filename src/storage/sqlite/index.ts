@@ -38,7 +38,7 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
   const documents = createDocuments(db, options.path, options.health);
   return {
     db,
-    ...createWrites(db, options.health, () => checkpointer?.wantsLock() ?? false),
+    ...createWrites(db, options.health, checkpointer ?? undefined),
     ...createReads(db, options.health),
     nodesFileDocument: documents.nodesFileDocument,
     targetGroupsDocument: documents.targetGroupsDocument,

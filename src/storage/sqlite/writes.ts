@@ -39,7 +39,13 @@ interface ChunkRow {
 }
 
 /** The writes of the store on `db`; failures are translated and reported to `health`, successes too. */
-export function createWrites(db: Database.Database, health: StorageHealthSink | undefined, stepAside: () => boolean = () => false): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> {
+/** The checkpoint thread's side of a series of transactions (checkpointer.ts), when there is one. */
+export interface SeriesPeer {
+  wantsLock(): boolean;
+  inSeries<T>(series: () => Promise<T>): Promise<T>;
+}
+
+export function createWrites(db: Database.Database, health: StorageHealthSink | undefined, peer?: SeriesPeer): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> {
   const q = {
     byId: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
     byName: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE name = ?'),
@@ -140,12 +146,14 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
 
   /**
    * Runs `step` (one transaction through the group commit, at most SWEEP_CHUNK items) until a step
-   * returns fewer, with the event loop free between steps (and the write lock, while `stepAside()` says
-   * the checkpoint thread waits for it), calling `onChunk` after each committed one; the items are
+   * returns fewer, with the event loop free between steps (and the write lock, while the checkpoint
+   * thread waits for it: `peer`), calling `onChunk` after each committed one; the items are
    * appended to `keep` if given. Returns how many there were. Bounded: each step changes the rows it
    * picked so they are not picked again; the node count bounds it.
    */
-  const inChunks = async <T>(step: () => T[], onChunk?: (items: T[]) => void, keep?: T[]): Promise<number> => {
+  const inChunks = <T>(step: () => T[], onChunk?: (items: T[]) => void, keep?: T[]): Promise<number> =>
+    peer ? peer.inSeries(() => chunkLoop(step, onChunk, keep)) : chunkLoop(step, onChunk, keep);
+  const chunkLoop = async <T>(step: () => T[], onChunk?: (items: T[]) => void, keep?: T[]): Promise<number> => {
     let count = 0;
     for (let round = 0; round < 1_000_000; round++) {
       const items = await write(step);
@@ -156,7 +164,7 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
       await new Promise((r) => setImmediate(r));
       // The checkpoint thread waits for the write lock to start the WAL over: the next chunk waits for it
       // (a RESTART takes ~6 ms), for STEP_ASIDE_MS at most.
-      for (let waited = 0; waited < STEP_ASIDE_MS && stepAside(); waited++) await new Promise((r) => setTimeout(r, 1));
+      for (let waited = 0; waited < STEP_ASIDE_MS && peer?.wantsLock(); waited++) await new Promise((r) => setTimeout(r, 1));
     }
     return count;
   };
