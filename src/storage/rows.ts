@@ -37,6 +37,18 @@ export interface NodeRow {
  */
 export const fileEntryOf = (n: OnlineNode): string => JSON.stringify(toNodesFileEntry(n));
 
+/**
+ * `fileEntryOf` from the stored columns (the migrations that fill the entries in); null for JSON that
+ * does not parse, whose node nodes.json then renders in SQL.
+ */
+export function fileEntryOfColumns(id: unknown, metaData: unknown, label: unknown): string | null {
+  try {
+    return fileEntryOf({ id: String(id), metaData: JSON.parse(String(metaData)) as Record<string, unknown>, label: JSON.parse(String(label)) as string[] });
+  } catch {
+    return null;
+  }
+}
+
 /** The record of a row. */
 export function fromRow(r: NodeRow): NodeRecord {
   return {

@@ -3,7 +3,7 @@
 // lock, so several masters starting at once apply them exactly once.
 import type pg from 'pg';
 import { migrationsDir, readMigrations, type Migration } from '../migration-files.js';
-import { fileEntryOf } from '../rows.js';
+import { fileEntryOfColumns } from '../rows.js';
 
 /** The advisory lock key of migrations (any constant distinct from the write lock's). */
 const MIGRATION_LOCK = 7_340_001;
@@ -20,13 +20,7 @@ async function fillFileEntries(client: pg.PoolClient): Promise<void> {
       'SELECT seq, id, meta_data, label FROM nodes WHERE seq > $1 ORDER BY seq LIMIT 5000', [after],
     )).rows;
     if (rows.length === 0) return;
-    const entries = rows.map((r) => {
-      try {
-        return fileEntryOf({ id: r.id, metaData: JSON.parse(r.meta_data) as Record<string, unknown>, label: JSON.parse(r.label) as string[] });
-      } catch {
-        return null; // nodes.json renders this node in SQL
-      }
-    });
+    const entries = rows.map((r) => fileEntryOfColumns(r.id, r.meta_data, r.label));
     await client.query('UPDATE nodes SET file_entry = v.entry FROM unnest($1::bigint[], $2::text[]) AS v(seq, entry) WHERE nodes.seq = v.seq', [rows.map((r) => r.seq), entries]);
     after = Number(rows.at(-1)!.seq);
   }

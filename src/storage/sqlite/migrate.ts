@@ -3,7 +3,7 @@
 // newer than the program is refused.
 import type Database from 'better-sqlite3';
 import { migrationsDir, readMigrations, type Migration } from '../migration-files.js';
-import { fileEntryOf } from '../rows.js';
+import { fileEntryOfColumns } from '../rows.js';
 import { KV_ID_COUNTER, KV_LIST_VERSION, KV_SCHEMA_VERSION } from './kv.js';
 import { jsonIsBad, repairJson, repairText, textIsBad } from './text-repair.js';
 
@@ -34,15 +34,6 @@ export function migrate(db: Database.Database, migrations: Migration[] = loadMig
     db.prepare("INSERT INTO kv (key, value) VALUES (?, '0') ON CONFLICT (key) DO NOTHING").run(KV_LIST_VERSION);
     return { from, to: latest };
   }).immediate();
-}
-
-/** A node's nodes.json entry from its columns (009); null (nodes.json renders it in SQL then) for JSON that does not parse. */
-function fileEntryOfColumns(id: unknown, metaData: unknown, label: unknown): string | null {
-  try {
-    return fileEntryOf({ id: String(id), metaData: JSON.parse(String(metaData)) as Record<string, unknown>, label: JSON.parse(String(label)) as string[] });
-  } catch {
-    return null;
-  }
 }
 
 /** The SQL functions migrations use (004 passes the stored bytes: text that is not UTF-8, as a BLOB). */
