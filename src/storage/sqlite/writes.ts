@@ -38,13 +38,13 @@ interface ChunkRow {
   flap_times: string;
 }
 
-/** The writes of the store on `db`; failures are translated and reported to `health`, successes too. */
 /** The checkpoint thread's side of a series of transactions (checkpointer.ts), when there is one. */
 export interface SeriesPeer {
   wantsLock(): boolean;
   inSeries<T>(series: () => Promise<T>): Promise<T>;
 }
 
+/** The writes of the store on `db`; failures are translated and reported to `health`, successes too. */
 export function createWrites(db: Database.Database, health: StorageHealthSink | undefined, peer?: SeriesPeer): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> {
   const q = {
     byId: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
