@@ -7,7 +7,7 @@
 // and copy again). Stop every master first: the copy reads a live source without a global snapshot.
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
-import { NODE_COLUMNS, type EventRow, type NodeRow } from './storage/rows.js';
+import { NODE_COLUMN_PG_TYPES, NODE_COLUMNS, type EventRow, type NodeRow } from './storage/rows.js';
 
 const BATCH = 2_000;
 const COUNTERS = ['node_id_counter', 'event_id_counter'] as const;
@@ -96,7 +96,7 @@ async function postgresSide(url: string): Promise<Side> {
     putNodes: (rows) =>
       inTransaction(async (c) => {
         const cols = NODE_COLUMNS.map((col) => rows.map((r) => r[col]));
-        const types = ['text', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'text', 'bigint', 'integer', 'text', 'text'];
+        const types = NODE_COLUMNS.map((col) => NODE_COLUMN_PG_TYPES[col]);
         await c.query(`INSERT INTO nodes (${NODE_COLUMNS.join(', ')}) SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`, cols);
         await c.query(
           'INSERT INTO node_labels (label, seq) SELECT DISTINCT l.value, n.seq FROM unnest($1::bigint[], $2::text[]) AS n(seq, label), json_array_elements_text(n.label::json) AS l(value) ON CONFLICT DO NOTHING',

@@ -111,6 +111,13 @@ export function changedColumns(row: NodeRow, before: NodeRecord, after: NodeReco
 /** Every column of `nodes`, in the schema's order (both backends' inserts, copy-db). */
 export const NODE_COLUMNS = ['id', 'seq', 'name', 'type', 'version', 'status', 'config', 'label', 'meta_data', 'health', 'register_time', 'last_report', 'agent_last_report', 'last_updated', 'token_hash', 'status_since', 'flapping', 'flap_times', 'file_entry'] as const;
 
+/** Each column's PostgreSQL type (the arrays of the PostgreSQL store's batched writes and of copy-db). */
+export const NODE_COLUMN_PG_TYPES: Record<(typeof NODE_COLUMNS)[number], string> = {
+  id: 'text', seq: 'bigint', name: 'text', type: 'text', version: 'text', status: 'text', config: 'text', label: 'text', meta_data: 'text', health: 'text',
+  register_time: 'bigint', last_report: 'bigint', agent_last_report: 'bigint', last_updated: 'bigint', token_hash: 'text', status_since: 'bigint',
+  flapping: 'integer', flap_times: 'text', file_entry: 'text',
+};
+
 /** The record to store after `mutate`: a status change moves status_since with it, whoever made the mutation. */
 export function withStatusSince(before: NodeRecord, mutated: NodeRecord): NodeRecord {
   return mutated.status !== before.status && mutated.statusSinceMs === before.statusSinceMs ? { ...mutated, statusSinceMs: mutated.lastUpdatedMs } : mutated;

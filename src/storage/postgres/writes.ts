@@ -10,7 +10,7 @@ import { deregisteredEvent, flappingEvent, registeredEvent, reregisteredEvents, 
 import type { NodeRecord, RegistrationInput, StatusTransition } from '../../domain/node.js';
 import type { NodeStatus } from '../../domain/status.js';
 import type { StorageHealthSink } from '../health.js';
-import { changedColumns, changesPublished, fileEntryOf, fromRow, NODE_COLUMNS, toParams, withStatusSince, type NodeRow } from '../rows.js';
+import { changedColumns, changesPublished, fileEntryOf, fromRow, NODE_COLUMN_PG_TYPES, NODE_COLUMNS, toParams, withStatusSince, type NodeRow } from '../rows.js';
 import type { EventRetention, NodeStore, RegisterOptions, RegisterOutcome } from '../store.js';
 import { translate } from './errors.js';
 import { createPgGroupCommit, deferEvents, type BatchHooks, type Fence, type PgWrite, type StagedNode, type TxTail, type WriteKind } from './group-commit.js';
@@ -19,12 +19,6 @@ const PRUNE_STEP = 1_000;
 const SWEEP_CHUNK = 250;
 /** A write that reads or writes nodes by its own statements (not an update by ID). */
 const DIRECT: WriteKind = { direct: true };
-/** The SQL type of each column an update may change (for the arrays of the batch's UPDATE). */
-const COLUMN_TYPES: Record<string, string> = {
-  type: 'text', version: 'text', status: 'text', config: 'text', label: 'text', meta_data: 'text', health: 'text',
-  last_report: 'bigint', agent_last_report: 'bigint', last_updated: 'bigint', token_hash: 'text', status_since: 'bigint', flapping: 'integer', flap_times: 'text',
-  file_entry: 'text',
-};
 /** Write transactions a process runs at once (of its pool of 8 connections; the rest read). */
 const WRITE_BATCHES = 4;
 
@@ -65,7 +59,7 @@ const hooks: BatchHooks = {
     for (const [key, nodes] of groups) {
       const columns = key.split(',');
       const arrays = columns.map((col) => nodes.map((n) => n.changed[col] ?? null));
-      const from = columns.map((col, i) => `$${i + 2}::${COLUMN_TYPES[col]}[]`).join(', ');
+      const from = columns.map((col, i) => `$${i + 2}::${NODE_COLUMN_PG_TYPES[col as keyof typeof NODE_COLUMN_PG_TYPES]}[]`).join(', ');
       await c.query(
         `UPDATE nodes SET ${columns.map((col) => `${col} = v.${col}`).join(', ')} FROM unnest($1::text[], ${from}) AS v(id, ${columns.join(', ')}) WHERE nodes.id = v.id`,
         [nodes.map((n) => n.row.id), ...arrays],
