@@ -150,9 +150,10 @@ export async function request(method: string, url: string, body?: unknown): Prom
 
 /**
  * A JSON request on a connection of its own (no keep-alive), so that successive calls reach the workers
- * in turn, as separate agents would; returns the status, parsed body and headers.
+ * in turn, as separate agents would; returns the status, parsed body and headers. With `timeoutMs`, a
+ * request without an answer by then fails.
  */
-export function requestFresh(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: IncomingHttpHeaders }> {
+export function requestFresh(method: string, url: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs?: number): Promise<{ status: number; body: any; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = httpRequest(url, {
@@ -173,6 +174,8 @@ export function requestFresh(method: string, url: string, body?: unknown, header
       });
     });
     req.on('error', reject);
+    // A master that is paused (SIGSTOP) accepts the connection in its kernel and never answers.
+    if (timeoutMs !== undefined) req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${url}: no answer within ${timeoutMs} ms`)));
     req.end(payload);
   });
 }

@@ -66,11 +66,13 @@ describe('end-to-end: several masters on PostgreSQL', { skip: missing ?? false }
     const ca = await cluster(a);
     assert.deepEqual(ca.masters.map((x: { instance: string }) => x.instance), ['master-a', 'master-b']);
 
-    // Every node reports through both masters every 300 ms.
+    // Every node reports through both masters every 300 ms. Each report is given up after 2 s: one in
+    // flight to the leader when it is paused below would otherwise never end, nor this loop (it hung
+    // a CI run once).
     let reporting = true;
     const reporter = (async () => {
       for (let round = 0; reporting && round < 1_000; round++) {
-        await Promise.all(ids.map((id, i) => requestFresh('PUT', `${(i % 2 ? masters.at(-1)! : masters.at(-2)!).api}/nodes/${id}/status`, { timestamp: new Date().toISOString(), health: {} }).catch(() => null)));
+        await Promise.all(ids.map((id, i) => requestFresh('PUT', `${(i % 2 ? masters.at(-1)! : masters.at(-2)!).api}/nodes/${id}/status`, { timestamp: new Date().toISOString(), health: {} }, {}, 2_000).catch(() => null)));
         await sleep(300);
       }
     })();
