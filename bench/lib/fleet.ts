@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request as httpRequest } from 'node:http';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileEntryOf } from '../../src/storage/rows.js';
 import { openSqliteStore } from '../../src/storage/sqlite/index.js';
 import type { MasterProcess } from '../../test/e2e/harness.js';
@@ -73,19 +74,43 @@ export function memoryMiB(m: MasterProcess): { rss: number; pss: number } {
  * Watches this process's event loop: the longest gap between ticks of a 1 ms interval timer, from now
  * until `stop()`, which returns it in milliseconds.
  */
-export function watchStalls(): { stop(): number } {
-  let last = performance.now();
+export function watchStalls(): { stop(): number; gaps(): { atMs: number; ms: number; gcMs: number }[] } {
+  const started = performance.now();
+  let last = started;
   let maxGap = 0;
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    maxGap = Math.max(maxGap, now - last);
+  // The five longest gaps, when they began (ms after the watch started) and how much of each was garbage
+  // collection: where a stall lies and what it holds say what caused it (a sweep's first chunk, a
+  // checkpoint, a collection).
+  const longest: { at: number; ms: number }[] = [];
+  const gcs: { at: number; ms: number }[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (gcs.length < 100_000) gcs.push({ at: e.startTime, ms: e.duration });
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const note = (now: number) => {
+    const gap = now - last;
+    maxGap = Math.max(maxGap, gap);
+    if (longest.length < 5 || gap > longest[longest.length - 1]!.ms) {
+      longest.push({ at: last, ms: gap });
+      longest.sort((a, b) => b.ms - a.ms);
+      longest.length = Math.min(longest.length, 5);
+    }
     last = now;
-  }, 1);
+  };
+  const ticker = setInterval(() => note(performance.now()), 1);
   return {
     stop() {
       clearInterval(ticker);
-      return Math.max(maxGap, performance.now() - last);
+      observer.disconnect();
+      note(performance.now());
+      return maxGap;
     },
+    gaps: () =>
+      longest.map((g) => ({
+        atMs: Number((g.at - started).toFixed(1)),
+        ms: Number(g.ms.toFixed(2)),
+        gcMs: Number(gcs.filter((c) => c.at < g.at + g.ms && c.at + c.ms > g.at).reduce((sum, c) => sum + c.ms, 0).toFixed(1)),
+      })),
   };
 }
 
@@ -118,13 +143,13 @@ export function seed(dbPath: string, count: number, reportedAtMs: number, option
 }
 
 /** Duration of `fn` and the longest event-loop stall while it ran (ms, two decimals). */
-export async function timed(fn: () => Promise<unknown>): Promise<{ ms: number; maxStallMs: number }> {
+export async function timed(fn: () => Promise<unknown>): Promise<{ ms: number; maxStallMs: number; longestStalls: { atMs: number; ms: number; gcMs: number }[] }> {
   const stalls = watchStalls();
   const started = performance.now();
   await fn();
   const ms = performance.now() - started;
   await new Promise((r) => setTimeout(r, 3));
-  return { ms: Number(ms.toFixed(2)), maxStallMs: Number(stalls.stop().toFixed(2)) };
+  return { ms: Number(ms.toFixed(2)), maxStallMs: Number(stalls.stop().toFixed(2)), longestStalls: stalls.gaps() };
 }
 
 /** Copies a seeded SQLite file into the (empty) PostgreSQL database at `url` with the master's own copy-db; its ms. */

@@ -4,12 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import type { MasterProcess } from '../../test/e2e/harness.js';
 import { join } from 'node:path';
-import { createManualClock } from '../../src/clock.js';
-import { createRegistry } from '../../src/registry.js';
-import { openSqliteStore } from '../../src/storage/sqlite/index.js';
-import { createFilePublisher } from '../../src/sweep/published-file.js';
-import { call, timed } from './fleet.js';
-import { log, lua, silent } from './options.js';
+import { call, type timed } from './fleet.js';
+import { log, lua } from './options.js';
 import { wrk } from './wrk.js';
 
 export const percentile = (xs: number[], p: number) => {
@@ -54,34 +50,37 @@ export async function reportsWithCpu(m: MasterProcess, nodes: number) {
   return { ...r, cpuMsPer1000: Number(((used / (r.rps * (r.requests / r.rps + 2))) * 1000).toFixed(1)) };
 }
 
+type Timed = Awaited<ReturnType<typeof timed>>;
+
+/** What bench/sweeps-child.ts measures and prints. */
+export interface SweepsResult {
+  sweepQuiet: Timed;
+  sweepAllOffline: Timed;
+  /** The database's size (with its WAL) right after the all-offline sweep. */
+  bytesAfterSweep: number;
+  nodesJson: { buildMs: number; publish: Timed; bytes: number; path: string };
+}
+
 /**
- * The sweeps of a seeded SQLite file in-process, as the primary runs them (event loop watched): a quiet
- * one, then one taking every node offline (past the grace and every threshold); `afterSweeps` runs then.
- * Every node is set online again and nodes.json published as the master does (built by the store, then
- * written atomically to `dir`/nodes.json).
+ * The sweeps of a seeded SQLite file as the primary's scheduler runs them (event loop watched), in a
+ * process of their own (bench/sweeps-child.ts): a quiet one, then one taking every node offline (past the
+ * grace and every threshold); then every node set online again and nodes.json published as the master
+ * does (built by the store, then written atomically to `dir`/nodes.json). Not in the bench's process: its
+ * heap (~42 MB: tsx's transpiled sources of the bench, the tests' helpers and the master) was compacted
+ * by V8's memory reducer right at the sweep's start, after the idle wait for the seed: 23–32 ms of
+ * garbage collection in the first 50 ms of three sweeps, which the master's primary does not carry.
  */
-export async function sweepsAndNodesJson(dbPath: string, seededAtMs: number, dir: string, afterSweeps: () => void = () => undefined) {
-  // Opened as the master's sweeping process opens it: WAL checkpoints in its thread, not in the commits.
-  const store = openSqliteStore({ path: dbPath, walCheckpoints: 'thread' });
-  try {
-    const clock = createManualClock(seededAtMs);
-    const registry = createRegistry({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent, onPublishedChange: () => undefined });
-    clock.advance(30_000);
-    const sweepQuiet = await timed(() => registry.sweep()); // nothing changes (the usual sweep)
-    clock.advance(200_000);
-    const sweepAllOffline = await timed(() => registry.sweep());
-    afterSweeps();
-    store.db.prepare("UPDATE nodes SET status = 'online'").run();
-    const path = join(dir, 'nodes.json');
-    const publisher = createFilePublisher({ name: 'nodes.json', path, read: () => store.nodesFileDocument(), render: (d: { parts: Buffer[] }) => d.parts, logger: silent });
-    const buildStart = performance.now();
-    const bytes = Buffer.concat((await store.nodesFileDocument()).parts).length;
-    const buildMs = performance.now() - buildStart;
-    const publish = await timed(() => publisher.publish());
-    return { sweepQuiet, sweepAllOffline, nodesJson: { buildMs, publish, bytes, path } };
-  } finally {
-    await store.close();
-  }
+export function sweepsAndNodesJson(dbPath: string, seededAtMs: number, dir: string): SweepsResult {
+  // The bench's own files (the seed, earlier parts) flushed first: with ~630 MB of them still dirty on the
+  // same ext4 file system one chunk's commit stalled 622 ms (docs/PERFORMANCE.md §3).
+  spawnSync('sync');
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'sweeps-child.ts'), dbPath, String(seededAtMs), dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
+  if (child.status !== 0) throw new Error(`the sweeps' process failed (exit ${child.status}, ${child.signal ?? 'no signal'})`);
+  return JSON.parse(child.stdout) as SweepsResult;
 }
 
 /** Waits (at most `timeoutMs`) until the master's nodes.json exists; ms from `startAt` (performance.now()). */

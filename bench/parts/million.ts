@@ -49,11 +49,10 @@ export async function million(count: number, flapHours = 24, halves: string[] = 
 /** The SQLite half: in-process sweeps and nodes.json, then the real master on the file. */
 async function onSqlite(dbPath: string, count: number, seededAt: number, dir: string, seedMs: number, fileBytes: () => number) {
   const dbBytesSeeded = fileBytes();
-  let dbBytesAfterSweep = 0;
-  const { sweepQuiet, sweepAllOffline, nodesJson } = await sweepsAndNodesJson(dbPath, seededAt, dir, () => { dbBytesAfterSweep = fileBytes(); });
+  const { sweepQuiet, sweepAllOffline, nodesJson, bytesAfterSweep: dbBytesAfterSweep } = sweepsAndNodesJson(dbPath, seededAt, dir);
   const publish = nodesJson.publish;
   const nodesJsonBytes = statSync(nodesJson.path).size;
-  log(`  quiet sweep ${sweepQuiet.ms} ms; sweep taking all offline (an event each): ${sweepAllOffline.ms} ms, longest stall ${sweepAllOffline.maxStallMs} ms`);
+  log(`  quiet sweep ${sweepQuiet.ms} ms; sweep taking all offline (an event each): ${sweepAllOffline.ms} ms, longest stall ${sweepAllOffline.maxStallMs} ms (the longest at ${sweepAllOffline.longestStalls.map((g) => `+${g.atMs}: ${g.ms} (GC ${g.gcMs})`).join(', ')} ms)`);
   log(`  nodes.json ${publish.ms} ms (${mb(nodesJsonBytes)} MB, stall ${publish.maxStallMs} ms)`);
 
   const port = await freePort();

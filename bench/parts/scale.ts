@@ -18,7 +18,7 @@ export async function scale(count: number) {
     seed(dbPath, count, seededAt);
     const seedMs = performance.now() - seedStart;
 
-    const { sweepQuiet, sweepAllOffline, nodesJson } = await sweepsAndNodesJson(dbPath, seededAt, t.dir);
+    const { sweepQuiet, sweepAllOffline, nodesJson } = sweepsAndNodesJson(dbPath, seededAt, t.dir);
 
     // The real process on the full database: start-up, memory, GET /nodes.
     const port = await freePort();

@@ -1,0 +1,42 @@
+// The sweeps and the nodes.json publish of bench/lib/measure.ts `sweepsAndNodesJson`, in a process of
+// their own, as the master's primary runs them (its scheduler's sweep, WAL checkpoints in their thread);
+// prints a SweepsResult as JSON on stdout:
+//   node --import tsx bench/sweeps-child.ts DB_PATH SEEDED_AT_MS DIR
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createManualClock } from '../src/clock.js';
+import { createRegistry } from '../src/registry.js';
+import { openSqliteStore } from '../src/storage/sqlite/index.js';
+import { createFilePublisher } from '../src/sweep/published-file.js';
+import { timed } from './lib/fleet.js';
+import type { SweepsResult } from './lib/measure.js';
+import { silent } from './lib/options.js';
+
+const [dbPath, seededAt, dir] = process.argv.slice(2) as [string, string, string];
+const fileBytes = () => ['', '-wal'].reduce((n, suffix) => { try { return n + statSync(dbPath + suffix).size; } catch { return n; } }, 0);
+
+const store = openSqliteStore({ path: dbPath, walCheckpoints: 'thread' });
+try {
+  const clock = createManualClock(Number(seededAt));
+  const registry = createRegistry({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent, onPublishedChange: () => undefined });
+  clock.advance(30_000);
+  // As the scheduler sweeps: keeping no transitions (a million kept objects made garbage collections of
+  // up to 36 ms in the sweep).
+  const sweepQuiet = await timed(() => registry.sweep({ collect: false })); // nothing changes (the usual sweep)
+  clock.advance(200_000);
+  const sweepAllOffline = await timed(() => registry.sweep({ collect: false }));
+  const bytesAfterSweep = fileBytes();
+  // Outside the group commit (whose connection waits for no lock): the checkpoint thread may hold the lock.
+  store.db.pragma('busy_timeout = 10000');
+  store.db.prepare("UPDATE nodes SET status = 'online'").run();
+  const path = join(dir, 'nodes.json');
+  const publisher = createFilePublisher({ name: 'nodes.json', path, read: () => store.nodesFileDocument(), render: (d: { parts: Buffer[] }) => d.parts, logger: silent });
+  const buildStart = performance.now();
+  const bytes = Buffer.concat((await store.nodesFileDocument()).parts).length;
+  const buildMs = performance.now() - buildStart;
+  const publish = await timed(() => publisher.publish());
+  const result: SweepsResult = { sweepQuiet, sweepAllOffline, bytesAfterSweep, nodesJson: { buildMs, publish, bytes, path } };
+  process.stdout.write(JSON.stringify(result));
+} finally {
+  await store.close();
+}
