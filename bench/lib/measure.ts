@@ -1,8 +1,8 @@
 // Measurements shared by the parts: sequential-request latency, the master's CPU time, and status
 // reports by wrk with the master's CPU per 1,000 reports.
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import type { MasterProcess } from '../../test/e2e/harness.js';
+import { freePort, type MasterProcess } from '../../test/e2e/harness.js';
 import { join } from 'node:path';
 import { call, type timed } from './fleet.js';
 import { log, lua } from './options.js';
@@ -92,7 +92,9 @@ export async function firstNodesJsonMs(m: MasterProcess, startAt: number, timeou
 /**
  * The million part's reads: `GET /nodes?limit=50` at random cursors (100 unmeasured first: the first ones
  * after a start pay for JIT and cold caches, p99 6.2 ms in the first 300 at a million nodes, 3.5-3.9 ms in
- * the next two rounds of 300), then 300 measured; the first page 100 times; http_sd of a 1% shard 5 times.
+ * the next two rounds of 300), then 300 measured; the first page 100 times; http_sd of a 1% shard 5 times;
+ * and the bare-http ceiling (bench/ceiling.ts) read the same way (100 unmeasured, 300 measured) while the
+ * master runs: a p99 of sequential requests on this box is mostly its scheduling, which the ceiling shows.
  */
 export async function pageAndShardReads(base: string, count: number) {
   const randomPage = () => `/api/v1/master/nodes?limit=50&after=A${1 + Math.floor(Math.random() * (count - 50))}`;
@@ -100,5 +102,15 @@ export async function pageAndShardReads(base: string, count: number) {
   const page = await latency(base, randomPage, 300);
   const firstPage = await latency(base, () => '/api/v1/master/nodes?limit=50', 100);
   const shard = await latency(base, () => `/api/v1/master/sd/prometheus?label=shard-${Math.floor(Math.random() * 100)}`, 5);
-  return { page, firstPage, shard };
+  const ceilPort = await freePort();
+  const ceiling: ChildProcess = fork(join(import.meta.dirname, '..', 'ceiling.ts'), [String(ceilPort)], { execArgv: ['--import', 'tsx'], stdio: 'ignore' });
+  try {
+    await new Promise((r) => ceiling.once('message', r));
+    const ceilBase = `http://127.0.0.1:${ceilPort}`;
+    await latency(ceilBase, () => '/', 100);
+    const ceilingPage = await latency(ceilBase, () => '/', 300);
+    return { page, firstPage, shard, ceilingPage };
+  } finally {
+    ceiling.kill();
+  }
 }

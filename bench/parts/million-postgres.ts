@@ -34,10 +34,10 @@ export async function millionOnPostgres(sqlitePath: string, count: number, dir: 
       const firstNodesJson = await firstNodesJsonMs(m, startAt, 60_000);
       const sweep = await histogram(m.base, 'argus_master_sweep_duration_seconds');
       const memoryIdle = memoryMiB(m);
-      const { page, firstPage, shard } = await pageAndShardReads(m.base, count);
+      const { page, firstPage, shard, ceilingPage } = await pageAndShardReads(m.base, count);
       const firstSweepMs = Number(((sweep.sum / sweep.count) * 1000).toFixed(1));
-      log(`  PostgreSQL: start-up ${startupMs} ms (first nodes.json at ${firstNodesJson} ms), first sweep ${firstSweepMs} ms; page p99 ${page.p99ms} ms (first page ${firstPage.p99ms}); http_sd shard p50 ${shard.p50ms} ms max ${shard.p99ms} ms`);
-      return { copyDbMs, startupMs, firstNodesJsonMs: firstNodesJson, firstSweepMs, memoryMiB: { idle: memoryIdle, afterReads: memoryMiB(m) }, listPage: page, listFirstPage: firstPage, httpSdShard: shard };
+      log(`  PostgreSQL: start-up ${startupMs} ms (first nodes.json at ${firstNodesJson} ms), first sweep ${firstSweepMs} ms; page p50 / p99 ${page.p50ms} / ${page.p99ms} ms (first page ${firstPage.p99ms}; the ceiling's ${ceilingPage.p50ms} / ${ceilingPage.p99ms}); http_sd shard p50 ${shard.p50ms} ms max ${shard.p99ms} ms`);
+      return { copyDbMs, startupMs, firstNodesJsonMs: firstNodesJson, firstSweepMs, memoryMiB: { idle: memoryIdle, afterReads: memoryMiB(m) }, listPage: page, listFirstPage: firstPage, ceilingPage, httpSdShard: shard };
     } finally {
       await stopMaster(m);
     }

@@ -64,9 +64,9 @@ async function onSqlite(dbPath: string, count: number, seededAt: number, dir: st
     // for that file, so that the reads below do not share the two cores with its build.
     const firstNodesJson = await firstNodesJsonMs(m, startAt, 30_000);
     const memoryIdle = memoryMiB(m);
-    const { page, firstPage, shard } = await pageAndShardReads(m.base, count);
+    const { page, firstPage, shard, ceilingPage } = await pageAndShardReads(m.base, count);
     const shardBytes = Buffer.byteLength((await call(m.base, 'GET', '/api/v1/master/sd/prometheus?label=shard-7')).text);
-    log(`  start-up ${startupMs} ms (first nodes.json at ${firstNodesJson} ms); page p99 ${page.p99ms} ms; http_sd shard p50 ${shard.p50ms} ms max ${shard.p99ms} ms`);
+    log(`  start-up ${startupMs} ms (first nodes.json at ${firstNodesJson} ms); page p50 / p99 ${page.p50ms} / ${page.p99ms} ms (the ceiling's ${ceilingPage.p50ms} / ${ceilingPage.p99ms}); http_sd shard p50 ${shard.p50ms} ms max ${shard.p99ms} ms`);
     return {
       nodes: count,
       seedMs,
@@ -77,6 +77,7 @@ async function onSqlite(dbPath: string, count: number, seededAt: number, dir: st
       firstNodesJsonMs: firstNodesJson,
       memoryMiB: { idle: memoryIdle, afterReads: memoryMiB(m) },
       listPage: page,
+      ceilingPage,
       listFirstPage: firstPage,
       httpSdShard: { ...shard, bytes: shardBytes, nodes: count / 100 },
       databaseBytes: { seeded: dbBytesSeeded, afterAllOfflineSweep: dbBytesAfterSweep },
