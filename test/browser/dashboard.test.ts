@@ -4,6 +4,7 @@
 // also asserts that no request left loopback and that the page logged no console error.
 // Screenshots of the overview and of a node page go to docs/img/ with ARGUS_SCREENSHOTS=1.
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -206,12 +207,28 @@ describe('dashboard in Chromium', { skip: missing ?? false }, () => {
         await stopMaster(m);
         await page.locator('#live[data-state="lost"]').waitFor({ timeout: 5_000 });
         assert.match(await page.locator('#live').innerText(), /reconnecting/);
+        const whileStopping = watched.consoleErrors.splice(0);
+        // A change no stream can carry, made while no master runs: the first node of the table goes from
+        // the file. Only the refresh after the stream reopens can take it off the page.
+        const [gone] = await tableIds(page);
+        const db = new Database(join(t.dir, 'master/db.sqlite3'));
+        try {
+          assert.equal(db.prepare('DELETE FROM nodes WHERE id = ?').run(gone).changes, 1);
+        } finally {
+          db.close();
+        }
         m = await startMaster(t.dir, { MASTER_WORKERS: '2' }, port);
         await page.locator('#live[data-state="open"]').waitFor({ timeout: 10_000 });
+        await waitFor('the table without the node removed while the master was down', async () => !(await tableIds(page)).includes(gone!), 5_000);
         assert.deepEqual(watched.outside, []);
         // While the master is down the browser logs the failed connection attempts, and htmx logs each
-        // htmx:sseError with its Event (console text "Event"); nothing else.
-        assert.deepEqual(watched.consoleErrors.filter((e) => e !== 'Event' && !/ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)), []);
+        // htmx:sseError with its Event (console text "Event"); nothing else once the new master runs.
+        const outage = (e: string) => e === 'Event' || /ERR_CONNECTION_REFUSED|Failed to load resource/.test(e);
+        assert.deepEqual(watched.consoleErrors.filter((e) => !outage(e)), []);
+        // While the old one stops, a stream may also reopen on a worker that has not stopped yet and the
+        // refresh it triggers fail as that worker goes (htmx logs htmx:afterRequest and htmx:sendError;
+        // seen once in CI on a slow box): the refresh after the next reopen catches up.
+        assert.deepEqual(whileStopping.filter((e) => !outage(e) && e !== 'htmx:afterRequest' && e !== 'htmx:sendError'), []);
       } finally {
         await context.close();
       }
