@@ -1,6 +1,6 @@
 // Measurements shared by the parts: sequential-request latency, the master's CPU time, and status
 // reports by wrk with the master's CPU per 1,000 reports.
-import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { freePort, type MasterProcess } from '../../test/e2e/harness.js';
 import { join } from 'node:path';
@@ -102,15 +102,23 @@ export async function pageAndShardReads(base: string, count: number) {
   const page = await latency(base, randomPage, 300);
   const firstPage = await latency(base, () => '/api/v1/master/nodes?limit=50', 100);
   const shard = await latency(base, () => `/api/v1/master/sd/prometheus?label=shard-${Math.floor(Math.random() * 100)}`, 5);
-  const ceilPort = await freePort();
-  const ceiling: ChildProcess = fork(join(import.meta.dirname, '..', 'ceiling.ts'), [String(ceilPort)], { execArgv: ['--import', 'tsx'], stdio: 'ignore' });
+  const ceiling = await startCeiling();
   try {
-    await new Promise((r) => ceiling.once('message', r));
-    const ceilBase = `http://127.0.0.1:${ceilPort}`;
-    await latency(ceilBase, () => '/', 100);
-    const ceilingPage = await latency(ceilBase, () => '/', 300);
+    await latency(ceiling.base, () => '/', 100);
+    const ceilingPage = await latency(ceiling.base, () => '/', 300);
     return { page, firstPage, shard, ceilingPage };
   } finally {
-    ceiling.kill();
+    ceiling.stop();
   }
+}
+
+/** Starts the bare-http ceiling (bench/ceiling.ts) in a process of its own: its base URL, and `stop`. */
+export async function startCeiling(): Promise<{ base: string; stop(): void }> {
+  const port = await freePort();
+  const child = fork(join(import.meta.dirname, '..', 'ceiling.ts'), [String(port)], { execArgv: ['--import', 'tsx'], stdio: 'ignore' });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the ceiling exited before it listened (exit ${code})`)));
+  });
+  return { base: `http://127.0.0.1:${port}`, stop: () => child.kill() };
 }

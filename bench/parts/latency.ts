@@ -6,11 +6,11 @@
 // connections); the master's first 5 s after its start are given apart (`coldStart`). While a run is
 // measured an online node's labels change every second, so nodes.json (100,000 nodes) is rebuilt and
 // written about once a second; the master's sweep runs every 30 s. The master is measured with --latency-workers (2 and 1).
-import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort, startMaster, stopMaster } from '../../test/e2e/harness.js';
+import { startMaster, stopMaster } from '../../test/e2e/harness.js';
 import { tempDir } from '../../test/helpers/fixtures.js';
 import { call, seed } from '../lib/fleet.js';
+import { startCeiling } from '../lib/measure.js';
 import { openLoopReports, type OpenLoopResult } from '../lib/open-loop.js';
 import { log, masterEnv } from '../lib/options.js';
 
@@ -40,14 +40,12 @@ function labelChangesEverySecond(api: string, seconds: number): { stop(): Promis
 export async function latency(nodes: number, seconds: number, rates: number[] = [1700, 3000], workerCounts: number[] = [2, 1]) {
   log(`latency: open loop at ${rates.join(' and ')} reports/s over ${nodes} nodes, ${seconds} s each (after ${WARM_UP_SECONDS} s unmeasured), ceiling first; master with ${workerCounts.join(' and ')} workers`);
   const t = tempDir('argus-bench-latency-');
-  const ceilPort = await freePort();
-  const ceiling: ChildProcess = fork(join(import.meta.dirname, '..', 'ceiling.ts'), [String(ceilPort)], { execArgv: ['--import', 'tsx'], stdio: 'ignore' });
-  const ceilBase = `http://127.0.0.1:${ceilPort}`;
+  const ceiling = await startCeiling();
+  const ceilBase = ceiling.base;
   type Run = { rate: number; ceiling: ReturnType<typeof brief>; master: ReturnType<typeof brief>; p50Ratio: number; p99Ratio: number; labelChanges: number; nodesJsonWrites: number };
   const out: Array<{ workers: number; coldStart: { rate: number; p99ms: number; maxMs: number; firstSecondsP99: number[] }; runs: Run[] }> = [];
   const brief = (r: OpenLoopResult) => { const { perSecond, ...rest } = r; return { ...rest, perSecondP99: perSecond.map((s) => s.p99ms) }; };
   try {
-    await new Promise((r) => ceiling.once('message', r));
     for (const workers of workerCounts) {
       seed(join(t.dir, `w${workers}/master/db.sqlite3`), nodes, Date.now());
       const m = await startMaster(join(t.dir, `w${workers}`), masterEnv({ MASTER_WORKERS: String(workers) }));
@@ -76,7 +74,7 @@ export async function latency(nodes: number, seconds: number, rates: number[] = 
     }
     return { nodes, seconds, warmUpSeconds: WARM_UP_SECONDS, clients: 30, target: 'p50 and p99 ≤ 1.5 × ceiling, 0 errors', masters: out };
   } finally {
-    ceiling.kill();
+    ceiling.stop();
     t.cleanup();
   }
 }

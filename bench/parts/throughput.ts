@@ -1,10 +1,11 @@
 // Part `throughput`: wrk against status reports, registrations, GET /nodes/{id}, GET /nodes (1,000
 // nodes) and statistics, each bracketed by the bare-http ceiling and followed by the Flask reference.
-import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort, startMaster, stopMaster } from '../../test/e2e/harness.js';
 import { tempDir } from '../../test/helpers/fixtures.js';
 import { call, registerFleet, reportFleet } from '../lib/fleet.js';
+import { startCeiling } from '../lib/measure.js';
 import { baseline, FLEET, flaskStyle, log, lua, masterEnv, median, rounds, seconds, workers } from '../lib/options.js';
 import { wrk, type WrkResult } from '../lib/wrk.js';
 
@@ -48,9 +49,7 @@ async function startFlask(dir: string): Promise<{ base: string; stop(): Promise<
 
 export async function throughput() {
   log(`throughput: ${rounds} rounds × ${seconds} s per figure, wrk -t2 -c64, ${FLEET} registered nodes`);
-  const ceilPort = await freePort();
-  const ceiling: ChildProcess = fork(join(import.meta.dirname, '..', 'ceiling.ts'), [String(ceilPort)], { execArgv: ['--import', 'tsx'], stdio: 'ignore' });
-  await new Promise((r) => ceiling.once('message', r));
+  const ceiling = await startCeiling();
   const figures: Record<string, WrkResult[]> = { ceiling: [], status: [], register: [], getNode: [], list: [], statistics: [] };
   // The same figures of the Flask reference, measured right after each of ours, when it can run here.
   const withFlask = flaskAvailable();
@@ -65,7 +64,7 @@ export async function throughput() {
   try {
     // The ceiling is measured right before and right after every figure, and the figure is divided by
     // their mean: on a shared machine the ceiling moves by a third within a minute.
-    const ceilingRun = () => wrk(`http://127.0.0.1:${ceilPort}/`, lua('ceiling.lua'));
+    const ceilingRun = () => wrk(`${ceiling.base}/`, lua('ceiling.lua'));
     for (let round = 1; round <= rounds; round++) {
       const t = tempDir('argus-bench-');
       const m = await startMaster(t.dir, masterEnv());
@@ -108,7 +107,7 @@ export async function throughput() {
       log(`  round ${round}: status ${Math.round(s.rps)}/s, p99 ${s.p99ms} ms, ceiling around it ${Math.round(s.ceilingRps ?? 0)}/s${bs ? `; baseline ${Math.round(bs.rps)}/s, p99 ${bs.p99ms} ms` : ''}${fs ? `; Flask ${Math.round(fs.rps)}/s, p99 ${fs.p99ms} ms` : ''}`);
     }
   } finally {
-    ceiling.kill();
+    ceiling.stop();
   }
   const summary: Record<string, unknown> = { workers: workerCount, flask: withFlask ? flaskStyle : 'not measured', baseline: baseline || undefined };
   // Each figure is divided by the ceiling measured around it, and by the Flask figure measured right
