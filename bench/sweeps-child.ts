@@ -2,18 +2,16 @@
 // their own, as the master's primary runs them (its scheduler's sweep, WAL checkpoints in their thread);
 // prints a SweepsResult as JSON on stdout:
 //   node --import tsx bench/sweeps-child.ts DB_PATH SEEDED_AT_MS DIR
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createManualClock } from '../src/clock.js';
 import { createRegistry } from '../src/registry.js';
 import { openSqliteStore } from '../src/storage/sqlite/index.js';
 import { createFilePublisher } from '../src/sweep/published-file.js';
-import { timed } from './lib/fleet.js';
+import { databaseBytes, timed } from './lib/fleet.js';
 import type { SweepsResult } from './lib/measure.js';
 import { silent } from './lib/options.js';
 
 const [dbPath, seededAt, dir] = process.argv.slice(2) as [string, string, string];
-const fileBytes = () => ['', '-wal'].reduce((n, suffix) => { try { return n + statSync(dbPath + suffix).size; } catch { return n; } }, 0);
 
 const store = openSqliteStore({ path: dbPath, walCheckpoints: 'thread' });
 try {
@@ -25,7 +23,7 @@ try {
   const sweepQuiet = await timed(() => registry.sweep({ collect: false })); // nothing changes (the usual sweep)
   clock.advance(200_000);
   const sweepAllOffline = await timed(() => registry.sweep({ collect: false }));
-  const bytesAfterSweep = fileBytes();
+  const bytesAfterSweep = databaseBytes(dbPath);
   // Outside the group commit (whose connection waits for no lock): the checkpoint thread may hold the lock.
   store.db.pragma('busy_timeout = 10000');
   store.db.prepare("UPDATE nodes SET status = 'online'").run();

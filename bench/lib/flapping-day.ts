@@ -6,17 +6,17 @@
 // neither bites on the first day). The other 99% report as usual in a real fleet, which adds no events
 // and no rows: here their last report is set in the future once so that they simply stay online.
 // Bounded: hours × 120 steps.
-import { statSync } from 'node:fs';
 import { createManualClock } from '../../src/clock.js';
 import { createRegistry } from '../../src/registry.js';
 import { openSqliteStore } from '../../src/storage/sqlite/index.js';
+import { databaseBytes } from './fleet.js';
 import { log, silent } from './options.js';
 
 const STEP_MS = 30_000;
 const PERIOD_MS = 600_000;
 
 export async function flappingDay(dbPath: string, nodes: number, hours: number) {
-  const fileBytes = () => ['', '-wal'].reduce((n, suffix) => { try { return n + statSync(dbPath + suffix).size; } catch { return n; } }, 0);
+  const fileBytes = () => databaseBytes(dbPath);
   const store = openSqliteStore({ path: dbPath, walCheckpoints: 'thread' });
   try {
     const startMs = Date.now();

@@ -1,7 +1,7 @@
 // Driving the master like a fleet: requests over a keep-alive pool, registering and reporting a fleet,
 // seeding a database directly, and measuring memory and event-loop stalls.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request as httpRequest } from 'node:http';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -140,6 +140,17 @@ export function seed(dbPath: string, count: number, reportedAtMs: number, option
     store.db.prepare('INSERT INTO node_labels (label, seq) SELECT DISTINCT j.value, n.seq FROM nodes n, json_each(n.label) j').run();
   })();
   void store.close();
+}
+
+/** A SQLite database's size on disk: the file and its WAL, in bytes (a file not there counts 0). */
+export function databaseBytes(dbPath: string): number {
+  return ['', '-wal'].reduce((n, suffix) => {
+    try {
+      return n + statSync(dbPath + suffix).size;
+    } catch {
+      return n;
+    }
+  }, 0);
 }
 
 /** Duration of `fn` and the longest event-loop stall while it ran (ms, two decimals). */

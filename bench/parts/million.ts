@@ -10,7 +10,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, startMaster, stopMaster } from '../../test/e2e/harness.js';
 import { tempDir } from '../../test/helpers/fixtures.js';
-import { call, memoryMiB } from '../lib/fleet.js';
+import { call, databaseBytes, memoryMiB } from '../lib/fleet.js';
 import { flappingDay } from '../lib/flapping-day.js';
 import { firstNodesJsonMs, pageAndShardReads, sweepsAndNodesJson } from '../lib/measure.js';
 import { millionOnPostgres } from './million-postgres.js';
@@ -31,7 +31,7 @@ export async function million(count: number, flapHours = 24, halves: string[] = 
     const seeded = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'seed-child.ts'), dbPath, String(count), String(seededAt), '100'], { stdio: 'inherit' });
     if (seeded.status !== 0) throw new Error(`seeding failed (exit ${seeded.status})`);
     const seedMs = Math.round(performance.now() - seedStart);
-    const fileBytes = () => ['', '-wal'].reduce((n, suffix) => { try { return n + statSync(dbPath + suffix).size; } catch { return n; } }, 0);
+    const fileBytes = () => databaseBytes(dbPath);
     log(`  seeded in ${seedMs} ms: ${mb(fileBytes())} MB`);
 
     const sqlite = halves.includes('sqlite') ? await onSqlite(dbPath, count, seededAt, t.dir, seedMs, fileBytes) : null;
