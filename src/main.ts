@@ -202,6 +202,7 @@ async function buildHttpApp(config: Config, store: NodeStore, registry: Registry
   const options: AppOptions = {
     registry, logger, metrics, metricsText, clock, cluster,
     logRequests: config.logRequests,
+    slowRequestMs: config.slowRequestSeconds * 1000,
     sdPorts: config.prometheusSdPorts,
     bodyLimit: config.maxBodyBytes,
     requestTimeoutMs: config.requestTimeoutSeconds * 1000,

@@ -36,14 +36,12 @@ export const median = (xs: number[]) => {
 };
 export const log = (msg: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
-/** Env of a benchmarked master: production defaults, request log off (as gunicorn's default). */
+/** Env of a benchmarked master: the production defaults (request log and log level included). */
 export function masterEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
     ONLINE_THRESHOLD_SECONDS: '120',
     OFFLINE_THRESHOLD_SECONDS: '180',
     SCHEDULER_INTERVAL_SECONDS: '30',
-    LOG_REQUESTS: 'false',
-    LOG_LEVEL: 'warn',
     ...(workers ? { MASTER_WORKERS: workers } : { MASTER_WORKERS: '' }),
     ...extra,
   };

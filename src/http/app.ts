@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../auth.js';
 import type { Metrics } from '../metrics.js';
 import { authPlugin } from './auth.js';
+import { requestLog } from './request-log.js';
 import type { Registry } from '../registry.js';
 import { installErrorHandling } from './error-handler.js';
 import { checkQueryEncoding, parseJsonBody } from './json-body.js';
@@ -27,7 +28,10 @@ export const BASE_PATH = '/api/v1/master';
 export interface AppOptions {
   registry: Registry;
   logger: Logger;
+  /** LOG_REQUESTS: two lines for every request; otherwise only refused, failed and slow ones (request-log.ts). */
   logRequests: boolean;
+  /** SLOW_REQUEST_SECONDS in ms: a request taking longer is logged at warn (default 1,000). */
+  slowRequestMs?: number;
   /** Default target ports of the Prometheus discovery endpoint. */
   sdPorts: readonly number[];
   /** This process's metrics (HTTP request counts) and the text /metrics answers (may merge processes). */
@@ -135,6 +139,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook('onRequest', async (request) => checkQueryEncoding(request.url));
   installErrorHandling(app);
+  await app.register(requestLog, { slowMs: options.slowRequestMs ?? 1_000 });
   // OpenAPI 3.1 generated from the route schemas (SPEC §9.6); registered before the routes it documents.
   await app.register(swagger, {
     openapi: {

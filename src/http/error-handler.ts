@@ -33,7 +33,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (!request.raw.complete) reply.header('connection', 'close');
     if (err instanceof AppError && err.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer realm="argus-master"');
     const answer = answerOf(err, request.headers['content-type']);
-    if (answer.internal) request.log.error({ err }, 'request failed');
+    // The request log writes the line of a 5xx, with this cause (request-log.ts).
+    if (answer.internal) request.failure = err;
     return reply.code(answer.status).send(answer.body);
   });
   app.setNotFoundHandler((request, reply) => {

@@ -295,7 +295,7 @@ export function uiRoutes(options: UiOptions) {
     // at most once per CHANGE_COALESCE_MS; the page then fetches its live region again.
     const streams = streamSet();
     app.addHook('preClose', async () => streams.endAll());
-    app.get('/stream', async (request, reply) => {
+    app.get('/stream', { config: { stream: true } }, async (request, reply) => {
       mustView(request);
       const raw = request.query as Record<string, unknown>;
       const afterText = one(raw.after);
@@ -323,7 +323,7 @@ export function uiRoutes(options: UiOptions) {
 
     app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
       const answer = answerOf(err, request.headers['content-type']);
-      if (answer.internal) request.log.error({ err }, 'request failed');
+      if (answer.internal) request.failure = err;
       if (err instanceof AppError && err.code === 'UNAUTHORIZED' && request.method === 'GET' && !request.url.startsWith('/ui/fragments/') && !request.url.startsWith('/ui/stream')) {
         return reply.redirect(`/ui/login?next=${encodeURIComponent(request.url)}`, 303);
       }

@@ -50,7 +50,6 @@ export async function startMaster(dir: string, env: Record<string, string> = {},
       ONLINE_THRESHOLD_SECONDS: '1.5',
       OFFLINE_THRESHOLD_SECONDS: '3',
       SCHEDULER_INTERVAL_SECONDS: '0.5',
-      LOG_REQUESTS: 'false',
       ...env,
     },
   });

@@ -2,6 +2,7 @@
 // nodes.json change notifications. Nothing listens; tests use app.inject.
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { createManualClock } from '../../src/clock.js';
 import { createAuthenticator, type AuthTokens } from '../../src/auth.js';
 import { buildApp } from '../../src/http/app.js';
@@ -29,6 +30,8 @@ export async function makeTestMaster(
     onlineSeconds?: number; offlineSeconds?: number; idPrefix?: string; sdPorts?: number[]; tokens?: AuthTokens;
     /** The cluster view of /cluster and, with `leaseSeconds`, of /readyz (as with PostgreSQL). */
     cluster?: { info: () => Promise<ClusterInfo>; leaseSeconds?: number };
+    /** The app's logger and request-log settings (default: silent, no line per request). */
+    logger?: Logger; logRequests?: boolean; slowRequestMs?: number;
   } = {},
 ): Promise<TestMaster> {
   const t = tempDir();
@@ -46,7 +49,7 @@ export async function makeTestMaster(
     onPublishedChange: () => { changes.count++; },
   });
   const app = await buildApp({
-    registry, logger: silentLogger, logRequests: false, sdPorts: opts.sdPorts ?? [9100], metrics, clock,
+    registry, logger: opts.logger ?? silentLogger, logRequests: opts.logRequests ?? false, slowRequestMs: opts.slowRequestMs, sdPorts: opts.sdPorts ?? [9100], metrics, clock,
     metricsText: () => metrics.registry.metrics(),
     authenticate: opts.tokens ? createAuthenticator(opts.tokens, store) : undefined,
     cluster: opts.cluster?.info,

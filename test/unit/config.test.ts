@@ -39,7 +39,8 @@ describe('loadConfig (SPEC §1)', () => {
       bindPort: 3000,
       workers: 2,
       logLevel: 'info',
-      logRequests: true,
+      logRequests: false,
+      slowRequestSeconds: 1,
       sqliteSynchronous: 'normal',
       prometheusSdPorts: [9100],
       prometheusFileSdPath: null,
@@ -65,7 +66,8 @@ describe('loadConfig (SPEC §1)', () => {
       MASTER_BIND: '127.0.0.1:3300',
       MASTER_WORKERS: '2',
       LOG_LEVEL: 'warn',
-      LOG_REQUESTS: 'false',
+      LOG_REQUESTS: 'true',
+      SLOW_REQUEST_SECONDS: '0.25',
       SQLITE_SYNCHRONOUS: 'full',
     });
     assert.ok(r.ok);
@@ -76,7 +78,8 @@ describe('loadConfig (SPEC §1)', () => {
     assert.equal(r.config.bindPort, 3300);
     assert.equal(r.config.workers, 2);
     assert.equal(r.config.logLevel, 'warn');
-    assert.equal(r.config.logRequests, false);
+    assert.equal(r.config.logRequests, true);
+    assert.equal(r.config.slowRequestSeconds, 0.25);
     assert.equal(r.config.sqliteSynchronous, 'full');
   });
 
@@ -132,6 +135,7 @@ describe('loadConfig (SPEC §1)', () => {
     ['an ID prefix ending with a digit', { NODE_ID_PREFIX: 'A1' }],
     ['an unknown log level', { LOG_LEVEL: 'loud' }],
     ['a non-boolean LOG_REQUESTS', { LOG_REQUESTS: 'maybe' }],
+    ['a SLOW_REQUEST_SECONDS that is not a positive number', { SLOW_REQUEST_SECONDS: '0' }],
     ['an unknown synchronous mode', { SQLITE_SYNCHRONOUS: 'off' }],
     ['a discovery port that is not a number', { PROMETHEUS_SD_PORTS: '9100,node' }],
     ['a discovery port of 0', { PROMETHEUS_SD_PORTS: '0' }],

@@ -86,7 +86,7 @@ export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: 
 
     app.get(
       '/events/stream',
-      { config: { access: 'read' }, schema: { querystring: EventsQuery, response: { 400: ErrorJson } } },
+      { config: { access: 'read', stream: true }, schema: { querystring: EventsQuery, response: { 400: ErrorJson } } },
       async (request, reply) => {
         const q = request.query;
         const { types, nodeIds } = filters(q);
