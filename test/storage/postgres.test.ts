@@ -105,6 +105,31 @@ describe('PostgreSQL: several masters on one database', { skip: missing ?? false
       await Promise.all([a.close(), b.close(), reader.close()]);
     }
   });
+  it('one new name registered through two masters at once is one node: one created, the rest updated with its ID, and no storage failure', async () => {
+    server ??= startPostgres();
+    const url = await (await server).createDatabase();
+    const failures: string[] = [];
+    const health = { failed: (code: string) => { failures.push(code); }, writeSucceeded: () => undefined };
+    const [a, b] = await Promise.all([openPgStore({ url, poolSize: 4, health }), openPgStore({ url, poolSize: 4, health })]);
+    try {
+      for (let round = 0; round < 5; round++) {
+        const name = `same-${round}`;
+        // Ten at once through each master, several batches in flight on each (their group commits run 4 at a time).
+        const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).register(reg(name), 1_000 + round, 'A')));
+        const rejected = outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason));
+        assert.deepEqual(rejected, [], `round ${round}: no registration rejected`);
+        const kinds = outcomes.map((o) => (o as PromiseFulfilledResult<Awaited<ReturnType<typeof a.register>>>).value);
+        assert.equal(kinds.filter((k) => k.kind === 'created').length, 1, `round ${round}: one created`);
+        assert.equal(kinds.filter((k) => k.kind === 'updated').length, 19, `round ${round}: the rest updated`);
+        const ids = new Set(kinds.map((k) => (k.kind === 'created' || k.kind === 'updated' ? k.node.id : '?')));
+        assert.equal(ids.size, 1, `round ${round}: one ID`);
+      }
+      assert.equal((await a.list()).length, 5);
+      assert.deepEqual(failures, [], 'a unique-name race is not a storage failure');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
   it('updates of one turn are batched (one read, one write of their nodes) and each sees the one before it, also mixed with a registration', async () => {
     server ??= startPostgres();
     const url = await (await server).createDatabase();

@@ -128,6 +128,16 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
       return { kind: 'updated', before, node, events };
     }
     const seq = Number((await c.query<{ value: string }>("UPDATE kv SET value = (value::bigint + 1)::text WHERE key = 'node_id_counter' RETURNING value")).rows[0]!.value);
+    if (input.id === null) {
+      // The counter's row lock orders every creation across masters: a master that created this name
+      // while we waited for it has committed, and this statement (a new snapshot) sees its node. Then it
+      // is a re-registration, and the number goes back (nobody else can have taken one since).
+      const raced = (await c.query<NodeRow>('SELECT * FROM nodes WHERE name = $1 FOR UPDATE', [input.name])).rows[0];
+      if (raced) {
+        await c.query("UPDATE kv SET value = (value::bigint - 1)::text WHERE key = 'node_id_counter'");
+        return registerTx(c, tail, input, nowMs, idPrefix, options);
+      }
+    }
     const id = `${idPrefix}${seq}`;
     const node: NodeRecord = {
       id, name: input.name, type: input.type, version: input.version, status: 'initialized', config: {}, label: [], metaData: input.metaData, health: {},
