@@ -1,14 +1,13 @@
-// Probes: /healthz (the process lives) and /readyz (a real database query succeeds). /readyz also names
-// the leader and each master's last contact (SPEC §11; with SQLite: the sole master) — to a caller
-// with a token in token mode — and warns of a master out of contact or of no leader.
+// Probes: /healthz (the process lives) and /readyz (a real database query succeeds). /readyz answers
+// exactly `{"status":"ready"}` as SPEC §2 fixes it, with `warnings` only when something needs an
+// operator (a published file that cannot be written, failing writes, a held mass offline, and with
+// several masters a master out of contact or no leader); the cluster's details are GET /cluster's.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../../registry.js';
 import { STALE_AFTER_LEASES, type ClusterInfo } from '../../cluster/leadership.js';
 import { Type } from '@sinclair/typebox';
 
-const Masters = Type.Optional(Type.Array(Type.Object({ instance: Type.String(), seconds_since_contact: Type.Number() })));
-const Leader = Type.Optional(Type.Union([Type.String(), Type.Null()]));
 
 /** Options of the probes. */
 export interface HealthOptions {
@@ -17,7 +16,7 @@ export interface HealthOptions {
   cluster?: { info: () => Promise<ClusterInfo>; leaseSeconds: number };
 }
 
-/** The leader and masters of /readyz, with warnings for masters out of contact and a missing leader; null when unknown. */
+/** Warnings of /readyz for masters out of contact and a missing leader; null when unknown. */
 async function clusterPart(options: HealthOptions['cluster']) {
   if (!options) return null;
   let info: ClusterInfo;
@@ -34,7 +33,7 @@ async function clusterPart(options: HealthOptions['cluster']) {
     // Within an hour of its last contact; older rows are masters gone for good (removed after a day).
     if (m.seconds_since_contact > staleS && m.seconds_since_contact < 3_600) warnings.push(`master ${m.instance}: no contact for ${Math.round(m.seconds_since_contact)} s`);
   }
-  return { leader, masters: info.masters.map((m) => ({ instance: m.instance, seconds_since_contact: m.seconds_since_contact })), warnings };
+  return { warnings };
 }
 
 /** Registers the probes under the prefix the plugin is mounted at. */
@@ -50,8 +49,8 @@ export function healthRoutes(registry: Pick<Registry, 'readiness'>, options: Hea
         config: { access: 'open' },
         schema: {
           response: {
-            200: Type.Object({ status: Type.String(), leader: Leader, masters: Masters, warnings: Type.Optional(Type.Array(Type.String())) }),
-            503: Type.Object({ error: Type.String(), leader: Leader, masters: Masters, warnings: Type.Optional(Type.Array(Type.String())) }),
+            200: Type.Object({ status: Type.String(), warnings: Type.Optional(Type.Array(Type.String())) }),
+            503: Type.Object({ error: Type.String(), warnings: Type.Optional(Type.Array(Type.String())) }),
           },
         },
       },
@@ -61,10 +60,7 @@ export function healthRoutes(registry: Pick<Registry, 'readiness'>, options: Hea
         const detailed = !options.tokens || request.principal !== null;
         const warnings = r.warnings.map((w) => (detailed ? w.message : w.summary));
         if (c && detailed) warnings.push(...c.warnings);
-        const extra = {
-          ...(c && detailed ? { leader: c.leader, masters: c.masters } : {}),
-          ...(warnings.length > 0 ? { warnings } : {}),
-        };
+        const extra = warnings.length > 0 ? { warnings } : {};
         if (!r.ready) {
           request.log.warn({ reason: r.error, warnings }, 'not ready');
           return reply.code(503).send({ error: r.error, ...extra });
