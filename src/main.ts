@@ -82,11 +82,11 @@ function makeHealth(logger: Logger, clock: Clock, metrics: Metrics, onChange?: (
 
 function makeRegistry(
   config: Config, store: NodeStore, logger: Logger, clock: Clock, metrics: Metrics, onPublishedChange: () => void,
-  writesFailing: () => WritesFailing[],
+  writesFailing: () => WritesFailing[], servedSince?: () => Promise<number | null>,
 ): Registry {
   const b = config.offlineBrake;
   return createRegistry({
-    store, clock, thresholds: thresholdsOf(config), idPrefix: config.nodeIdPrefix, logger, metrics, onPublishedChange, writesFailing,
+    store, clock, thresholds: thresholdsOf(config), idPrefix: config.nodeIdPrefix, logger, metrics, onPublishedChange, writesFailing, servedSince,
     gcAfterMs: config.nodeGcSeconds * 1000,
     flap: { transitions: config.flapTransitions, windowMs: config.flapWindowSeconds * 1000 },
     eventRetention: { maxAgeMs: config.eventsRetentionDays * 86_400_000, maxPerNode: config.eventsMaxPerNode },
@@ -112,9 +112,11 @@ async function openSweepingSide(config: Config, logger: Logger, clock: Clock, on
   const store = await openStore(config, health, logger, { fence: () => holder.leadership?.fence() ?? null, checkpoints: 'thread' });
   const instance = instanceOf(config);
   const leaseMs = config.leaderLeaseSeconds * 1000;
+  const tickMs = Math.max(100, leaseMs / 3);
   const leadership = store.pool
     ? pgLeadership(store.pool, {
         instance, leaseMs,
+        contactBreakMs: Math.max(2 * tickMs, Math.min(leaseMs, config.offlineThresholdSeconds * 1000)),
         onChange: (leader, epoch) => {
           if (leader) log.warn({ instance, epoch }, 'this master is now the leader: it sweeps and publishes');
           else log.warn({ instance }, 'this master is no longer the leader');
@@ -132,7 +134,14 @@ async function openSweepingSide(config: Config, logger: Logger, clock: Clock, on
   holder.leadership = leadership;
   let publishNow: () => Promise<unknown> = async () => undefined;
   const own = () => health.writesFailing();
-  const registry = makeRegistry(config, store, logger, clock, metrics, () => void publishNow(), () => (own() ? [own()!] : []));
+  // Several masters: the grace runs from when agents last had a master without a break (any master's).
+  const servedSince = store.pool
+    ? async () => {
+        const ms = await leadership.servedForMs();
+        return ms === null ? null : clock.now() - ms;
+      }
+    : undefined;
+  const registry = makeRegistry(config, store, logger, clock, metrics, () => void publishNow(), () => (own() ? [own()!] : []), servedSince);
   const { publish, sweeper } = makePublishing(config, store, registry, logger, metrics, () => leadership.isLeader());
   publishNow = publish;
   // The lease: taken (or found taken) before the first sweep, then renewed every third of its length.
@@ -146,7 +155,7 @@ async function openSweepingSide(config: Config, logger: Logger, clock: Clock, on
     } catch (err) {
       if (failedTicks++ === 0) log.warn({ code: (err as { code?: string }).code, error: (err as Error).message }, 'leader lease not renewed (database unreachable?)');
     }
-  }, Math.max(100, leaseMs / 3));
+  }, tickMs);
   const startedMs = clock.now();
   return { store, metrics, registry, publish, sweeper, health, leadership, lease, cluster: () => leadership.info(), startedMs };
 }
@@ -237,6 +246,7 @@ export async function startSingle(config: Config, logger: Logger, clock: Clock =
     app = await buildHttpApp(config, http.store, http.registry, logger, metrics, () => metrics.registry.metrics(), clock, side.cluster);
     await listen(app, config);
     side.registry.serving();
+    side.leadership.serving();
     await firstTick;
   } catch (err) {
     await firstTick;
@@ -351,6 +361,7 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
   }
   // Agents can report from now: the restart grace counts from here, not from the sweeping side's start.
   side.registry.serving();
+  side.leadership.serving();
   await firstTick;
   started = true;
   log.info({ bind: `${config.bindHost}:${config.bindPort}`, workers: config.workers, instance, leader: side.leadership.isLeader() }, 'master ready');

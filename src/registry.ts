@@ -96,6 +96,13 @@ export interface RegistryDeps {
   offlineBrake?: OfflineBrake | null;
   /** Writes failing in this process or another one of this master (storage/health.ts). */
   writesFailing?: () => WritesFailing[];
+  /**
+   * Several masters (PostgreSQL): since when (this clock's ms) agents have had a master to report to
+   * without a break, as the masters record it (null: none serves). The restart grace then runs one offline
+   * threshold from that moment, whichever master served (SPEC §11: not on a failover); without it, from
+   * this master's `serving` and after a gap in the sweeper's heartbeat.
+   */
+  servedSince?: () => Promise<number | null>;
 }
 
 export type { OfflineBrake } from './domain/sweep-policy.js';
@@ -209,6 +216,16 @@ export function createRegistry(deps: RegistryDeps): Registry {
     graceForBeat = beat.sweptAtMs;
     policy.graceUntilMs = nowMs + thresholds.offlineAfterMs;
     log.warn({ lastSweep: rfc3339(beat.sweptAtMs), gapSeconds: gapMs / 1000, graceSeconds: thresholds.offlineAfterMs / 1000 }, 'no master swept for longer than the offline threshold (the registry was down): restart grace, no node goes offline for one offline threshold');
+  };
+  /** The grace of several masters: one threshold from when the registry was last served without a break. */
+  const applyServedGrace = async (nowMs: number, servedSince: () => Promise<number | null>) => {
+    const since = (await servedSince()) ?? nowMs;
+    const until = since + thresholds.offlineAfterMs;
+    // Logged when a grace starts again after one had ended (a database outage, every master down).
+    if (nowMs > policy.graceUntilMs && nowMs <= until) {
+      log.warn({ servedSince: rfc3339(since), graceSeconds: thresholds.offlineAfterMs / 1000 }, 'no master served agents without a break until recently: restart grace, no node goes offline for one offline threshold from then');
+    }
+    policy.graceUntilMs = until;
   };
   let hold: SweepHold = { brakeHeld: 0, restartGrace: true };
   /** A cut-off no report time is below: no node goes offline. */
@@ -411,7 +428,8 @@ export function createRegistry(deps: RegistryDeps): Registry {
 
     async sweep(options = {}) {
       const nowMs = clock.now();
-      await applyRegistryGrace(nowMs);
+      if (deps.servedSince) await applyServedGrace(nowMs, deps.servedSince);
+      else await applyRegistryGrace(nowMs);
       const cutoffs = sweepCutoffs(nowMs, thresholds);
       const preview = needsPreview(policy, nowMs) ? await store.sweepPreview(cutoffs) : null;
       const since = holdState.brakeSinceMs;

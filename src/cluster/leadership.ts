@@ -54,6 +54,13 @@ export interface Leadership {
   info(): Promise<ClusterInfo>;
   /** Gives the lease up (a clean stop), so another master takes over at once. */
   release(): Promise<void>;
+  /** This master now answers agents (its HTTP side listens): its contact counts as serving from now. */
+  serving(): void;
+  /**
+   * How long agents have had a master to report to without a break, as the masters in contact with the
+   * database record it (ms; null: none serves now). Null too with one master (SQLite), whose grace is its own.
+   */
+  servedForMs(): Promise<number | null>;
 }
 
 /** The name of this master: MASTER_INSTANCE, else host name and pid. */
@@ -74,6 +81,8 @@ export function soleLeadership(instance: string, startedMs: number): Leadership 
       masters: [{ instance, host: hostname(), started, last_seen: new Date().toISOString(), seconds_since_contact: 0 }],
     }),
     release: async () => undefined,
+    serving: () => undefined,
+    servedForMs: async () => null,
   };
 }
 
@@ -88,6 +97,26 @@ const TAKE_OR_RENEW = `
   WHERE l.instance = $1 OR l.expires_at <= now()
   RETURNING instance, epoch`;
 
+/**
+ * A master's contact: its row, and when it began serving with unbroken contact. `serving_since` is kept
+ * while this master serves and its previous contact is within the break limit (`contactBreakMs`; its
+ * ticks come every third of a lease), started again after a break (a database outage), null while it does not serve. In SET, column
+ * names are the row's values before the update.
+ */
+const CONTACT = `
+  INSERT INTO masters AS m (instance, host, started, last_seen, serving_since)
+  VALUES ($1, $2, $3, now(), CASE WHEN $4::boolean THEN now() END)
+  ON CONFLICT (instance) DO UPDATE SET
+    serving_since = CASE WHEN NOT $4::boolean THEN NULL
+                         WHEN m.serving_since IS NOT NULL AND m.last_seen > now() - $5 * interval '1 millisecond' THEN m.serving_since
+                         ELSE now() END,
+    last_seen = now()`;
+
+/** How long the earliest serving master in contact (its last contact within the break limit) has served without a break, in ms. */
+const SERVED_FOR = `
+  SELECT (extract(epoch FROM now() - min(serving_since)) * 1000)::float8 AS ms FROM masters
+  WHERE serving_since IS NOT NULL AND last_seen > now() - $1 * interval '1 millisecond'`;
+
 const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
 
 /** PostgreSQL: a lease of `leaseMs` in `leader_lease`; `nowMs` is this process's monotonic clock. */
@@ -101,6 +130,12 @@ export function pgLeadership(
     onLeaderSeen?: (leader: { instance: string; epoch: number } | null) => void;
     /** The leader saw a master fall out of contact (`lost`) or return (`back`). */
     onMasterContact?: (master: MasterInfo, state: 'lost' | 'back') => void;
+    /**
+     * A master's contact with the database broken for longer than this (ms) ends its serving stretch
+     * (`serving_since`), and one silent for longer serves no more: the offline threshold (agents could not
+     * report for that long), at most the lease, and at least two of its ticks. Default: the lease.
+     */
+    contactBreakMs?: number;
   },
 ): Leadership {
   const now = options.nowMs ?? (() => performance.now());
@@ -112,6 +147,8 @@ export function pgLeadership(
   const started = new Date().toISOString();
   const host = hostname();
   let leading = false;
+  let servingNow = false;
+  const contactBreakMs = options.contactBreakMs ?? leaseMs;
   let seen: string | null = null;
   const outOfContact = new Set<string>();
   // Fires when the lease runs out on this master's clock without a renewal: leadership ends then, not
@@ -162,7 +199,7 @@ export function pgLeadership(
     async tick() {
       const sentAt = now();
       try {
-        await pool.query('INSERT INTO masters (instance, host, started, last_seen) VALUES ($1, $2, $3, now()) ON CONFLICT (instance) DO UPDATE SET last_seen = now()', [instance, host, started]);
+        await pool.query(CONTACT, [instance, host, started, servingNow, contactBreakMs]);
         const r = await pool.query<{ instance: string; epoch: number }>(TAKE_OR_RENEW, [instance, leaseMs]);
         if (r.rows.length === 1) {
           epoch = r.rows[0]!.epoch;
@@ -199,6 +236,13 @@ export function pgLeadership(
         leader: lease ? { instance: lease.instance, epoch: lease.epoch, since: iso(lease.since), lease_expires: iso(lease.expires_at), live: lease.live } : null,
         masters,
       };
+    },
+    serving() {
+      servingNow = true;
+    },
+    async servedForMs() {
+      const ms = (await pool.query<{ ms: number | null }>(SERVED_FOR, [contactBreakMs])).rows[0]?.ms ?? null;
+      return ms === null ? null : Math.max(0, ms);
     },
     async release() {
       validUntil = -Infinity;

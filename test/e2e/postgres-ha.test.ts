@@ -124,6 +124,34 @@ describe('end-to-end: several masters on PostgreSQL', { skip: missing ?? false }
     await stopMaster(c);
     await stopMaster(paused);
   });
+  it('a failover holds nothing: with a lease longer than the offline threshold, a node silent since before the kill goes offline at the new leader\'s first sweep', async () => {
+    const fresh = await pg.createDatabase();
+    const LEASE = 4;
+    const OFFLINE = 2;
+    const startOn = async (name: string) => {
+      const m = await startMaster(join(t.dir, name), { ...env(name), DATABASE_URL: fresh, LEADER_LEASE_SECONDS: String(LEASE), ONLINE_THRESHOLD_SECONDS: '1', OFFLINE_THRESHOLD_SECONDS: String(OFFLINE) });
+      started.push(m);
+      return m;
+    };
+    const f = await startOn('master-f');
+    const g = await startOn('master-g');
+    const leaderName = await waitFor('a leader', async () => (await cluster(f)).leader?.instance as string | undefined);
+    const [leader, follower] = leaderName === 'master-f' ? [f, g] : [g, f];
+    // Both masters serve for longer than the threshold before the kill.
+    await sleep(OFFLINE * 1000 + 500);
+    const id = (await requestFresh('POST', `${follower.api}/nodes`, registrationBody('silent-before-kill'))).body.id as string;
+    assert.equal((await requestFresh('PUT', `${follower.api}/nodes/${id}/status`, { timestamp: new Date().toISOString(), health: {} })).status, 200);
+    leader.kill('SIGKILL', true);
+    await waitFor('the follower takes over', async () => (await cluster(follower)).role === 'leader', (LEASE + 3) * 1000, 50);
+    const since = Date.parse((await cluster(follower)).leader.since as string);
+    const offline = await waitFor('the node offline', async () => ((await requestFresh('GET', `${follower.api}/nodes/${id}/events`)).body as Array<{ type: string; to?: string; time: string }>)
+      .find((e) => e.type === 'node.status' && e.to === 'offline'), 8_000, 50);
+    const afterTakeoverMs = Date.parse(offline.time) - since;
+    process.stdout.write(`# a node silent since before the kill went offline ${afterTakeoverMs} ms after the takeover\n`);
+    // At the new leader's first sweeps (every 0.5 s), not one more offline threshold (2 s) later.
+    assert.ok(afterTakeoverMs < OFFLINE * 1000 - 500, `offline ${afterTakeoverMs} ms after the takeover`);
+    await stopMaster(follower);
+  });
   it("follows another master's changes within a second: its event stream, list, statistics and discovery", async () => {
     const fresh = await pg.createDatabase();
     const startOn = async (name: string) => {

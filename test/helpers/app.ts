@@ -32,6 +32,8 @@ export async function makeTestMaster(
     cluster?: { info: () => Promise<ClusterInfo>; leaseSeconds?: number };
     /** The app's logger and request-log settings (default: silent, no line per request). */
     logger?: Logger; logRequests?: boolean; slowRequestMs?: number;
+    /** Several masters: since when agents have had a master to report to (the registry's grace, SPEC §11). */
+    servedSince?: () => Promise<number | null>;
   } = {},
 ): Promise<TestMaster> {
   const t = tempDir();
@@ -47,6 +49,7 @@ export async function makeTestMaster(
     idPrefix: opts.idPrefix ?? 'A',
     logger: silentLogger,
     onPublishedChange: () => { changes.count++; },
+    servedSince: opts.servedSince,
   });
   const app = await buildApp({
     registry, logger: opts.logger ?? silentLogger, logRequests: opts.logRequests ?? false, slowRequestMs: opts.slowRequestMs, sdPorts: opts.sdPorts ?? [9100], metrics, clock,

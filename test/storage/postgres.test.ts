@@ -116,7 +116,7 @@ describe('PostgreSQL: several masters on one database', { skip: missing ?? false
         const name = `same-${round}`;
         // Ten at once through each master, several batches in flight on each (their group commits run 4 at a time).
         const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).register(reg(name), 1_000 + round, 'A')));
-        const rejected = outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason));
+        const rejected = outcomes.filter((o) => o.status === 'rejected').map((o) => String((o).reason));
         assert.deepEqual(rejected, [], `round ${round}: no registration rejected`);
         const kinds = outcomes.map((o) => (o as PromiseFulfilledResult<Awaited<ReturnType<typeof a.register>>>).value);
         assert.equal(kinds.filter((k) => k.kind === 'created').length, 1, `round ${round}: one created`);

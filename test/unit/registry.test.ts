@@ -49,6 +49,42 @@ describe('registry', () => {
     assert.deepEqual(await m.registry.sweep(), [{ id: 'A1', from: 'online', to: 'offline' }]);
   });
 
+  it('on several masters, holds nothing after a failover to a master that was serving, though no sweep was recorded for longer than the threshold', async () => {
+    const served = { since: m.clock.now() as number | null };
+    const c = await makeTestMaster({ onlineSeconds: 2, offlineSeconds: 4, servedSince: async () => served.since });
+    try {
+      await c.registry.register(reg('n1'));
+      await c.registry.report('A1', report);
+      c.clock.advance(5_000);
+      await c.registry.heartbeat({ intervalMs: 1_000, publishErrors: [] });
+      // The old leader dies; its lease (longer than the threshold) passes after 6 s; the follower served throughout.
+      c.clock.advance(6_000);
+      assert.deepEqual(await c.registry.sweep(), [{ id: 'A1', from: 'online', to: 'offline' }], 'offline at the first sweep of the new leader');
+      assert.equal(c.registry.held().restartGrace, false);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('on several masters, holds offline transitions for one threshold from when the masters serve again (all down, or the database out)', async () => {
+    const served = { since: null as number | null };
+    const c = await makeTestMaster({ onlineSeconds: 2, offlineSeconds: 4, servedSince: async () => served.since });
+    try {
+      await c.registry.register(reg('n1'));
+      await c.registry.report('A1', report);
+      c.clock.advance(10_000);
+      assert.deepEqual(await c.registry.sweep(), [], 'no master serves: nobody could report');
+      served.since = c.clock.now() - 1_000; // a master serves again since 1 s
+      c.clock.advance(2_999);
+      assert.deepEqual(await c.registry.sweep(), [], 'within one threshold of serving again');
+      assert.equal(c.registry.held().restartGrace, true);
+      c.clock.advance(2);
+      assert.deepEqual(await c.registry.sweep(), [{ id: 'A1', from: 'online', to: 'offline' }]);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('with collect: false applies and logs a sweep but keeps none of its transitions (the scheduler)', async () => {
     await m.registry.register(reg('n1'));
     await m.registry.report('A1', report);
