@@ -139,7 +139,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook('onRequest', async (request) => checkQueryEncoding(request.url));
   installErrorHandling(app);
-  await app.register(requestLog, { slowMs: options.slowRequestMs ?? 1_000 });
+  await app.register(requestLog, { slowMs: options.slowRequestMs ?? 1_000, nowMs: () => (options.clock ?? systemClock).now() });
   // OpenAPI 3.1 generated from the route schemas (SPEC §9.6); registered before the routes it documents.
   await app.register(swagger, {
     openapi: {

@@ -48,6 +48,18 @@ describe('the request log', () => {
     assert.equal(lines[0]!.req?.url, '/api/v1/master/nodes/A99?token=[redacted]');
   });
 
+  it('writes at most one line a second per route and status, the next saying how many were left out', async () => {
+    const log = capture();
+    m = await makeTestMaster({ logger: log.logger });
+    for (let i = 0; i < 5; i++) assert.equal((await m.app.inject({ method: 'GET', url: `/api/v1/master/nodes/A${90 + i}` })).statusCode, 404);
+    assert.equal((await m.app.inject({ method: 'GET', url: '/api/v1/master/nodes/bad/events' })).statusCode, 404, 'another route');
+    assert.equal(log.http().length, 2);
+    m.clock.advance(1_000);
+    assert.equal((await m.app.inject({ method: 'GET', url: '/api/v1/master/nodes/A99' })).statusCode, 404);
+    assert.equal(log.http().length, 3);
+    assert.equal((log.http()[2] as { unlogged?: number }).unlogged, 4);
+  });
+
   it('writes a failed request (5xx) once, at error, with its cause', async () => {
     const log = capture();
     m = await makeTestMaster({ logger: log.logger });
