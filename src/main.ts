@@ -76,8 +76,8 @@ function clusterView(config: Config, store: OpenedStore, startedMs: number): () 
 }
 
 /** This process's storage failure tracker, counting into `metrics`. */
-function makeHealth(logger: Logger, clock: Clock, metrics: Metrics, onChange?: (state: WritesFailing | null) => void): StorageHealth {
-  return createStorageHealth({ logger, clock, count: (code) => metrics.storageErrors.inc({ code }), onChange });
+function makeHealth(logger: Logger, clock: Clock, metrics: Metrics, onChange?: (state: WritesFailing | null) => void, afterSuccess?: () => void): StorageHealth {
+  return createStorageHealth({ logger, clock, count: (code) => metrics.storageErrors.inc({ code }), onChange, afterSuccess });
 }
 
 function makeRegistry(
@@ -100,7 +100,10 @@ function makeRegistry(
  * sweeps and publishes, and this store's writes check the lease's epoch; the lease is renewed every third
  * of its length. A change that may alter the files triggers `publish` (the leader's only).
  */
-async function openSweepingSide(config: Config, logger: Logger, clock: Clock, onStorageChange?: (state: WritesFailing | null) => void) {
+async function openSweepingSide(
+  config: Config, logger: Logger, clock: Clock,
+  storage: { onChange?: (state: WritesFailing | null) => void; afterSuccess?: () => void } = {},
+) {
   const log = logger.child({ module: 'leadership' });
   const holder: { leadership?: Leadership } = {};
   const metrics = createMetrics({
@@ -108,7 +111,7 @@ async function openSweepingSide(config: Config, logger: Logger, clock: Clock, on
     flappingCount: async () => (await store.statisticsOf({ statuses: [], labels: [], q: null, flapping: true })).reduce((n, c) => n + c.count, 0),
     isLeader: () => holder.leadership?.isLeader() ?? false,
   });
-  const health = makeHealth(logger, clock, metrics, onStorageChange);
+  const health = makeHealth(logger, clock, metrics, storage.onChange, storage.afterSuccess);
   const store = await openStore(config, health, logger, { fence: () => holder.leadership?.fence() ?? null, checkpoints: 'thread' });
   const instance = instanceOf(config);
   const leaseMs = config.leaderLeaseSeconds * 1000;
@@ -271,8 +274,8 @@ export async function startSingle(config: Config, logger: Logger, clock: Clock =
 /** The HTTP side of a cluster: serves requests, tells the primary when published files may change. */
 export async function startWorker(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Running> {
   const metrics = createMetrics();
-  const channel = openWorkerChannel(metrics);
-  const health = makeHealth(logger, clock, metrics, (state) => channel.storageHealth(state));
+  const channel = openWorkerChannel(metrics, () => health.recoveredElsewhere());
+  const health = makeHealth(logger, clock, metrics, (state) => channel.storageHealth(state), () => channel.writeSucceeded());
   const store = await openStore(config, health, logger, { checkpoints: 'elsewhere' });
   const writesFailing = () => {
     const own = health.writesFailing();
@@ -308,7 +311,10 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
   // The channel needs the sweeping side's metrics; the sweeping side may report storage state before
   // the channel exists (during the first sweep): it is relayed from then on.
   const relay: { channel?: PrimaryChannel } = {};
-  const side = await openSweepingSide(config, logger, clock, (state) => relay.channel?.ownStorageHealth(state));
+  const side = await openSweepingSide(config, logger, clock, {
+    onChange: (state) => relay.channel?.ownStorageHealth(state),
+    afterSuccess: () => relay.channel?.writeSucceeded(),
+  });
   const { metrics, publish, sweeper, health } = side;
   await side.lease.start();
   // The first sweep and publish run while the workers start: at a million nodes nodes.json takes ~3 s to
@@ -319,7 +325,7 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
 
   const liveWorkers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead() && w.isConnected());
 
-  const channel = createPrimaryChannel({ metrics, liveWorkers, onNodesChanged: () => void publish() });
+  const channel = createPrimaryChannel({ metrics, liveWorkers, onNodesChanged: () => void publish(), onRecovered: () => health.recoveredElsewhere() });
   relay.channel = channel;
   channel.ownStorageHealth(health.writesFailing());
   let shuttingDown = false;

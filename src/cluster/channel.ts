@@ -4,7 +4,9 @@
 // - /metrics: the asking worker sends a request, the primary collects every worker's metrics, merges
 //   them with its own and answers the asker;
 // - storage health: each process says when its writes start or stop failing; the primary relays the
-//   union to every worker, so /readyz on any worker warns about a failing database.
+//   union to every worker, so /readyz on any worker warns about a failing database; and a write that
+//   succeeds in any process while another's are marked failing clears every process's mark (one
+//   database: a worker that makes no write would otherwise keep its warning for good).
 import type { Worker } from 'node:cluster';
 import { mergeMetrics, type Metrics, type MetricsJson } from '../metrics.js';
 import type { WritesFailing } from '../storage/health.js';
@@ -15,16 +17,20 @@ export type WorkerMessage =
   | { type: 'argus:listening' }
   | { type: 'argus:metrics-request'; id: number }
   | { type: 'argus:metrics-part'; id: number; part: MetricsJson }
-  | { type: 'argus:storage-health'; failing: WritesFailing | null };
+  | { type: 'argus:storage-health'; failing: WritesFailing | null }
+  | { type: 'argus:writes-work' };
 
 /** Messages the primary sends to a worker. */
 export type PrimaryMessage =
   | { type: 'argus:shutdown' }
   | { type: 'argus:metrics-collect'; id: number }
   | { type: 'argus:metrics-response'; id: number; text?: string; error?: string }
-  | { type: 'argus:storage-health-all'; failing: WritesFailing[] };
+  | { type: 'argus:storage-health-all'; failing: WritesFailing[] }
+  | { type: 'argus:writes-work-all' };
 
 const METRICS_TIMEOUT_MS = 5_000;
+/** A worker tells the primary that writes work again at most this often (every write would say it). */
+const WRITES_WORK_EVERY_MS = 1_000;
 
 /** The worker's half: what it sends, and the answers and relays it receives. */
 export interface WorkerChannel {
@@ -35,6 +41,8 @@ export interface WorkerChannel {
   metricsText(): Promise<string>;
   /** Writes failing in the other processes, as the primary last relayed them. */
   othersFailing(): WritesFailing[];
+  /** A write of this worker succeeded: when others are marked failing, tell the primary (at most once a second). */
+  writeSucceeded(): void;
 }
 
 /** In a worker: resolves when the primary asks it to shut down (listen from the start of the process). */
@@ -46,14 +54,18 @@ export function shutdownRequested(): Promise<void> {
   });
 }
 
-/** Opens the worker's half on `process` (its IPC channel to the primary). */
-export function openWorkerChannel(metrics: Metrics): WorkerChannel {
+/**
+ * Opens the worker's half on `process` (its IPC channel to the primary); `onRecovered` runs when writes
+ * work again in another process (this worker's own failure is then forgotten).
+ */
+export function openWorkerChannel(metrics: Metrics, onRecovered: () => void = () => undefined): WorkerChannel {
   // The channel is closed once the primary is gone (this worker is then stopping): send nothing then.
   const send = (m: WorkerMessage) => {
     if (process.connected) process.send?.(m);
   };
   let nextId = 0;
   let others: WritesFailing[] = [];
+  let toldAtMs = -Infinity;
   const waiting = new Map<number, (m: Extract<PrimaryMessage, { type: 'argus:metrics-response' }>) => void>();
   process.on('message', (m: PrimaryMessage) => {
     switch (m?.type) {
@@ -66,6 +78,10 @@ export function openWorkerChannel(metrics: Metrics): WorkerChannel {
       case 'argus:storage-health-all':
         others = m.failing;
         break;
+      case 'argus:writes-work-all':
+        others = [];
+        onRecovered();
+        break;
     }
   });
   return {
@@ -73,6 +89,11 @@ export function openWorkerChannel(metrics: Metrics): WorkerChannel {
     listening: () => send({ type: 'argus:listening' }),
     storageHealth: (failing) => send({ type: 'argus:storage-health', failing }),
     othersFailing: () => others,
+    writeSucceeded() {
+      if (others.length === 0 || Date.now() - toldAtMs < WRITES_WORK_EVERY_MS) return;
+      toldAtMs = Date.now();
+      send({ type: 'argus:writes-work' });
+    },
     metricsText: () =>
       new Promise<string>((resolve, reject) => {
         const id = nextId++;
@@ -97,6 +118,8 @@ export interface PrimaryChannelDeps {
   liveWorkers: () => Worker[];
   /** A worker reported a change that may alter the published files. */
   onNodesChanged: () => void;
+  /** Writes work again (in a worker, or in the primary): the primary forgets its own failure too. */
+  onRecovered?: () => void;
 }
 
 /** The primary's half. */
@@ -107,6 +130,8 @@ export interface PrimaryChannel {
   ownStorageHealth(failing: WritesFailing | null): void;
   /** A worker is gone: forget its state. */
   forget(worker: Worker): void;
+  /** A write of the primary succeeded: a failure marked in any process is over. */
+  writeSucceeded(): void;
   shutdown(worker: Worker): void;
 }
 
@@ -122,6 +147,14 @@ export function createPrimaryChannel(deps: PrimaryChannelDeps): PrimaryChannel {
   const setFailing = (who: number | 'primary', state: WritesFailing | null) => {
     if (state) failing.set(who, state);
     else if (!failing.delete(who)) return;
+    relay();
+  };
+  /** Writes work again somewhere: every process forgets its failure (one database). */
+  const recovered = () => {
+    if (failing.size === 0) return;
+    failing.clear();
+    deps.onRecovered?.();
+    for (const w of deps.liveWorkers()) w.send({ type: 'argus:writes-work-all' } satisfies PrimaryMessage);
     relay();
   };
 
@@ -174,10 +207,17 @@ export function createPrimaryChannel(deps: PrimaryChannelDeps): PrimaryChannel {
         case 'argus:storage-health':
           setFailing(worker.id, msg.failing);
           break;
+        case 'argus:writes-work':
+          recovered();
+          break;
       }
     },
     ownStorageHealth: (state) => setFailing('primary', state),
     forget: (worker) => setFailing(worker.id, null),
+    writeSucceeded: () => {
+      // Only the primary's own success with another process still marked is news.
+      if ([...failing.keys()].some((k) => k !== 'primary')) recovered();
+    },
     shutdown: (worker) => worker.send({ type: 'argus:shutdown' } satisfies PrimaryMessage),
   };
 }

@@ -1,7 +1,8 @@
 // Storage failures made visible. Guarantee: every failure of the database is counted by its code and
 // logged at error level — the first of a code at once, then one line a minute with the count while it
 // goes on, and one line when writes succeed again — so a full disk neither floods the log nor passes
-// unseen. While writes fail, `writesFailing()` says since when, for /readyz.
+// unseen. While writes fail, `writesFailing()` says since when, for /readyz; a write that succeeds in
+// any process of the master clears it in every process (the cluster channel relays it).
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 
@@ -23,6 +24,8 @@ export interface WritesFailing {
 export interface StorageHealth extends StorageHealthSink {
   /** Null while writes succeed. */
   writesFailing(): WritesFailing | null;
+  /** Writes work again in another process of this master (one database): forget this one's failure. */
+  recoveredElsewhere(): void;
 }
 
 /** Options of the tracker. */
@@ -35,6 +38,8 @@ export interface StorageHealthOptions {
   onChange?: (state: WritesFailing | null) => void;
   /** Least time between two log lines of an ongoing failure (default 60 s). */
   repeatLogMs?: number;
+  /** Called after every successful write (the cluster channel tells the others when they still fail). */
+  afterSuccess?: () => void;
 }
 
 /** Creates the tracker of one process. */
@@ -67,6 +72,7 @@ export function createStorageHealth(options: StorageHealthOptions): StorageHealt
       }
     },
     writeSucceeded() {
+      options.afterSuccess?.();
       if (failing === null && pending.size === 0) return;
       const was = failing;
       if (failuresSinceOk > 0) log.warn({ failures: failuresSinceOk, code: was?.code, failingSeconds: was ? Math.round((options.clock.now() - was.sinceMs) / 1000) : 0 }, 'database writes succeed again');
@@ -76,5 +82,14 @@ export function createStorageHealth(options: StorageHealthOptions): StorageHealt
       if (was) options.onChange?.(null);
     },
     writesFailing: () => failing,
+    recoveredElsewhere() {
+      if (failing === null && pending.size === 0) return;
+      const was = failing;
+      log.warn({ failures: failuresSinceOk, code: was?.code }, 'database writes succeed again (in another process of this master)');
+      failuresSinceOk = 0;
+      pending.clear();
+      failing = null;
+      if (was) options.onChange?.(null);
+    },
   };
 }
