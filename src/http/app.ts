@@ -17,7 +17,8 @@ import { brakeRoutes } from './routes/brake.js';
 import { createEventFeed } from '../events/feed.js';
 import swagger from '@fastify/swagger';
 import { systemClock, type Clock } from '../clock.js';
-import { uiRoutes } from '../ui/plugin.js';
+import { FAVICON_PATH, uiRoutes } from '../ui/plugin.js';
+import { readFileSync } from 'node:fs';
 import { soleLeadership, type ClusterInfo } from '../cluster/leadership.js';
 import { clusterRoutes } from './routes/cluster.js';
 
@@ -172,5 +173,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // The dashboard (SPEC §10), and / leading to it.
   await app.register(uiRoutes({ registry: options.registry, feed, clock: options.clock ?? systemClock, authenticate: options.authenticate, onClients }), { prefix: '/ui' });
   app.get('/', { config: { access: 'open' }, schema: { hide: true } }, async (_request, reply) => reply.redirect('/ui/', 302));
+  // Every browser asks for it (a 404 is a console error on each page it opens).
+  const favicon = readFileSync(FAVICON_PATH);
+  app.get('/favicon.ico', { config: { access: 'open' }, schema: { hide: true } }, async (_request, reply) =>
+    reply.type('image/x-icon').header('cache-control', 'public, max-age=86400').send(favicon));
   return app;
 }

@@ -31,6 +31,7 @@ export function page(o: PageOptions, body: SafeHtml): SafeHtml {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="htmx-config" content='{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"historyCacheSize":0}'>
 <title>${o.title} · Argus Master</title>
+<link rel="icon" href="/ui/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/ui/assets/app.css">
 <script src="/ui/assets/htmx.min.js" defer></script>
 <script src="/ui/assets/sse.js" defer></script>

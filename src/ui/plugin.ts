@@ -54,6 +54,8 @@ const ASSET_DIRS = {
 const ASSETS: Record<string, string> = {
   'app.css': ASSET_DIRS.own,
   'app.js': ASSET_DIRS.own,
+  'favicon.svg': ASSET_DIRS.own,
+  'favicon.ico': ASSET_DIRS.own,
   'htmx.min.js': ASSET_DIRS.htmx,
   'sse.js': ASSET_DIRS.sse,
   'format.js': ASSET_DIRS.shared,
@@ -123,6 +125,9 @@ const overHttps = (request: FastifyRequest) => request.protocol === 'https' || r
 
 const sendHtml = (reply: FastifyReply, body: SafeHtml, status = 200) =>
   reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body.text);
+
+/** The icon browsers ask for at /favicon.ico (any page of the master, the API's JSON included). */
+export const FAVICON_PATH = join(ASSET_DIRS.own, 'favicon.ico');
 
 /** Registers the dashboard; mount it with the prefix `/ui`. */
 export function uiRoutes(options: UiOptions) {

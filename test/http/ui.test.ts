@@ -145,7 +145,7 @@ describe('dashboard, auth disabled', () => {
 
   it('serves its assets from the package only, and nothing else from those folders', async () => {
     m = await makeTestMaster();
-    for (const [file, type] of [['htmx.min.js', /javascript/], ['sse.js', /javascript/], ['app.js', /javascript/], ['format.js', /javascript/], ['app.css', /text\/css/]] as const) {
+    for (const [file, type] of [['htmx.min.js', /javascript/], ['sse.js', /javascript/], ['app.js', /javascript/], ['format.js', /javascript/], ['app.css', /text\/css/], ['favicon.svg', /image\/svg\+xml/], ['favicon.ico', /image\/(x-icon|vnd\.microsoft\.icon)/]] as const) {
       const res = await get(`/ui/assets/${file}`);
       assert.equal(res.statusCode, 200, file);
       assert.match(String(res.headers['content-type']), type, file);
@@ -153,6 +153,15 @@ describe('dashboard, auth disabled', () => {
     assert.match((await get('/ui/assets/format.js')).payload, /export function ago/);
     for (const file of ['plugin.js', 'html.js', 'format.js.map', '../package.json', 'README.md']) assert.equal((await get(`/ui/assets/${file}`)).statusCode, 404, file);
     assert.equal((await get('/ui/nope')).statusCode, 404);
+  });
+
+  it('answers /favicon.ico with an icon (a browser asks for it on every page; a 404 is a console error) and links one from every page', async () => {
+    m = await makeTestMaster();
+    const icon = await get('/favicon.ico');
+    assert.equal(icon.statusCode, 200);
+    assert.equal(icon.headers['content-type'], 'image/x-icon');
+    assert.deepEqual([...icon.rawPayload.subarray(0, 4)], [0, 0, 1, 0], 'an ICO file');
+    assert.match((await get('/ui/')).payload, /<link rel="icon" href="\/ui\/assets\/favicon\.svg" type="image\/svg\+xml">/);
   });
 });
 
