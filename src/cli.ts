@@ -12,6 +12,7 @@ import { loadConfig, loadDnsMonitorConfig, resolveSecretFiles, type LogLevel } f
 import { createDnsMonitor } from './dns-monitor/monitor.js';
 import { shutdownRequested } from './cluster/channel.js';
 import { startPrimary, startSingle, startWorker, type Running } from './main.js';
+import { StartupError } from './errors.js';
 
 const USAGE = `Usage: argus-master [command]
 
@@ -115,6 +116,10 @@ async function serve(): Promise<number> {
     else if (role === 'primary') running = await startPrimary(config, logger);
     else running = await startSingle(config, logger);
   } catch (err) {
+    if (err instanceof StartupError) {
+      process.stderr.write(`argus-master: ${err.message}\n`);
+      return 2;
+    }
     logger.fatal({ err }, 'start-up failed');
     return 1;
   }

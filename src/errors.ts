@@ -38,3 +38,32 @@ export function nameMismatch(id: string, storedName: string, givenName: string):
 export function eventsPruned(oldest: number): AppError {
   return new AppError('GONE', `events after this cursor were deleted by retention; the oldest retained event is ${oldest}`, { oldest });
 }
+
+/**
+ * A start-up problem the operator fixes by configuration (a database path this user may not write):
+ * the command prints its message as one plain line and exits 2, like a bad variable.
+ */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+/** What a file system error means, in a few words (`EACCES` → "permission denied"). */
+export function fsReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    default:
+      return e.message ?? String(err);
+  }
+}

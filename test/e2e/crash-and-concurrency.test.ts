@@ -2,7 +2,7 @@
 // an orphan-free primary crash, and start-up refusal on bad configuration.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { registrationBody, tempDir } from '../helpers/fixtures.js';
@@ -119,6 +119,37 @@ describe('end-to-end: crashes and concurrency (two workers)', () => {
     assert.equal(lines.length, 2, r.stderr);
     assert.match(lines[0]!, /ONLINE_THRESHOLD_SECONDS="soon"/);
     assert.match(lines[1]!, /MASTER_WORKERS="0"/);
+  });
+
+  it('refuses to start with one plain line (exit 2, no stack) when the database cannot be created where DB_PATH says', async () => {
+    const t = tempDir('argus-e2e-');
+    try {
+      const port = await freePort();
+      const serve = (env: Record<string, string>, as: { uid?: number; gid?: number } = {}) =>
+        spawnSync(process.execPath, [join(import.meta.dirname, '../../dist/cli.js'), 'serve'], {
+          env: { PATH: process.env.PATH, MASTER_BIND: `127.0.0.1:${port}`, METRIC_NODES_JSON_PATH: join(t.dir, 'nodes.json'), ...env },
+          encoding: 'utf8', timeout: 15_000, ...as,
+        });
+      // Its parent is a file.
+      writeFileSync(join(t.dir, 'a-file'), '');
+      const notDir = serve({ DB_PATH: join(t.dir, 'a-file', 'master', 'db.sqlite3') });
+      assert.equal(notDir.status, 2, notDir.stderr);
+      assert.deepEqual(notDir.stderr.trim().split('\n').length, 1, notDir.stderr);
+      assert.match(notDir.stderr, /^argus-master: cannot create the database directory .*a-file\/master \(DB_PATH=.*\): .*not a directory.*; set DB_PATH/);
+      // A user who may not write there (a laptop's /private/argus): as `nobody` when the tests run as root.
+      if (process.getuid?.() === 0) {
+        const locked = join(t.dir, 'locked');
+        mkdirSync(locked, { mode: 0o755 });
+        chmodSync(t.dir, 0o755);
+        const denied = serve({ DB_PATH: join(locked, 'master', 'db.sqlite3'), METRIC_NODES_JSON_PATH: join(locked, 'metric', 'nodes.json') }, { uid: 65534, gid: 65534 });
+        assert.equal(denied.status, 2, denied.stderr);
+        assert.deepEqual(denied.stderr.trim().split('\n').length, 1, denied.stderr);
+        assert.match(denied.stderr, /^argus-master: cannot create the database directory .*locked\/master \(DB_PATH=.*\): permission denied; set DB_PATH/);
+        assert.doesNotMatch(denied.stdout + denied.stderr, /"level"|\bat \w+ \(/, 'no log line, no stack');
+      }
+    } finally {
+      t.cleanup();
+    }
   });
 
   it('runs in a single process with MASTER_WORKERS=1', async () => {

@@ -1,7 +1,8 @@
 // Opening the database. Guarantees: WAL mode, the chosen synchronous level, the schema migrated before
 // the store is used; a new file is created readable by its owner only.
 import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync } from 'node:fs';
+import { fsReason, StartupError } from '../../errors.js';
 import { dirname } from 'node:path';
 import { isScrapeHost, sanitizeLabelName } from '../../domain/prometheus-sd.js';
 import { FALLBACK_AUTOCHECKPOINT_PAGES } from './checkpointer.js';
@@ -35,18 +36,36 @@ export function setUpConnection(db: Database.Database): void {
   db.function('argus_scrape_host', { deterministic: true }, (host) => (isScrapeHost(String(host)) ? 1 : 0));
 }
 
+/** What to tell an operator whose database path cannot be used. */
+const useAnotherPath = 'set DB_PATH (and METRIC_NODES_JSON_PATH) to places this user may write, e.g. DB_PATH=./data/db.sqlite3 METRIC_NODES_JSON_PATH=./data/nodes.json';
+
+/**
+ * Creates the database's directory and, if new, its file readable by its owner only (node tokens are
+ * hashed, but the fleet's inventory is not for every local user; SQLite gives its -wal and -shm files
+ * the same mode). A path this user cannot use is a StartupError: one plain line, not a stack.
+ */
+function createDatabaseFile(path: string): void {
+  const dir = dirname(path);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new StartupError(`cannot create the database directory ${dir} (DB_PATH=${path}): ${fsReason(err)}; ${useAnotherPath}`);
+  }
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new StartupError(`cannot create the database ${path} (DB_PATH): ${fsReason(err)}; ${useAnotherPath}`);
+  }
+  try {
+    accessSync(path, constants.R_OK | constants.W_OK);
+  } catch (err) {
+    throw new StartupError(`cannot write the database ${path} (DB_PATH): ${fsReason(err)}; ${useAnotherPath}`);
+  }
+}
+
 /** Opens the main read-write connection at `options.path`, creating and migrating it as needed. */
 export function openDatabase(options: ConnectionOptions): Database.Database {
-  if (options.path !== ':memory:') {
-    mkdirSync(dirname(options.path), { recursive: true });
-    // A new database is readable by its owner only (node tokens are hashed, but the fleet's inventory is
-    // not for every local user); SQLite gives its -wal and -shm files the same mode.
-    try {
-      closeSync(openSync(options.path, 'wx', 0o600));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-  }
+  if (options.path !== ':memory:') createDatabaseFile(options.path);
   const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
   try {
     db.pragma('journal_mode = WAL');
