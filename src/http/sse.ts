@@ -2,6 +2,7 @@
 // transformation), a retry hint, keep-alive comments, and writes that wait for the socket to drain (a
 // slow reader holds its own stream back, never the process). Used by the API's event stream and the
 // dashboard's change stream.
+import type { Socket } from 'node:net';
 import type { FastifyReply } from 'fastify';
 
 /** Time between keep-alive comments on an open stream. */
@@ -23,8 +24,23 @@ export function streamSet() {
     endAll: () => {
       for (const r of open) r.raw.end();
     },
-    /** Starts the stream on `reply`; `onClose` runs once when the client goes or the app closes. */
-    open(reply: FastifyReply, greeting: string, onClose: () => void): SseStream {
+    /**
+     * Starts the stream on `reply`; `onClose` runs once when the client goes or the app closes. Null, with
+     * nothing started, when there is no stream to serve: a HEAD request (answered at once) or a client
+     * already gone (it may reset while the handler awaited the database: its close was emitted before
+     * anyone listened, and a subscriber made now would never be removed).
+     */
+    open(reply: FastifyReply, greeting: string, onClose: () => void): SseStream | null {
+      if (reply.request.method === 'HEAD') {
+        void reply.code(200).header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache, no-transform').send();
+        return null;
+      }
+      const socket = reply.request.raw.socket as Socket | null;
+      if (!socket || socket.destroyed || reply.raw.destroyed) {
+        reply.hijack();
+        reply.raw.destroy();
+        return null;
+      }
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, {
@@ -35,11 +51,18 @@ export function streamSet() {
       });
       raw.write(`: ${greeting}\nretry: 2000\n\n`);
       const closed = () => raw.destroyed || raw.writableEnded;
+      // A write the socket cannot take now waits for 'drain' or 'close', whichever comes, and removes
+      // both listeners then (a stream blocked a thousand times must not gather a thousand listeners).
       const write = (text: string) =>
         new Promise<void>((resolve) => {
           if (closed()) return resolve();
-          if (raw.write(text)) resolve();
-          else raw.once('drain', () => resolve()).once('close', () => resolve());
+          if (raw.write(text)) return resolve();
+          const done = () => {
+            raw.off('drain', done);
+            raw.off('close', done);
+            resolve();
+          };
+          raw.once('drain', done).once('close', done);
         });
       const keepAlive = setInterval(() => void write(': keep-alive\n\n'), STREAM_KEEPALIVE_MS);
       open.add(reply);

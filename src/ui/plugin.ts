@@ -314,6 +314,7 @@ export function uiRoutes(options: UiOptions) {
         stop();
         options.onClients(feed.size());
       });
+      if (!stream) return reply; // HEAD, or the browser is gone
       const changed = () => {
         timer ??= setTimeout(() => {
           timer = null;

@@ -101,6 +101,7 @@ export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: 
           unsubscribe();
           onClients(feed.size());
         });
+        if (!stream) return reply; // HEAD, or the client is gone
         unsubscribe = feed.subscribe({
           after, types, nodeIds,
           send: (events) => stream.write(events.map(sse).join('')),

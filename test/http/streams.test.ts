@@ -1,0 +1,65 @@
+// The streams (GET /events/stream, the dashboard's /ui/stream) on a real socket: a client that goes away
+// while the stream is being set up leaves nothing behind (no subscriber, no keep-alive timer, no poll);
+// HEAD answers at once.
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, it } from 'node:test';
+import { makeTestMaster, type TestMaster } from '../helpers/app.js';
+
+/** The open streams this process counts (argus_master_event_stream_clients). */
+const openStreams = async (m: TestMaster) => (await m.metrics.streamClients.get()).values[0]?.value ?? 0;
+
+/** Until `check` holds, a turn of the event loop at a time (bounded). */
+async function until(what: string, check: () => boolean | Promise<boolean>) {
+  for (let i = 0; i < 10_000; i++) {
+    if (await check()) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.fail(`never: ${what}`);
+}
+
+describe('event streams on a real socket', () => {
+  let m: TestMaster | undefined;
+  afterEach(async () => {
+    await m?.close();
+    m = undefined;
+  });
+
+  for (const path of ['/api/v1/master/events/stream', '/ui/stream']) {
+    it(`${path}: a client that resets while the stream's start point is read leaves no subscriber behind`, async () => {
+      m = await makeTestMaster();
+      await m.app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = m.app.server.address() as { port: number };
+      // The start point (the last event id) is read from a database that answers slowly (PostgreSQL).
+      const bounds = m.registry.eventBounds.bind(m.registry);
+      let release!: () => void;
+      const gate = new Promise<void>((r) => { release = r; });
+      let asked = false;
+      m.registry.eventBounds = async () => {
+        asked = true;
+        await gate;
+        return bounds();
+      };
+      const serverSide = new Promise<Socket>((r) => m!.app.server.once('connection', r));
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`);
+      await until('the start point asked for', () => asked);
+      const closed = new Promise((r) => serverSide.then((s) => (s.destroyed ? r(null) : s.once('close', r))));
+      socket.resetAndDestroy();
+      await closed;
+      release();
+      // The handler goes on within these turns (the database answers at once after the gate).
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      assert.equal(await openStreams(m), 0, 'no subscriber left');
+    });
+  }
+
+  it('HEAD /api/v1/master/events/stream answers at once and holds nothing open', async () => {
+    m = await makeTestMaster();
+    const res = await m.app.inject({ method: 'HEAD', url: '/api/v1/master/events/stream' });
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /^text\/event-stream/);
+    assert.equal(await openStreams(m), 0);
+  });
+});
