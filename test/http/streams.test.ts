@@ -45,7 +45,8 @@ describe('event streams on a real socket', () => {
       socket.on('error', () => undefined);
       socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`);
       await until('the start point asked for', () => asked);
-      const closed = new Promise((r) => serverSide.then((s) => (s.destroyed ? r(null) : s.once('close', r))));
+      const server = await serverSide;
+      const closed = new Promise((r) => (server.destroyed ? r(null) : server.once('close', r)));
       socket.resetAndDestroy();
       await closed;
       release();
