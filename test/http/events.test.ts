@@ -33,7 +33,7 @@ describe('GET /api/v1/master/events', () => {
     assert.deepEqual((await call('GET', `${BASE}/events?node_id=A2`)).body, []);
   });
 
-  for (const q of ['limit=0', 'limit=1001', 'limit=x', 'after=-1', 'type=node.nope']) {
+  for (const q of ['limit=0', 'limit=1001', 'limit=x', 'after=-1', 'type=node.nope', `node_id=${Array.from({ length: 101 }, (_, i) => `A${i + 1}`).join(',')}`]) {
     it(`answers 400 for ${q}`, async () => {
       const res = await call('GET', `${BASE}/events?${q}`);
       assert.equal(res.status, 400);

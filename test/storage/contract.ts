@@ -387,6 +387,12 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.deepEqual((await store.events({ after: 0, limit: 10, types: ['node.registered'], nodeIds: [] })).map((e) => e.nodeId), ['A1', 'A2', 'A3']);
         assert.deepEqual((await store.nodeEvents('A1', null, 10)).map((e) => e.id), [6, 4, 1]);
         assert.deepEqual((await store.nodeEvents('A1', 6, 1)).map((e) => e.id), [4]);
+        // Several nodes or types: their events merged in id order, the limit over all of them, a value given twice read once.
+        assert.deepEqual((await store.events({ after: 0, limit: 10, types: [], nodeIds: ['A3', 'A1', 'A1'] })).map((e) => e.id), [1, 3, 4, 6]);
+        assert.deepEqual((await store.events({ after: 1, limit: 2, types: [], nodeIds: ['A2', 'A1'] })).map((e) => e.id), [2, 4]);
+        assert.deepEqual((await store.events({ after: 2, limit: 3, types: ['node.config', 'node.registered'], nodeIds: [] })).map((e) => e.id), [3, 4, 5]);
+        assert.deepEqual((await store.events({ after: 0, limit: 10, types: ['node.config', 'node.registered'], nodeIds: ['A2'] })).map((e) => e.id), [2, 5]);
+        assert.deepEqual((await store.events({ after: 0, limit: 10, types: [], nodeIds: ['A9'] })), []);
       });
 
       it('gives each of many concurrent changes its own increasing id', async () => {

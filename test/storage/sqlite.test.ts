@@ -8,6 +8,10 @@ import { renderNodesFile } from '../../src/domain/nodes-file-entry.js';
 import type { StatusTransition } from '../../src/domain/node.js';
 import { loadMigrations, migrate, openSqliteStore } from '../../src/storage/sqlite/index.js';
 import type { NodeStore } from '../../src/storage/store.js';
+import { EVENT_SQL } from '../../src/storage/sqlite/reads.js';
+
+/** The schema version of the newest migration shipped. */
+const LATEST = loadMigrations().at(-1)!.version;
 import { tempDir } from '../helpers/fixtures.js';
 import { strictJson } from '../helpers/strict-json.js';
 import { describeNodeStoreContract, recordsWithStatus } from './contract.js';
@@ -41,7 +45,7 @@ describe('SQLite store specifics', () => {
       { key: 'event_id_counter', value: '1' },
       { key: 'list_version', value: '1' },
       { key: 'node_id_counter', value: '1' },
-      { key: 'schema_version', value: '9' },
+      { key: 'schema_version', value: String(LATEST) },
     ]);
     await store.close();
     t.cleanup();
@@ -161,8 +165,8 @@ describe('SQLite store specifics', () => {
   it('applies a migration only once', () => {
     const t = tempDir();
     const db = new Database(join(t.dir, 'db.sqlite3'));
-    assert.deepEqual(migrate(db), { from: 0, to: 9 });
-    assert.deepEqual(migrate(db), { from: 9, to: 9 });
+    assert.deepEqual(migrate(db), { from: 0, to: LATEST });
+    assert.deepEqual(migrate(db), { from: LATEST, to: LATEST });
     db.close();
     t.cleanup();
   });
@@ -250,5 +254,21 @@ describe('SQLite store specifics', () => {
     assert.equal((await store.list()).length, 100);
     await store.close();
     t.cleanup();
+  });
+});
+
+describe('SQLite events: filters read through indexes', () => {
+  it('reads a node filter through (node_id, id) and a type filter through (type, id), never a walk of the events from the cursor', () => {
+    const t = tempDir();
+    const store = openSqliteStore({ path: join(t.dir, 'db.sqlite3') });
+    try {
+      const plan = (sql: string) => (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ after: 0, limit: 1, value: 'A1', types: '[]', anyType: 1 }) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
+      assert.match(plan(EVENT_SQL.byNode), /SEARCH events USING INDEX events_node \(node_id=\? AND (rowid|id)>\?\)/);
+      assert.match(plan(EVENT_SQL.byType), /SEARCH events USING (COVERING )?INDEX events_type \(type=\? AND (rowid|id)>\?\)/);
+      assert.match(plan(EVENT_SQL.all), /SEARCH events USING INTEGER PRIMARY KEY \((rowid|id)>\?\)/);
+    } finally {
+      void store.close();
+      t.cleanup();
+    }
   });
 });

@@ -36,11 +36,16 @@ export const EventJson = Type.Object(
   { additionalProperties: true },
 );
 
+/** Most node IDs one request may filter on (each is one index read per page). */
+export const MAX_EVENT_NODE_FILTERS = 100;
+
 function filters(q: EventsQuery): { types: EventType[]; nodeIds: string[] } {
-  const types = listParam(q.type);
+  const types = [...new Set(listParam(q.type))];
   const unknown = types.find((t) => !(ALL_EVENT_TYPES as readonly string[]).includes(t));
   if (unknown !== undefined) throw new AppError('BAD_REQUEST', `invalid request: type must be one of ${ALL_EVENT_TYPES.join(', ')}`);
-  return { types: types as EventType[], nodeIds: listParam(q.node_id) };
+  const nodeIds = [...new Set(listParam(q.node_id))];
+  if (nodeIds.length > MAX_EVENT_NODE_FILTERS) throw new AppError('BAD_REQUEST', `invalid request: at most ${MAX_EVENT_NODE_FILTERS} node_id values, not ${nodeIds.length}`);
+  return { types: types as EventType[], nodeIds };
 }
 
 /** The JSON array of `events`, built from their stored JSON (no parse, no re-serialisation). */

@@ -35,6 +35,24 @@ export function filterSql(f: NodeFilter, first = 1): { from: string; where: stri
   return { from, where: conditions.length > 0 ? conditions.join(' AND ') : 'true', params };
 }
 
+/**
+ * The statements of GET /events and the streams (SPEC §8.2): $1 after, $2 limit, $3 the node IDs or types
+ * read, $4 (by node) the types its events must have (empty: any). Each is served by an index (the primary
+ * key; (node_id, id) per node; (type, id) per type, migration 004), never a walk of the table from the
+ * cursor. Exported so that tests check their plans.
+ */
+export const PG_EVENT_SQL = {
+  all: 'SELECT id, time, type, node_id, body FROM events WHERE id > $1 ORDER BY id LIMIT $2',
+  byNode: `SELECT e.id, e.time, e.type, e.node_id, e.body FROM unnest($3::text[]) AS v(value)
+           CROSS JOIN LATERAL (SELECT id, time, type, node_id, body FROM events
+                               WHERE node_id = v.value AND id > $1 AND (cardinality($4::text[]) = 0 OR type = ANY($4::text[]))
+                               ORDER BY id LIMIT $2) e
+           ORDER BY e.id LIMIT $2`,
+  byType: `SELECT e.id, e.time, e.type, e.node_id, e.body FROM unnest($3::text[]) AS v(value)
+           CROSS JOIN LATERAL (SELECT id, time, type, node_id, body FROM events WHERE type = v.value AND id > $1 ORDER BY id LIMIT $2) e
+           ORDER BY e.id LIMIT $2`,
+} as const;
+
 /** The number part of a node ID. */
 const seqOf = (id: string) => Number(/(\d+)$/.exec(id)?.[1] ?? 0);
 
@@ -140,12 +158,15 @@ export function createPgReads(pool: pg.Pool, health: StorageHealthSink | undefin
         return { nodes: page.map(fromRow), total, next: rows.length > limit ? page.at(-1)!.id : null, prev: cursor.after !== null && first && (await exists('<', first.seq)) ? first.id : null };
       }),
     events: (query) =>
-      guarded(async () => (await all<EventRow>(
-        `SELECT id, time, type, node_id, body FROM events
-         WHERE id > $1 AND (cardinality($3::text[]) = 0 OR type = ANY($3::text[])) AND (cardinality($4::text[]) = 0 OR node_id = ANY($4::text[]))
-         ORDER BY id LIMIT $2`,
-        [query.after, query.limit, [...query.types], [...query.nodeIds]],
-      )).map(fromEventRow)),
+      guarded(async () => {
+        // A node filter reads each node's events through the node index, a type filter each type's
+        // through the type index (one round trip: a lateral join per value), never the whole table.
+        const page = [query.after, query.limit];
+        const rows = query.nodeIds.length > 0
+          ? await all<EventRow>(PG_EVENT_SQL.byNode, [...page, [...new Set(query.nodeIds)], [...query.types]])
+          : query.types.length > 0 ? await all<EventRow>(PG_EVENT_SQL.byType, [...page, [...new Set(query.types)]]) : await all<EventRow>(PG_EVENT_SQL.all, page);
+        return rows.map(fromEventRow);
+      }),
     nodeEvents: (nodeId, beforeId, limit) =>
       guarded(async () => (await all<EventRow>('SELECT id, time, type, node_id, body FROM events WHERE node_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3', [nodeId, beforeId ?? Number.MAX_SAFE_INTEGER, limit])).map(fromEventRow)),
     eventBounds: () =>
