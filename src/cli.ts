@@ -144,7 +144,7 @@ async function main(argv: string[]): Promise<number> {
       return dnsMonitor();
     case 'copy-db': {
       const { copyDb } = await import('./copy-db.js');
-      return copyDb(argv.slice(1), (line) => process.stderr.write(`${line}\n`));
+      return copyDb(argv.slice(1), (line) => process.stderr.write(`${line}\n`), (text) => process.stdout.write(text));
     }
     case '--version':
     case '-v':

@@ -5,6 +5,7 @@
 // otherwise nothing is written; nodes and events go in batches, a progress line per batch on stderr;
 // the counters are written last, so an interrupted copy leaves a target that a rerun refuses (drop it
 // and copy again). Stop every master first: the copy reads a live source without a global snapshot.
+import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { NODE_COLUMN_PG_TYPES, NODE_COLUMNS, type EventRow, type NodeRow } from './storage/rows.js';
@@ -27,10 +28,29 @@ interface Side {
 }
 
 const isPostgres = (target: string) => /^postgres(ql)?:\/\//.test(target);
-/** A URL with its password hidden, for messages. */
-const shown = (target: string) => (isPostgres(target) ? target.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : target);
+/** Query parameters of a connection URL that hold credentials (libpq's `password`, `sslpassword`, …). */
+const SECRET_PARAM = /pass|secret|token|key/i;
+/**
+ * A database as messages show it: a path as given; a URL parsed, with its password and any credential
+ * parameter (`?password=`) blanked, and nothing of it at all when it does not parse (a password with an
+ * unencoded `@` parses: the last `@` ends the credentials).
+ */
+export function shown(target: string): string {
+  if (!isPostgres(target)) return target;
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return 'a postgres:// URL that does not parse (not shown)';
+  }
+  if (url.password !== '') url.password = '***';
+  for (const key of [...url.searchParams.keys()]) if (SECRET_PARAM.test(key)) url.searchParams.set(key, '***');
+  return url.toString().replaceAll('%2A%2A%2A', '***');
+}
 
-async function sqliteSide(path: string): Promise<Side> {
+async function sqliteSide(path: string, mustExist: boolean): Promise<Side> {
+  // A mistyped source must not become a new, empty database copied as "0 nodes".
+  if (mustExist && !existsSync(path)) throw new CopyRefused(`there is no SQLite database at ${path}`);
   const { openSqliteStore } = await import('./storage/sqlite/index.js');
   const store = openSqliteStore({ path });
   const db: Database.Database = store.db;
@@ -123,10 +143,30 @@ async function postgresSide(url: string): Promise<Side> {
   };
 }
 
-const open = (target: string) => (isPostgres(target) ? postgresSide(target) : sqliteSide(target));
+/** A copy that cannot be made as asked (exit 2, with this message). */
+class CopyRefused extends Error {}
 
-/** Runs the copy; resolves with the exit code (0 done, 2 bad arguments or a non-empty target). */
-export async function copyDb(args: readonly string[], progress: (line: string) => void): Promise<number> {
+const open = (target: string, role: 'source' | 'target') => (isPostgres(target) ? postgresSide(target) : sqliteSide(target, role === 'source'));
+
+/** The usage of copy-db. */
+export const COPY_DB_USAGE = `Usage: argus-master copy-db --from <sqlite path | postgres:// URL> --to <postgres:// URL | sqlite path>
+
+Copies every node, event and counter of one registry into a new, empty database (stop every master
+first). The source must exist; the target is created and migrated, and refused unless it is empty.
+
+Example:
+  argus-master copy-db --from /private/argus/master/db.sqlite3 --to postgres://argus:secret@db:5432/argus
+`;
+
+/**
+ * Runs the copy; resolves with the exit code (0 done or help, 2 bad arguments, a missing source or a
+ * non-empty target). `out` takes the help text, `progress` every other line.
+ */
+export async function copyDb(args: readonly string[], progress: (line: string) => void, out: (text: string) => void = progress): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    out(COPY_DB_USAGE);
+    return 0;
+  }
   const opt = (name: string) => {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
@@ -134,13 +174,20 @@ export async function copyDb(args: readonly string[], progress: (line: string) =
   const from = opt('--from');
   const to = opt('--to');
   if (!from || !to || from === to) {
-    progress('usage: argus-master copy-db --from <sqlite path | postgres:// URL> --to <postgres:// URL | sqlite path>');
+    progress('copy-db: expected --from <sqlite path | postgres:// URL> --to <postgres:// URL | sqlite path> (see copy-db --help)');
     return 2;
   }
-  const source = await open(from);
+  let source: Side;
+  try {
+    source = await open(from, 'source');
+  } catch (err) {
+    if (!(err instanceof CopyRefused)) throw err;
+    progress(`copy-db: refused: ${err.message}`);
+    return 2;
+  }
   let target: Side | null = null;
   try {
-    target = await open(to);
+    target = await open(to, 'target');
     const have = await target.count();
     if (have.nodes > 0 || have.events > 0 || Object.values(have.counters).some((v) => v > 0)) {
       progress(`copy-db: refused: ${target.describe} is not empty (${have.nodes} nodes, ${have.events} events, counters ${JSON.stringify(have.counters)}); copy into a new, empty database`);
