@@ -4,6 +4,7 @@
 // about how much of a token matched.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isNodeIdShape } from './domain/node.js';
+import { AppError } from './errors.js';
 import type { NodeStore } from './storage/store.js';
 
 /** Who made a request. */
@@ -64,8 +65,10 @@ export function createAuthenticator(tokens: AuthTokens, store: Pick<NodeStore, '
     try {
       // Only the hash is read: an unknown token costs one index lookup, whether or not the node exists.
       stored = await store.tokenHash(nodeId);
-    } catch {
-      return null; // a malformed id or an unavailable store: not authenticated
+    } catch (err) {
+      // The database is down: 503, not "invalid token" (an agent told its token is bad may give up).
+      if (err instanceof AppError && err.code === 'UNAVAILABLE') throw err;
+      return null; // a malformed id: not authenticated
     }
     return stored !== null && sameDigest(digest, stored) ? { kind: 'node', nodeId } : null;
   };

@@ -12,7 +12,7 @@ import { rfc3339 } from './domain/time.js';
 import type { Metrics } from './metrics.js';
 import { NodeStatus, statusOf, sweepCutoffs, type Thresholds } from './domain/status.js';
 import { newNodeToken, type Principal } from './auth.js';
-import { eventsPruned, forbidden, nameMismatch, nodeNotFound } from './errors.js';
+import { AppError, eventsPruned, forbidden, nameMismatch, nodeNotFound } from './errors.js';
 import { EventType, type StoredEvent } from './domain/events.js';
 import type { WritesFailing } from './storage/health.js';
 import { isFlapTransition, recordFlapTransition, type FlapSettings } from './domain/flapping.js';
@@ -543,7 +543,8 @@ export function createRegistry(deps: RegistryDeps): Registry {
       try {
         raw = await store.getState(HEARTBEAT_KEY);
       } catch (err) {
-        return { ready: false, error: `database unavailable: ${(err as Error).message}`, warnings };
+        // An AppError's text (the code only); anything else may hold the database's address: not shown.
+        return { ready: false, error: `database unavailable: ${err instanceof AppError ? err.message : 'the query failed'}`, warnings };
       }
       if (raw === null) return { ready: false, error: 'the status sweeper has not run yet', warnings };
       const beat = JSON.parse(raw) as SweeperHeartbeat;

@@ -9,6 +9,7 @@
 // With SQLite there is one master by construction: it is always the leader.
 import { hostname } from 'node:os';
 import type pg from 'pg';
+import { translate } from '../storage/postgres/errors.js';
 
 /** The lease as the database holds it. */
 export interface LeaseInfo {
@@ -116,6 +117,15 @@ const CONTACT = `
 const SERVED_FOR = `
   SELECT (extract(epoch FROM now() - min(serving_since)) * 1000)::float8 AS ms FROM masters
   WHERE serving_since IS NOT NULL AND last_seen > now() - $1 * interval '1 millisecond'`;
+
+/** Runs a read of the cluster view; an unreachable database is the API's 503, as for every other read. */
+async function unavailableAs503<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    return translate(err, undefined, 'read');
+  }
+}
 
 const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
 
@@ -226,7 +236,7 @@ export function pgLeadership(
       }
       return isLeader();
     },
-    async info() {
+    info: () => unavailableAs503(async () => {
       const lease = (await pool.query<{ instance: string; epoch: number; since: Date; expires_at: Date; live: boolean }>('SELECT instance, epoch, since, expires_at, expires_at > now() AS live FROM leader_lease')).rows[0];
       const masters = await readMasters();
       return {
@@ -235,8 +245,8 @@ export function pgLeadership(
         // The last leader, also while its lease has run out and nobody took it yet.
         leader: lease ? { instance: lease.instance, epoch: lease.epoch, since: iso(lease.since), lease_expires: iso(lease.expires_at), live: lease.live } : null,
         masters,
-      };
-    },
+      } satisfies ClusterInfo;
+    }),
     serving() {
       servingNow = true;
     },

@@ -130,7 +130,15 @@ describe('end-to-end: PostgreSQL outage and a partitioned leader', { skip: missi
           return x.status === 503 ? x : null;
         }, REQUEST_BOUND_MS + 2_000, 200);
         assert.match(r.body.error, /database unavailable|storage unavailable|sweeper/);
+        assert.doesNotMatch(JSON.stringify(r.body), new RegExp(`${pg.port}|127\\.0\\.0\\.1`), 'the database\'s address is not shown');
       }
+      // GET /cluster: the database answers it too, so 503 like every other read (it was a 500).
+      const clusterDuring = await waitFor('/cluster 503', async () => {
+        const x = await timed('GET', `${a.api}/cluster`);
+        return x.status !== 200 ? x : null;
+      }, REQUEST_BOUND_MS + 2_000, 200);
+      assert.equal(clusterDuring.status, 503, JSON.stringify(clusterDuring.body));
+      assert.match(clusterDuring.body.error, /^storage unavailable: /);
       const during = await timed('GET', `${a.api}/nodes/${ids[0]}`);
       assert.equal(during.status, 503, `GET /nodes/{id} during the outage: ${JSON.stringify(during.body)}\n${a.output().slice(-3000)}`);
       assert.match(during.body.error, /unavailable/i, 'a clear error');

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { registrationBody } from '../helpers/fixtures.js';
 import { makeTestMaster, type TestMaster } from '../helpers/app.js';
+import { AppError } from '../../src/errors.js';
 
 const BASE = '/api/v1/master';
 const tokens = { enroll: 'enroll-secret-0123456789', admin: 'admin-secret-0123456789', read: 'read-secret-0123456789' };
@@ -154,3 +155,16 @@ describe('AUTH_MODE=disabled', () => {
     }
   });
 });
+
+describe('AUTH_MODE=token with the database unavailable', () => {
+  it('answers a node token 503 (storage unavailable), not 401 "invalid token": an agent told its token is bad may give up', async () => {
+    const { id, token } = await enroll();
+    m.store.tokenHash = async () => { throw new AppError('UNAVAILABLE', 'storage unavailable: ECONNREFUSED'); };
+    const res = await call('PUT', `${BASE}/nodes/${id}/status`, token, healthy);
+    assert.equal(res.status, 503, JSON.stringify(res.body));
+    assert.deepEqual(res.body, { error: 'storage unavailable: ECONNREFUSED' });
+    assert.equal((await call('PUT', `${BASE}/nodes/${id}/status`, 'A1.not-a-valid-secret', healthy)).status, 503, 'any node token: the store cannot tell');
+    assert.equal((await call('PUT', `${BASE}/nodes/${id}/status`, 'not-a-node-token', healthy)).status, 401, 'not shaped like one: 401 without the store');
+  });
+});
+

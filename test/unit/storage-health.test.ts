@@ -50,3 +50,16 @@ describe('storage health', () => {
     assert.equal(changes.length, 2, 'nothing more to tell');
   });
 });
+
+describe('PostgreSQL error translation', () => {
+  it("answers an unreachable database 503 with the code only, never the driver's message (it names the database's host and port)", async () => {
+    const { translate } = await import('../../src/storage/postgres/errors.js');
+    const failed: string[] = [];
+    const err = Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:5432'), { code: 'ECONNREFUSED' });
+    assert.throws(() => translate(err, { failed: (_c, _k, message) => failed.push(message), writeSucceeded: () => undefined }, 'read'), (e: unknown) => {
+      assert.equal((e as Error).message, 'storage unavailable: ECONNREFUSED');
+      return true;
+    });
+    assert.deepEqual(failed, ['connect ECONNREFUSED 10.1.2.3:5432'], 'the log has it whole');
+  });
+});

@@ -27,7 +27,9 @@ export function translate(err: unknown, health: StorageHealthSink | undefined, k
   // Classes 22 (data exception) and 23 (integrity constraint) are a write's own fault, not the database's:
   // they do not count as storage failures (/readyz's "writes failing").
   if (code !== null && (isUnavailable(err) || (/^[0-9A-Z]{5}$/.test(code) && !/^2[23]/.test(code)))) health?.failed(code, kind, (err as Error).message ?? code);
-  if (isUnavailable(err)) throw new AppError('UNAVAILABLE', `storage unavailable: ${code} ${(err as Error).message ?? ''}`.trim());
+  // The answer names the code only: the driver's message names the database's host and port (the log,
+  // through `health`, has it whole).
+  if (isUnavailable(err)) throw new AppError('UNAVAILABLE', `storage unavailable: ${code}`);
   throw err;
 }
 
