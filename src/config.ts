@@ -40,6 +40,8 @@ export interface Config {
   prometheusFileSdPath: string | null;
   /** Largest request body accepted (413 above). */
   maxBodyBytes: number;
+  /** Most event and dashboard streams open at once on this master (503 beyond), shared among its workers. */
+  maxStreams: number;
   /** Longest a request (headers and body) may take to arrive before it is answered 408 and closed. */
   requestTimeoutSeconds: number;
   /** Flapping: at least this many online/offline transitions within the window (SPEC §9.3). */
@@ -76,6 +78,7 @@ export const DEFAULTS = {
   SQLITE_SYNCHRONOUS: 'normal',
   PROMETHEUS_SD_PORTS: '9100',
   MAX_BODY_BYTES: '65536',
+  MAX_STREAMS: '1000',
   REQUEST_TIMEOUT_SECONDS: '30',
   NODE_GC_SECONDS: '0',
   FLAP_TRANSITIONS: '5',
@@ -244,6 +247,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (!prometheusSdPorts) bad('PROMETHEUS_SD_PORTS', portsRaw, 'must be a comma-separated list of ports from 1 to 65535');
 
   const maxBodyBytes = integer('MAX_BODY_BYTES', 1024, 64 * 1024 * 1024);
+  const maxStreams = integer('MAX_STREAMS', 1, 1_000_000);
   const requestTimeoutSeconds = seconds('REQUEST_TIMEOUT_SECONDS');
   // Days, fractions allowed (so that tests can use seconds: 0.0001 days is 8.64 s).
   const eventsRetentionDays = seconds('EVENTS_RETENTION_DAYS');
@@ -285,6 +289,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       prometheusSdPorts: prometheusSdPorts!,
       prometheusFileSdPath: get('PROMETHEUS_FILE_SD_PATH') ?? null,
       maxBodyBytes,
+      maxStreams,
       requestTimeoutSeconds,
       eventsRetentionDays,
       nodeGcSeconds,

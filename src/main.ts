@@ -217,6 +217,8 @@ async function buildHttpApp(config: Config, store: NodeStore, registry: Registry
     slowRequestMs: config.slowRequestSeconds * 1000,
     sdPorts: config.prometheusSdPorts,
     bodyLimit: config.maxBodyBytes,
+    // Each worker takes its share (the kernel spreads connections evenly among them).
+    maxStreams: Math.max(1, Math.ceil(config.maxStreams / config.workers)),
     requestTimeoutMs: config.requestTimeoutSeconds * 1000,
     authenticate: config.tokens ? createAuthenticator(config.tokens, store) : undefined,
     clusterInProbes: config.databaseUrl ? { leaseSeconds: config.leaderLeaseSeconds } : undefined,

@@ -4,7 +4,8 @@
 // stream within a second), and each subscriber then reads what is new for it from the store, a page at
 // a time, at its own pace (a slow reader holds no one else up, and memory per subscriber is one page).
 // A subscriber whose cursor was pruned by retention is told `reset` with the oldest retained id and
-// continues from there.
+// continues from there. Subscribers at the same cursor with the same filters share one read of each
+// page (a hundred dashboards following the fleet cost one query per new event, not a hundred).
 import type { EventType, StoredEvent } from '../domain/events.js';
 import type { EventQuery } from '../storage/store.js';
 
@@ -52,6 +53,16 @@ export function createEventFeed(source: FeedSource, options: { pollMs?: number; 
   const busy = new WeakMap<FeedSubscriber, Promise<void>>();
   let timer: NodeJS.Timeout | null = null;
   let latest: { oldest: number | null; last: number } = { oldest: null, last: -1 };
+  /** Reads in flight by query: subscribers asking the same page while it is read share it. */
+  const reading = new Map<string, Promise<StoredEvent[]>>();
+  const readPage = (query: EventQuery): Promise<StoredEvent[]> => {
+    const key = JSON.stringify([query.after, query.limit, query.types, query.nodeIds]);
+    const shared = reading.get(key);
+    if (shared) return shared;
+    const read = source.events(query).finally(() => reading.delete(key));
+    reading.set(key, read);
+    return read;
+  };
 
   /** Brings one subscriber up to `last`; never runs twice at once for the same subscriber. */
   const pump = (s: FeedSubscriber, bounds: { oldest: number | null; last: number }): Promise<void> => {
@@ -66,7 +77,7 @@ export function createEventFeed(source: FeedSource, options: { pollMs?: number; 
           s.after = firstKept - 1;
           continue;
         }
-        const page = await source.events({ after: s.after, limit: PAGE, types: s.types, nodeIds: s.nodeIds });
+        const page = await readPage({ after: s.after, limit: PAGE, types: s.types, nodeIds: s.nodeIds });
         if (page.length === 0) {
           s.after = bounds.last; // nothing matches this subscriber's filters up to the last id
           break;

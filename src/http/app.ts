@@ -42,6 +42,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Longest a request (headers and body) may take to arrive; then it is answered 408 and closed. */
   requestTimeoutMs?: number;
+  /** Streams (API and dashboard) this process may have open at once; 503 beyond (default: no limit). */
+  maxStreams?: number;
   /** The cluster view of GET /cluster (SPEC §11); absent: a sole master. */
   cluster?: () => Promise<ClusterInfo>;
   /** /readyz names the leader and every master's last contact (the master runs on PostgreSQL). */
@@ -168,10 +170,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => feed.close());
   // Open streams of this process, the API's and the dashboard's (both count in feed.size()).
   const onClients = (n: number) => options.metrics.streamClients.set(n);
-  await app.register(eventRoutes(options.registry, feed, onClients), { prefix: BASE_PATH });
+  await app.register(eventRoutes(options.registry, feed, onClients, options.maxStreams), { prefix: BASE_PATH });
   app.get(`${BASE_PATH}/openapi.json`, { config: { access: 'open' }, schema: { hide: true } }, async () => app.swagger());
   // The dashboard (SPEC §10), and / leading to it.
-  await app.register(uiRoutes({ registry: options.registry, feed, clock: options.clock ?? systemClock, authenticate: options.authenticate, onClients }), { prefix: '/ui' });
+  await app.register(uiRoutes({ registry: options.registry, feed, clock: options.clock ?? systemClock, authenticate: options.authenticate, onClients, maxStreams: options.maxStreams }), { prefix: '/ui' });
   app.get('/', { config: { access: 'open' }, schema: { hide: true } }, async (_request, reply) => reply.redirect('/ui/', 302));
   // Every browser asks for it (a 404 is a console error on each page it opens).
   const favicon = readFileSync(FAVICON_PATH);

@@ -16,6 +16,15 @@ export interface SseStream {
   closed(): boolean;
 }
 
+/** How long a client refused for too many streams is asked to wait before trying again (s). */
+export const STREAM_RETRY_AFTER_SECONDS = 10;
+
+/** The answer to a stream beyond this process's share of MAX_STREAMS: 503, try again later. */
+export function tooManyStreams(reply: FastifyReply, limit: number): FastifyReply {
+  return reply.code(503).header('retry-after', String(STREAM_RETRY_AFTER_SECONDS)).type('application/json; charset=utf-8')
+    .send({ error: `too many open streams on this master (${limit}, MAX_STREAMS); try again later` });
+}
+
 /** Every stream opened by one plugin, ended when its app closes (a server waiting for them would never stop). */
 export function streamSet() {
   const open = new Set<FastifyReply>();

@@ -18,7 +18,7 @@ import { ALL_STATUSES, type NodeStatus } from '../domain/status.js';
 import { AppError, forbidden, nodeNotFound } from '../errors.js';
 import type { EventFeed } from '../events/feed.js';
 import { answerOf } from '../http/error-handler.js';
-import { streamSet } from '../http/sse.js';
+import { streamSet, tooManyStreams } from '../http/sse.js';
 import type { Registry } from '../registry.js';
 import type { NodeFilter } from '../storage/store.js';
 import { fleetBody, fleetRegion, PAGE_SIZE, type FleetQuery, type FleetView } from './fleet-page.js';
@@ -40,6 +40,8 @@ export interface UiOptions {
   authenticate?: (authorization: string | undefined) => Promise<Principal | null>;
   /** Open change streams of this process (argus_master_event_stream_clients). */
   onClients: (n: number) => void;
+  /** Streams this process may have open at once (its share of MAX_STREAMS, the API's included). */
+  maxStreams?: number;
 }
 
 const require = createRequire(import.meta.url);
@@ -302,6 +304,8 @@ export function uiRoutes(options: UiOptions) {
     app.addHook('preClose', async () => streams.endAll());
     app.get('/stream', { config: { stream: true } }, async (request, reply) => {
       mustView(request);
+      const maxStreams = options.maxStreams ?? Infinity;
+      if (feed.size() >= maxStreams) return tooManyStreams(reply, maxStreams);
       const raw = request.query as Record<string, unknown>;
       const afterText = one(raw.after);
       const after = afterText !== undefined && /^\d{1,15}$/.test(afterText) ? Number(afterText) : await lastEventId();

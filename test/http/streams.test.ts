@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { makeTestMaster, type TestMaster } from '../helpers/app.js';
+import { openStream } from '../helpers/sse.js';
 
 /** The open streams this process counts (argus_master_event_stream_clients). */
 const openStreams = async (m: TestMaster) => (await m.metrics.streamClients.get()).values[0]?.value ?? 0;
@@ -55,6 +56,34 @@ describe('event streams on a real socket', () => {
       assert.equal(await openStreams(m), 0, 'no subscriber left');
     });
   }
+
+  it('answers a stream beyond MAX_STREAMS (API and dashboard alike) 503 with Retry-After, and takes one again once another closed', async () => {
+    m = await makeTestMaster({ maxStreams: 2 });
+    await m.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = m.app.server.address() as { port: number };
+    const base = `http://127.0.0.1:${port}`;
+    const first = openStream(`${base}/api/v1/master/events/stream`);
+    const second = openStream(`${base}/ui/stream`);
+    try {
+      assert.equal((await first.opened).statusCode, 200);
+      assert.equal((await second.opened).statusCode, 200);
+      await until('two streams counted', async () => (await openStreams(m!)) === 2);
+      for (const path of ['/api/v1/master/events/stream', '/ui/stream']) {
+        const refused = await fetch(`${base}${path}`);
+        assert.equal(refused.status, 503, path);
+        assert.equal(refused.headers.get('retry-after'), '10');
+        assert.match((await refused.json() as { error: string }).error, /too many open streams on this master \(2, MAX_STREAMS\)/);
+      }
+      first.close();
+      await until('one stream left', async () => (await openStreams(m!)) === 1);
+      const third = openStream(`${base}/api/v1/master/events/stream`);
+      assert.equal((await third.opened).statusCode, 200);
+      third.close();
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
 
   it('HEAD /api/v1/master/events/stream answers at once and holds nothing open', async () => {
     m = await makeTestMaster();

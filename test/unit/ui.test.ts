@@ -120,3 +120,33 @@ describe('feed.watch', () => {
     assert.equal(boundsReads, reads, 'no polling without watchers');
   });
 });
+
+describe('the event feed', () => {
+  it('gives subscribers at the same cursor with the same filters one shared read of each page', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    let last = 0;
+    const reads: string[] = [];
+    const stored = (id: number) => ({ id, timeMs: id, type: 'node.status' as const, nodeId: 'A1', json: `{"id":${id}}` });
+    const feed = createEventFeed({
+      events: async (q) => {
+        reads.push(JSON.stringify(q));
+        return Array.from({ length: Math.max(0, last - q.after) }, (_, i) => stored(q.after + i + 1)).slice(0, q.limit);
+      },
+      eventBounds: async () => ({ oldest: 1, last }),
+    }, { pollMs: 250 });
+    const got = new Map<string, number[]>();
+    const subscribe = (name: string, nodeIds: string[]) =>
+      feed.subscribe({ after: 0, types: [], nodeIds, send: async (es) => { got.set(name, [...(got.get(name) ?? []), ...es.map((e) => e.id)]); }, reset: async () => undefined });
+    const stops = [...Array.from({ length: 50 }, (_, i) => subscribe(`all-${i}`, [])), subscribe('a1', ['A1'])];
+    await flush();
+    reads.length = 0;
+    last = 3; // three events written
+    t.mock.timers.tick(250);
+    await flush();
+    assert.equal(reads.length, 2, `one read for the 50 alike, one for the other filter: ${reads.join(' ')}`);
+    for (let i = 0; i < 50; i++) assert.deepEqual(got.get(`all-${i}`), [1, 2, 3]);
+    assert.deepEqual(got.get('a1'), [1, 2, 3]);
+    for (const stop of stops) stop();
+    feed.close();
+  });
+});

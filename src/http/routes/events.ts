@@ -12,7 +12,7 @@ import type { Registry } from '../../registry.js';
 import { ErrorJson, IdParams } from '../schemas.js';
 import { integerParam, listParam } from '../query.js';
 import { sendSerialized } from '../serialized.js';
-import { streamSet } from '../sse.js';
+import { streamSet, tooManyStreams } from '../sse.js';
 
 const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
 const EventsQuery = Type.Object({
@@ -54,8 +54,11 @@ const asArray = (events: readonly StoredEvent[]) => `[${events.map((e) => e.json
 /** One SSE message. */
 const sse = (e: StoredEvent) => `id: ${e.id}\nevent: ${e.type}\ndata: ${e.json}\n\n`;
 
-/** Registers the event routes (under the base path); `feed` is this process's live feed. */
-export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: number) => void) {
+/**
+ * Registers the event routes (under the base path); `feed` is this process's live feed, `maxStreams` the
+ * streams it may have open at once (its share of MAX_STREAMS, dashboards' included).
+ */
+export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: number) => void, maxStreams = Infinity) {
   return async function plugin(instance: FastifyInstance): Promise<void> {
     const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     app.get(
@@ -91,10 +94,11 @@ export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: 
 
     app.get(
       '/events/stream',
-      { config: { access: 'read', stream: true }, schema: { querystring: EventsQuery, response: { 400: ErrorJson } } },
+      { config: { access: 'read', stream: true }, schema: { querystring: EventsQuery, response: { 400: ErrorJson, 503: ErrorJson } } },
       async (request, reply) => {
         const q = request.query;
         const { types, nodeIds } = filters(q);
+        if (feed.size() >= maxStreams) return tooManyStreams(reply, maxStreams);
         const header = request.headers['last-event-id'];
         const resume = integerParam('Last-Event-ID', typeof header === 'string' && header.trim() !== '' ? header.trim() : undefined, 0, Number.MAX_SAFE_INTEGER)
           ?? integerParam('after', q.after, 0, Number.MAX_SAFE_INTEGER);
