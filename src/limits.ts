@@ -1,13 +1,14 @@
 // Size and shape limits on what a client may store (hostile-input hardening). Checked at the HTTP edge,
 // after schema validation; a violation is a 400 naming the field and the limit.
+import { MAX_LABEL_LENGTH, MAX_LABELS } from './domain/labels.js';
 import { AppError } from './errors.js';
 
 /** The limits, in one place (documented in the README). */
 export const LIMITS = {
   /** name, type, version, id, and every string inside meta_data. */
   maxStringLength: 256,
-  maxLabels: 64,
-  maxLabelLength: 256,
+  maxLabels: MAX_LABELS,
+  maxLabelLength: MAX_LABEL_LENGTH,
   /** Serialised size of meta_data, config and health, each. */
   maxObjectBytes: 16 * 1024,
   /** Nesting depth of meta_data, config and health (the object itself is depth 1). */

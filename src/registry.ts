@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import { isNodeIdShape, type JsonObject, type NodeRecord, type PublishedNode, type RegistrationInput, type StatusCount, type StatusTransition } from './domain/node.js';
 import { toNodesFileEntry } from './domain/nodes-file-entry.js';
+import { labelProblem } from './domain/labels.js';
 import { toTargetGroup } from './domain/prometheus-sd.js';
 import { checkObjectLimits } from './limits.js';
 import { rfc3339 } from './domain/time.js';
@@ -377,6 +378,8 @@ export function createRegistry(deps: RegistryDeps): Registry {
 
     async configure(id, update) {
       mustBeIdShape(id);
+      const problem = update.label === undefined ? null : labelProblem(update.label);
+      if (problem !== null) throw new AppError('BAD_REQUEST', `invalid request: body/${problem}`);
       const nowMs = clock.now();
       const result = await store.update(id, (n) => {
         const config = update.config ? { ...n.config, ...update.config } : n.config;

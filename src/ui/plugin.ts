@@ -6,6 +6,7 @@
 // header); pages are sent with a Content-Security-Policy that allows this origin's scripts and styles
 // only. With auth disabled the dashboard is open, like the API.
 import { createRequire } from 'node:module';
+import { parse as parseQueryString } from 'node:querystring';
 import { dirname, join } from 'node:path';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -13,11 +14,13 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../auth.js';
 import type { Clock } from '../clock.js';
+import { labelProblem } from '../domain/labels.js';
 import { isNodeIdShape } from '../domain/node.js';
 import { ALL_STATUSES, type NodeStatus } from '../domain/status.js';
 import { AppError, forbidden, nodeNotFound } from '../errors.js';
 import type { EventFeed } from '../events/feed.js';
 import { answerOf } from '../http/error-handler.js';
+import { checkQueryEncoding } from '../http/json-body.js';
 import { streamSet, tooManyStreams } from '../http/sse.js';
 import type { Registry } from '../registry.js';
 import type { NodeFilter } from '../storage/store.js';
@@ -141,7 +144,15 @@ export function uiRoutes(options: UiOptions) {
       route.config = { ...(route.config ?? {}), access: 'open' };
     });
     await app.register(cookie);
-    await app.register(formbody, { bodyLimit: 16 * 1024 });
+    // Form bodies are held to the query string's rule: percent-encoded bytes must be UTF-8 (a lone
+    // surrogate `%ED%A0%80` would otherwise be kept as literal text).
+    await app.register(formbody, {
+      bodyLimit: 16 * 1024,
+      parser: (body) => {
+        checkQueryEncoding(`?${body}`);
+        return parseQueryString(body);
+      },
+    });
     await app.register(fastifyStatic, {
       root: [...new Set(Object.values(ASSETS))],
       prefix: '/assets/',
@@ -246,9 +257,10 @@ export function uiRoutes(options: UiOptions) {
       const text = one(request.body?.labels) ?? '';
       const labels = [...new Set(text.split(',').map((l) => l.trim()).filter((l) => l !== ''))];
       const id = request.params.id;
-      const bad = labels.find((l) => l.length > 256);
-      if (bad !== undefined) {
-        const view = await nodeView(id, viewer, { error: true, text: 'A label is at most 256 characters.' });
+      // The registry holds the rules (domain/labels.ts); here they are said on the page.
+      const problem = labelProblem(labels);
+      if (problem !== null) {
+        const view = await nodeView(id, viewer, { error: true, text: `Labels not saved: ${problem.replace(/^label\/(\d+)/, (_m, i: string) => `label ${Number(i) + 1}`)}.` });
         return sendHtml(reply, page({ title: `Node ${id}`, viewer, nowMs: view.nowMs }, nodeBody(view)), 400);
       }
       await registry.configure(id, { label: labels });

@@ -143,6 +143,23 @@ describe('dashboard, auth disabled', () => {
     assert.match((await get(`/ui/fragments/nodes/${id}`)).payload, /was deregistered/);
   });
 
+  it('holds the label form to the API\'s rules: at most 64 labels, text that is valid Unicode', async () => {
+    m = await makeTestMaster();
+    const id = await register('pod-labels');
+    const many = await post(`/ui/nodes/${id}/labels`, { labels: Array.from({ length: 65 }, (_, i) => `l${i}`).join(',') });
+    assert.equal(many.statusCode, 400);
+    assert.match(many.payload, /at most 64 labels/);
+    // A form body percent-encoding bytes that are not UTF-8 (a lone surrogate): refused, not kept as text.
+    const bad = await m.app.inject({
+      method: 'POST', url: `/ui/nodes/${id}/labels`, headers: { 'content-type': 'application/x-www-form-urlencoded', host: 'localhost:80', origin: ORIGIN },
+      payload: 'labels=sur%ED%A0%80x',
+    });
+    assert.equal(bad.statusCode, 400);
+    assert.deepEqual((await m.registry.get(id)).label, [], 'nothing stored');
+    const api = await m.app.inject({ method: 'PUT', url: `/api/v1/master/nodes/${id}/config`, payload: { label: Array.from({ length: 65 }, (_, i) => `l${i}`) } });
+    assert.equal(api.statusCode, 400, 'the API says the same');
+  });
+
   it('serves its assets from the package only, and nothing else from those folders', async () => {
     m = await makeTestMaster();
     for (const [file, type] of [['htmx.min.js', /javascript/], ['sse.js', /javascript/], ['app.js', /javascript/], ['format.js', /javascript/], ['app.css', /text\/css/], ['favicon.svg', /image\/svg\+xml/], ['favicon.ico', /image\/(x-icon|vnd\.microsoft\.icon)/]] as const) {

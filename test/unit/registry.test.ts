@@ -85,6 +85,20 @@ describe('registry', () => {
     }
   });
 
+  it('holds every change of labels to the label rules, whoever asks (API, dashboard, command line)', async () => {
+    await m.registry.register(reg('n1'));
+    for (const [label, why] of [
+      [Array.from({ length: 65 }, (_, i) => `l${i}`), /at most 64 labels/],
+      [['ok', ''], /label\/1 must be a non-empty label without a comma/],
+      [['a,b'], /without a comma/],
+      [['x'.repeat(257)], /longer than 256/],
+      [['sur\ud800x'], /not valid Unicode/],
+    ] as const) {
+      await assert.rejects(m.registry.configure('A1', { label: [...label] }), (err: AppError) => err.code === 'BAD_REQUEST' && why.test(err.message));
+    }
+    assert.deepEqual((await m.registry.get('A1')).label, []);
+  });
+
   it('with collect: false applies and logs a sweep but keeps none of its transitions (the scheduler)', async () => {
     await m.registry.register(reg('n1'));
     await m.registry.report('A1', report);

@@ -111,12 +111,7 @@ export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
           throw new AppError('BAD_REQUEST', 'invalid request: body must have "config" and/or "label"');
         }
         if (config !== undefined) checkObjectLimits('config', config);
-        // Discovery lists labels as ",a,b," (__meta_argus_labels): an empty label or one with a comma
-        // would break that list for every consumer.
-        const badLabel = label?.findIndex((l) => l === '' || l.includes(','));
-        if (badLabel !== undefined && badLabel >= 0) {
-          throw new AppError('BAD_REQUEST', `invalid request: body/label/${badLabel} must be a non-empty label without a comma`);
-        }
+        // The label rules are the registry's (domain/labels.ts), for the dashboard's form alike.
         return renderNode(await registry.configure(request.params.id, { config, label }));
       },
     );
