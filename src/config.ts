@@ -42,6 +42,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Most event and dashboard streams open at once on this master (503 beyond), shared among its workers. */
   maxStreams: number;
+  /** More names browsers may reach this master by (ALLOWED_HOSTS; `.example.com`: every name under it). */
+  allowedHosts: string[];
   /** Longest a request (headers and body) may take to arrive before it is answered 408 and closed. */
   requestTimeoutSeconds: number;
   /** Flapping: at least this many online/offline transitions within the window (SPEC §9.3). */
@@ -248,6 +250,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
 
   const maxBodyBytes = integer('MAX_BODY_BYTES', 1024, 64 * 1024 * 1024);
   const maxStreams = integer('MAX_STREAMS', 1, 1_000_000);
+  const allowedHosts = (get('ALLOWED_HOSTS') ?? '').split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+  const badHost = allowedHosts.find((h) => !/^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(h));
+  if (badHost !== undefined) bad('ALLOWED_HOSTS', get('ALLOWED_HOSTS')!, `${JSON.stringify(badHost)} is not a host name (or .domain)`);
   const requestTimeoutSeconds = seconds('REQUEST_TIMEOUT_SECONDS');
   // Days, fractions allowed (so that tests can use seconds: 0.0001 days is 8.64 s).
   const eventsRetentionDays = seconds('EVENTS_RETENTION_DAYS');
@@ -290,6 +295,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       prometheusFileSdPath: get('PROMETHEUS_FILE_SD_PATH') ?? null,
       maxBodyBytes,
       maxStreams,
+      allowedHosts,
       requestTimeoutSeconds,
       eventsRetentionDays,
       nodeGcSeconds,

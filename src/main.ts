@@ -217,6 +217,7 @@ async function buildHttpApp(config: Config, store: NodeStore, registry: Registry
     slowRequestMs: config.slowRequestSeconds * 1000,
     sdPorts: config.prometheusSdPorts,
     bodyLimit: config.maxBodyBytes,
+    allowedHosts: config.allowedHosts,
     // Each worker takes its share (the kernel spreads connections evenly among them).
     maxStreams: Math.max(1, Math.ceil(config.maxStreams / config.workers)),
     requestTimeoutMs: config.requestTimeoutSeconds * 1000,

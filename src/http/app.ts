@@ -5,6 +5,7 @@ import type { Principal } from '../auth.js';
 import type { Metrics } from '../metrics.js';
 import { authPlugin } from './auth.js';
 import { requestLog } from './request-log.js';
+import { originChecks } from './origin.js';
 import type { Registry } from '../registry.js';
 import { installErrorHandling } from './error-handler.js';
 import { checkQueryEncoding, parseJsonBody } from './json-body.js';
@@ -44,6 +45,8 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   /** Streams (API and dashboard) this process may have open at once; 503 beyond (default: no limit). */
   maxStreams?: number;
+  /** ALLOWED_HOSTS: more names a browser may reach this master by (origin.ts). */
+  allowedHosts?: readonly string[];
   /** The cluster view of GET /cluster (SPEC §11); absent: a sole master. */
   cluster?: () => Promise<ClusterInfo>;
   /** /readyz names the leader and every master's last contact (the master runs on PostgreSQL). */
@@ -152,6 +155,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       security: options.authenticate ? [{ bearer: [] }] : [],
     },
   });
+  await app.register(originChecks, { allowedHosts: options.allowedHosts ?? [] });
   if (options.authenticate) await app.register(authPlugin, { authenticate: options.authenticate });
   // Registered before the routes; its onResponse hook sees every route (the plugin is not encapsulated).
   await app.register(metricsRoutes(options.metrics, options.metricsText));

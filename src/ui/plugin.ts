@@ -21,6 +21,7 @@ import { AppError, forbidden, nodeNotFound } from '../errors.js';
 import type { EventFeed } from '../events/feed.js';
 import { answerOf } from '../http/error-handler.js';
 import { checkQueryEncoding } from '../http/json-body.js';
+import { sameOrigin } from '../http/origin.js';
 import { streamSet, tooManyStreams } from '../http/sse.js';
 import type { Registry } from '../registry.js';
 import type { NodeFilter } from '../storage/store.js';
@@ -96,34 +97,6 @@ const filterOf = (fq: FleetQuery): NodeFilter => ({ statuses: fq.status ? [fq.st
 
 /** `next` of the sign-in page: a path of the dashboard only (never another site). */
 const safeNext = (next: string | undefined) => (next && /^\/ui(\/[^\\]*)?$/.test(next) && !next.startsWith('//') ? next : '/ui/');
-
-/**
- * Whether the request comes from a page of this master: its Origin header names the host the request
- * was sent to (the Host header, or X-Forwarded-Host behind a proxy). The scheme is not compared: a TLS
- * proxy in front makes the browser's https:// origin reach us as http. A cross-site form cannot forge
- * either header (nor send the SameSite=Strict cookie).
- */
-function sameOrigin(request: FastifyRequest): boolean {
-  const origin = request.headers.origin;
-  if (typeof origin !== 'string' || origin === 'null') return false;
-  let from: URL;
-  try {
-    from = new URL(origin);
-  } catch {
-    return false;
-  }
-  // Each host as a URL of the origin's scheme would write it (a default port left out).
-  const asHost = (h: string) => {
-    try {
-      return new URL(`${from.protocol}//${h}`).host;
-    } catch {
-      return null;
-    }
-  };
-  const forwarded = request.headers['x-forwarded-host'];
-  const hosts = [request.headers.host ?? '', ...(typeof forwarded === 'string' ? forwarded.split(',') : [])].map((h) => asHost(h.trim()));
-  return hosts.includes(from.host);
-}
 
 /** Whether the browser reached us over HTTPS (directly, or through a proxy that says so). */
 const overHttps = (request: FastifyRequest) => request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';

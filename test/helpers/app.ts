@@ -31,7 +31,7 @@ export async function makeTestMaster(
     /** The cluster view of /cluster and, with `leaseSeconds`, of /readyz (as with PostgreSQL). */
     cluster?: { info: () => Promise<ClusterInfo>; leaseSeconds?: number };
     /** The app's logger and request-log settings (default: silent, no line per request). */
-    logger?: Logger; logRequests?: boolean; slowRequestMs?: number; maxStreams?: number;
+    logger?: Logger; logRequests?: boolean; slowRequestMs?: number; maxStreams?: number; allowedHosts?: string[];
     /** Several masters: since when agents have had a master to report to (the registry's grace, SPEC §11). */
     servedSince?: () => Promise<number | null>;
   } = {},
@@ -52,7 +52,7 @@ export async function makeTestMaster(
     servedSince: opts.servedSince,
   });
   const app = await buildApp({
-    registry, logger: opts.logger ?? silentLogger, logRequests: opts.logRequests ?? false, slowRequestMs: opts.slowRequestMs, maxStreams: opts.maxStreams, sdPorts: opts.sdPorts ?? [9100], metrics, clock,
+    registry, logger: opts.logger ?? silentLogger, logRequests: opts.logRequests ?? false, slowRequestMs: opts.slowRequestMs, maxStreams: opts.maxStreams, allowedHosts: opts.allowedHosts, sdPorts: opts.sdPorts ?? [9100], metrics, clock,
     metricsText: () => metrics.registry.metrics(),
     authenticate: opts.tokens ? createAuthenticator(opts.tokens, store) : undefined,
     cluster: opts.cluster?.info,
