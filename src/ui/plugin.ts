@@ -95,8 +95,12 @@ function fleetQuery(raw: Record<string, unknown>): FleetQuery {
 
 const filterOf = (fq: FleetQuery): NodeFilter => ({ statuses: fq.status ? [fq.status] : [], labels: fq.labels, q: fq.q || null, flapping: fq.flapping ? true : null });
 
-/** `next` of the sign-in page: a path of the dashboard only (never another site). */
-const safeNext = (next: string | undefined) => (next && /^\/ui(\/[^\\]*)?$/.test(next) && !next.startsWith('//') ? next : '/ui/');
+/**
+ * `next` of the sign-in page: a path of the dashboard only (never another site), in printable ASCII
+ * without a backslash (a Location header cannot carry a NUL, CR LF or U+2028; the dashboard's own
+ * links are percent-encoded); anything else leads to /ui/.
+ */
+const safeNext = (next: string | undefined) => (next && /^\/ui(\/[!-[\]-~]*)?$/.test(next) ? next : '/ui/');
 
 /** Whether the browser reached us over HTTPS (directly, or through a proxy that says so). */
 const overHttps = (request: FastifyRequest) => request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';

@@ -182,6 +182,25 @@ describe('dashboard, auth disabled', () => {
   });
 });
 
+describe('dashboard sign-in with a hostile next', () => {
+  for (const next of ['/ui/%00', '/ui/%0d%0aSet-Cookie:%20x=1', '/ui/%E2%80%A8', '//evil.example/ui/', '/ui\\evil', '/uix']) {
+    it(`leads ${next} to /ui/ (never a 500, never another site)`, async () => {
+      m = await makeTestMaster({ tokens });
+      const page = await get(`/ui/login?next=${next}`);
+      assert.equal(page.statusCode, 200);
+      assert.match(page.payload, /<input type="hidden" name="next" value="\/ui\/">/);
+      const form = await post('/ui/login', { token: tokens.admin, next: decodeURIComponent(next) });
+      assert.equal(form.statusCode, 303);
+      assert.equal(form.headers.location, '/ui/');
+      await m.close();
+      m = await makeTestMaster();
+      const open = await get(`/ui/login?next=${next}`);
+      assert.equal(open.statusCode, 303, 'auth disabled: straight on');
+      assert.equal(open.headers.location, '/ui/');
+    });
+  }
+});
+
 describe('dashboard, AUTH_MODE=token', () => {
   const signIn = async (token: string) => {
     const res = await post('/ui/login', { token, next: '/ui/nodes/A1' });
