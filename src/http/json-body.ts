@@ -1,8 +1,11 @@
 // Request text at the edge (SPEC §7, I-JSON RFC 7493). Guarantees: a body that is not valid UTF-8, a
-// JSON string (value or key) holding a lone surrogate, a number that is not finite (`1e400`) and a
-// body nested deeper than MAX_BODY_DEPTH are refused with a 400 before any route sees them; the same
-// holds for the percent-encoded bytes of a query string. So nothing stored can later make a document
-// the master emits invalid UTF-8. The checks walk the parsed value without recursion.
+// JSON string (value or key) holding a lone surrogate, a number that cannot be kept exactly (not
+// finite `1e400`, an integer past 2^53 that would be rounded `12345678901234567890`, a non-zero number
+// that would become 0 `1e-400`), an object with a name given twice, and a body nested deeper than
+// MAX_BODY_DEPTH are refused with a 400 before any route sees them; the same holds for the
+// percent-encoded bytes of a query string. So what is stored is what was sent, and nothing stored can
+// later make a document the master emits invalid UTF-8. The checks walk the parsed value without
+// recursion, and the text once with a native regular expression.
 import { isUtf8 } from 'node:buffer';
 import { AppError } from '../errors.js';
 
@@ -38,10 +41,46 @@ function loneSurrogate(s: string): string | null {
 }
 
 /**
- * Throws a 400 unless every string and key in `value` is well-formed Unicode, every number finite and
- * the nesting at most `maxDepth` (the value itself is depth 1 when it is an object or array).
+ * Every string of a JSON text from its opening quote (with `:` after it when it is a name), and every
+ * number: the text is valid JSON (it parsed), so scanning from its start meets each string's opening
+ * quote first and consumes the string whole; digits inside strings are never taken for numbers.
  */
-export function checkJsonText(value: unknown, where = 'body', maxDepth = MAX_BODY_DEPTH): void {
+const TOKENS = /"[^"\\]*(?:\\.[^"\\]*)*"(\s*:)?|-?\d[\d.eE+-]*/g;
+
+/** Throws a 400 when the number literal `token` cannot be kept exactly as a JavaScript number. */
+function checkNumberToken(token: string): void {
+  const exponent = /[eE]/.test(token);
+  if (token.length <= 15 && !exponent) return; // at most 15 digits: exact
+  const n = Number(token);
+  if (!Number.isFinite(n)) return; // refused by checkJsonText, with its path
+  if (!exponent && !token.includes('.')) {
+    if (!Number.isSafeInteger(n) && BigInt(token) !== BigInt(n)) throw bad(`the number ${token.slice(0, 40)} cannot be kept exactly (integers are exact up to 2^53); send it as a string`);
+  } else if (n === 0 && /[1-9]/.test(token.split(/[eE]/)[0]!)) {
+    throw bad(`the number ${token.slice(0, 40)} is too small to be kept (it would become 0); send it as a string`);
+  }
+}
+
+/**
+ * Throws a 400 when the JSON text names a member twice in one object (the parser keeps the last:
+ * `objectKeys` members were kept of more given) or holds a number that cannot be kept exactly.
+ */
+export function checkJsonTokens(text: string, objectKeys: number): void {
+  let names = 0;
+  TOKENS.lastIndex = 0;
+  for (let m = TOKENS.exec(text); m !== null; m = TOKENS.exec(text)) {
+    if (m[0].charCodeAt(0) !== 0x22) checkNumberToken(m[0]);
+    else if (m[1] !== undefined) names++;
+  }
+  if (names !== objectKeys) throw bad('an object names a member more than once; each name must be given once (I-JSON)');
+}
+
+/**
+ * Throws a 400 unless every string and key in `value` is well-formed Unicode, every number finite and
+ * the nesting at most `maxDepth` (the value itself is depth 1 when it is an object or array). Returns
+ * how many members its objects hold (for `checkJsonTokens`).
+ */
+export function checkJsonText(value: unknown, where = 'body', maxDepth = MAX_BODY_DEPTH): number {
+  let members = 0;
   const stack: Array<{ v: unknown; path: string; depth: number }> = [{ v: value, path: where, depth: 0 }];
   while (stack.length > 0) {
     const { v, path, depth } = stack.pop()!;
@@ -56,6 +95,7 @@ export function checkJsonText(value: unknown, where = 'body', maxDepth = MAX_BOD
         for (let i = 0; i < v.length; i++) stack.push({ v: v[i], path: `${path}/${i}`, depth: depth + 1 });
       } else {
         for (const [k, child] of Object.entries(v)) {
+          members++;
           const at = loneSurrogate(k);
           if (at) throw bad(`a key in ${path} holds a lone surrogate (${at}); text must be valid Unicode`);
           stack.push({ v: child, path: `${path}/${k.slice(0, 64)}`, depth: depth + 1 });
@@ -63,6 +103,7 @@ export function checkJsonText(value: unknown, where = 'body', maxDepth = MAX_BOD
       }
     }
   }
+  return members;
 }
 
 /**
@@ -73,12 +114,13 @@ export function parseJsonBody(body: Buffer, parse: (text: string) => unknown): u
   if (body.length === 0) throw bad('the body is empty; send a JSON object');
   if (!isUtf8(body)) throw bad('the body is not valid UTF-8');
   let value: unknown;
+  const text = body.toString('utf8');
   try {
-    value = parse(body.toString('utf8'));
+    value = parse(text);
   } catch (err) {
     throw bad(`the body is not valid JSON (${(err as Error).message})`);
   }
-  checkJsonText(value);
+  checkJsonTokens(text, checkJsonText(value));
   return value;
 }
 

@@ -428,6 +428,26 @@ describe('text and numbers that cannot be stored faithfully (SPEC §7)', () => {
     assertError(await raw('PUT', `${BASE}/nodes/A1/status`, '{"timestamp":"2025-09-24T03:24:59Z","health":{"gpu":{"temp":-1e999}}}'), 400, /out of range/);
   });
 
+  it('answers 400 for a number that cannot be kept exactly anywhere: an integer that would be rounded, a non-zero number that would become 0 (I-JSON)', async () => {
+    assertError(await registerText('{"name":"n","type":"agent","version":"1","meta_data":{"serial":12345678901234567890}}'), 400, /12345678901234567890 cannot be kept exactly/);
+    assertError(await registerText('{"name":"n","type":"agent","version":"1","meta_data":{"x":{"y":[1e-400]}}}'), 400, /too small to be kept/);
+    await register(registrationBody());
+    assertError(await raw('PUT', `${BASE}/nodes/A1/status`, '{"timestamp":"2025-09-24T03:24:59Z","health":{"gpu":{"ecc":-9007199254740993}}}'), 400, /cannot be kept exactly/);
+    // Kept exactly: accepted as sent.
+    const big = await registerText('{"name":"n2","type":"agent","version":"1","meta_data":{"a":1e20,"b":1152921504606846976,"d":"12345678901234567890","e":0.000001,"f":1.5e-300}}');
+    assert.equal(big.status, 201, JSON.stringify(big.body));
+    assert.deepEqual(big.body.meta_data, { a: 1e20, b: 1152921504606846976, d: '12345678901234567890', e: 0.000001, f: 1.5e-300 });
+  });
+
+  it('answers 400 for an object that names a member twice, at any depth (the last would silently win)', async () => {
+    assertError(await registerText('{"name":"n","name":"m","type":"agent","version":"1","meta_data":{}}'), 400, /names a member more than once/);
+    assertError(await registerText('{"name":"n","type":"agent","version":"1","meta_data":{"ip":"10.0.0.1","x":{"k":1,"k" : 2}}}'), 400, /more than once/);
+    assertError(await registerText('{"name":"n","type":"agent","version":"1","meta_data":{"\\u0069p":"1.2.3.4","ip":"10.0.0.1"}}'), 400, /more than once/, 'the same name spelled with an escape');
+    // Quotes, colons and digits inside strings are text, not names or numbers.
+    const tricky = await registerText('{"name":"n\\":\\"x","type":"agent","version":"1","meta_data":{"a\\"b":"c\\":12345678901234567890","list":["k","k"],"o":[{"k":1},{"k":2}]}}');
+    assert.equal(tricky.status, 201, JSON.stringify(tricky.body));
+  });
+
   it('answers 400 for cpu_number, memory_in_bytes and gpu_number beyond 2^53 - 1 (they would be rounded)', async () => {
     for (const field of ['cpu_number', 'memory_in_bytes', 'gpu_number']) {
       assertError(await registerText(`{"name":"n","type":"agent","version":"1","meta_data":{"${field}":18446744073709551616}}`), 400, new RegExp(field));
