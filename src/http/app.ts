@@ -57,8 +57,11 @@ export interface AppOptions {
   authenticate?: (authorization: string | undefined) => Promise<Principal | null>;
 }
 
-/** Query parameters whose values are credentials: never written to the request log. */
-const CREDENTIAL_PARAM = /token|secret|passw|auth|key/i;
+/**
+ * Query parameters whose values are credentials: never written to the request log. `next` (the sign-in
+ * page's) is a whole URL that may carry any of them.
+ */
+const CREDENTIAL_PARAM = /token|secret|passw|pwd|auth|key|bearer|jwt|session|cookie|credential|(^|[-_.])sig(nature)?($|[-_.])|^next$/i;
 
 /** The URL with the value of every credential-like query parameter replaced by `[redacted]`. */
 export function redactUrl(url: string): string {
@@ -144,6 +147,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
   app.addHook('onRequest', async (request) => checkQueryEncoding(request.url));
+  // No answer is to be sniffed into another type (a JSON error echoing text must not become HTML).
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    return payload;
+  });
   installErrorHandling(app);
   await app.register(requestLog, { slowMs: options.slowRequestMs ?? 1_000, nowMs: () => (options.clock ?? systemClock).now() });
   // OpenAPI 3.1 generated from the route schemas (SPEC §9.6); registered before the routes it documents.

@@ -8,7 +8,7 @@ ${error ? html`<p class="notice error" role="alert">${error}</p>` : ''}
 <form method="post" action="/ui/login" class="login">
 <input type="hidden" name="next" value="${next}">
 <label for="token">Token</label>
-<input type="password" id="token" name="token" required autocomplete="current-password" autofocus>
+<input type="password" id="token" name="token" required autocomplete="off" autofocus>
 <button type="submit">Sign in</button>
 </form>`;
 }

@@ -172,6 +172,18 @@ describe('dashboard, auth disabled', () => {
     assert.equal((await get('/ui/nope')).statusCode, 404);
   });
 
+  it('sends every page with headers that keep it out of frames and out of type sniffing; the API\'s JSON too', async () => {
+    m = await makeTestMaster();
+    const pageRes = await get('/ui/');
+    assert.equal(pageRes.headers['x-frame-options'], 'DENY');
+    assert.equal(pageRes.headers['x-content-type-options'], 'nosniff');
+    assert.match(String(pageRes.headers['content-security-policy']), /frame-ancestors 'none'/);
+    for (const url of ['/api/v1/master/nodes', '/api/v1/master/nodes/A404', '/nope']) {
+      assert.equal((await get(url)).headers['x-content-type-options'], 'nosniff', url);
+    }
+    for (const file of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) assert.equal((await get(`/ui/assets/${file}`)).statusCode, 404, file);
+  });
+
   it('answers /favicon.ico with an icon (a browser asks for it on every page; a 404 is a console error) and links one from every page', async () => {
     m = await makeTestMaster();
     const icon = await get('/favicon.ico');
@@ -216,6 +228,7 @@ describe('dashboard, AUTH_MODE=token', () => {
     const login = await get('/ui/login?next=%2Fui%2F');
     assert.equal(login.statusCode, 200);
     assert.match(login.payload, /<label for="token">Token<\/label>\s*<input type="password" id="token" name="token"/);
+    assert.match(login.payload, /name="token" required autocomplete="off"/, 'a password manager is not offered the admin token');
     assert.match(login.payload, /<button type="submit">Sign in<\/button>/);
     assert.equal((await get('/ui/assets/app.css')).statusCode, 200, 'the sign-in page has its styles');
     assert.equal((await get('/ui/fragments/fleet')).statusCode, 401);
