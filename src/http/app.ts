@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../auth.js';
 import type { Metrics } from '../metrics.js';
 import { authPlugin } from './auth.js';
+import { AppError } from '../errors.js';
 import { requestLog } from './request-log.js';
 import { originChecks } from './origin.js';
 import type { Registry } from '../registry.js';
@@ -103,7 +104,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // A request trickling in (a body sent a byte every few seconds) is answered 408 and its connection
     // closed once it took longer than this; Node checks every second.
     requestTimeout: requestTimeoutMs,
-    http: { headersTimeout: Math.min(requestTimeoutMs, 60_000), connectionsCheckingInterval: 1_000 },
+    // A request without Host is answered by our hook below in JSON, not by Node in plain text.
+    http: { headersTimeout: Math.min(requestTimeoutMs, 60_000), connectionsCheckingInterval: 1_000, requireHostHeader: false },
     // Errors Fastify answers before routing (a malformed URL, a bad request line) are JSON too.
     frameworkErrors: (err, _request, reply) => {
       void (reply as unknown as FastifyReply).code(err.statusCode ?? 400).send({ error: `invalid request: ${err.message}` });
@@ -146,7 +148,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       done(err as Error, undefined);
     }
   });
-  app.addHook('onRequest', async (request) => checkQueryEncoding(request.url));
+  app.addHook('onRequest', async (request) => {
+    // HTTP/1.1 requires Host (RFC 9112 §3.2); HTTP/1.0 does not.
+    if (request.headers.host === undefined && request.raw.httpVersion !== '1.0') throw new AppError('BAD_REQUEST', 'invalid request: an HTTP/1.1 request must have a Host header');
+    checkQueryEncoding(request.url);
+  });
   // No answer is to be sniffed into another type (a JSON error echoing text must not become HTML).
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');

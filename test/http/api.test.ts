@@ -442,7 +442,8 @@ describe('text and numbers that cannot be stored faithfully (SPEC §7)', () => {
   it('answers 400 for an object that names a member twice, at any depth (the last would silently win)', async () => {
     assertError(await registerText('{"name":"n","name":"m","type":"agent","version":"1","meta_data":{}}'), 400, /names a member more than once/);
     assertError(await registerText('{"name":"n","type":"agent","version":"1","meta_data":{"ip":"10.0.0.1","x":{"k":1,"k" : 2}}}'), 400, /more than once/);
-    assertError(await registerText('{"name":"n","type":"agent","version":"1","meta_data":{"\\u0069p":"1.2.3.4","ip":"10.0.0.1"}}'), 400, /more than once/, 'the same name spelled with an escape');
+    // The same name spelled with an escape.
+    assertError(await registerText('{"name":"n","type":"agent","version":"1","meta_data":{"\\u0069p":"1.2.3.4","ip":"10.0.0.1"}}'), 400, /more than once/);
     // Quotes, colons and digits inside strings are text, not names or numbers.
     const tricky = await registerText('{"name":"n\\":\\"x","type":"agent","version":"1","meta_data":{"a\\"b":"c\\":12345678901234567890","list":["k","k"],"o":[{"k":1},{"k":2}]}}');
     assert.equal(tricky.status, 201, JSON.stringify(tricky.body));

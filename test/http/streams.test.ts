@@ -93,3 +93,28 @@ describe('event streams on a real socket', () => {
     assert.equal(await openStreams(m), 0);
   });
 });
+
+describe('requests on a real socket', () => {
+  it('answers an HTTP/1.1 request without Host 400 in JSON (not Node\'s plain text), and serves an HTTP/1.0 one', async () => {
+    const m = await makeTestMaster();
+    try {
+      await m.app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = m.app.server.address() as { port: number };
+      const send = (text: string) => new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        let out = '';
+        socket.on('data', (d) => { out += d.toString('utf8'); });
+        socket.on('end', () => resolve(out));
+        socket.on('error', reject);
+        socket.end(text);
+      });
+      const noHost = await send('GET /api/v1/master/nodes HTTP/1.1\r\nConnection: close\r\n\r\n');
+      assert.match(noHost, /^HTTP\/1\.1 400 /);
+      assert.match(noHost, /content-type: application\/json/i);
+      assert.match(noHost, /\{"error":"invalid request: an HTTP\/1\.1 request must have a Host header"\}/);
+      assert.match(await send('GET /healthz HTTP/1.0\r\n\r\n'), /^HTTP\/1\.1 200 [\s\S]*\{"status":"ok"\}/);
+    } finally {
+      await m.close();
+    }
+  });
+});
