@@ -23,7 +23,7 @@ export function hashToken(token: string): string {
 }
 
 /** Constant-time equality of two hex digests of equal length. */
-function sameDigest(a: string, b: string): boolean {
+export function sameDigest(a: string, b: string): boolean {
   const x = Buffer.from(a, 'hex');
   const y = Buffer.from(b, 'hex');
   return x.length === y.length && timingSafeEqual(x, y);

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createAuthenticator } from './auth.js';
+import { createSessions } from './sessions.js';
 import type { AppOptions } from './http/app.js';
 import { createPrimaryChannel, openWorkerChannel, type PrimaryChannel, type WorkerMessage } from './cluster/channel.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -222,6 +223,7 @@ async function buildHttpApp(config: Config, store: NodeStore, registry: Registry
     maxStreams: Math.max(1, Math.ceil(config.maxStreams / config.workers)),
     requestTimeoutMs: config.requestTimeoutSeconds * 1000,
     authenticate: config.tokens ? createAuthenticator(config.tokens, store) : undefined,
+    sessions: config.tokens ? createSessions(store, config.tokens, clock) : undefined,
     clusterInProbes: config.databaseUrl ? { leaseSeconds: config.leaderLeaseSeconds } : undefined,
   };
   return buildApp(options);

@@ -21,6 +21,7 @@ import { decideSweep, needsPreview, type HoldState, type OfflineBrake, type Swee
 import { createDocumentCache } from './storage/document-cache.js';
 import type { NodeFilter, NodePage, NodeStore, PageCursor, RecordPage, TargetGroupsDocument, TargetGroupsQuery } from './storage/store.js';
 import { sha1Of } from './hash.js';
+import { SESSION_PREFIX } from './sessions.js';
 
 /** A validated status report. */
 export interface StatusReport {
@@ -519,6 +520,8 @@ export function createRegistry(deps: RegistryDeps): Registry {
     eventBounds: () => store.eventBounds(),
 
     async applyRetention() {
+      const sessions = await store.pruneExpiredState(SESSION_PREFIX, clock.now());
+      if (sessions > 0) log.info({ sessions }, 'expired dashboard sessions removed');
       if (!deps.eventRetention) return 0;
       const deleted = await store.pruneEvents({ olderThanMs: clock.now() - deps.eventRetention.maxAgeMs, maxPerNode: deps.eventRetention.maxPerNode });
       if (deleted > 0) {

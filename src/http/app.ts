@@ -2,6 +2,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth.js';
+import type { Sessions } from '../sessions.js';
 import type { Metrics } from '../metrics.js';
 import { authPlugin } from './auth.js';
 import { AppError } from '../errors.js';
@@ -56,6 +57,8 @@ export interface AppOptions {
   clock?: Clock;
   /** AUTH_MODE=token: resolves bearer tokens. Absent: auth disabled, the original's behaviour. */
   authenticate?: (authorization: string | undefined) => Promise<Principal | null>;
+  /** AUTH_MODE=token: the dashboard's sign-in sessions. */
+  sessions?: Sessions;
 }
 
 /**
@@ -191,7 +194,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(eventRoutes(options.registry, feed, onClients, options.maxStreams), { prefix: BASE_PATH });
   app.get(`${BASE_PATH}/openapi.json`, { config: { access: 'open' }, schema: { hide: true } }, async () => app.swagger());
   // The dashboard (SPEC §10), and / leading to it.
-  await app.register(uiRoutes({ registry: options.registry, feed, clock: options.clock ?? systemClock, authenticate: options.authenticate, onClients, maxStreams: options.maxStreams }), { prefix: '/ui' });
+  await app.register(uiRoutes({ registry: options.registry, feed, clock: options.clock ?? systemClock, authenticate: options.authenticate, sessions: options.sessions, onClients, maxStreams: options.maxStreams }), { prefix: '/ui' });
   app.get('/', { config: { access: 'open' }, schema: { hide: true } }, async (_request, reply) => reply.redirect('/ui/', 302));
   // Every browser asks for it (a 404 is a console error on each page it opens).
   const favicon = readFileSync(FAVICON_PATH);

@@ -198,6 +198,13 @@ export interface NodeStore {
   putState(key: string, value: string, events?: readonly EventDraft[], nowMs?: number): Promise<void>;
   /** Reads a piece of operational state, or null. A real query: it rejects when the database fails. */
   getState(key: string): Promise<string | null>;
+  /** Removes a piece of operational state (nothing when there is none). */
+  deleteState(key: string): Promise<void>;
+  /**
+   * Removes the pieces of operational state whose key starts with `prefix` and whose value, a JSON object,
+   * has an `expiresMs` before `nowMs` (the dashboard's sessions); returns how many.
+   */
+  pruneExpiredState(prefix: string, nowMs: number): Promise<number>;
   /** Releases the database; further calls reject. */
   close(): Promise<void>;
 }

@@ -13,6 +13,7 @@ import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../auth.js';
+import { SESSION_TTL_MS, type Sessions } from '../sessions.js';
 import type { Clock } from '../clock.js';
 import { labelProblem } from '../domain/labels.js';
 import { isNodeIdShape } from '../domain/node.js';
@@ -31,8 +32,8 @@ import { page, type Viewer } from './layout.js';
 import { errorBody, loginBody } from './login-page.js';
 import { HISTORY_EVENTS, nodeBody, nodeRegion, type NodeView } from './node-page.js';
 
-/** The cookie that holds the token in token mode. */
-export const TOKEN_COOKIE = 'argus_token';
+/** The cookie that holds the session id in token mode (sessions.ts: never a token). */
+export const SESSION_COOKIE = 'argus_session';
 /** A change is announced at most this often per stream (a burst of 100,000 events is one refresh). */
 export const CHANGE_COALESCE_MS = 300;
 
@@ -42,6 +43,8 @@ export interface UiOptions {
   clock: Clock;
   /** Token mode: resolves an Authorization header value. Absent: auth disabled. */
   authenticate?: (authorization: string | undefined) => Promise<Principal | null>;
+  /** Token mode: the sign-in sessions (required with `authenticate`). */
+  sessions?: Sessions;
   /** Open change streams of this process (argus_master_event_stream_clients). */
   onClients: (n: number) => void;
   /** Streams this process may have open at once (its share of MAX_STREAMS, the API's included). */
@@ -147,9 +150,9 @@ export function uiRoutes(options: UiOptions) {
         request.viewer = { admin: true, signedIn: false, kind: null };
         return;
       }
-      const fromCookie = request.cookies[TOKEN_COOKIE];
-      const principal = request.headers.authorization ? await authenticate(request.headers.authorization) : fromCookie ? await authenticate(`Bearer ${fromCookie}`) : null;
-      if (principal?.kind === 'admin' || principal?.kind === 'read') request.viewer = { admin: principal.kind === 'admin', signedIn: true, kind: principal.kind };
+      const session = request.cookies[SESSION_COOKIE];
+      const kind = request.headers.authorization ? (await authenticate(request.headers.authorization))?.kind : session ? await options.sessions?.resolve(session) : null;
+      if (kind === 'admin' || kind === 'read') request.viewer = { admin: kind === 'admin', signedIn: true, kind };
     });
     app.addHook('onSend', async (_request, reply, payload) => {
       reply.header('content-security-policy', CSP);
@@ -273,18 +276,23 @@ export function uiRoutes(options: UiOptions) {
       const next = safeNext(one(request.body?.next));
       if (!authenticate) return reply.redirect(next, 303);
       const token = (one(request.body?.token) ?? '').trim();
-      const principal = token && token.length <= 1024 && !/\s/.test(token) ? await authenticate(`Bearer ${token}`) : null;
-      if (principal?.kind !== 'admin' && principal?.kind !== 'read') {
+      const usable = token !== '' && token.length <= 1024 && !/\s/.test(token);
+      const session = usable && options.sessions ? await options.sessions.open(token) : null;
+      if (!session) {
+        const principal = usable ? await authenticate(`Bearer ${token}`) : null;
         const message = principal ? 'This token cannot open the dashboard: sign in with the admin token or the read token.' : 'This token is not valid.';
         return sendHtml(reply, page({ title: 'Sign in', viewer: null, nowMs: clock.now() }, loginBody(next, message)), 401);
       }
-      void reply.setCookie(TOKEN_COOKIE, token, { path: '/ui', httpOnly: true, sameSite: 'strict', secure: overHttps(request) });
+      void reply.setCookie(SESSION_COOKIE, session.id, { path: '/ui', httpOnly: true, sameSite: 'strict', secure: overHttps(request), maxAge: SESSION_TTL_MS / 1000 });
       return reply.redirect(next, 303);
     });
 
     app.post('/logout', async (request, reply) => {
       if (!sameOrigin(request)) throw forbidden('cross-origin request refused: the Origin header must name this master');
-      void reply.clearCookie(TOKEN_COOKIE, { path: '/ui' });
+      // The session ends for good: a copy of the cookie opens nothing after this.
+      const session = request.cookies[SESSION_COOKIE];
+      if (session) await options.sessions?.close(session);
+      void reply.clearCookie(SESSION_COOKIE, { path: '/ui' });
       return reply.redirect(authenticate ? '/ui/login' : '/ui/', 303);
     });
 

@@ -273,12 +273,17 @@ describe('dashboard in Chromium', { skip: missing ?? false }, () => {
         assert.equal(await page.getByRole('button', { name: 'Save' }).count(), 0, 'no label editor for the read token');
         assert.equal(await page.getByRole('button', { name: 'Deregister' }).count(), 0);
         const cookies = await context.cookies();
-        const cookie = cookies.find((c) => c.name === 'argus_token')!;
+        const cookie = cookies.find((c) => c.name === 'argus_session')!;
         assert.deepEqual([cookie.httpOnly, cookie.sameSite, cookie.path], [true, 'Strict', '/ui']);
-        assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { cookie: string } }).document.cookie), '', 'the page\'s scripts cannot read the token');
+        assert.ok(!cookies.some((c) => c.value.includes(tokens.read)), 'no cookie holds the token');
+        assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { cookie: string } }).document.cookie), '', 'the page\'s scripts cannot read the session');
         await page.locator('#live[data-state="open"]').waitFor({ timeout: 5_000 });
         await page.getByRole('button', { name: 'Sign out' }).click();
         await page.waitForURL(/\/ui\/login/);
+        await page.goto(`${m.base}/ui/`);
+        await page.waitForURL(/\/ui\/login/);
+        // The signed-out session is over for good: its cookie, put back, opens nothing.
+        await context.addCookies([cookie]);
         await page.goto(`${m.base}/ui/`);
         await page.waitForURL(/\/ui\/login/);
         clean(watched, 'read token');

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createManualClock } from '../../src/clock.js';
 import { createAuthenticator, type AuthTokens } from '../../src/auth.js';
+import { createSessions } from '../../src/sessions.js';
 import { buildApp } from '../../src/http/app.js';
 import type { ClusterInfo } from '../../src/cluster/leadership.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
@@ -55,6 +56,7 @@ export async function makeTestMaster(
     registry, logger: opts.logger ?? silentLogger, logRequests: opts.logRequests ?? false, slowRequestMs: opts.slowRequestMs, maxStreams: opts.maxStreams, allowedHosts: opts.allowedHosts, sdPorts: opts.sdPorts ?? [9100], metrics, clock,
     metricsText: () => metrics.registry.metrics(),
     authenticate: opts.tokens ? createAuthenticator(opts.tokens, store) : undefined,
+    sessions: opts.tokens ? createSessions(store, opts.tokens, clock) : undefined,
     cluster: opts.cluster?.info,
     clusterInProbes: opts.cluster?.leaseSeconds ? { leaseSeconds: opts.cluster.leaseSeconds } : undefined,
   });

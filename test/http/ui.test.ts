@@ -243,16 +243,20 @@ describe('dashboard, AUTH_MODE=token', () => {
     assert.equal(ok.statusCode, 303);
     assert.equal(ok.headers.location, '/ui/nodes/A1');
     const cookie = String(ok.headers['set-cookie']);
-    assert.match(cookie, /^argus_token=read-secret-0123456789; Path=\/ui; HttpOnly; SameSite=Strict$/);
+    assert.match(cookie, /^argus_session=[A-Za-z0-9_-]{43}; Max-Age=43200; Path=\/ui; HttpOnly; SameSite=Strict$/);
+    assert.doesNotMatch(cookie, /read-secret/, 'the cookie holds a session id, never the token');
     const evil = await post('/ui/login', { token: tokens.read, next: 'https://evil.example/' });
     assert.equal(evil.headers.location, '/ui/', 'never sent to another site after signing in');
   });
 
-  it('lets the read token look but not change; the admin token edits; sign-out clears the cookie', async () => {
+  /** The session cookie of a sign-in with `token`, as the browser sends it back. */
+  const sessionOf = async (token: string) => String((await signIn(token)).headers['set-cookie']).split(';')[0]!;
+
+  it('lets the read token look but not change; the admin token edits; sign-out ends the session for good', async () => {
     m = await makeTestMaster({ tokens });
     const id = await register('pod-r', {}, tokens.enroll);
-    const read = `argus_token=${tokens.read}`;
-    const admin = `argus_token=${tokens.admin}`;
+    const read = await sessionOf(tokens.read);
+    const admin = await sessionOf(tokens.admin);
     const asRead = (await get(`/ui/nodes/${id}`, read)).payload;
     assert.match(asRead, /<h2 id="history-title">History<\/h2>/);
     assert.doesNotMatch(asRead, /<button type="submit">Save<\/button>/, 'no editor for the read token');
@@ -267,8 +271,27 @@ describe('dashboard, AUTH_MODE=token', () => {
     assert.equal((await post(`/ui/nodes/${id}/labels`, { labels: 'y' }, { cookie: admin })).statusCode, 403, 'no Origin: refused');
     const out = await post('/ui/logout', {}, { origin: ORIGIN, cookie: admin });
     assert.equal(out.statusCode, 303);
-    assert.match(String(out.headers['set-cookie']), /^argus_token=; Max-Age=0|^argus_token=;.*Expires=Thu, 01 Jan 1970/);
-    assert.equal((await get('/ui/', 'argus_token=forged')).statusCode, 303, 'a forged cookie is no sign-in');
-    assert.equal((await get('/ui/', `argus_token=${tokens.enroll}`)).statusCode, 303, 'nor the enrollment token');
+    assert.match(String(out.headers['set-cookie']), /^argus_session=; Max-Age=0|^argus_session=;.*Expires=Thu, 01 Jan 1970/);
+    assert.equal((await get('/ui/', admin)).statusCode, 303, 'a copy of the signed-out cookie opens nothing');
+    assert.equal((await get('/ui/fragments/fleet', admin)).statusCode, 401);
+    assert.equal((await get('/ui/', read)).statusCode, 200, 'other sessions go on');
+    assert.equal((await get('/ui/', 'argus_session=forged')).statusCode, 303, 'a forged cookie is no sign-in');
+    assert.equal((await get('/ui/', `argus_token=${tokens.admin}`)).statusCode, 303, 'nor the old token cookie');
+    assert.equal((await signIn(tokens.enroll)).statusCode, 401, 'nor the enrollment token');
+  });
+
+  it('ends a session 12 h after sign-in, and at once when its token is no longer the master\'s', async () => {
+    m = await makeTestMaster({ tokens });
+    const admin = await sessionOf(tokens.admin);
+    m.clock.advance(12 * 3_600_000 - 1);
+    assert.equal((await get('/ui/', admin)).statusCode, 200);
+    m.clock.advance(1);
+    assert.equal((await get('/ui/', admin)).statusCode, 303, 'expired');
+    const again = await sessionOf(tokens.admin);
+    // The admin changes ADMIN_TOKEN and restarts: a master on the same database with other tokens.
+    const { createSessions } = await import('../../src/sessions.js');
+    const after = createSessions(m.store, { ...tokens, admin: 'another-admin-secret-0123' }, m.clock);
+    assert.equal(await after.resolve(again.split('=')[1]!), null);
+    assert.equal(await createSessions(m.store, tokens, m.clock).resolve(again.split('=')[1]!), 'admin', 'the same tokens: still open');
   });
 });

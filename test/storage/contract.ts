@@ -50,6 +50,23 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
       await h.cleanup();
     });
 
+    describe('operational state', () => {
+      it('puts, reads and deletes a piece of state; prunes the expired ones of a prefix only', async () => {
+        await store.putState('session:a', JSON.stringify({ expiresMs: T0 - 1 }));
+        await store.putState('session:b', JSON.stringify({ expiresMs: T0 + 1 }));
+        await store.putState('sessionx', JSON.stringify({ expiresMs: T0 - 1 }));
+        await store.putState('other:c', JSON.stringify({ expiresMs: T0 - 1 }));
+        assert.equal(await store.getState('session:a'), JSON.stringify({ expiresMs: T0 - 1 }));
+        assert.equal(await store.pruneExpiredState('session:', T0), 1);
+        assert.deepEqual(await Promise.all(['session:a', 'session:b', 'sessionx', 'other:c'].map((k) => store.getState(k))), [
+          null, JSON.stringify({ expiresMs: T0 + 1 }), JSON.stringify({ expiresMs: T0 - 1 }), JSON.stringify({ expiresMs: T0 - 1 }),
+        ]);
+        await store.deleteState('session:b');
+        await store.deleteState('session:none');
+        assert.equal(await store.getState('session:b'), null);
+      });
+    });
+
     describe('register', () => {
       it('creates an initialized node with the prefix + 1 and empty state', async () => {
         const node = await created(store, 'n1');

@@ -77,7 +77,7 @@ async function removeNodes(c: Client, tail: TxTail, nodes: ReadonlyArray<{ id: s
   return deferEvents(tail, nodes.map((n) => deregisteredEvent(n.id, cause)), nowMs);
 }
 
-export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefined, fence?: Fence): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> {
+export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefined, fence?: Fence): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'deleteState' | 'pruneExpiredState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> {
   // The leader's sweeping side (fenced) writes one batch at a time: its chunks follow one another.
   const batch = createPgGroupCommit(pool, { fence, parallel: fence ? 1 : WRITE_BATCHES, hooks });
   const write = <T>(run: PgWrite<T>, kind?: WriteKind): Promise<T> =>
@@ -258,5 +258,9 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
         await c.query("INSERT INTO kv (key, value) VALUES ('state:' || $1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value]);
         deferEvents(tail, events, nowMs);
       }),
+    // Operational state touches no node: it may share a batch of staged updates.
+    deleteState: (key) => write(async (c) => void (await c.query("DELETE FROM kv WHERE key = 'state:' || $1", [key]))),
+    pruneExpiredState: (prefix, nowMs) =>
+      write(async (c) => (await c.query("DELETE FROM kv WHERE starts_with(key, 'state:' || $1) AND (value::json ->> 'expiresMs')::bigint < $2", [prefix, nowMs])).rowCount ?? 0),
   };
 }

@@ -45,7 +45,7 @@ export interface SeriesPeer {
 }
 
 /** The writes of the store on `db`; failures are translated and reported to `health`, successes too. */
-export function createWrites(db: Database.Database, health: StorageHealthSink | undefined, peer?: SeriesPeer): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> {
+export function createWrites(db: Database.Database, health: StorageHealthSink | undefined, peer?: SeriesPeer): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'deleteState' | 'pruneExpiredState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> {
   const q = {
     byId: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
     byName: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE name = ?'),
@@ -115,6 +115,8 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
        LIMIT @limit`,
     ),
     deleteNodes: db.prepare<[{ seqs: string }]>('DELETE FROM nodes WHERE seq IN (SELECT value FROM json_each(@seqs))'),
+    deleteState: db.prepare<[string]>("DELETE FROM kv WHERE key = 'state:' || ?"),
+    pruneState: db.prepare<[{ from: string; to: string; now: number }]>("DELETE FROM kv WHERE key >= @from AND key < @to AND CAST(value ->> '$.expiresMs' AS INTEGER) < @now"),
     putState: db.prepare<[string, string]>(
       "INSERT INTO kv (key, value) VALUES ('state:' || ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     ),
@@ -347,5 +349,7 @@ export function createWrites(db: Database.Database, health: StorageHealthSink | 
         q.putState.run(key, value);
         appendEvents(events, nowMs);
       }),
+    deleteState: (key) => write(() => void q.deleteState.run(key)),
+    pruneExpiredState: (prefix, nowMs) => write(() => q.pruneState.run({ from: `state:${prefix}`, to: `state:${prefix}\uffff`, now: nowMs }).changes),
   };
 }
