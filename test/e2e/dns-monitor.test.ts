@@ -2,7 +2,7 @@
 // change and run with its exit code, survives a failing script, and stops promptly on SIGTERM.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../helpers/fixtures.js';
@@ -27,15 +27,21 @@ describe('argus-master dns-monitor (end-to-end)', () => {
     proc.stderr.on('data', (d) => { out += d; });
     const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
     const lines = () => out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    // Each change replaces the file whole: writeFileSync truncates first, and a poll of a busy box
+    // between the truncation and the write saw an empty file — a change of its own, a fourth run.
+    const writeConf = (text: string) => {
+      writeFileSync(`${conf}.tmp`, text);
+      renameSync(`${conf}.tmp`, conf);
+    };
     try {
       await waitFor('the monitor to start', () => out.includes('dns-monitor started'), 5_000);
       await waitFor('a poll', () => out.includes('dns.conf not found'), 2_000);
       assert.equal(existsSync(marker), false);
-      writeFileSync(conf, 'nameserver 10.0.0.1\n');
+      writeConf('nameserver 10.0.0.1\n');
       await waitFor('the first run', () => existsSync(marker) && readFileSync(marker, 'utf8') === 'nameserver 10.0.0.1\n', 3_000);
-      writeFileSync(conf, 'nameserver 10.0.0.2 fail\n');
+      writeConf('nameserver 10.0.0.2 fail\n');
       await waitFor('the failing run to be logged', () => lines().some((l) => l.msg === 'update script failed'), 3_000);
-      writeFileSync(conf, 'nameserver 10.0.0.3\n');
+      writeConf('nameserver 10.0.0.3\n');
       await waitFor('the third run', () => readFileSync(marker, 'utf8').includes('10.0.0.3'), 3_000);
       const ended = () => lines().filter((l) => /^update script (finished|failed)$/.test(l.msg));
       await waitFor('the third run to be logged', () => ended().length === 3, 3_000);
