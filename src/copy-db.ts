@@ -8,10 +8,11 @@
 import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
+import { COPIED_COUNTERS, KV } from './storage/keys.js';
 import { NODE_COLUMN_PG_TYPES, NODE_COLUMNS, type EventRow, type NodeRow } from './storage/rows.js';
 
 const BATCH = 2_000;
-const COUNTERS = ['node_id_counter', 'event_id_counter'] as const;
+const COUNTERS = COPIED_COUNTERS;
 
 /** One side of a copy. */
 interface Side {
@@ -73,7 +74,7 @@ async function sqliteSide(path: string, mustExist: boolean): Promise<Side> {
           insertNode.run(r);
           insertLabels.run(r.seq, r.label);
         }
-        db.prepare("UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'list_version'").run();
+        db.prepare(`UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV.changeVersion}'`).run();
       })(),
     putEvents: async (rows) =>
       db.transaction(() => {
@@ -122,7 +123,7 @@ async function postgresSide(url: string): Promise<Side> {
           'INSERT INTO node_labels (label, seq) SELECT DISTINCT l.value, n.seq FROM unnest($1::bigint[], $2::text[]) AS n(seq, label), json_array_elements_text(n.label::json) AS l(value) ON CONFLICT DO NOTHING',
           [rows.map((r) => r.seq), rows.map((r) => r.label)],
         );
-        await c.query("UPDATE kv SET value = (value::bigint + 1)::text WHERE key = 'list_version'");
+        await c.query(`UPDATE kv SET value = (value::bigint + 1)::text WHERE key = '${KV.changeVersion}'`);
       }),
     putEvents: (rows) =>
       inTransaction(async (c) => {

@@ -1,7 +1,7 @@
 // The storage interface a backend implements (SQLite in sqlite/, PostgreSQL in postgres/), and
 // that the shared contract suite (test/storage/contract.ts) holds it to, so that a second backend is
 // held to the same. Async so a networked backend fits.
-import type { NodeRecord, NodeSummary, RegistrationInput, StatusCount, StatusTransition } from '../domain/node.js';
+import type { NodeRecord, RegistrationInput, StatusCount, StatusTransition } from '../domain/node.js';
 import type { EventDraft, EventType, StoredEvent } from '../domain/events.js';
 import type { FlapSettings } from '../domain/flapping.js';
 import type { NodeStatus, SweepCutoffs } from '../domain/status.js';
@@ -121,11 +121,9 @@ export interface NodeStore {
   collectGarbage(cutoffMs: number, nowMs: number, onChunk?: (ids: string[]) => void): Promise<string[]>;
   /** The token hash of node `id` alone (null: no such node, or no token), for authentication. */
   tokenHash(id: string): Promise<string | null>;
-  /** Every node's summary, ordered by ID number. */
-  list(): Promise<NodeSummary[]>;
   /**
-   * The JSON document of GET /nodes (`list()` serialised), as UTF-8 bytes. The backend may cache it
-   * until the list changes (in any process) and return the same Buffer meanwhile.
+   * The JSON document of GET /nodes (every node's summary, ordered by ID number), as UTF-8 bytes. The
+   * backend may cache it until the list changes (in any process) and return the same Buffer meanwhile.
    */
   listDocument(): Promise<Buffer>;
   /** Count per status that at least one node has, ordered by status name. */

@@ -32,3 +32,8 @@ export function registrationBody(name = 'dev-user-inst-pod-0', overrides: Record
     ...overrides,
   };
 }
+
+/** Every node's summary, by ID number, as GET /nodes answers (the store's list document, parsed). */
+export async function summaries(store: { listDocument(): Promise<Buffer> }): Promise<Array<{ id: string; name: string; status: 'initialized' | 'online' | 'offline'; type: string; version: string }>> {
+  return JSON.parse((await store.listDocument()).toString('utf8'));
+}

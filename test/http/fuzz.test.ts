@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { registrationBody } from '../helpers/fixtures.js';
 import { makeTestMaster, type TestMaster } from '../helpers/app.js';
 import { strictJson, strictUtf8 } from '../helpers/strict-json.js';
+import { summaries } from '../helpers/fixtures.js';
 
 const BASE = '/api/v1/master';
 const tokens = { enroll: 'enroll-secret-0123456789', admin: 'admin-secret-0123456789', read: 'read-secret-0123456789' };
@@ -90,7 +91,7 @@ const invalidQuery = fc.tuple(
 ).map(([p, q]) => p + q);
 
 async function snapshot(m: TestMaster): Promise<string> {
-  const list = await m.store.list();
+  const list = await summaries(m.store);
   const nodes = await Promise.all(list.map((n) => m.store.get(n.id)));
   return JSON.stringify(nodes);
 }

@@ -6,6 +6,7 @@ import { renderNodesFile } from '../../src/domain/nodes-file-entry.js';
 import { statusOf, sweepCutoffs, type NodeStatus } from '../../src/domain/status.js';
 import { toTargetGroups, type TargetGroup } from '../../src/domain/prometheus-sd.js';
 import type { NodeFilter, NodeStore, TargetGroupsQuery } from '../../src/storage/store.js';
+import { summaries } from '../helpers/fixtures.js';
 
 /** What a backend provides to the contract suite. */
 export interface StoreHarness {
@@ -26,7 +27,7 @@ export function reg(name: string, extra: Partial<RegistrationInput> = {}): Regis
  * nodes.json and the target groups from, the reference the store's own renderings are held to.
  */
 export async function recordsWithStatus(store: NodeStore, statuses: readonly NodeStatus[]): Promise<NodeRecord[]> {
-  const ids = (await store.list()).filter((n) => statuses.includes(n.status)).map((n) => n.id);
+  const ids = (await summaries(store)).filter((n) => statuses.includes(n.status)).map((n) => n.id);
   return Promise.all(ids.map(async (id) => (await store.get(id))!));
 }
 
@@ -97,7 +98,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
           metaData: { ip: '10.9.9.9' }, health: { h: {} }, registerTimeMs: T0, lastReportMs: T0 + 1,
           agentLastReportMs: T0 + 2, lastUpdatedMs: T0 + 5, statusSinceMs: T0, flapping: false, flapTimesMs: [], tokenHash: null,
         });
-        assert.equal((await store.list()).length, 1, 'no duplicate node for a name');
+        assert.equal((await summaries(store)).length, 1, 'no duplicate node for a name');
       });
 
       it('updates the node named by a known id when the names match', async () => {
@@ -128,13 +129,13 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.deepEqual(seen, [null, 'A1']);
         await assert.rejects(store.register(reg('n2'), T0, 'A', { guard: () => { throw new Error('no'); } }), /no/);
         await assert.rejects(store.register(reg('n1', { version: '9' }), T0, 'A', { guard: () => { throw new Error('no'); } }), /no/);
-        assert.deepEqual((await store.list()).map((n) => [n.id, n.version]), [['A1', '1.1.0']]);
+        assert.deepEqual((await summaries(store)).map((n) => [n.id, n.version]), [['A1', '1.1.0']]);
         assert.equal((await created(store, 'n3')).id, 'A2', 'a refused creation used no ID');
       });
 
       it('answers unknown-id for an id it never allocated', async () => {
         assert.deepEqual(await store.register(reg('n1', { id: 'A7' }), T0, 'A'), { kind: 'unknown-id' });
-        assert.deepEqual(await store.list(), []);
+        assert.deepEqual(await summaries(store), []);
       });
 
       it('answers name-mismatch, changing nothing, when the id belongs to another name', async () => {
@@ -148,7 +149,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         await created(store, 'n2');
         store = await h.reopen();
         assert.equal((await created(store, 'n3')).id, 'A3');
-        assert.equal((await store.list()).length, 3);
+        assert.equal((await summaries(store)).length, 3);
       });
 
       it('gives concurrent registrations distinct IDs', async () => {
@@ -184,7 +185,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
     describe('queries', () => {
       it('lists summaries ordered by ID number (A2 before A10)', async () => {
         for (let i = 1; i <= 11; i++) await created(store, `n${i}`);
-        const list = await store.list();
+        const list = await summaries(store);
         assert.deepEqual(list.map((n) => n.id), Array.from({ length: 11 }, (_, i) => `A${i + 1}`));
         assert.deepEqual(list[0], { id: 'A1', name: 'n1', status: 'initialized', type: 'agent', version: '1.1.0' });
       });
@@ -517,7 +518,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.equal(out!.node.name, 'n1');
         assert.deepEqual(JSON.parse(out!.events[0]!.json), { id: 3, time: '2025-09-24T03:20:00.002Z', type: 'node.deregistered', node_id: 'A1', cause: 'admin' });
         assert.notEqual(await store.changeVersion(), v);
-        assert.deepEqual(await store.list(), []);
+        assert.deepEqual(await summaries(store), []);
         assert.deepEqual(await store.statistics(), []);
         assert.equal(Buffer.concat((await store.nodesFileDocument()).parts).toString(), '[]\n');
         assert.equal(await store.tokenHash('A1'), null);
@@ -535,7 +536,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         const chunks: string[][] = [];
         assert.deepEqual(await store.collectGarbage(T0 + 1_000, T0 + 9_000, (ids) => chunks.push(ids)), ['A1', 'A3']);
         assert.deepEqual(chunks, [['A1', 'A3']]);
-        assert.deepEqual((await store.list()).map((n) => n.id), ['A2', 'A4', 'A5']);
+        assert.deepEqual((await summaries(store)).map((n) => n.id), ['A2', 'A4', 'A5']);
         const gc = await store.events({ after: 0, limit: 100, types: ['node.deregistered'], nodeIds: [] });
         assert.deepEqual(gc.map((e) => [e.nodeId, JSON.parse(e.json).cause]), [['A1', 'gc'], ['A3', 'gc']]);
       });

@@ -15,6 +15,7 @@ const LATEST = loadMigrations().at(-1)!.version;
 import { tempDir } from '../helpers/fixtures.js';
 import { strictJson } from '../helpers/strict-json.js';
 import { describeNodeStoreContract, recordsWithStatus } from './contract.js';
+import { summaries } from '../helpers/fixtures.js';
 
 describeNodeStoreContract('sqlite', async () => {
   const t = tempDir();
@@ -58,19 +59,19 @@ describe('SQLite store specifics', () => {
     const b = openSqliteStore({ path });
     const reg = (name: string) => ({ id: null, name, type: 'agent', version: '1', metaData: {} });
     await a.register(reg('n1'), 0, 'A');
-    assert.deepEqual((await b.list()).map((n) => n.id), ['A1']);
+    assert.deepEqual((await summaries(b)).map((n) => n.id), ['A1']);
     assert.equal(await b.listDocument(), await b.listDocument(), 'unchanged: the same cached document');
     await a.register(reg('n2'), 0, 'A');
-    assert.deepEqual((await b.list()).map((n) => n.id), ['A1', 'A2']);
+    assert.deepEqual((await summaries(b)).map((n) => n.id), ['A1', 'A2']);
     await a.update('A1', (n) => ({ ...n, status: 'online', lastReportMs: 1 }));
-    assert.equal((await b.list())[0]!.status, 'online');
+    assert.equal((await summaries(b))[0]!.status, 'online');
     assert.equal(JSON.parse((await b.listDocument()).toString())[0].status, 'online', 'the cached document moved too');
     assert.deepEqual(await b.statistics(), [{ status: 'initialized', count: 1 }, { status: 'online', count: 1 }]);
     await a.sweep({ onlineSinceMs: 10_000, offlineBeforeMs: 5 }, 20_000);
-    assert.equal((await b.list())[0]!.status, 'offline');
+    assert.equal((await summaries(b))[0]!.status, 'offline');
     assert.deepEqual(await b.statistics(), [{ status: 'initialized', count: 1 }, { status: 'offline', count: 1 }]);
     await a.register(reg('n2'), 0, 'A').then(() => a.register({ ...reg('n2'), version: '2' }, 0, 'A'));
-    assert.equal((await b.list())[1]!.version, '2');
+    assert.equal((await summaries(b))[1]!.version, '2');
     await a.close();
     await b.close();
     t.cleanup();
@@ -111,7 +112,7 @@ describe('SQLite store specifics', () => {
     assert.equal(node!.name, 'old');
     assert.equal(node!.tokenHash, null);
     assert.equal((await store.register({ id: null, name: 'new', type: 'agent', version: '1', metaData: {} }, 0, 'A')).kind, 'created');
-    assert.deepEqual((await store.list()).map((n) => n.id), ['A1', 'A2']);
+    assert.deepEqual((await summaries(store)).map((n) => n.id), ['A1', 'A2']);
     await store.close();
     t.cleanup();
   });
@@ -251,7 +252,7 @@ describe('SQLite store specifics', () => {
     assert.equal(ids.length, 100);
     assert.equal(new Set(ids).size, 100);
     const store = openSqliteStore({ path });
-    assert.equal((await store.list()).length, 100);
+    assert.equal((await summaries(store)).length, 100);
     await store.close();
     t.cleanup();
   });

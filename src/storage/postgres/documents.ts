@@ -4,6 +4,7 @@
 // domain's own toTargetGroup (equal by construction), nodes.json by SQL (its five fields, as
 // toNodesFileEntry); both held equal to the domain's rendering by the contract suite. Builds run one at a time per process.
 import type pg from 'pg';
+import { KV } from '../keys.js';
 import type { NodeStatus } from '../../domain/status.js';
 import { toTargetGroup } from '../../domain/prometheus-sd.js';
 import type { PublishedNode } from '../../domain/node.js';
@@ -64,7 +65,7 @@ export function createPgDocuments(pool: pg.Pool, health: StorageHealthSink | und
     let failed: unknown = null;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const version = (await client.query<{ value: string }>("SELECT value FROM kv WHERE key = 'list_version'")).rows[0]!.value;
+      const version = (await client.query<{ value: string }>(`SELECT value FROM kv WHERE key = '${KV.changeVersion}'`)).rows[0]!.value;
       await read(client);
       await client.query('COMMIT');
       return version;

@@ -16,9 +16,11 @@
 // - with a fence (a leader's sweeping side), every transaction first checks and share-locks the lease
 //   row: a leader that lost its lease writes nothing, and a takeover waits for its last transaction.
 import type pg from 'pg';
+import { KV } from '../keys.js';
 import { renderEvent, type EventDraft, type StoredEvent } from '../../domain/events.js';
 import type { NodeRecord } from '../../domain/node.js';
 import type { NodeRow } from '../rows.js';
+import type { WriteKind } from '../core/writes.js';
 import { isUnavailable } from './errors.js';
 
 /** The advisory lock of the ordered part of a transaction (a constant of this schema). */
@@ -55,14 +57,6 @@ export interface BatchHooks {
   flush(client: pg.PoolClient, tail: TxTail): Promise<void>;
 }
 
-/**
- * How a write touches nodes: `key`, an update of that node only (through `staged` when the batch has
- * one); `direct`, nodes by its own statements (a batch with one reads and writes every node directly).
- */
-export interface WriteKind {
-  key?: string;
-  direct?: boolean;
-}
 
 /** A write: runs on the batch's connection, inside the batch's transaction. */
 export type PgWrite<T> = (client: pg.PoolClient, tail: TxTail) => Promise<T>;
@@ -97,9 +91,9 @@ async function finish(client: pg.PoolClient, tail: TxTail): Promise<void> {
   const count = tail.events.reduce((n, g) => n + g.drafts.length, 0);
   if (count === 0 && !tail.bumpList) return;
   await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
-  if (tail.bumpList) await client.query("UPDATE kv SET value = (value::bigint + 1)::text WHERE key = 'list_version'");
+  if (tail.bumpList) await client.query(`UPDATE kv SET value = (value::bigint + 1)::text WHERE key = '${KV.changeVersion}'`);
   if (count === 0) return;
-  const last = Number((await client.query<{ value: string }>("UPDATE kv SET value = (value::bigint + $1)::text WHERE key = 'event_id_counter' RETURNING value", [count])).rows[0]!.value);
+  const last = Number((await client.query<{ value: string }>(`UPDATE kv SET value = (value::bigint + $1)::text WHERE key = '${KV.eventCounter}' RETURNING value`, [count])).rows[0]!.value);
   let id = last - count;
   const all: StoredEvent[] = [];
   for (const g of tail.events) {

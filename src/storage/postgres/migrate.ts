@@ -2,6 +2,7 @@
 // are applied in order, once, each recorded in kv (schema_version), in one transaction under an advisory
 // lock, so several masters starting at once apply them exactly once.
 import type pg from 'pg';
+import { KV } from '../keys.js';
 import { migrationsDir, readMigrations, type Migration } from '../migration-files.js';
 import { fileEntryOfColumns } from '../rows.js';
 
@@ -36,7 +37,7 @@ export async function migratePg(pool: pg.Pool, migrations = loadPgMigrations()):
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     const exists = (await client.query<{ t: string | null }>("SELECT to_regclass('kv')::text AS t")).rows[0]!.t !== null;
-    const from = exists ? Number((await client.query<{ value: string }>("SELECT value FROM kv WHERE key = 'schema_version'")).rows[0]?.value ?? 0) : 0;
+    const from = exists ? Number((await client.query<{ value: string }>('SELECT value FROM kv WHERE key = $1', [KV.schemaVersion])).rows[0]?.value ?? 0) : 0;
     let to = from;
     for (const m of migrations) {
       if (m.version <= from) continue;
@@ -45,7 +46,7 @@ export async function migratePg(pool: pg.Pool, migrations = loadPgMigrations()):
       to = m.version;
     }
     if (to !== from) {
-      await client.query("INSERT INTO kv (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [String(to)]);
+      await client.query('INSERT INTO kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [KV.schemaVersion, String(to)]);
     }
     await client.query('COMMIT');
     return { from, to };

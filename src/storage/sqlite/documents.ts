@@ -7,7 +7,7 @@ import type { StorageHealthSink } from '../health.js';
 import type { NodeStore } from '../store.js';
 import { openReader } from './connection.js';
 import { translate } from './errors.js';
-import { KV_LIST_VERSION } from './kv.js';
+import { KV } from '../keys.js';
 
 /** Nodes per step of a published document: bounds a stall (~5–7 ms each on a 2-core machine). */
 const NODES_FILE_STEP = 2_500;
@@ -118,7 +118,7 @@ export function createDocuments(db: Database.Database, path: string, health: Sto
     reader?.exec('BEGIN');
     try {
       // The version of the snapshot the document is built from (read inside the read transaction).
-      version = ((reader ?? db).prepare(`SELECT value FROM kv WHERE key = '${KV_LIST_VERSION}'`).get() as { value: string }).value;
+      version = ((reader ?? db).prepare(`SELECT value FROM kv WHERE key = '${KV.changeVersion}'`).get() as { value: string }).value;
       // Bounded: every step moves `after` forward; the node count bounds it.
       for (let after = -1, round = 0; round < 1_000_000; round++) {
         const r = step.get({ ...params, after, limit })!;

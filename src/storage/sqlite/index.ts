@@ -14,8 +14,8 @@ import type { NodeStore } from '../store.js';
 import { startCheckpointer, type Checkpointer, type CheckpointerOptions } from './checkpointer.js';
 import { openDatabase, type ConnectionOptions } from './connection.js';
 import { createDocuments } from './documents.js';
-import { createReads } from './reads.js';
-import { createWrites } from './writes.js';
+import { createSqliteReads } from './reads.js';
+import { createSqliteWrites } from './writes.js';
 
 export { loadMigrations, migrate, type Migration } from './migrate.js';
 
@@ -38,8 +38,8 @@ export function openSqliteStore(options: SqliteStoreOptions): NodeStore & { read
   const documents = createDocuments(db, options.path, options.health);
   return {
     db,
-    ...createWrites(db, options.health, checkpointer ?? undefined),
-    ...createReads(db, options.health),
+    ...createSqliteWrites(db, options.health, checkpointer ?? undefined),
+    ...createSqliteReads(db, options.health),
     nodesFileDocument: documents.nodesFileDocument,
     targetGroupsDocument: documents.targetGroupsDocument,
     checkpointer,

@@ -4,7 +4,7 @@
 import type Database from 'better-sqlite3';
 import { migrationsDir, readMigrations, type Migration } from '../migration-files.js';
 import { fileEntryOfColumns } from '../rows.js';
-import { KV_ID_COUNTER, KV_LIST_VERSION, KV_SCHEMA_VERSION } from './kv.js';
+import { KV } from '../keys.js';
 import { jsonIsBad, repairJson, repairText, textIsBad } from './text-repair.js';
 
 export type { Migration };
@@ -17,7 +17,7 @@ export function migrate(db: Database.Database, migrations: Migration[] = loadMig
   registerMigrationFunctions(db);
   return db.transaction(() => {
     db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT');
-    const row = db.prepare('SELECT value FROM kv WHERE key = ?').get(KV_SCHEMA_VERSION) as { value: string } | undefined;
+    const row = db.prepare('SELECT value FROM kv WHERE key = ?').get(KV.schemaVersion) as { value: string } | undefined;
     const from = row ? Number(row.value) : 0;
     const latest = migrations.at(-1)?.version ?? 0;
     if (from > latest) {
@@ -27,11 +27,11 @@ export function migrate(db: Database.Database, migrations: Migration[] = loadMig
       if (m.version > from) db.exec(m.sql);
     }
     db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
-      KV_SCHEMA_VERSION,
+      KV.schemaVersion,
       String(latest),
     );
-    db.prepare("INSERT INTO kv (key, value) VALUES (?, '0') ON CONFLICT (key) DO NOTHING").run(KV_ID_COUNTER);
-    db.prepare("INSERT INTO kv (key, value) VALUES (?, '0') ON CONFLICT (key) DO NOTHING").run(KV_LIST_VERSION);
+    db.prepare("INSERT INTO kv (key, value) VALUES (?, '0') ON CONFLICT (key) DO NOTHING").run(KV.idCounter);
+    db.prepare("INSERT INTO kv (key, value) VALUES (?, '0') ON CONFLICT (key) DO NOTHING").run(KV.changeVersion);
     return { from, to: latest };
   }).immediate();
 }

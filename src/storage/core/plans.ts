@@ -1,0 +1,67 @@
+// The statements of the store's writes, by name: each backend supplies every one in its own SQL
+// (sqlite/plans.ts, postgres/plans.ts), and the typechecker holds both to these arguments and rows. The
+// algorithms that use them are core/writes.ts's, once.
+import type { NodeStatus } from '../../domain/status.js';
+import type { NodeRow } from '../rows.js';
+import type { Plan } from './tx.js';
+
+/** A node a sweep chunk changes. */
+export interface ChunkRow {
+  /** SQLite's rowid (its updates go by it); absent on PostgreSQL. */
+  rowid?: number;
+  id: string;
+  from: NodeStatus;
+  seq: number;
+  flapping: number;
+  flap_times: string;
+}
+
+/** A node by ID and seq (garbage collection, flapping). */
+export interface NodeRef {
+  rowid?: number;
+  id: string;
+  seq: number;
+}
+
+/** One event as a retention pass scans it. */
+export interface ScannedEvent {
+  id: number;
+  node_id: string | null;
+}
+
+/** The statements of the writes. "For update": locked until commit where the backend locks rows. */
+export interface WritePlans {
+  nodeForUpdate: Plan<[id: string], NodeRow>;
+  nodeByNameForUpdate: Plan<[name: string], NodeRow>;
+  /** Raises the node ID counter (locking it until commit: every creation is ordered by it); the new value. */
+  nextSeq: Plan<[], { value: string | number }>;
+  /** Lowers the counter by one (a number taken and not used, while its lock is held). */
+  giveBackSeq: Plan<[], never>;
+  /** Inserts a node: every column of `toParams` and its seq. */
+  insertNode: Plan<[params: Record<string, unknown>], never>;
+  clearLabels: Plan<[seqs: readonly number[]], never>;
+  addLabels: Plan<[seq: number, labels: readonly string[]], never>;
+  deleteNodes: Plan<[seqs: readonly number[]], never>;
+  /** Nodes initialized or online whose last report is before the cut-off, at most `limit`. */
+  offlineCandidates: Plan<[cutoffMs: number, limit: number], ChunkRow>;
+  /** Nodes initialized or offline whose last report is at or after the cut-off, at most `limit`. */
+  onlineCandidates: Plan<[cutoffMs: number, limit: number], ChunkRow>;
+  /** Sets the status of chunk rows (last_updated and status_since with it). */
+  setStatus: Plan<[rows: readonly ChunkRow[], status: NodeStatus, nowMs: number], never>;
+  setFlap: Plan<[row: NodeRef, flapping: boolean, timesMs: readonly number[]], never>;
+  /** Flapping nodes whose oldest kept transition is before the cut-off, at most `limit`. */
+  calmCandidates: Plan<[cutoffMs: number, limit: number], NodeRef>;
+  clearFlap: Plan<[rows: readonly NodeRef[]], never>;
+  /** Nodes offline, or initialized without a report, since before the cut-off, at most `limit`. */
+  garbageCandidates: Plan<[cutoffMs: number, limit: number], NodeRef>;
+  /** Deletes at most `limit` of the oldest events written before `beforeMs`. */
+  pruneOld: Plan<[beforeMs: number, limit: number], never>;
+  /** The events after id `since`, oldest first, at most `limit`. */
+  scanEvents: Plan<[since: number, limit: number], ScannedEvent>;
+  /** Deletes a node's events but its newest `keep`. */
+  pruneNode: Plan<[nodeId: string, keep: number], never>;
+  putState: Plan<[key: string, value: string], never>;
+  deleteState: Plan<[key: string], never>;
+  /** Deletes the state under `prefix` whose JSON `expiresMs` is before `nowMs`. */
+  pruneState: Plan<[prefix: string, nowMs: number], never>;
+}

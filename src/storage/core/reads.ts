@@ -1,0 +1,149 @@
+// The store's reads, each once over a backend's statements: paging (keyset pages of summaries and of
+// full records, forwards and backwards), the event reads (a filter read through an index per value and
+// merged in id order), and the caches of the list, the statistics and the totals of filtered lists.
+// Guarantee: a cached answer is never served after the change version moved (read before the query, so a
+// change committed in between causes one more refresh, never a stale answer), whichever process or
+// master made the change.
+import type { NodeSummary, StatusCount } from '../../domain/node.js';
+import { fromEventRow, fromRow, type EventRow, type NodeRow } from '../rows.js';
+import type { NodeFilter, NodeStore } from '../store.js';
+import type { Plan } from './tx.js';
+
+/** A node's summary and its seq (a page's rows). */
+export type SummaryRow = NodeSummary & { seq: number };
+
+/** The statements of one filter (its parameters bound inside). */
+export interface FilterPlans {
+  /** Summaries after a seq, in seq order, at most `limit`. */
+  page: Plan<[afterSeq: number, limit: number], SummaryRow>;
+  recordsAfter: Plan<[seq: number, limit: number], NodeRow>;
+  /** Records before a seq, nearest first (descending). */
+  recordsBefore: Plan<[seq: number, limit: number], NodeRow>;
+  anyAfter: Plan<[seq: number], { found: number | boolean }>;
+  anyBefore: Plan<[seq: number], { found: number | boolean }>;
+  count: Plan<[], { n: number }>;
+  statistics: Plan<[], StatusCount>;
+}
+
+/** The read statements every backend supplies. */
+export interface ReadPlans {
+  nodeById: Plan<[id: string], NodeRow>;
+  tokenHash: Plan<[id: string], { token_hash: string | null }>;
+  changeVersion: Plan<[], { value: string }>;
+  statistics: Plan<[], StatusCount>;
+  sweepPreview: Plan<[offlineBeforeMs: number], { goingOffline: number; online: number }>;
+  getState: Plan<[key: string], { value: string }>;
+  eventBounds: Plan<[], { oldest: number | null; last: string | number }>;
+  nodeEvents: Plan<[nodeId: string, beforeId: number, limit: number], EventRow>;
+  eventsAll: Plan<[after: number, limit: number], EventRow>;
+  /** A node's events after `after` (of `types`, every type when empty), through the node index. */
+  eventsOfNode: Plan<[nodeId: string, after: number, limit: number, types: readonly string[]], EventRow>;
+  /** A type's events after `after`, through the type index. */
+  eventsOfType: Plan<[type: string, after: number, limit: number], EventRow>;
+}
+
+/** What a backend supplies to the reads. */
+export interface ReadDialect {
+  plans: ReadPlans;
+  /** Every row of a statement (a failing database answers the API's 503). */
+  read: <A extends readonly unknown[], R>(p: Plan<A, R>, ...args: A) => Promise<R[]>;
+  /** The statements of a filter. */
+  filter(f: NodeFilter): FilterPlans;
+  /** The JSON document of GET /nodes (every summary by ID number), rendered by the backend, UTF-8. */
+  listDocument(): Promise<Buffer>;
+}
+
+/** The number part of a node ID (its `seq`: an ID is a prefix that does not end with a digit, then it). */
+export const seqOf = (id: string) => Number(/(\d+)$/.exec(id)?.[1] ?? 0);
+
+/** Values kept for the current change version only, by key (at most 256 keys: the oldest goes first). */
+export function versionedCache<T>(version: () => Promise<string>) {
+  let at = '';
+  let byKey = new Map<string, T>();
+  return async (query: () => Promise<T>, key = ''): Promise<T> => {
+    const v = await version();
+    if (v !== at) {
+      at = v;
+      byKey = new Map();
+    }
+    const hit = byKey.get(key);
+    if (hit !== undefined) return hit;
+    const value = await query();
+    if (v === at) {
+      // Full: the oldest key goes (300 one-off filters must not lock out the next, common one).
+      if (byKey.size >= 256) byKey.delete(byKey.keys().next().value!);
+      byKey.set(key, value);
+    }
+    return value;
+  };
+}
+
+const summaryOf = (r: SummaryRow): NodeSummary => ({ id: r.id, name: r.name, status: r.status, type: r.type, version: r.version });
+const found = (r: { found: number | boolean } | undefined) => r !== undefined && Boolean(r.found);
+
+/** The first `limit` events of several pages (each in id order), in id order. */
+function mergeEvents(pages: EventRow[][], limit: number) {
+  const rows = pages.length === 1 ? pages[0]! : pages.flat().sort((a, b) => a.id - b.id);
+  return rows.slice(0, limit).map(fromEventRow);
+}
+
+/** The store's reads over `dialect`. */
+export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'tokenHash' | 'listDocument' | 'statistics' | 'changeVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf'> {
+  const { plans: p, read } = dialect;
+  const first = async <A extends readonly unknown[], R>(plan: Plan<A, R>, ...args: A) => (await read(plan, ...args))[0];
+  const changeVersion = async () => (await first(p.changeVersion))!.value;
+  const listCache = versionedCache<Buffer>(changeVersion);
+  const statsCache = versionedCache<StatusCount[]>(changeVersion);
+  // Counting is a scan of the matching nodes; a dashboard asks the same filter page after page.
+  const counts = versionedCache<number>(changeVersion);
+  const totalOf = (f: NodeFilter, q: FilterPlans) => counts(async () => (await first(q.count))!.n, JSON.stringify(f));
+  return {
+    get: async (id) => {
+      const row = await first(p.nodeById, id);
+      return row ? fromRow(row) : null;
+    },
+    tokenHash: async (id) => (await first(p.tokenHash, id))?.token_hash ?? null,
+    listDocument: () => listCache(() => dialect.listDocument()),
+    statistics: () => statsCache(() => read(p.statistics)),
+    statisticsOf: (filter) => read(dialect.filter(filter).statistics),
+    changeVersion,
+    sweepPreview: async (cutoffs) => (await first(p.sweepPreview, cutoffs.offlineBeforeMs))!,
+    getState: async (key) => (await first(p.getState, key))?.value ?? null,
+    // The page and its total at once (on PostgreSQL, two connections: one round trip to wait for).
+    listPage: async (filter, after, limit) => {
+      const q = dialect.filter(filter);
+      const [rows, total] = await Promise.all([read(q.page, after === null ? -1 : seqOf(after), limit + 1), totalOf(filter, q)]);
+      const page = rows.slice(0, limit);
+      return { doc: Buffer.from(JSON.stringify(page.map(summaryOf)), 'utf8'), total, next: rows.length > limit ? page.at(-1)!.id : null };
+    },
+    browse: async (filter, cursor, limit) => {
+      const q = dialect.filter(filter);
+      const totalRead = totalOf(filter, q);
+      totalRead.catch(() => undefined); // awaited below; a page read that fails first must not leave it unhandled
+      if ('before' in cursor) {
+        const rows = await read(q.recordsBefore, seqOf(cursor.before), limit + 1);
+        const page = rows.slice(0, limit).reverse();
+        const last = page.at(-1);
+        const next = last && found(await first(q.anyAfter, last.seq)) ? last.id : null;
+        return { nodes: page.map(fromRow), total: await totalRead, prev: rows.length > limit ? page[0]!.id : null, next };
+      }
+      const rows = await read(q.recordsAfter, cursor.after === null ? -1 : seqOf(cursor.after), limit + 1);
+      const page = rows.slice(0, limit);
+      const head = page[0];
+      const prev = cursor.after !== null && head && found(await first(q.anyBefore, head.seq)) ? head.id : null;
+      return { nodes: page.map(fromRow), total: await totalRead, next: rows.length > limit ? page.at(-1)!.id : null, prev };
+    },
+    // A node filter reads each node's events through the node index, a type filter each type's through
+    // the type index, and the pages are merged: a filter never walks the whole table from the cursor.
+    events: async (query) => {
+      if (query.nodeIds.length > 0) return mergeEvents(await Promise.all([...new Set(query.nodeIds)].map((id) => read(p.eventsOfNode, id, query.after, query.limit, query.types))), query.limit);
+      if (query.types.length > 0) return mergeEvents(await Promise.all([...new Set(query.types)].map((t) => read(p.eventsOfType, t, query.after, query.limit))), query.limit);
+      return (await read(p.eventsAll, query.after, query.limit)).map(fromEventRow);
+    },
+    nodeEvents: async (nodeId, beforeId, limit) => (await read(p.nodeEvents, nodeId, beforeId ?? Number.MAX_SAFE_INTEGER, limit)).map(fromEventRow),
+    eventBounds: async () => {
+      const r = (await first(p.eventBounds))!;
+      return { oldest: r.oldest === null ? null : Number(r.oldest), last: Number(r.last) };
+    },
+  };
+}

@@ -1,0 +1,22 @@
+// The keys of the `kv` table, the same in both backends (and copy-db's). Operational state (heartbeat,
+// brake, sessions) lives under `state:`, apart from the counters and the schema version.
+
+/** Every key of kv, by what it holds. */
+export const KV = {
+  /** The number of the last migration applied. */
+  schemaVersion: 'schema_version',
+  /** The last node ID number allocated (never lowered but by a creation that took it and gave it back in one transaction). */
+  idCounter: 'node_id_counter',
+  /**
+   * The change version: moved in every transaction that changes what GET /nodes, the statistics or the
+   * discovery documents show (status, type, version, labels, meta_data, a node added or removed).
+   */
+  changeVersion: 'list_version',
+  /** The last event id allocated: raised in the transaction that writes the events. */
+  eventCounter: 'event_id_counter',
+  /** The prefix of operational state. */
+  statePrefix: 'state:',
+} as const;
+
+/** The counters a copy carries over (copy-db): so that no ID or event id is ever given twice. */
+export const COPIED_COUNTERS = [KV.idCounter, KV.eventCounter] as const;

@@ -1,0 +1,50 @@
+// Every statement of the PostgreSQL store's writes (core/plans.ts names them; core/writes.ts uses them).
+// Lists go in as arrays; what a transaction changes by its own statements it locks (FOR UPDATE), in seq
+// order, so that two chunks or registrations cannot deadlock on rows.
+import { KV } from '../keys.js';
+import { NODE_COLUMNS, type NodeRow } from '../rows.js';
+import type { ChunkRow, NodeRef, ScannedEvent, WritePlans } from '../core/plans.js';
+import { plan } from '../core/tx.js';
+import type { NodeStatus } from '../../domain/status.js';
+
+const CHUNK = 'SELECT id, status AS "from", seq, flapping, flap_times FROM nodes';
+const seqs = (rows: readonly { seq: number }[]) => rows.map((r) => r.seq);
+
+/** The writes' statements in PostgreSQL's SQL. */
+export const PG_WRITE_PLANS: WritePlans = {
+  nodeForUpdate: plan<[string], NodeRow>('SELECT * FROM nodes WHERE id = $1 FOR UPDATE'),
+  nodeByNameForUpdate: plan<[string], NodeRow>('SELECT * FROM nodes WHERE name = $1 FOR UPDATE'),
+  nextSeq: plan<[], { value: string }>(`UPDATE kv SET value = (value::bigint + 1)::text WHERE key = '${KV.idCounter}' RETURNING value`),
+  giveBackSeq: plan(`UPDATE kv SET value = (value::bigint - 1)::text WHERE key = '${KV.idCounter}'`),
+  insertNode: plan<[Record<string, unknown>]>(
+    `INSERT INTO nodes (${NODE_COLUMNS.join(', ')}) VALUES (${NODE_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
+    (params) => NODE_COLUMNS.map((k) => params[k]),
+  ),
+  clearLabels: plan<[readonly number[]]>('DELETE FROM node_labels WHERE seq = ANY($1::bigint[])', (s) => [[...s]]),
+  addLabels: plan<[number, readonly string[]]>(
+    'INSERT INTO node_labels (label, seq) SELECT DISTINCT unnest($1::text[]), $2::bigint ON CONFLICT DO NOTHING',
+    (seq, labels) => [[...labels], seq],
+  ),
+  deleteNodes: plan<[readonly number[]]>('DELETE FROM nodes WHERE seq = ANY($1::bigint[])', (s) => [[...s]]),
+  offlineCandidates: plan<[number, number], ChunkRow>(`${CHUNK} WHERE status IN ('initialized', 'online') AND last_report < $1 ORDER BY seq LIMIT $2`),
+  onlineCandidates: plan<[number, number], ChunkRow>(`${CHUNK} WHERE status IN ('initialized', 'offline') AND last_report >= $1 ORDER BY seq LIMIT $2`),
+  setStatus: plan<[readonly ChunkRow[], NodeStatus, number]>(
+    'UPDATE nodes SET status = $1, last_updated = $2, status_since = $2 WHERE seq = ANY($3::bigint[])',
+    (rows, status, now) => [status, now, seqs(rows)],
+  ),
+  setFlap: plan<[NodeRef, boolean, readonly number[]]>('UPDATE nodes SET flapping = $2, flap_times = $3 WHERE seq = $1', (row, flapping, times) => [row.seq, flapping ? 1 : 0, JSON.stringify(times)]),
+  calmCandidates: plan<[number, number], NodeRef>('SELECT id, seq FROM nodes WHERE flapping = 1 AND (flap_times::json ->> 0)::bigint < $1 ORDER BY seq LIMIT $2 FOR UPDATE'),
+  clearFlap: plan<[readonly NodeRef[]]>("UPDATE nodes SET flapping = 0, flap_times = '[]' WHERE seq = ANY($1::bigint[])", (rows) => [seqs(rows)]),
+  garbageCandidates: plan<[number, number], NodeRef>(
+    `SELECT id, seq FROM nodes WHERE (status = 'offline' OR (status = 'initialized' AND last_report IS NULL)) AND status_since < $1 ORDER BY seq LIMIT $2 FOR UPDATE`,
+  ),
+  pruneOld: plan<[number, number]>('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 ORDER BY id LIMIT $2)'),
+  scanEvents: plan<[number, number], ScannedEvent>('SELECT id, node_id FROM events WHERE id > $1 ORDER BY id LIMIT $2'),
+  pruneNode: plan<[string, number]>(
+    'DELETE FROM events WHERE node_id = $1 AND id < (SELECT id FROM events WHERE node_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)',
+    (node, keep) => [node, keep - 1],
+  ),
+  putState: plan<[string, string]>(`INSERT INTO kv (key, value) VALUES ('${KV.statePrefix}' || $1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
+  deleteState: plan<[string]>(`DELETE FROM kv WHERE key = '${KV.statePrefix}' || $1`),
+  pruneState: plan<[string, number]>(`DELETE FROM kv WHERE starts_with(key, '${KV.statePrefix}' || $1) AND (value::json ->> 'expiresMs')::bigint < $2`),
+};
