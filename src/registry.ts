@@ -18,7 +18,7 @@ import { EventType, type StoredEvent } from './domain/events.js';
 import type { WritesFailing } from './storage/health.js';
 import { isFlapTransition, recordFlapTransition, type FlapSettings } from './domain/flapping.js';
 import { decideSweep, needsPreview, type HoldState, type OfflineBrake, type SweepPolicy } from './domain/sweep-policy.js';
-import { createDocumentCache } from './storage/document-cache.js';
+import { createVersionCache } from './storage/core/version-cache.js';
 import type { NodeFilter, NodePage, NodeStore, PageCursor, RecordPage, TargetGroupsDocument, TargetGroupsQuery } from './storage/store.js';
 import { sha1Of } from './hash.js';
 import { SESSION_PREFIX } from './sessions.js';
@@ -283,7 +283,9 @@ export function createRegistry(deps: RegistryDeps): Registry {
     invalidLogged = count > 0 ? signature : '';
     return doc;
   };
-  const discovery = createDocumentCache<TargetGroupsQuery, DiscoveryDocument>({
+  const discovery = createVersionCache<TargetGroupsQuery, DiscoveryDocument>({
+    versionOf: (d) => d.version,
+    bytesOf: (d) => d.bytes,
     key: (q) => JSON.stringify([[...q.statuses].sort(), [...q.labels].sort(), q.ports]),
     version: () => store.changeVersion(),
     build: async (q) => {

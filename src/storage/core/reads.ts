@@ -1,13 +1,13 @@
 // The store's reads, each once over a backend's statements: paging (keyset pages of summaries and of
 // full records, forwards and backwards), the event reads (a filter read through an index per value and
-// merged in id order), and the caches of the list, the statistics and the totals of filtered lists.
-// Guarantee: a cached answer is never served after the change version moved (read before the query, so a
-// change committed in between causes one more refresh, never a stale answer), whichever process or
-// master made the change.
+// merged in id order), and the caches of the list, the statistics and the totals of filtered lists
+// (version-cache.ts: never served after the change version moved, whichever process or master made the
+// change).
 import type { NodeSummary, StatusCount } from '../../domain/node.js';
 import { fromEventRow, fromRow, type EventRow, type NodeRow } from '../rows.js';
 import type { NodeFilter, NodeStore } from '../store.js';
 import type { Plan } from './tx.js';
+import { createVersionCache } from './version-cache.js';
 
 /** A node's summary and its seq (a page's rows). */
 export type SummaryRow = NodeSummary & { seq: number };
@@ -56,28 +56,6 @@ export interface ReadDialect {
 /** The number part of a node ID (its `seq`: an ID is a prefix that does not end with a digit, then it). */
 export const seqOf = (id: string) => Number(/(\d+)$/.exec(id)?.[1] ?? 0);
 
-/** Values kept for the current change version only, by key (at most 256 keys: the oldest goes first). */
-export function versionedCache<T>(version: () => Promise<string>) {
-  let at = '';
-  let byKey = new Map<string, T>();
-  return async (query: () => Promise<T>, key = ''): Promise<T> => {
-    const v = await version();
-    if (v !== at) {
-      at = v;
-      byKey = new Map();
-    }
-    const hit = byKey.get(key);
-    if (hit !== undefined) return hit;
-    const value = await query();
-    if (v === at) {
-      // Full: the oldest key goes (300 one-off filters must not lock out the next, common one).
-      if (byKey.size >= 256) byKey.delete(byKey.keys().next().value!);
-      byKey.set(key, value);
-    }
-    return value;
-  };
-}
-
 const summaryOf = (r: SummaryRow): NodeSummary => ({ id: r.id, name: r.name, status: r.status, type: r.type, version: r.version });
 const found = (r: { found: number | boolean } | undefined) => r !== undefined && Boolean(r.found);
 
@@ -92,19 +70,21 @@ export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'toke
   const { plans: p, read } = dialect;
   const first = async <A extends readonly unknown[], R>(plan: Plan<A, R>, ...args: A) => (await read(plan, ...args))[0];
   const changeVersion = async () => (await first(p.changeVersion))!.value;
-  const listCache = versionedCache<Buffer>(changeVersion);
-  const statsCache = versionedCache<StatusCount[]>(changeVersion);
+  const listCache = createVersionCache<null, Buffer>({ key: () => '', version: changeVersion, build: () => dialect.listDocument(), bytesOf: (b) => b.length, maxEntries: 1 });
+  const statsCache = createVersionCache<null, StatusCount[]>({ key: () => '', version: changeVersion, build: () => read(p.statistics), maxEntries: 1 });
   // Counting is a scan of the matching nodes; a dashboard asks the same filter page after page.
-  const counts = versionedCache<number>(changeVersion);
-  const totalOf = (f: NodeFilter, q: FilterPlans) => counts(async () => (await first(q.count))!.n, JSON.stringify(f));
+  const counts = createVersionCache<{ f: NodeFilter; q: FilterPlans }, number>({
+    key: ({ f }) => JSON.stringify(f), version: changeVersion, build: async ({ q }) => (await first(q.count))!.n, maxEntries: 256,
+  });
+  const totalOf = (f: NodeFilter, q: FilterPlans) => counts({ f, q });
   return {
     get: async (id) => {
       const row = await first(p.nodeById, id);
       return row ? fromRow(row) : null;
     },
     tokenHash: async (id) => (await first(p.tokenHash, id))?.token_hash ?? null,
-    listDocument: () => listCache(() => dialect.listDocument()),
-    statistics: () => statsCache(() => read(p.statistics)),
+    listDocument: () => listCache(null),
+    statistics: () => statsCache(null),
     statisticsOf: (filter) => read(dialect.filter(filter).statistics),
     changeVersion,
     sweepPreview: async (cutoffs) => (await first(p.sweepPreview, cutoffs.offlineBeforeMs))!,

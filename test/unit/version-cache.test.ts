@@ -1,14 +1,16 @@
-// The discovery document cache: valid only for the version it was built at, one build shared by
+// The version cache (discovery documents, the list, statistics and totals): valid only for the version it was built at, one build shared by
 // concurrent callers, bounded in entries and bytes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createDocumentCache } from '../../src/storage/document-cache.js';
+import { createVersionCache } from '../../src/storage/core/version-cache.js';
 
 function fixture(options: { maxEntries?: number; maxBytes?: number } = {}) {
   let version = 1;
   const builds: string[] = [];
   let release: (() => void) | null = null;
-  const cache = createDocumentCache<string, { version: string; bytes: number; body: string }>({
+  const cache = createVersionCache<string, { version: string; bytes: number; body: string }>({
+    versionOf: (d) => d.version,
+    bytesOf: (d) => d.bytes,
     key: (q) => q,
     version: async () => String(version),
     build: async (q) => {
