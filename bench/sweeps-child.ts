@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createManualClock } from '../src/clock.js';
 import { createRegistry } from '../src/registry.js';
 import { openSqliteStore } from '../src/storage/sqlite/index.js';
-import { createFilePublisher } from '../src/sweep/published-file.js';
+import { createFilePublisher } from '../src/publish/published-file.js';
 import { databaseBytes, timed } from './lib/fleet.js';
 import type { SweepsResult } from './lib/measure.js';
 import { silent } from './lib/options.js';
@@ -16,7 +16,7 @@ const [dbPath, seededAt, dir] = process.argv.slice(2) as [string, string, string
 const store = openSqliteStore({ path: dbPath, walCheckpoints: 'thread' });
 try {
   const clock = createManualClock(Number(seededAt));
-  const registry = createRegistry({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent, onPublishedChange: () => undefined });
+  const registry = createRegistry({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent });
   clock.advance(30_000);
   // As the scheduler sweeps: keeping no transitions (a million kept objects made garbage collections of
   // up to 36 ms in the sweep).

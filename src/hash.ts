@@ -2,7 +2,7 @@
 // parts is hashed a part at a time with the event loop free in between; SHA-1 of such a document in
 // one call blocks the process for tens of milliseconds.
 import { createHash } from 'node:crypto';
-import type { FileContent } from './sweep/atomic-write.js';
+import type { FileContent } from './publish/atomic-write.js';
 
 /** The SHA-1 of `content` (text, bytes, or bytes in parts, hashed as their concatenation). */
 export async function sha1Of(content: FileContent, encoding: 'hex' | 'base64url'): Promise<string> {

@@ -19,7 +19,8 @@ import { createRegistry, type Registry } from './registry.js';
 import { openSqliteStore } from './storage/sqlite/index.js';
 import { createStorageHealth, type StorageHealth, type WritesFailing } from './storage/health.js';
 import type { NodeStore } from './storage/store.js';
-import { createFilePublisher, type FilePublisher } from './sweep/published-file.js';
+import { createFilePublisher, type FilePublisher } from './publish/published-file.js';
+import { createPublisher, type Publisher } from './publish/publisher.js';
 import { createSweeper } from './sweep/scheduler.js';
 import { defaultInstance, pgLeadership, soleLeadership, type ClusterInfo, type Leadership } from './cluster/leadership.js';
 import { createPeriodicTask, type PeriodicTask } from './periodic.js';
@@ -82,12 +83,12 @@ function makeHealth(logger: Logger, clock: Clock, metrics: Metrics, onChange?: (
 }
 
 function makeRegistry(
-  config: Config, store: NodeStore, logger: Logger, clock: Clock, metrics: Metrics, onPublishedChange: () => void,
+  config: Config, store: NodeStore, logger: Logger, clock: Clock, metrics: Metrics,
   writesFailing: () => WritesFailing[], servedSince?: () => Promise<number | null>,
 ): Registry {
   const b = config.offlineBrake;
   return createRegistry({
-    store, clock, thresholds: thresholdsOf(config), idPrefix: config.nodeIdPrefix, logger, metrics, onPublishedChange, writesFailing, servedSince,
+    store, clock, thresholds: thresholdsOf(config), idPrefix: config.nodeIdPrefix, logger, metrics, writesFailing, servedSince,
     gcAfterMs: config.nodeGcSeconds * 1000,
     flap: { transitions: config.flapTransitions, windowMs: config.flapWindowSeconds * 1000 },
     eventRetention: { maxAgeMs: config.eventsRetentionDays * 86_400_000, maxPerNode: config.eventsMaxPerNode },
@@ -136,7 +137,6 @@ async function openSweepingSide(
       })
     : soleLeadership(instance, clock.now());
   holder.leadership = leadership;
-  let publishNow: () => Promise<unknown> = async () => undefined;
   const own = () => health.writesFailing();
   // Several masters: the grace runs from when agents last had a master without a break (any master's).
   const servedSince = store.pool
@@ -145,9 +145,8 @@ async function openSweepingSide(
         return ms === null ? null : clock.now() - ms;
       }
     : undefined;
-  const registry = makeRegistry(config, store, logger, clock, metrics, () => void publishNow(), () => (own() ? [own()!] : []), servedSince);
-  const { publish, sweeper } = makePublishing(config, store, registry, logger, metrics, () => leadership.isLeader());
-  publishNow = publish;
+  const registry = makeRegistry(config, store, logger, clock, metrics, () => (own() ? [own()!] : []), servedSince);
+  const { publisher, sweeper } = makePublishing(config, store, registry, logger, clock, metrics, () => leadership.isLeader());
   // The lease: taken (or found taken) before the first sweep, then renewed every third of its length.
   // A failing renewal is logged once per outage (and once when it works again), not every tick.
   let failedTicks = 0;
@@ -161,49 +160,47 @@ async function openSweepingSide(
     }
   }, tickMs);
   const startedMs = clock.now();
-  return { store, metrics, registry, publish, sweeper, health, leadership, lease, cluster: () => leadership.info(), startedMs };
+  return { store, metrics, registry, publisher, sweeper, health, leadership, lease, cluster: () => leadership.info(), startedMs };
 }
 
 /** Stops leading cleanly (another master takes over at once) and closes the sweeping side's store. */
-async function closeSweepingSide(side: { lease: PeriodicTask; leadership: Leadership; store: NodeStore }) {
+async function closeSweepingSide(side: { lease: PeriodicTask; leadership: Leadership; store: NodeStore; publisher: Publisher }) {
+  await side.publisher.stop();
   await side.lease.stop();
   await side.leadership.release().catch(() => undefined);
   await side.store.close();
 }
 
-/** Published files and the sweeper, over a registry. */
-function makePublishing(config: Config, store: NodeStore, registry: Registry, logger: Logger, metrics: Metrics, leading: () => boolean) {
+/** The published files (nodes.json, file_sd) of this master, each counted in the metrics. */
+function publishedFiles(config: Config, store: NodeStore, registry: Registry, logger: Logger, clock: Clock, metrics: Metrics): FilePublisher[] {
   const onResult = (file: string) => (result: string) => {
     metrics.fileWrites.inc({ file, result });
     if (result === 'written') metrics.lastFileWrite.setToCurrentTime({ file });
   };
-  const publishers: FilePublisher[] = [
-    createFilePublisher({ name: 'nodes.json', path: config.nodesJsonPath, read: () => store.nodesFileDocument(), render: (d) => d.parts, count: (d) => d.nodes, logger, onResult: onResult('nodes_json'), minIntervalMs: PUBLISH_MIN_INTERVAL_MS }),
+  const common = { logger, clock, minIntervalMs: PUBLISH_MIN_INTERVAL_MS };
+  const files: FilePublisher[] = [
+    createFilePublisher({ ...common, name: 'nodes.json', path: config.nodesJsonPath, read: () => store.nodesFileDocument(), render: (d) => d.parts, count: (d) => d.nodes, onResult: onResult('nodes_json') }),
   ];
   if (config.prometheusFileSdPath) {
     const ports = config.prometheusSdPorts;
-    publishers.push(
-      createFilePublisher({
-        name: 'file_sd', path: config.prometheusFileSdPath, logger, onResult: onResult('file_sd'), minIntervalMs: PUBLISH_MIN_INTERVAL_MS,
-        read: () => registry.fileSdDocument(ports),
-        render: (d) => [...d.parts, NEWLINE],
-        count: (d) => d.groups,
-      }),
-    );
+    files.push(createFilePublisher({
+      ...common, name: 'file_sd', path: config.prometheusFileSdPath, onResult: onResult('file_sd'),
+      read: () => registry.fileSdDocument(ports), render: (d) => [...d.parts, NEWLINE], count: (d) => d.groups,
+    }));
   }
-  // Only the leader writes the published files (with SQLite, the sole master always leads).
-  const publish = async () => (leading() ? Promise.all(publishers.map((p) => p.publish())) : undefined);
+  return files;
+}
+
+/** The publisher (the leader's published files, following the publish version) and the sweeper. */
+function makePublishing(config: Config, store: NodeStore, registry: Registry, logger: Logger, clock: Clock, metrics: Metrics, leading: () => boolean) {
+  const publisher = createPublisher({ store, files: publishedFiles(config, store, registry, logger, clock, metrics), leading, clock, logger });
   const intervalMs = config.schedulerIntervalSeconds * 1000;
   const log = logger.child({ module: 'sweeper' });
   const afterTick = async () => {
-    const publishErrors = publishers.flatMap((p) => {
-      const err = p.lastError();
-      return err ? [{ file: p.name, error: err.message }] : [];
-    });
-    await registry.heartbeat({ intervalMs, publishErrors }).catch((err: unknown) => log.error({ err }, 'sweeper heartbeat not recorded'));
+    await registry.heartbeat({ intervalMs, publishErrors: publisher.errors() }).catch((err: unknown) => log.error({ err }, 'sweeper heartbeat not recorded'));
   };
-  const sweeper = createSweeper({ registry, publish, intervalMs, logger, metrics, afterTick, retention: () => registry.applyRetention(), leading });
-  return { publish, sweeper };
+  const sweeper = createSweeper({ registry, publish: () => publisher.publish(), intervalMs, logger, metrics, afterTick, retention: () => registry.applyRetention(), leading });
+  return { publisher, sweeper };
 }
 
 /**
@@ -236,7 +233,7 @@ async function listen(app: FastifyInstance, config: Config): Promise<void> {
 /** Everything in one process. */
 export async function startSingle(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Running> {
   const side = await openSweepingSide(config, logger, clock);
-  const { metrics, publish, sweeper } = side;
+  const { metrics, publisher, sweeper } = side;
   // PostgreSQL: the sweeping side's writes are fenced by the lease; HTTP's (any master's) are not.
   let http: { store: NodeStore; registry: Registry; own: boolean } = { store: side.store, registry: side.registry, own: false };
   let app: FastifyInstance | undefined;
@@ -246,7 +243,7 @@ export async function startSingle(config: Config, logger: Logger, clock: Clock =
       const health = makeHealth(logger, clock, metrics);
       const store = await openStore(config, health, logger, { checkpoints: 'elsewhere' });
       const failing = () => [health.writesFailing(), side.health.writesFailing()].filter((f): f is WritesFailing => f !== null);
-      http = { store, registry: makeRegistry(config, store, logger, clock, metrics, () => void publish(), failing), own: true };
+      http = { store, registry: makeRegistry(config, store, logger, clock, metrics, failing), own: true };
     }
     await side.lease.start();
     // The first sweep and publish run while the HTTP side starts (as in startPrimary).
@@ -256,6 +253,7 @@ export async function startSingle(config: Config, logger: Logger, clock: Clock =
     side.registry.serving();
     side.leadership.serving();
     await firstTick;
+    publisher.start();
   } catch (err) {
     await firstTick;
     await sweeper.stop();
@@ -269,7 +267,8 @@ export async function startSingle(config: Config, logger: Logger, clock: Clock =
     async close() {
       await app.close();
       await sweeper.stop();
-      await publish();
+      await publisher.stop();
+      await publisher.publish(); // the last word: what the fleet looks like as this master stops
       if (http.own) await http.store.close();
       await closeSweepingSide(side);
     },
@@ -286,7 +285,7 @@ export async function startWorker(config: Config, logger: Logger, clock: Clock =
     const own = health.writesFailing();
     return own ? [own, ...channel.othersFailing()] : channel.othersFailing();
   };
-  const registry = makeRegistry(config, store, logger, clock, metrics, () => channel.nodesChanged(), writesFailing);
+  const registry = makeRegistry(config, store, logger, clock, metrics, writesFailing);
   // /metrics: ask the primary, which merges its own metrics with every worker's (ours included).
   const app = await buildHttpApp(config, store, registry, logger, metrics, () => channel.metricsText(), clock, clusterView(config, store, clock.now()));
   try {
@@ -320,7 +319,7 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
     onChange: (state) => relay.channel?.ownStorageHealth(state),
     afterSuccess: () => relay.channel?.writeSucceeded(),
   });
-  const { metrics, publish, sweeper, health } = side;
+  const { metrics, publisher, sweeper, health } = side;
   await side.lease.start();
   // The first sweep and publish run while the workers start: at a million nodes nodes.json takes ~3 s to
   // build, which agents need not wait for (the file on disk is the last run's, complete; a fresh master's
@@ -330,7 +329,7 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
 
   const liveWorkers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead() && w.isConnected());
 
-  const channel = createPrimaryChannel({ metrics, liveWorkers, onNodesChanged: () => void publish(), onRecovered: () => health.recoveredElsewhere() });
+  const channel = createPrimaryChannel({ metrics, liveWorkers, onRecovered: () => health.recoveredElsewhere() });
   relay.channel = channel;
   channel.ownStorageHealth(health.writesFailing());
   let shuttingDown = false;
@@ -374,6 +373,7 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
   side.registry.serving();
   side.leadership.serving();
   await firstTick;
+  publisher.start();
   started = true;
   log.info({ bind: `${config.bindHost}:${config.bindPort}`, workers: config.workers, instance, leader: side.leadership.isLeader() }, 'master ready');
 
@@ -398,7 +398,8 @@ export async function startPrimary(config: Config, logger: Logger, clock: Clock 
         ),
       );
       await sweeper.stop();
-      await publish();
+      await publisher.stop();
+      await publisher.publish(); // the last word: what the fleet looks like as this master stops
       await closeSweepingSide(side);
     },
   };

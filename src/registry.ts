@@ -4,14 +4,13 @@
 // after this module's restart grace and mass-offline brake have decided what may go offline.
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
-import { isNodeIdShape, type JsonObject, type NodeRecord, type PublishedNode, type RegistrationInput, type StatusCount, type StatusTransition } from './domain/node.js';
-import { toNodesFileEntry } from './domain/nodes-file-entry.js';
+import { isNodeIdShape, type JsonObject, type NodeRecord, type RegistrationInput, type StatusCount, type StatusTransition } from './domain/node.js';
 import { labelProblem } from './domain/labels.js';
-import { toTargetGroup } from './domain/prometheus-sd.js';
 import { checkObjectLimits } from './limits.js';
 import { rfc3339 } from './domain/time.js';
 import type { Metrics } from './metrics.js';
-import { NodeStatus, statusOf, sweepCutoffs, type Thresholds } from './domain/status.js';
+import type { NodeStatus} from './domain/status.js';
+import { statusOf, sweepCutoffs, type Thresholds } from './domain/status.js';
 import { newNodeToken, type Principal } from './auth.js';
 import { AppError, eventsPruned, forbidden, nameMismatch, nodeNotFound } from './errors.js';
 import { EventType, type StoredEvent } from './domain/events.js';
@@ -85,8 +84,6 @@ export interface RegistryDeps {
   thresholds: Thresholds;
   idPrefix: string;
   logger: Logger;
-  /** Called after a committed change that may alter published files (online set, labels, entry fields). */
-  onPublishedChange: () => void;
   metrics?: Pick<Metrics, 'statusTransitions' | 'registrations' | 'statusReports' | 'sdInvalidHosts' | 'eventsWritten' | 'eventsPruned' | 'brakeHeld'>;
   /** Flapping detection (SPEC §9.3); absent: off. */
   flap?: FlapSettings;
@@ -184,12 +181,6 @@ export interface Registry {
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-/** Whether what nodes.json and service discovery show of a node differs between two versions of it. */
-function publishedViewChanged(before: PublishedNode, after: PublishedNode): boolean {
-  const view = (n: PublishedNode) => [toNodesFileEntry(n), toTargetGroup(n, [1])];
-  return !sameJson(view(before), view(after));
-}
-
 /** A discovery document as served: the store's document and its ETag (a SHA-1 of its bytes). */
 export interface DiscoveryDocument extends TargetGroupsDocument {
   etag: string;
@@ -198,7 +189,7 @@ export interface DiscoveryDocument extends TargetGroupsDocument {
 
 /** Builds the registry over a store. */
 export function createRegistry(deps: RegistryDeps): Registry {
-  const { store, clock, thresholds, idPrefix, onPublishedChange, metrics } = deps;
+  const { store, clock, thresholds, idPrefix, metrics } = deps;
   // Restart grace: one offline threshold from the start of this registry, moved on by `serving`.
   const policy: SweepPolicy = { graceUntilMs: clock.now() + thresholds.offlineAfterMs, brake: deps.offlineBrake ?? null };
   let holdState: HoldState = { brakeSinceMs: null };
@@ -349,7 +340,6 @@ export function createRegistry(deps: RegistryDeps): Registry {
           log.info({ nodeId: outcome.node.id, name: outcome.node.name }, 'node re-registered');
           countRegistration('updated');
           countEvents(outcome.events);
-          if (outcome.node.status === NodeStatus.Online && publishedViewChanged(outcome.before, outcome.node)) onPublishedChange();
           return { created: false, node: outcome.node };
       }
     },
@@ -372,10 +362,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
       metrics?.statusReports.inc();
       countEvents(result.events);
       const { before, after } = result;
-      if (before.status !== after.status) {
-        logTransition({ id, from: before.status, to: after.status }, 'report');
-        onPublishedChange();
-      }
+      if (before.status !== after.status) logTransition({ id, from: before.status, to: after.status }, 'report');
       return after;
     },
 
@@ -393,10 +380,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
       if (!result) throw nodeNotFound(id);
       countEvents(result.events);
       const { before, after } = result;
-      if (!sameJson(before.label, after.label)) {
-        log.info({ nodeId: id, label: after.label }, 'node labels changed');
-        if (after.status === NodeStatus.Online) onPublishedChange();
-      }
+      if (!sameJson(before.label, after.label)) log.info({ nodeId: id, label: after.label }, 'node labels changed');
       return after;
     },
 
@@ -477,11 +461,10 @@ export function createRegistry(deps: RegistryDeps): Registry {
       // the fleet, may be what is wrong.
       const gcAfterMs = deps.gcAfterMs ?? 0;
       if (gcAfterMs > 0 && !decision.holdOffline) {
-        const removed = await store.collectGarbage(nowMs - gcAfterMs, nowMs, (ids) => {
+        await store.collectGarbage(nowMs - gcAfterMs, nowMs, (ids) => {
           metrics?.eventsWritten.inc({ type: EventType.Deregistered }, ids.length);
           log.info({ count: ids.length, nodeIds: ids, cause: 'gc', afterSeconds: gcAfterMs / 1000 }, 'nodes deregistered');
         });
-        if (removed.length > 0) onPublishedChange();
       }
       return transitions;
     },
@@ -509,7 +492,6 @@ export function createRegistry(deps: RegistryDeps): Registry {
       if (!result) throw nodeNotFound(id);
       countEvents(result.events);
       log.info({ nodeId: id, name: result.node.name, cause: 'admin' }, 'node deregistered');
-      onPublishedChange();
       return result.node;
     },
 

@@ -24,7 +24,7 @@ export async function flappingDay(dbPath: string, nodes: number, hours: number) 
     store.db.prepare("UPDATE nodes SET status = 'online', last_report = CASE WHEN seq % 100 = 0 THEN @now ELSE @future END").run({ now: startMs, future: startMs + 10 * 86_400_000 });
     const clock = createManualClock(startMs);
     const registry = createRegistry({
-      store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent, onPublishedChange: () => undefined,
+      store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent,
       flap: { transitions: 5, windowMs: 3_600_000 }, eventRetention: { maxAgeMs: 30 * 86_400_000, maxPerNode: 1000 },
     });
     const count = () => (store.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;

@@ -36,7 +36,7 @@ export async function history(count: number, eventsCount: number) {
     seed(dbPath, count, seededAt);
     const store = openSqliteStore({ path: dbPath });
     const clock = createManualClock(seededAt);
-    const registry = createRegistry({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent, onPublishedChange: () => undefined });
+    const registry = createRegistry({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent });
     clock.advance(200_000);
     const sweepAllOffline = { ...(await timed(() => registry.sweep())), events: (await store.eventBounds()).last };
     await store.close();

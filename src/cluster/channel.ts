@@ -1,6 +1,6 @@
 // The typed channel between a cluster's primary and its workers (Node cluster IPC), both halves of each
 // exchange in one place:
-// - a worker tells the primary that published files may have changed, and that it listens;
+// - a worker tells the primary that it listens;
 // - /metrics: the asking worker sends a request, the primary collects every worker's metrics, merges
 //   them with its own and answers the asker;
 // - storage health: each process says when its writes start or stop failing; the primary relays the
@@ -13,7 +13,6 @@ import type { WritesFailing } from '../storage/health.js';
 
 /** Messages a worker sends to the primary. */
 export type WorkerMessage =
-  | { type: 'argus:nodes-changed' }
   | { type: 'argus:listening' }
   | { type: 'argus:metrics-request'; id: number }
   | { type: 'argus:metrics-part'; id: number; part: MetricsJson }
@@ -34,7 +33,6 @@ const WRITES_WORK_EVERY_MS = 1_000;
 
 /** The worker's half: what it sends, and the answers and relays it receives. */
 export interface WorkerChannel {
-  nodesChanged(): void;
   listening(): void;
   storageHealth(failing: WritesFailing | null): void;
   /** The merged /metrics text of every process, from the primary. */
@@ -85,7 +83,6 @@ export function openWorkerChannel(metrics: Metrics, onRecovered: () => void = ()
     }
   });
   return {
-    nodesChanged: () => send({ type: 'argus:nodes-changed' }),
     listening: () => send({ type: 'argus:listening' }),
     storageHealth: (failing) => send({ type: 'argus:storage-health', failing }),
     othersFailing: () => others,
@@ -116,8 +113,6 @@ export function openWorkerChannel(metrics: Metrics, onRecovered: () => void = ()
 export interface PrimaryChannelDeps {
   metrics: Metrics;
   liveWorkers: () => Worker[];
-  /** A worker reported a change that may alter the published files. */
-  onNodesChanged: () => void;
   /** Writes work again (in a worker, or in the primary): the primary forgets its own failure too. */
   onRecovered?: () => void;
 }
@@ -184,9 +179,6 @@ export function createPrimaryChannel(deps: PrimaryChannelDeps): PrimaryChannel {
   return {
     handle(worker, msg) {
       switch (msg?.type) {
-        case 'argus:nodes-changed':
-          deps.onNodesChanged();
-          break;
         case 'argus:listening':
           // A new worker learns the current storage state at once.
           worker.send({ type: 'argus:storage-health-all', failing: [...failing.values()] } satisfies PrimaryMessage);

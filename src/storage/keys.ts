@@ -12,6 +12,11 @@ export const KV = {
    * discovery documents show (status, type, version, labels, meta_data, a node added or removed).
    */
   changeVersion: 'list_version',
+  /**
+   * The publish version: moved in every transaction that changes what nodes.json and the file_sd file
+   * show (an online node added, removed or changed); the leader rebuilds them when it moves.
+   */
+  publishVersion: 'publish_version',
   /** The last event id allocated: raised in the transaction that writes the events. */
   eventCounter: 'event_id_counter',
   /** The prefix of operational state. */

@@ -174,6 +174,11 @@ export interface NodeStore {
    */
   changeVersion(): Promise<string>;
   /**
+   * A token that changes whenever what nodes.json and the file_sd file show changes (an online node
+   * added, removed or changed), in any process or master: the leader publishes when it moves.
+   */
+  publishVersion(): Promise<string>;
+  /**
    * What `sweep(cutoffs)` would do to the online set, without doing it: how many online nodes it would
    * take offline, and how many are online now (for the mass-offline brake).
    */

@@ -152,6 +152,37 @@ describe('end-to-end: several masters on PostgreSQL', { skip: missing ?? false }
     assert.ok(afterTakeoverMs < OFFLINE * 1000 - 500, `offline ${afterTakeoverMs} ms after the takeover`);
     await stopMaster(follower);
   });
+  it("the leader's nodes.json follows a follower's report, label change and deregistration within a second, with the default 30 s interval", async () => {
+    const fresh = await pg.createDatabase();
+    const startOn = async (name: string) => {
+      const m = await startMaster(join(t.dir, name), {
+        ...env(name), DATABASE_URL: fresh, SCHEDULER_INTERVAL_SECONDS: '30', ONLINE_THRESHOLD_SECONDS: '120', OFFLINE_THRESHOLD_SECONDS: '180',
+      });
+      started.push(m);
+      return m;
+    };
+    const h = await startOn('master-h');
+    const k = await startOn('master-k');
+    const leaderName = await waitFor('a leader', async () => (await cluster(h)).leader?.instance as string | undefined);
+    const [leader, follower] = leaderName === 'master-h' ? [h, k] : [k, h];
+    await waitForNodesJson(leader, 0, 5_000);
+    const timed = async (what: string, change: () => Promise<unknown>, shown: (file: ReturnType<typeof readNodesJson>) => boolean) => {
+      const sent = Date.now();
+      await change();
+      await waitFor(`the leader's nodes.json after ${what}`, () => shown(readNodesJson(leader)), 3_000, 20);
+      return Date.now() - sent;
+    };
+    const id = (await requestFresh('POST', `${follower.api}/nodes`, registrationBody('followed'))).body.id as string;
+    const took = {
+      online: await timed('a report through the follower', () => requestFresh('PUT', `${follower.api}/nodes/${id}/status`, { timestamp: new Date().toISOString(), health: {} }), (f) => f.some((e) => e.node_id === id)),
+      label: await timed('a label change through the follower', () => requestFresh('PUT', `${follower.api}/nodes/${id}/config`, { label: ['gpu'] }), (f) => f.some((e) => e.node_id === id && e.labels[0] === 'gpu')),
+      deregistered: await timed('a deregistration through the follower', () => requestFresh('DELETE', `${follower.api}/nodes/${id}`), (f) => !f.some((e) => e.node_id === id)),
+    };
+    process.stdout.write(`# the leader's nodes.json followed the follower's changes in (ms): ${JSON.stringify(took)}\n`);
+    for (const [what, ms] of Object.entries(took)) assert.ok(ms <= 1_000, `${what}: ${ms} ms`);
+    await stopMaster(h);
+    await stopMaster(k);
+  });
   it("follows another master's changes within a second: its event stream, list, statistics and discovery", async () => {
     const fresh = await pg.createDatabase();
     const startOn = async (name: string) => {

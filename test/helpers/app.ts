@@ -20,7 +20,6 @@ export interface TestMaster {
   registry: Registry;
   store: NodeStore;
   clock: ReturnType<typeof createManualClock>;
-  changes: { count: number };
   metrics: Metrics;
   close(): Promise<void>;
 }
@@ -40,7 +39,6 @@ export async function makeTestMaster(
   const t = tempDir();
   const store = openSqliteStore({ path: join(t.dir, 'db.sqlite3') });
   const clock = createManualClock();
-  const changes = { count: 0 };
   const metrics = createMetrics({ nodeCounts: () => store.statistics(), defaultMetrics: false });
   const registry = createRegistry({
     metrics,
@@ -49,7 +47,6 @@ export async function makeTestMaster(
     thresholds: { onlineWithinMs: (opts.onlineSeconds ?? 120) * 1000, offlineAfterMs: (opts.offlineSeconds ?? 180) * 1000 },
     idPrefix: opts.idPrefix ?? 'A',
     logger: silentLogger,
-    onPublishedChange: () => { changes.count++; },
     servedSince: opts.servedSince,
   });
   const app = await buildApp({
@@ -62,7 +59,7 @@ export async function makeTestMaster(
   });
   await registry.heartbeat({ intervalMs: 30_000, publishErrors: [] }); // as the sweeper would
   return {
-    app, registry, store, clock, changes, metrics,
+    app, registry, store, clock, metrics,
     async close() {
       await app.close();
       await store.close();

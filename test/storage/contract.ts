@@ -222,6 +222,26 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         await store.register(reg('n1', { metaData: { ip: '10.1.1.1' } }), T0 + 5, 'A');
         assert.equal(await store.changeVersion(), last, 'a re-registration that changes nothing shown');
       });
+      it('moves the publish version on every change nodes.json and file_sd show (an online node\'s), and only then', async () => {
+        const moved = async (what: string, change: () => Promise<unknown>, expected: boolean) => {
+          const before = await store.publishVersion();
+          await change();
+          assert.equal((await store.publishVersion()) !== before, expected, what);
+        };
+        await moved('a new node (initialized: not published)', () => created(store, 'n1'), false);
+        await moved('a second one', () => created(store, 'n2'), false);
+        await moved('online', () => store.update('A1', (n) => ({ ...n, status: 'online', lastReportMs: T0 })), true);
+        await moved('a heartbeat', () => store.update('A1', (n) => ({ ...n, health: { a: {} }, lastReportMs: T0 + 1 })), false);
+        await moved('an online node\'s labels', () => store.update('A1', (n) => ({ ...n, label: ['gpu'] })), true);
+        await moved('its meta_data that the entry shows', () => store.update('A1', (n) => ({ ...n, metaData: { ...n.metaData, ip: '10.9.9.9' } })), true);
+        await moved('its meta_data that nothing published shows', () => store.update('A1', (n) => ({ ...n, metaData: { ...n.metaData, rack: 7 } })), false);
+        await moved('an initialized node\'s labels', () => store.update('A2', (n) => ({ ...n, label: ['gpu'] })), false);
+        await moved('a re-registration of the online node with a new version', () => store.register(reg('n1', { version: '9', metaData: { hostname: 'n1', ip: '10.9.9.9', user: 'u', rack: 7 } }), T0, 'A'), true);
+        await moved('a sweep taking it offline', () => store.sweep(sweepCutoffs(T0 + 1_000_000, { onlineWithinMs: 1_000, offlineAfterMs: 2_000 }), T0 + 1_000_000), true);
+        await moved('an offline node deregistered', () => store.deregister('A1', 'admin', T0 + 1_000_001), false);
+        await store.update('A2', (n) => ({ ...n, status: 'online', lastReportMs: T0 + 1_000_001 }));
+        await moved('an online node deregistered', () => store.deregister('A2', 'admin', T0 + 1_000_002), true);
+      });
       it('returns null for an unknown id', async () => {
         assert.equal(await store.get('A404'), null);
       });

@@ -36,7 +36,7 @@ describe('flapping in the registry', () => {
     const t = tempDir();
     const store = openSqliteStore({ path: join(t.dir, 'db.sqlite3') });
     const clock = createManualClock();
-    const r = createRegistry({ store, clock, thresholds: { onlineWithinMs: 2_000, offlineAfterMs: 4_000 }, idPrefix: 'A', logger: silentLogger, onPublishedChange: () => undefined, flap: s });
+    const r = createRegistry({ store, clock, thresholds: { onlineWithinMs: 2_000, offlineAfterMs: 4_000 }, idPrefix: 'A', logger: silentLogger, flap: s });
     clock.advance(5_000); // past the restart grace
     const { node } = await r.register({ id: null, name: 'n', type: 'agent', version: '1', metaData: {} });
     const report = () => r.report(node.id, { agentTimestampMs: clock.now(), health: {} });

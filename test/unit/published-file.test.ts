@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { OnlineNode } from '../../src/domain/nodes-file-entry.js';
 import { renderNodesFile } from '../../src/domain/nodes-file-entry.js';
-import { writeFileAtomic, type FileContent } from '../../src/sweep/atomic-write.js';
-import { createFilePublisher } from '../../src/sweep/published-file.js';
+import { writeFileAtomic, type FileContent } from '../../src/publish/atomic-write.js';
+import { createFilePublisher } from '../../src/publish/published-file.js';
 import { silentLogger, tempDir } from '../helpers/fixtures.js';
+import { createManualClock } from '../../src/clock.js';
 
 const node = (id: string, label: string[] = []): OnlineNode => ({
   id,
@@ -174,15 +175,15 @@ describe('createFilePublisher (nodes.json)', () => {
     assert.equal(await p.publish(), 'written');
   });
 
-  it('waits the minimum interval between runs, and requests made meanwhile share the next run', async (t) => {
-    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  it('waits the minimum interval between runs, and requests made meanwhile share the next run', async () => {
+    const clock = createManualClock();
     let reads = 0;
-    const p = createFilePublisher({ name: 'x', path, read: async () => { reads++; return [node('A1')]; }, render: renderNodesFile, logger: silentLogger, minIntervalMs: 100, now: () => Date.now() });
+    const p = createFilePublisher({ name: 'x', path, read: async () => { reads++; return [node('A1')]; }, render: renderNodesFile, logger: silentLogger, minIntervalMs: 100, clock });
     await p.publish();
     const later = [p.publish(), p.publish()];
     for (let i = 0; i < 20; i++) await Promise.resolve();
     assert.equal(reads, 1, 'the next run waits');
-    t.mock.timers.tick(100);
+    clock.advance(100);
     await Promise.all(later);
     assert.equal(reads, 2, 'both requests were served by one run');
   });

@@ -116,26 +116,27 @@ describe('registry', () => {
     assert.deepEqual(await m.registry.sweep(), [{ id: 'A1', from: 'online', to: 'offline' }]);
   });
 
-  it('signals a nodes.json change only when the online set or an online entry changes', async () => {
+  it('moves the publish version (nodes.json, file_sd) only when the online set or an online entry changes', async () => {
+    const changes = async () => Number(await m.store.publishVersion());
     await m.registry.register(reg('n1'));
-    assert.equal(m.changes.count, 0, 'a new node is not online');
+    assert.equal(await changes(), 0, 'a new node is not online');
     await m.registry.report('A1', report);
-    assert.equal(m.changes.count, 1, 'initialized → online');
+    assert.equal(await changes(), 1, 'initialized → online');
     await m.registry.report('A1', report);
-    assert.equal(m.changes.count, 1, 'a report of an online node changes nothing published');
+    assert.equal(await changes(), 1, 'a report of an online node changes nothing published');
     await m.registry.configure('A1', { config: { a: 1 } });
-    assert.equal(m.changes.count, 1, 'config is not published');
+    assert.equal(await changes(), 1, 'config is not published');
     await m.registry.configure('A1', { label: ['gpu'] });
-    assert.equal(m.changes.count, 2, 'labels of an online node');
+    assert.equal(await changes(), 2, 'labels of an online node');
     await m.registry.configure('A1', { label: ['gpu'] });
-    assert.equal(m.changes.count, 2, 'same labels');
+    assert.equal(await changes(), 2, 'same labels');
     await m.registry.register(reg('n1', { ip: '10.0.0.2' }));
-    assert.equal(m.changes.count, 3, 'a new ip of an online node');
+    assert.equal(await changes(), 3, 'a new ip of an online node');
     await m.registry.register(reg('n1', { ip: '10.0.0.2', cpu_number: 8 }));
-    assert.equal(m.changes.count, 3, 'meta_data outside the entry');
+    assert.equal(await changes(), 3, 'meta_data outside the entry');
     await m.registry.register(reg('n2'));
     await m.registry.configure('A2', { label: ['x'] });
-    assert.equal(m.changes.count, 3, 'labels of a node that is not online');
+    assert.equal(await changes(), 3, 'labels of a node that is not online');
   });
 
   it('throws typed errors for unknown ids and name mismatches', async () => {

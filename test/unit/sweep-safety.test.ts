@@ -28,7 +28,7 @@ describe('sweep safety', () => {
     t.cleanup();
   });
   const make = (offlineBrake: OfflineBrake | null = null): Registry =>
-    createRegistry({ store, clock, thresholds, idPrefix: 'A', logger: silentLogger, onPublishedChange: () => undefined, offlineBrake });
+    createRegistry({ store, clock, thresholds, idPrefix: 'A', logger: silentLogger, offlineBrake });
   const fleet = async (r: Registry, n: number) => {
     for (let i = 0; i < n; i++) {
       const { node } = await r.register({ id: null, name: `n${i}`, type: 'agent', version: '1', metaData: {} });
@@ -171,7 +171,7 @@ describe('sweep safety', () => {
 
     it('warns while writes fail, in this process or another, since the earliest failure', async () => {
       let failing = [{ code: 'SQLITE_FULL', sinceMs: Date.UTC(2026, 11, 1, 8, 0, 5) }, { code: 'SQLITE_FULL', sinceMs: Date.UTC(2026, 11, 1, 8, 0, 2) }];
-      const r = createRegistry({ store, clock, thresholds, idPrefix: 'A', logger: silentLogger, onPublishedChange: () => undefined, writesFailing: () => failing });
+      const r = createRegistry({ store, clock, thresholds, idPrefix: 'A', logger: silentLogger, writesFailing: () => failing });
       await r.heartbeat({ intervalMs: 30_000, publishErrors: [] });
       const text = 'database writes failing: SQLITE_FULL since 2026-12-01T08:00:02Z';
       assert.deepEqual(await r.readiness(), { ready: true, warnings: [{ message: text, summary: text }] });
@@ -201,7 +201,7 @@ describe('sweep safety', () => {
       it(`logs ${nodes} transitions in ${expectLines} line(s), and counts every one`, async () => {
         const { lines, logger } = capture();
         const metrics = createMetrics({ nodeCounts: () => store.statistics(), defaultMetrics: false });
-        const r = createRegistry({ store, clock, thresholds, idPrefix: 'A', logger, metrics, onPublishedChange: () => undefined, offlineBrake: null });
+        const r = createRegistry({ store, clock, thresholds, idPrefix: 'A', logger, metrics, offlineBrake: null });
         await fleet(r, nodes);
         clock.advance(180_001);
         assert.equal((await r.sweep()).length, nodes);

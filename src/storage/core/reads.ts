@@ -30,6 +30,7 @@ export interface ReadPlans {
   nodeById: Plan<[id: string], NodeRow>;
   tokenHash: Plan<[id: string], { token_hash: string | null }>;
   changeVersion: Plan<[], { value: string }>;
+  publishVersion: Plan<[], { value: string }>;
   statistics: Plan<[], StatusCount>;
   sweepPreview: Plan<[offlineBeforeMs: number], { goingOffline: number; online: number }>;
   getState: Plan<[key: string], { value: string }>;
@@ -66,7 +67,7 @@ function mergeEvents(pages: EventRow[][], limit: number) {
 }
 
 /** The store's reads over `dialect`. */
-export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'tokenHash' | 'listDocument' | 'statistics' | 'changeVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf'> {
+export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'tokenHash' | 'listDocument' | 'statistics' | 'changeVersion' | 'publishVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf'> {
   const { plans: p, read } = dialect;
   const first = async <A extends readonly unknown[], R>(plan: Plan<A, R>, ...args: A) => (await read(plan, ...args))[0];
   const changeVersion = async () => (await first(p.changeVersion))!.value;
@@ -87,6 +88,7 @@ export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'toke
     statistics: () => statsCache(null),
     statisticsOf: (filter) => read(dialect.filter(filter).statistics),
     changeVersion,
+    publishVersion: async () => (await first(p.publishVersion))!.value,
     sweepPreview: async (cutoffs) => (await first(p.sweepPreview, cutoffs.offlineBeforeMs))!,
     getState: async (key) => (await first(p.getState, key))?.value ?? null,
     // The page and its total at once (on PostgreSQL, two connections: one round trip to wait for).

@@ -41,7 +41,7 @@ export interface LockedNode {
 export type Effect =
   | { t: 'one' | 'all' | 'run'; plan: Plan<readonly unknown[], unknown>; args: readonly unknown[] }
   | { t: 'events'; drafts: readonly EventDraft[]; timeMs: number }
-  | { t: 'bump' }
+  | { t: 'bump'; published: boolean }
   | { t: 'lock'; id: string }
   | { t: 'write'; node: LockedNode; changed: Record<string, string | number | null>; after: NodeRecord };
 
@@ -72,9 +72,12 @@ export function* appendEvents(drafts: readonly EventDraft[], timeMs: number): Tx
   return (yield { t: 'events', drafts, timeMs }) as StoredEvent[];
 }
 
-/** Moves the change version (what lists, statistics and discovery show changed) with the transaction. */
-export function* bumpChangeVersion(): Tx<void> {
-  yield { t: 'bump' };
+/**
+ * Moves the change version (what lists, statistics and discovery show changed) with the transaction;
+ * with `published`, the publish version too (what nodes.json and file_sd show changed).
+ */
+export function* bumpChangeVersion(published: boolean): Tx<void> {
+  yield { t: 'bump', published };
 }
 
 /** Reads node `id` to change it in this transaction (locked where the backend locks rows); undefined: none. */

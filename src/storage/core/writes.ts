@@ -4,13 +4,15 @@
 //   comes from the ID counter, whose row lock orders every creation, and the name is looked for again
 //   under it, so one name is one node however many masters register it at once (SPEC §2);
 // - an update writes only the columns its mutation changed, with its events, in one transaction;
-// - every transaction that changes what the list, statistics or discovery show moves the change version;
+// - every transaction that changes what the list, statistics or discovery show moves the change version,
+//   and one that changes what nodes.json and file_sd show (an online node's) the publish version;
 // - a sweep, garbage collection or flapping pass commits in chunks of `chunkRows`, with the event loop
 //   (and, with SQLite, the write lock) free between them; each chunk changes the rows it picked, so they
 //   are not picked again: the node count bounds the loop.
 import { isFlapTransition, recordFlapTransition, type FlapSettings } from '../../domain/flapping.js';
 import { deregisteredEvent, flappingEvent, registeredEvent, reregisteredEvents, statusEvent, updateEvents, type EventDraft, type StoredEvent } from '../../domain/events.js';
 import type { NodeRecord, RegistrationInput, StatusTransition } from '../../domain/node.js';
+import { isPublished, publishedViewChanged } from '../../domain/published.js';
 import { changedColumns, changesPublished, fromRow, toParams, withStatusSince, type NodeRow } from '../rows.js';
 import type { EventRetention, NodeMutation, NodeStore, RegisterOptions, RegisterOutcome } from '../store.js';
 import type { ChunkRow, NodeRef, WritePlans } from './plans.js';
@@ -45,7 +47,7 @@ function* reregisterTx(existing: NodeRow, input: RegistrationInput, nowMs: numbe
   const changed = changedColumns(existing, before, node);
   if (Object.keys(changed).length > 0) yield* writeNode({ row: existing, record: before }, changed, node);
   const events = yield* appendEvents(reregisteredEvents(before, node), nowMs);
-  if (events.length > 0) yield* bumpChangeVersion();
+  if (events.length > 0) yield* bumpChangeVersion(publishedViewChanged(before, node));
   return { kind: 'updated', before, node, events };
 }
 
@@ -81,7 +83,7 @@ function* registerTx(p: WritePlans, input: RegistrationInput, nowMs: number, idP
   const id = `${idPrefix}${seq}`;
   const node = newNode(id, input, nowMs, options.tokenHashFor?.(id) ?? null);
   yield* run(p.insertNode, { ...toParams(node), seq });
-  yield* bumpChangeVersion();
+  yield* bumpChangeVersion(isPublished(node.status));
   return { kind: 'created', node, events: yield* appendEvents([registeredEvent(node)], nowMs) };
 }
 
@@ -98,17 +100,17 @@ function* updateTx(p: WritePlans, id: string, mutate: NodeMutation): Tx<{ before
       yield* run(p.clearLabels, [node.row.seq]);
       yield* run(p.addLabels, node.row.seq, after.label);
     }
-    if (changesPublished(changed)) yield* bumpChangeVersion();
+    if (changesPublished(changed)) yield* bumpChangeVersion(publishedViewChanged(before, after));
   }
   return { before, after, events: yield* appendEvents(updateEvents(before, after), after.lastUpdatedMs) };
 }
 
-/** Removes nodes with their labels and a `node.deregistered` event each. */
-function* removeNodesTx(p: WritePlans, nodes: readonly NodeRef[], cause: 'admin' | 'gc', nowMs: number): Tx<StoredEvent[]> {
+/** Removes nodes with their labels and a `node.deregistered` event each; `published`: one of them was online. */
+function* removeNodesTx(p: WritePlans, nodes: readonly NodeRef[], cause: 'admin' | 'gc', nowMs: number, published: boolean): Tx<StoredEvent[]> {
   const seqs = nodes.map((n) => n.seq);
   yield* run(p.deleteNodes, seqs);
   yield* run(p.clearLabels, seqs);
-  yield* bumpChangeVersion();
+  yield* bumpChangeVersion(published);
   return yield* appendEvents(nodes.map((n) => deregisteredEvent(n.id, cause)), nowMs);
 }
 
@@ -127,14 +129,15 @@ function* sweepChunkTx(p: WritePlans, to: 'offline' | 'online', cutoffMs: number
     if (next.flapping !== (r.flapping === 1)) drafts.push(flappingEvent(r.id, next.flapping));
   }
   yield* appendEvents(drafts, nowMs);
-  yield* bumpChangeVersion();
+  yield* bumpChangeVersion(rows.some((r) => isPublished(r.from) || isPublished(to)));
   return rows.map((r): StatusTransition => ({ id: r.id, from: r.from, to }));
 }
 
 /** One chunk of garbage collection: the nodes gone quiet before the cut-off, removed (cause gc). */
 function* garbageChunkTx(p: WritePlans, cutoffMs: number, nowMs: number, limit: number): Tx<string[]> {
   const rows = (yield* all(p.garbageCandidates, cutoffMs, limit)).sort((x, y) => x.seq - y.seq);
-  if (rows.length > 0) yield* removeNodesTx(p, rows, 'gc', nowMs);
+  // Only offline and never-reporting nodes are collected: none of them is published.
+  if (rows.length > 0) yield* removeNodesTx(p, rows, 'gc', nowMs, false);
   return rows.map((r) => r.id);
 }
 
@@ -188,7 +191,7 @@ export function createWrites(dialect: WriteDialect): Pick<NodeStore, 'register' 
     deregister: (id, cause, nowMs) =>
       write(function* () {
         const row = yield* one(p.nodeForUpdate, id);
-        return row ? { node: fromRow(row), events: yield* removeNodesTx(p, [row], cause, nowMs) } : null;
+        return row ? { node: fromRow(row), events: yield* removeNodesTx(p, [row], cause, nowMs, isPublished(row.status)) } : null;
       }, DIRECT),
     collectGarbage: (cutoffMs, nowMs, onChunk) => allInChunks(() => garbageChunkTx(p, cutoffMs, nowMs, chunkRows), onChunk),
     // Work per chunk only, so that a sweep of 100,000 transitions never blocks the event loop for long.

@@ -36,6 +36,8 @@ export interface TxTail {
   events: Array<{ drafts: readonly EventDraft[]; timeMs: number; out: StoredEvent[] }>;
   /** The change version (list, statistics, discovery caches) moves. */
   bumpList: boolean;
+  /** The publish version (nodes.json, file_sd) moves too. */
+  bumpPublish?: boolean;
   /**
    * In a batch of updates by node ID only: the batch's nodes, read (and locked, in one statement) at
    * its start; each update changes them here, and the changes are written at its end, one statement for
@@ -92,6 +94,7 @@ async function finish(client: pg.PoolClient, tail: TxTail): Promise<void> {
   if (count === 0 && !tail.bumpList) return;
   await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
   if (tail.bumpList) await client.query(`UPDATE kv SET value = (value::bigint + 1)::text WHERE key = '${KV.changeVersion}'`);
+  if (tail.bumpPublish) await client.query(`UPDATE kv SET value = (value::bigint + 1)::text WHERE key = '${KV.publishVersion}'`);
   if (count === 0) return;
   const last = Number((await client.query<{ value: string }>(`UPDATE kv SET value = (value::bigint + $1)::text WHERE key = '${KV.eventCounter}' RETURNING value`, [count])).rows[0]!.value);
   let id = last - count;

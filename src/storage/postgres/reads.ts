@@ -66,6 +66,7 @@ export const PG_READ_PLANS: ReadPlans = {
   nodeById: plan<[string], NodeRow>('SELECT * FROM nodes WHERE id = $1'),
   tokenHash: plan<[string], { token_hash: string | null }>('SELECT token_hash FROM nodes WHERE id = $1'),
   changeVersion: plan<[], { value: string }>(`SELECT value FROM kv WHERE key = '${KV.changeVersion}'`),
+  publishVersion: plan<[], { value: string }>(`SELECT value FROM kv WHERE key = '${KV.publishVersion}'`),
   statistics: plan<[], StatusCount>('SELECT status, count(*)::int AS count FROM nodes GROUP BY status ORDER BY status COLLATE "C"'),
   sweepPreview: plan<[number], { goingOffline: number; online: number }>(
     `SELECT (count(*) FILTER (WHERE last_report < $1))::int AS "goingOffline", count(*)::int AS online FROM nodes WHERE status = 'online'`,
@@ -82,7 +83,7 @@ export const PG_READ_PLANS: ReadPlans = {
 };
 
 /** The reads of the store on `pool`; failures are translated and reported to `health`. */
-export function createPgReads(pool: pg.Pool, health: StorageHealthSink | undefined): Pick<NodeStore, 'get' | 'tokenHash' | 'listDocument' | 'statistics' | 'changeVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf'> {
+export function createPgReads(pool: pg.Pool, health: StorageHealthSink | undefined): Pick<NodeStore, 'get' | 'tokenHash' | 'listDocument' | 'statistics' | 'changeVersion' | 'publishVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf'> {
   const read = async <A extends readonly unknown[], R>(p: Plan<A, R>, ...args: A): Promise<R[]> => {
     try {
       return (await pool.query(p.sql, bound(p, args) as unknown[])).rows as R[];

@@ -62,6 +62,7 @@ async function answer(c: pg.PoolClient, tail: TxTail, e: Effect): Promise<unknow
       return deferEvents(tail, e.drafts, e.timeMs);
     case 'bump':
       tail.bumpList = true;
+      if (e.published) tail.bumpPublish = true;
       return undefined;
     case 'lock': {
       if (tail.staged) {

@@ -109,6 +109,7 @@ export const SQLITE_READ_PLANS: ReadPlans = {
   nodeById: plan<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
   tokenHash: plan<[string], { token_hash: string | null }>('SELECT token_hash FROM nodes WHERE id = ?'),
   changeVersion: plan<[], { value: string }>(`SELECT value FROM kv WHERE key = '${KV.changeVersion}'`),
+  publishVersion: plan<[], { value: string }>(`SELECT value FROM kv WHERE key = '${KV.publishVersion}'`),
   statistics: plan<[], StatusCount>('SELECT status, count(*) AS count FROM nodes GROUP BY status ORDER BY status'),
   sweepPreview: plan<[number], { goingOffline: number; online: number }>(
     "SELECT count(*) FILTER (WHERE last_report < ?) AS goingOffline, count(*) AS online FROM nodes WHERE status = 'online'",
@@ -122,7 +123,7 @@ export const SQLITE_READ_PLANS: ReadPlans = {
 };
 
 /** The reads of the store on `db`; failures are translated and reported to `health`. */
-export function createSqliteReads(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'get' | 'tokenHash' | 'listDocument' | 'statistics' | 'changeVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf'> {
+export function createSqliteReads(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'get' | 'tokenHash' | 'listDocument' | 'statistics' | 'changeVersion' | 'publishVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf'> {
   const statements = new Map<string, Database.Statement>();
   const prepared = (sql: string) => {
     let stmt = statements.get(sql);

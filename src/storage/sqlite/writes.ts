@@ -50,6 +50,7 @@ function answerer(db: Database.Database) {
      SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value ->> '$[3]', value ->> '$[4]' FROM json_each(@rows)`,
   );
   const bump = db.prepare(`UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV.changeVersion}'`);
+  const bumpPublished = db.prepare(`UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV.publishVersion}'`);
   const byId = db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?');
   /** Events with the next ids (the counter is raised inside the write transaction: migration 005). */
   const appendEvents = (drafts: readonly EventDraft[], timeMs: number): StoredEvent[] => {
@@ -80,6 +81,7 @@ function answerer(db: Database.Database) {
       case 'events':
         return appendEvents(e.drafts, e.timeMs);
       case 'bump':
+        if (e.published) bumpPublished.run();
         return bump.run();
       case 'lock': {
         const row = byId.get(e.id);

@@ -4,6 +4,7 @@
 // next publish; publishes never overlap and requests made while one runs are coalesced into one more run.
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../clock.js';
 import { sha1Of } from '../hash.js';
 import { byteLength, writeFileAtomic, type FileContent } from './atomic-write.js';
 
@@ -28,8 +29,8 @@ export interface FilePublisherDeps<T> {
    * changes (a thousand nodes coming online at once) this turns a rebuild per change into a few.
    */
   minIntervalMs?: number;
-  /** A monotonic clock in milliseconds (default `performance.now`); tests inject theirs. */
-  now?: () => number;
+  /** The clock of the pause between publishes (default: the system clock); tests inject theirs. */
+  clock?: Clock;
 }
 
 /** Publishes one file on request. */
@@ -52,10 +53,11 @@ export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublishe
   let chain: Promise<unknown> = Promise.resolve();
   let queued: Promise<PublishResult> | null = null;
   let lastEnd = Number.NEGATIVE_INFINITY;
-  const now = deps.now ?? (() => performance.now());
+  const clock = deps.clock ?? systemClock;
+  const now = () => clock.now();
   const pause = async () => {
     const waitMs = lastEnd + (deps.minIntervalMs ?? 0) - now();
-    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+    if (waitMs > 0) await new Promise<void>((r) => void clock.setTimeout(r, waitMs));
   };
 
   const stillOnDisk = async (): Promise<boolean> => {
