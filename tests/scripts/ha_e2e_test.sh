@@ -44,7 +44,8 @@ wait_url "$B/readyz" 60 || fail "master-b not ready"
 leader=$(curl -sf "$A/api/v1/master/cluster" | json 'j.leader && j.leader.live ? j.leader.instance : ""')
 [ -n "$leader" ] || fail "no leader"
 [ "$(curl -sf "$B/api/v1/master/cluster" | json 'j.leader.instance')" = "$leader" ] || fail "the masters disagree on the leader"
-curl -sf "$B/readyz" | json 'j.masters.length === 2' | grep -q true || fail "/readyz does not list both masters"
+curl -sf "$B/api/v1/master/cluster" | json 'j.masters.length === 2' | grep -q true || fail "GET /cluster does not list both masters"
+[ "$(curl -sf "$B/readyz")" = '{"status":"ready"}' ] || fail "/readyz is not exactly {\"status\":\"ready\"} (SPEC §2)"
 log "leader: $leader"
 
 ids=()
