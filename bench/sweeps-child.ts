@@ -4,7 +4,7 @@
 //   node --import tsx bench/sweeps-child.ts DB_PATH SEEDED_AT_MS DIR
 import { join } from 'node:path';
 import { createManualClock } from '../src/clock.js';
-import { createRegistry } from '../src/registry.js';
+import { createSweeping } from '../src/sweeping/sweeping.js';
 import { openSqliteStore } from '../src/storage/sqlite/index.js';
 import { createFilePublisher } from '../src/publish/published-file.js';
 import { databaseBytes, timed } from './lib/fleet.js';
@@ -16,13 +16,13 @@ const [dbPath, seededAt, dir] = process.argv.slice(2) as [string, string, string
 const store = openSqliteStore({ path: dbPath, walCheckpoints: 'thread' });
 try {
   const clock = createManualClock(Number(seededAt));
-  const registry = createRegistry({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent });
+  const sweeping = createSweeping({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, logger: silent });
   clock.advance(30_000);
   // As the scheduler sweeps: keeping no transitions (a million kept objects made garbage collections of
   // up to 36 ms in the sweep).
-  const sweepQuiet = await timed(() => registry.sweep({ collect: false })); // nothing changes (the usual sweep)
+  const sweepQuiet = await timed(() => sweeping.sweep({ collect: false })); // nothing changes (the usual sweep)
   clock.advance(200_000);
-  const sweepAllOffline = await timed(() => registry.sweep({ collect: false }));
+  const sweepAllOffline = await timed(() => sweeping.sweep({ collect: false }));
   const bytesAfterSweep = databaseBytes(dbPath);
   // Outside the group commit (whose connection waits for no lock): the checkpoint thread may hold the lock.
   store.db.pragma('busy_timeout = 10000');

@@ -1,5 +1,6 @@
 // A task run once at start and then every interval. Runs never overlap: the next run is scheduled
 // only when the previous one has finished. Used by the status sweeper and the dns-monitor.
+import { systemClock, type Clock, type Timer } from './clock.js';
 
 /** A periodic task. */
 export interface PeriodicTask {
@@ -9,15 +10,15 @@ export interface PeriodicTask {
   stop(): Promise<void>;
 }
 
-/** Creates a periodic task; `run` must not throw (it handles and logs its own failures). */
-export function createPeriodicTask(run: () => Promise<void>, intervalMs: number): PeriodicTask {
-  let timer: NodeJS.Timeout | undefined;
+/** Creates a periodic task on `clock`; `run` must not throw (it handles and logs its own failures). */
+export function createPeriodicTask(run: () => Promise<void>, intervalMs: number, clock: Clock = systemClock): PeriodicTask {
+  let timer: Timer | undefined;
   let current: Promise<void> | null = null;
   let stopped = false;
 
   const schedule = () => {
     if (stopped) return;
-    timer = setTimeout(() => {
+    timer = clock.setTimeout(() => {
       current = run().finally(() => {
         current = null;
         schedule();
@@ -35,7 +36,7 @@ export function createPeriodicTask(run: () => Promise<void>, intervalMs: number)
     },
     async stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      timer?.cancel();
       await current;
     },
   };

@@ -7,7 +7,8 @@
 // and no rows: here their last report is set in the future once so that they simply stay online.
 // Bounded: hours × 120 steps.
 import { createManualClock } from '../../src/clock.js';
-import { createRegistry } from '../../src/registry.js';
+import { createNodes } from '../../src/nodes/index.js';
+import { createSweeping } from '../../src/sweeping/sweeping.js';
 import { openSqliteStore } from '../../src/storage/sqlite/index.js';
 import { databaseBytes } from './fleet.js';
 import { log, silent } from './options.js';
@@ -23,10 +24,9 @@ export async function flappingDay(dbPath: string, nodes: number, hours: number) 
     store.db.prepare("DELETE FROM kv WHERE key = 'state:sweeper'").run(); // no restart grace from an earlier run
     store.db.prepare("UPDATE nodes SET status = 'online', last_report = CASE WHEN seq % 100 = 0 THEN @now ELSE @future END").run({ now: startMs, future: startMs + 10 * 86_400_000 });
     const clock = createManualClock(startMs);
-    const registry = createRegistry({
-      store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent,
-      flap: { transitions: 5, windowMs: 3_600_000 }, eventRetention: { maxAgeMs: 30 * 86_400_000, maxPerNode: 1000 },
-    });
+    const common = { store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, logger: silent, flap: { transitions: 5, windowMs: 3_600_000 } };
+    const use = createNodes({ ...common, idPrefix: 'A' });
+    const sweeping = createSweeping({ ...common, eventRetention: { maxAgeMs: 30 * 86_400_000, maxPerNode: 1000 } });
     const count = () => (store.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
     const flapping = Array.from({ length: Math.floor(nodes / 100) }, (_, i) => 100 * (i + 1));
     const before = { events: count(), bytes: fileBytes() };
@@ -38,10 +38,10 @@ export async function flappingDay(dbPath: string, nodes: number, hours: number) 
       const t = clock.now() - startMs;
       // Each flapping node reports in the one step of its 10-minute period given by its seq.
       const due = flapping.filter((seq) => Math.floor(((t + (seq / 100) * 7_919) % PERIOD_MS) / STEP_MS) === 0);
-      await Promise.all(due.map((seq) => registry.report(`A${seq}`, { agentTimestampMs: clock.now(), health: { 'log-fluentbit': { status: 'healthy' } } })));
+      await Promise.all(due.map((seq) => use.report(`A${seq}`, { agentTimestampMs: clock.now(), health: { 'log-fluentbit': { status: 'healthy' } } })));
       reports += due.length;
-      await registry.sweep();
-      await registry.applyRetention();
+      await sweeping.sweep();
+      await sweeping.applyRetention();
       if ((step + 1) % 120 === 0) {
         perHour.push({ hour: (step + 1) / 120, events: count() - before.events, bytes: fileBytes() - before.bytes });
         if (perHour.length % 6 === 0) log(`    simulated hour ${perHour.length}: +${perHour.at(-1)!.events} events, +${(perHour.at(-1)!.bytes / 1e6).toFixed(1)} MB`);

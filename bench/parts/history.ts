@@ -7,7 +7,7 @@
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { createManualClock } from '../../src/clock.js';
-import { createRegistry } from '../../src/registry.js';
+import { createSweeping } from '../../src/sweeping/sweeping.js';
 import { openSqliteStore } from '../../src/storage/sqlite/index.js';
 import { startMaster, stopMaster } from '../../test/e2e/harness.js';
 import { tempDir } from '../../test/helpers/fixtures.js';
@@ -36,9 +36,9 @@ export async function history(count: number, eventsCount: number) {
     seed(dbPath, count, seededAt);
     const store = openSqliteStore({ path: dbPath });
     const clock = createManualClock(seededAt);
-    const registry = createRegistry({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, idPrefix: 'A', logger: silent });
+    const sweeping = createSweeping({ store, clock, thresholds: { onlineWithinMs: 120_000, offlineAfterMs: 180_000 }, logger: silent });
     clock.advance(200_000);
-    const sweepAllOffline = { ...(await timed(() => registry.sweep())), events: (await store.eventBounds()).last };
+    const sweepAllOffline = { ...(await timed(() => sweeping.sweep())), events: (await store.eventBounds()).last };
     await store.close();
 
     const m = await startMaster(t.dir, masterEnv());

@@ -8,7 +8,8 @@ import { authPlugin } from './auth.js';
 import { AppError } from '../errors.js';
 import { requestLog } from './request-log.js';
 import { originChecks } from './origin.js';
-import type { Registry } from '../registry.js';
+import type { Nodes } from '../nodes/index.js';
+import type { ReadinessCheck } from '../sweeping/readiness.js';
 import { installErrorHandling } from './error-handler.js';
 import { checkQueryEncoding, parseJsonBody } from './json-body.js';
 import { healthRoutes } from './routes/health.js';
@@ -30,7 +31,10 @@ export const BASE_PATH = '/api/v1/master';
 
 /** Options of the HTTP app. */
 export interface AppOptions {
-  registry: Registry;
+  /** The node use cases (the API's and the dashboard's). */
+  nodes: Nodes;
+  /** This process's readiness (sweeping/readiness.ts). */
+  readiness: ReadinessCheck;
   logger: Logger;
   /** LOG_REQUESTS: two lines for every request; otherwise only refused, failed and slow ones (request-log.ts). */
   logRequests: boolean;
@@ -180,21 +184,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const sole = soleLeadership('sole', Date.now());
   const clusterInfo = options.cluster ?? (() => sole.info());
   const probes = { ...tokens, cluster: options.clusterInProbes ? { info: clusterInfo, leaseSeconds: options.clusterInProbes.leaseSeconds } : undefined };
-  await app.register(healthRoutes(options.registry, probes));
-  await app.register(healthRoutes(options.registry, probes), { prefix: BASE_PATH });
-  await app.register(nodeRoutes(options.registry, tokens), { prefix: BASE_PATH });
-  await app.register(sdRoutes(options.registry, options.sdPorts), { prefix: BASE_PATH });
-  await app.register(brakeRoutes(options.registry), { prefix: BASE_PATH });
+  await app.register(healthRoutes(options.readiness, probes));
+  await app.register(healthRoutes(options.readiness, probes), { prefix: BASE_PATH });
+  await app.register(nodeRoutes(options.nodes, tokens), { prefix: BASE_PATH });
+  await app.register(sdRoutes(options.nodes, options.sdPorts), { prefix: BASE_PATH });
+  await app.register(brakeRoutes(options.nodes), { prefix: BASE_PATH });
   await app.register(clusterRoutes(clusterInfo), { prefix: BASE_PATH });
   // The live feed of this process: it watches the store only while a stream is open.
-  const feed = createEventFeed(options.registry, { onError: (err) => app.log.warn({ err }, 'event feed: reading new events failed; retrying') });
+  const feed = createEventFeed(options.nodes, { onError: (err) => app.log.warn({ err }, 'event feed: reading new events failed; retrying') });
   app.addHook('onClose', async () => feed.close());
   // Open streams of this process, the API's and the dashboard's (both count in feed.size()).
   const onClients = (n: number) => options.metrics.streamClients.set(n);
-  await app.register(eventRoutes(options.registry, feed, onClients, options.maxStreams), { prefix: BASE_PATH });
+  await app.register(eventRoutes(options.nodes, feed, onClients, options.maxStreams), { prefix: BASE_PATH });
   app.get(`${BASE_PATH}/openapi.json`, { config: { access: 'open' }, schema: { hide: true } }, async () => app.swagger());
   // The dashboard (SPEC §10), and / leading to it.
-  await app.register(uiRoutes({ registry: options.registry, feed, clock: options.clock ?? systemClock, authenticate: options.authenticate, sessions: options.sessions, onClients, maxStreams: options.maxStreams }), { prefix: '/ui' });
+  await app.register(uiRoutes({ nodes: options.nodes, readiness: options.readiness, feed, clock: options.clock ?? systemClock, authenticate: options.authenticate, sessions: options.sessions, onClients, maxStreams: options.maxStreams }), { prefix: '/ui' });
   app.get('/', { config: { access: 'open' }, schema: { hide: true } }, async (_request, reply) => reply.redirect('/ui/', 302));
   // Every browser asks for it (a 404 is a console error on each page it opens).
   const favicon = readFileSync(FAVICON_PATH);

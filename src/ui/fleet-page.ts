@@ -4,7 +4,9 @@
 import type { NodeRecord } from '../domain/node.js';
 import { ALL_STATUSES, type NodeStatus } from '../domain/status.js';
 import { rfc3339 } from '../domain/time.js';
-import type { BrakeState, Readiness, Statistics } from '../registry.js';
+import type { Statistics } from '../nodes/index.js';
+import type { BrakeState } from '../sweeping/records.js';
+import type { Readiness } from '../sweeping/readiness.js';
 import type { RecordPage } from '../storage/store.js';
 import { ago } from './format.js';
 import { html, type SafeHtml } from './html.js';

@@ -24,7 +24,8 @@ import { answerOf } from '../http/error-handler.js';
 import { checkQueryEncoding } from '../http/json-body.js';
 import { sameOrigin } from '../http/origin.js';
 import { streamSet, tooManyStreams } from '../http/sse.js';
-import type { Registry } from '../registry.js';
+import type { Nodes } from '../nodes/index.js';
+import type { ReadinessCheck } from '../sweeping/readiness.js';
 import type { NodeFilter } from '../storage/store.js';
 import { fleetBody, fleetRegion, PAGE_SIZE, type FleetQuery, type FleetView } from './fleet-page.js';
 import { html, type SafeHtml } from './html.js';
@@ -38,7 +39,8 @@ export const SESSION_COOKIE = 'argus_session';
 export const CHANGE_COALESCE_MS = 300;
 
 export interface UiOptions {
-  registry: Registry;
+  nodes: Nodes;
+  readiness: ReadinessCheck;
   feed: EventFeed;
   clock: Clock;
   /** Token mode: resolves an Authorization header value. Absent: auth disabled. */
@@ -116,7 +118,7 @@ export const FAVICON_PATH = join(ASSET_DIRS.own, 'favicon.ico');
 
 /** Registers the dashboard; mount it with the prefix `/ui`. */
 export function uiRoutes(options: UiOptions) {
-  const { registry, feed, clock, authenticate } = options;
+  const { nodes, readiness, feed, clock, authenticate } = options;
   return async function plugin(app: FastifyInstance): Promise<void> {
     // The API's token check lets every dashboard route through (assets included: the sign-in page needs
     // them); the dashboard checks its own cookie below.
@@ -184,21 +186,21 @@ export function uiRoutes(options: UiOptions) {
     const fleetView = async (query: FleetQuery, viewer: Viewer): Promise<FleetView> => {
       const filter = filterOf(query);
       const cursor = query.before ? { before: query.before } : { after: query.after };
-      const [statistics, flapping, brake, readiness, pageOfNodes] = await Promise.all([
-        registry.statistics(),
-        registry.statistics({ statuses: [], labels: [], q: null, flapping: true }),
-        registry.brake(),
-        registry.readiness(),
-        registry.browse(filter, cursor, PAGE_SIZE),
+      const [statistics, flapping, brake, ready, pageOfNodes] = await Promise.all([
+        nodes.statistics(),
+        nodes.statistics({ statuses: [], labels: [], q: null, flapping: true }),
+        nodes.brake(),
+        readiness(),
+        nodes.browse(filter, cursor, PAGE_SIZE),
       ]);
-      return { query, statistics, flapping: flapping.total, brake, readiness, page: pageOfNodes, viewer, nowMs: clock.now() };
+      return { query, statistics, flapping: flapping.total, brake, readiness: ready, page: pageOfNodes, viewer, nowMs: clock.now() };
     };
     const nodeView = async (id: string, viewer: Viewer, notice?: NodeView['notice']): Promise<NodeView> => {
-      const node = await registry.get(id);
-      const events = await registry.nodeEvents(id, null, HISTORY_EVENTS);
+      const node = await nodes.get(id);
+      const events = await nodes.nodeEvents(id, null, HISTORY_EVENTS);
       return { node, events, viewer, nowMs: clock.now(), ...(notice ? { notice } : {}) };
     };
-    const lastEventId = async () => (await registry.eventBounds()).last;
+    const lastEventId = async () => (await nodes.eventBounds()).last;
 
     app.get('/', async (request, reply) => {
       const viewer = viewerOrSignIn(request, reply);
@@ -238,13 +240,13 @@ export function uiRoutes(options: UiOptions) {
       const text = one(request.body?.labels) ?? '';
       const labels = [...new Set(text.split(',').map((l) => l.trim()).filter((l) => l !== ''))];
       const id = request.params.id;
-      // The registry holds the rules (domain/labels.ts); here they are said on the page.
+      // The use case holds the rules (domain/labels.ts); here they are said on the page.
       const problem = labelProblem(labels);
       if (problem !== null) {
         const view = await nodeView(id, viewer, { error: true, text: `Labels not saved: ${problem.replace(/^label\/(\d+)/, (_m, i: string) => `label ${Number(i) + 1}`)}.` });
         return sendHtml(reply, page({ title: `Node ${id}`, viewer, nowMs: view.nowMs }, nodeBody(view)), 400);
       }
-      await registry.configure(id, { label: labels });
+      await nodes.configure(id, { label: labels });
       return reply.redirect(`/ui/nodes/${encodeURIComponent(id)}?saved=labels`, 303);
     });
 
@@ -255,13 +257,13 @@ export function uiRoutes(options: UiOptions) {
         const view = await nodeView(id, viewer, { error: true, text: 'Tick the box to confirm the deregistration.' });
         return sendHtml(reply, page({ title: `Node ${id}`, viewer, nowMs: view.nowMs }, nodeBody(view)), 400);
       }
-      await registry.deregister(id);
+      await nodes.deregister(id);
       return reply.redirect('/ui/', 303);
     });
 
     app.post('/brake/release', async (request, reply) => {
       mustChange(request);
-      await registry.releaseBrake();
+      await nodes.releaseBrake();
       return reply.redirect('/ui/', 303);
     });
 

@@ -1,5 +1,6 @@
-// An in-process master for HTTP tests: SQLite in a temp dir, a manual clock, and a counter of
-// nodes.json change notifications. Nothing listens; tests use app.inject.
+// An in-process master for HTTP tests: SQLite in a temp dir, a manual clock, the node use cases and the
+// sweeping side over one store (as a single-process master has them). Nothing listens; tests use
+// app.inject (or listen themselves).
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -9,7 +10,9 @@ import { createSessions } from '../../src/sessions.js';
 import { buildApp } from '../../src/http/app.js';
 import type { ClusterInfo } from '../../src/cluster/leadership.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
-import { createRegistry, type Registry } from '../../src/registry.js';
+import { createNodes, type Nodes } from '../../src/nodes/index.js';
+import { createReadiness } from '../../src/sweeping/readiness.js';
+import { createSweeping, type Sweeping } from '../../src/sweeping/sweeping.js';
 import { openSqliteStore } from '../../src/storage/sqlite/index.js';
 import type { NodeStore } from '../../src/storage/store.js';
 import { silentLogger, tempDir } from './fixtures.js';
@@ -17,7 +20,8 @@ import { silentLogger, tempDir } from './fixtures.js';
 /** A test master and its handles. */
 export interface TestMaster {
   app: FastifyInstance;
-  registry: Registry;
+  nodes: Nodes;
+  sweeping: Sweeping;
   store: NodeStore;
   clock: ReturnType<typeof createManualClock>;
   metrics: Metrics;
@@ -32,7 +36,7 @@ export async function makeTestMaster(
     cluster?: { info: () => Promise<ClusterInfo>; leaseSeconds?: number };
     /** The app's logger and request-log settings (default: silent, no line per request). */
     logger?: Logger; logRequests?: boolean; slowRequestMs?: number; maxStreams?: number; allowedHosts?: string[];
-    /** Several masters: since when agents have had a master to report to (the registry's grace, SPEC §11). */
+    /** Several masters: since when agents have had a master to report to (the restart grace, SPEC §11). */
     servedSince?: () => Promise<number | null>;
   } = {},
 ): Promise<TestMaster> {
@@ -40,26 +44,20 @@ export async function makeTestMaster(
   const store = openSqliteStore({ path: join(t.dir, 'db.sqlite3') });
   const clock = createManualClock();
   const metrics = createMetrics({ nodeCounts: () => store.statistics(), defaultMetrics: false });
-  const registry = createRegistry({
-    metrics,
-    store,
-    clock,
-    thresholds: { onlineWithinMs: (opts.onlineSeconds ?? 120) * 1000, offlineAfterMs: (opts.offlineSeconds ?? 180) * 1000 },
-    idPrefix: opts.idPrefix ?? 'A',
-    logger: silentLogger,
-    servedSince: opts.servedSince,
-  });
+  const thresholds = { onlineWithinMs: (opts.onlineSeconds ?? 120) * 1000, offlineAfterMs: (opts.offlineSeconds ?? 180) * 1000 };
+  const nodes = createNodes({ metrics, store, clock, thresholds, idPrefix: opts.idPrefix ?? 'A', logger: silentLogger });
+  const sweeping = createSweeping({ metrics, store, clock, thresholds, logger: silentLogger, servedSince: opts.servedSince });
   const app = await buildApp({
-    registry, logger: opts.logger ?? silentLogger, logRequests: opts.logRequests ?? false, slowRequestMs: opts.slowRequestMs, maxStreams: opts.maxStreams, allowedHosts: opts.allowedHosts, sdPorts: opts.sdPorts ?? [9100], metrics, clock,
+    nodes, readiness: createReadiness({ store, clock }), logger: opts.logger ?? silentLogger, logRequests: opts.logRequests ?? false, slowRequestMs: opts.slowRequestMs, maxStreams: opts.maxStreams, allowedHosts: opts.allowedHosts, sdPorts: opts.sdPorts ?? [9100], metrics, clock,
     metricsText: () => metrics.registry.metrics(),
     authenticate: opts.tokens ? createAuthenticator(opts.tokens, store) : undefined,
     sessions: opts.tokens ? createSessions(store, opts.tokens, clock) : undefined,
     cluster: opts.cluster?.info,
     clusterInProbes: opts.cluster?.leaseSeconds ? { leaseSeconds: opts.cluster.leaseSeconds } : undefined,
   });
-  await registry.heartbeat({ intervalMs: 30_000, publishErrors: [] }); // as the sweeper would
+  await sweeping.heartbeat({ intervalMs: 30_000, publishErrors: [] }); // as the sweeper would
   return {
-    app, registry, store, clock, metrics,
+    app, nodes, sweeping, store, clock, metrics,
     async close() {
       await app.close();
       await store.close();

@@ -322,9 +322,9 @@ describe('GET /api/v1/master/nodes/statistics', () => {
     await register(registrationBody('b'));
     await report('A1', healthy);
     m.clock.advance(200_000);
-    await m.registry.heartbeat({ intervalMs: 30_000, publishErrors: [] }); // the sweeper ran meanwhile
+    await m.sweeping.heartbeat({ intervalMs: 30_000, publishErrors: [] }); // the sweeper ran meanwhile
     await report('A2', healthy);
-    await m.registry.sweep();
+    await m.sweeping.sweep();
     assert.deepEqual((await call('GET', `${BASE}/nodes/statistics`)).body, {
       total: 2,
       status_statistics: [{ status: 'offline', count: 1 }, { status: 'online', count: 1 }],

@@ -34,7 +34,7 @@ describe('AUTH_MODE=token', () => {
   });
 
   it('shows /readyz warnings without file paths to an unauthenticated caller, with them to a token holder', async () => {
-    await m.registry.heartbeat({ intervalMs: 30_000, publishErrors: [{ file: 'nodes.json', error: "ENOTDIR: not a directory, open '/srv/secret/place/nodes.json'" }] });
+    await m.sweeping.heartbeat({ intervalMs: 30_000, publishErrors: [{ file: 'nodes.json', error: "ENOTDIR: not a directory, open '/srv/secret/place/nodes.json'" }] });
     assert.deepEqual((await call('GET', '/readyz', null)).body, { status: 'ready', warnings: ['nodes.json cannot be written'] });
     assert.deepEqual((await call('GET', '/readyz', 'not-a-valid-token')).body, { status: 'ready', warnings: ['nodes.json cannot be written'] });
     for (const token of [tokens.read, tokens.admin]) {

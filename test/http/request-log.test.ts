@@ -63,7 +63,7 @@ describe('the request log', () => {
   it('writes a failed request (5xx) once, at error, with its cause', async () => {
     const log = capture();
     m = await makeTestMaster({ logger: log.logger });
-    m.registry.get = async () => { throw new Error('the disk caught fire'); };
+    m.nodes.get = async () => { throw new Error('the disk caught fire'); };
     assert.equal((await m.app.inject({ method: 'GET', url: '/api/v1/master/nodes/A1' })).statusCode, 500);
     const lines = log.http();
     assert.equal(lines.length, 1);

@@ -32,11 +32,11 @@ describe('event streams on a real socket', () => {
       await m.app.listen({ host: '127.0.0.1', port: 0 });
       const { port } = m.app.server.address() as { port: number };
       // The start point (the last event id) is read from a database that answers slowly (PostgreSQL).
-      const bounds = m.registry.eventBounds.bind(m.registry);
+      const bounds = m.nodes.eventBounds.bind(m.nodes);
       let release!: () => void;
       const gate = new Promise<void>((r) => { release = r; });
       let asked = false;
-      m.registry.eventBounds = async () => {
+      m.nodes.eventBounds = async () => {
         asked = true;
         await gate;
         return bounds();

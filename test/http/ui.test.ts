@@ -126,14 +126,14 @@ describe('dashboard, auth disabled', () => {
     const saved = await post(`/ui/nodes/${id}/labels`, { labels: 'gpu, rack-1 ,gpu,' });
     assert.equal(saved.statusCode, 303);
     assert.equal(saved.headers.location, `/ui/nodes/${id}?saved=labels`);
-    assert.deepEqual((await m.registry.get(id)).label, ['gpu', 'rack-1']);
+    assert.deepEqual((await m.nodes.get(id)).label, ['gpu', 'rack-1']);
     assert.match((await get(`/ui/nodes/${id}?saved=labels`)).payload, /role="status">Labels saved\./);
     for (const headers of [{}, { origin: 'http://evil.example' }] as Array<Record<string, string>>) {
       const refused = await post(`/ui/nodes/${id}/labels`, { labels: 'x' }, headers);
       assert.equal(refused.statusCode, 403, JSON.stringify(headers));
       assert.match(refused.payload, /cross-origin request refused/);
     }
-    assert.deepEqual((await m.registry.get(id)).label, ['gpu', 'rack-1'], 'refused edits changed nothing');
+    assert.deepEqual((await m.nodes.get(id)).label, ['gpu', 'rack-1'], 'refused edits changed nothing');
     const proxied = await post(`/ui/nodes/${id}/labels`, { labels: 'gpu' }, { origin: 'https://argus.example', host: '10.0.0.5:3000', 'x-forwarded-host': 'argus.example' });
     assert.equal(proxied.statusCode, 303, 'behind a TLS proxy: the host the browser used is in X-Forwarded-Host');
     assert.equal((await post(`/ui/nodes/${id}/deregister`, {})).statusCode, 400, 'unconfirmed');
@@ -155,7 +155,7 @@ describe('dashboard, auth disabled', () => {
       payload: 'labels=sur%ED%A0%80x',
     });
     assert.equal(bad.statusCode, 400);
-    assert.deepEqual((await m.registry.get(id)).label, [], 'nothing stored');
+    assert.deepEqual((await m.nodes.get(id)).label, [], 'nothing stored');
     const api = await m.app.inject({ method: 'PUT', url: `/api/v1/master/nodes/${id}/config`, payload: { label: Array.from({ length: 65 }, (_, i) => `l${i}`) } });
     assert.equal(api.statusCode, 400, 'the API says the same');
   });
@@ -267,7 +267,7 @@ describe('dashboard, AUTH_MODE=token', () => {
     assert.match((await get(`/ui/nodes/${id}`, admin)).payload, /<button type="submit">Save<\/button>/);
     const saved = await post(`/ui/nodes/${id}/labels`, { labels: 'gpu' }, { origin: ORIGIN, cookie: admin });
     assert.equal(saved.statusCode, 303);
-    assert.deepEqual((await m.registry.get(id)).label, ['gpu']);
+    assert.deepEqual((await m.nodes.get(id)).label, ['gpu']);
     assert.equal((await post(`/ui/nodes/${id}/labels`, { labels: 'y' }, { cookie: admin })).statusCode, 403, 'no Origin: refused');
     const out = await post('/ui/logout', {}, { origin: ORIGIN, cookie: admin });
     assert.equal(out.statusCode, 303);

@@ -46,6 +46,7 @@ describe('SQLite store specifics', () => {
       { key: 'event_id_counter', value: '1' },
       { key: 'list_version', value: '1' },
       { key: 'node_id_counter', value: '1' },
+      { key: 'publish_version', value: '0' },
       { key: 'schema_version', value: String(LATEST) },
     ]);
     await store.close();

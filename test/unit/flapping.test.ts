@@ -1,12 +1,12 @@
-// Flapping (SPEC §9.3): the pure rule, and the registry over a real store with a manual clock.
+// Flapping (SPEC §9.3): the pure rule, and reports and sweeps over a real store with a manual clock.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createManualClock } from '../../src/clock.js';
 import { isFlapTransition, isFlapping, recordFlapTransition } from '../../src/domain/flapping.js';
-import { createRegistry } from '../../src/registry.js';
+import { masterParts } from '../helpers/master-parts.js';
 import { openSqliteStore } from '../../src/storage/sqlite/index.js';
-import { silentLogger, tempDir } from '../helpers/fixtures.js';
+import { tempDir } from '../helpers/fixtures.js';
 
 const s = { transitions: 3, windowMs: 60_000 };
 
@@ -31,12 +31,12 @@ describe('flapping rule', () => {
   });
 });
 
-describe('flapping in the registry', () => {
+describe('flapping through reports and sweeps', () => {
   it('flags a node at the n-th transition with an event, changes no status, and clears it once the window passed', async () => {
     const t = tempDir();
     const store = openSqliteStore({ path: join(t.dir, 'db.sqlite3') });
     const clock = createManualClock();
-    const r = createRegistry({ store, clock, thresholds: { onlineWithinMs: 2_000, offlineAfterMs: 4_000 }, idPrefix: 'A', logger: silentLogger, flap: s });
+    const r = masterParts({ store, clock, thresholds: { onlineWithinMs: 2_000, offlineAfterMs: 4_000 }, flap: s });
     clock.advance(5_000); // past the restart grace
     const { node } = await r.register({ id: null, name: 'n', type: 'agent', version: '1', metaData: {} });
     const report = () => r.report(node.id, { agentTimestampMs: clock.now(), health: {} });

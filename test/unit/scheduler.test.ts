@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createSweeper } from '../../src/sweep/scheduler.js';
+import { createSweeper } from '../../src/sweeping/scheduler.js';
 import { silentLogger } from '../helpers/fixtures.js';
+
+/** What a sweep that changed nothing answers. */
+const swept = { transitions: [], brakeHeld: 0, restartGrace: false };
 
 const flush = async () => {
   for (let i = 0; i < 10; i++) await Promise.resolve();
@@ -12,7 +15,7 @@ describe('createSweeper', () => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
     const calls: string[] = [];
     const sweeper = createSweeper({
-      registry: { sweep: async () => { calls.push('sweep'); return []; } },
+      sweeping: { sweep: async () => { calls.push('sweep'); return swept; } },
       publish: async () => { calls.push('publish'); },
       intervalMs: 30_000,
       logger: silentLogger,
@@ -38,7 +41,7 @@ describe('createSweeper', () => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
     const calls: string[] = [];
     const sweeper = createSweeper({
-      registry: { sweep: async () => { calls.push('sweep'); return []; } },
+      sweeping: { sweep: async () => { calls.push('sweep'); return swept; } },
       publish: async () => { calls.push('publish'); },
       afterTick: async () => { calls.push('heartbeat'); },
       intervalMs: 1_000,
@@ -56,7 +59,7 @@ describe('createSweeper', () => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
     let publishes = 0;
     const sweeper = createSweeper({
-      registry: { sweep: async () => { throw new Error('disk I/O error'); } },
+      sweeping: { sweep: async () => { throw new Error('disk I/O error'); } },
       publish: async () => { publishes++; },
       intervalMs: 1_000,
       logger: silentLogger,
@@ -75,14 +78,14 @@ describe('createSweeper', () => {
     let release!: () => void;
     let sweeps = 0;
     const sweeper = createSweeper({
-      registry: {
+      sweeping: {
         sweep: async () => {
           sweeps++;
           running++;
           maxRunning = Math.max(maxRunning, running);
           if (sweeps === 2) await new Promise<void>((r) => { release = r; });
           running--;
-          return [];
+          return swept;
         },
       },
       publish: async () => undefined,

@@ -1,4 +1,5 @@
-// Restart grace, the mass-offline brake and readiness, on the registry with a manual clock.
+// Restart grace, the mass-offline brake and readiness: the sweeping side, the node use cases and
+// readiness over one store, with a manual clock.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -6,10 +7,11 @@ import { createManualClock } from '../../src/clock.js';
 import { rfc3339 } from '../../src/domain/time.js';
 import pino from 'pino';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
-import { createRegistry, type OfflineBrake, type Registry } from '../../src/registry.js';
+import type { OfflineBrake } from '../../src/sweeping/sweeping.js';
+import { masterParts, type MasterParts } from '../helpers/master-parts.js';
 import { openSqliteStore } from '../../src/storage/sqlite/index.js';
 import type { NodeStore } from '../../src/storage/store.js';
-import { silentLogger, tempDir } from '../helpers/fixtures.js';
+import { tempDir } from '../helpers/fixtures.js';
 
 const thresholds = { onlineWithinMs: 120_000, offlineAfterMs: 180_000 };
 const report = { agentTimestampMs: 0, health: {} };
@@ -27,9 +29,8 @@ describe('sweep safety', () => {
     await store.close();
     t.cleanup();
   });
-  const make = (offlineBrake: OfflineBrake | null = null): Registry =>
-    createRegistry({ store, clock, thresholds, idPrefix: 'A', logger: silentLogger, offlineBrake });
-  const fleet = async (r: Registry, n: number) => {
+  const make = (offlineBrake: OfflineBrake | null = null): MasterParts => masterParts({ store, clock, thresholds, offlineBrake });
+  const fleet = async (r: MasterParts, n: number) => {
     for (let i = 0; i < n; i++) {
       const { node } = await r.register({ id: null, name: `n${i}`, type: 'agent', version: '1', metaData: {} });
       await r.report(node.id, report);
@@ -62,7 +63,7 @@ describe('sweep safety', () => {
 
   describe('mass-offline brake', () => {
     const brake: OfflineBrake = { ratio: 0.5, minNodes: 10, maxHoldMs: 600_000 };
-    const pastGrace = async (r: Registry, n: number) => {
+    const pastGrace = async (r: MasterParts, n: number) => {
       await fleet(r, n);
       clock.advance(180_001); // past the grace, and every report is now just too old
     };
@@ -171,7 +172,7 @@ describe('sweep safety', () => {
 
     it('warns while writes fail, in this process or another, since the earliest failure', async () => {
       let failing = [{ code: 'SQLITE_FULL', sinceMs: Date.UTC(2026, 11, 1, 8, 0, 5) }, { code: 'SQLITE_FULL', sinceMs: Date.UTC(2026, 11, 1, 8, 0, 2) }];
-      const r = createRegistry({ store, clock, thresholds, idPrefix: 'A', logger: silentLogger, writesFailing: () => failing });
+      const r = masterParts({ store, clock, thresholds, writesFailing: () => failing });
       await r.heartbeat({ intervalMs: 30_000, publishErrors: [] });
       const text = 'database writes failing: SQLITE_FULL since 2026-12-01T08:00:02Z';
       assert.deepEqual(await r.readiness(), { ready: true, warnings: [{ message: text, summary: text }] });
@@ -201,7 +202,7 @@ describe('sweep safety', () => {
       it(`logs ${nodes} transitions in ${expectLines} line(s), and counts every one`, async () => {
         const { lines, logger } = capture();
         const metrics = createMetrics({ nodeCounts: () => store.statistics(), defaultMetrics: false });
-        const r = createRegistry({ store, clock, thresholds, idPrefix: 'A', logger, metrics, offlineBrake: null });
+        const r = masterParts({ store, clock, thresholds, logger, metrics, offlineBrake: null });
         await fleet(r, nodes);
         clock.advance(180_001);
         assert.equal((await r.sweep()).length, nodes);

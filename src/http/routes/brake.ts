@@ -3,7 +3,7 @@
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import type { Registry } from '../../registry.js';
+import type { Nodes } from '../../nodes/index.js';
 import { ErrorJson } from '../schemas.js';
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
@@ -15,14 +15,14 @@ const BrakeJson = Type.Object({
 });
 
 /** Registers the brake routes under the base path. */
-export function brakeRoutes(registry: Pick<Registry, 'brake' | 'releaseBrake'>) {
+export function brakeRoutes(nodes: Pick<Nodes, 'brake' | 'releaseBrake'>) {
   return async function plugin(instance: FastifyInstance): Promise<void> {
     const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-    app.get('/brake', { config: { access: 'read' }, schema: { response: { 200: BrakeJson } } }, () => registry.brake());
+    app.get('/brake', { config: { access: 'read' }, schema: { response: { 200: BrakeJson } } }, () => nodes.brake());
     app.post(
       '/brake/release',
       { config: { access: 'admin' }, schema: { response: { 202: BrakeJson, 401: ErrorJson, 403: ErrorJson } } },
-      async (_request, reply) => reply.code(202).send(await registry.releaseBrake()),
+      async (_request, reply) => reply.code(202).send(await nodes.releaseBrake()),
     );
   };
 }

@@ -1,14 +1,14 @@
 // The history and the live stream (SPEC §8.2): GET /events (a cursor, filters, 410 when the cursor was
 // pruned), GET /nodes/{id}/events (newest first, Link paging) and GET /events/stream (Server-Sent
 // Events, resumed from Last-Event-ID or ?after=, keep-alive comments every 15 s). Handlers only
-// translate HTTP ↔ registry and the process's event feed.
+// translate HTTP ↔ the node use cases and the process's event feed.
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { ALL_EVENT_TYPES, type EventType, type StoredEvent } from '../../domain/events.js';
 import { AppError } from '../../errors.js';
 import type { EventFeed } from '../../events/feed.js';
-import type { Registry } from '../../registry.js';
+import type { Nodes } from '../../nodes/index.js';
 import { ErrorJson, IdParams } from '../schemas.js';
 import { integerParam, listParam } from '../query.js';
 import { sendSerialized } from '../serialized.js';
@@ -58,7 +58,7 @@ const sse = (e: StoredEvent) => `id: ${e.id}\nevent: ${e.type}\ndata: ${e.json}\
  * Registers the event routes (under the base path); `feed` is this process's live feed, `maxStreams` the
  * streams it may have open at once (its share of MAX_STREAMS, dashboards' included).
  */
-export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: number) => void, maxStreams = Infinity) {
+export function eventRoutes(nodes: Nodes, feed: EventFeed, onClients: (n: number) => void, maxStreams = Infinity) {
   return async function plugin(instance: FastifyInstance): Promise<void> {
     const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     app.get(
@@ -66,7 +66,7 @@ export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: 
       { config: { access: 'read' }, schema: { querystring: EventsQuery, response: { 200: Type.Array(EventJson), 400: ErrorJson, 410: Type.Object({ error: Type.String(), oldest: Type.Integer() }) } } },
       async (request, reply) => {
         const q = request.query;
-        const events = await registry.events({
+        const events = await nodes.events({
           after: integerParam('after', q.after, 0, Number.MAX_SAFE_INTEGER),
           limit: integerParam('limit', q.limit, 1, 1000) ?? 100,
           ...filters(q),
@@ -80,7 +80,7 @@ export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: 
       { config: { access: 'read' }, schema: { params: IdParams, querystring: NodeEventsQuery, response: { 200: Type.Array(EventJson), 400: ErrorJson, 404: ErrorJson } } },
       async (request, reply) => {
         const limit = integerParam('limit', request.query.limit, 1, 1000) ?? 100;
-        const events = await registry.nodeEvents(request.params.id, integerParam('before', request.query.before, 1, Number.MAX_SAFE_INTEGER), limit);
+        const events = await nodes.nodeEvents(request.params.id, integerParam('before', request.query.before, 1, Number.MAX_SAFE_INTEGER), limit);
         if (events.length === limit) {
           const next = `${request.url.split('?')[0]}?before=${events.at(-1)!.id}&limit=${limit}`;
           reply.header('link', `<${next}>; rel="next"`);
@@ -103,7 +103,7 @@ export function eventRoutes(registry: Registry, feed: EventFeed, onClients: (n: 
         const resume = integerParam('Last-Event-ID', typeof header === 'string' && header.trim() !== '' ? header.trim() : undefined, 0, Number.MAX_SAFE_INTEGER)
           ?? integerParam('after', q.after, 0, Number.MAX_SAFE_INTEGER);
         // With neither, the stream starts with the next new event.
-        const after = resume ?? (await registry.eventBounds()).last;
+        const after = resume ?? (await nodes.eventBounds()).last;
 
         let unsubscribe = () => {};
         const stream = streams.open(reply, 'argus-master event stream', () => {

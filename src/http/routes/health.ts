@@ -4,7 +4,7 @@
 // several masters a master out of contact or no leader); the cluster's details are GET /cluster's.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import type { Registry } from '../../registry.js';
+import type { ReadinessCheck } from '../../sweeping/readiness.js';
 import { STALE_AFTER_LEASES, type ClusterInfo } from '../../cluster/leadership.js';
 import { Type } from '@sinclair/typebox';
 
@@ -37,7 +37,7 @@ async function clusterPart(options: HealthOptions['cluster']) {
 }
 
 /** Registers the probes under the prefix the plugin is mounted at. */
-export function healthRoutes(registry: Pick<Registry, 'readiness'>, options: HealthOptions = { tokens: false }) {
+export function healthRoutes(readiness: ReadinessCheck, options: HealthOptions = { tokens: false }) {
   return async function plugin(instance: FastifyInstance): Promise<void> {
     const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     app.get('/healthz', { config: { access: 'open' }, schema: { response: { 200: Type.Object({ status: Type.String() }) } } }, async () => ({
@@ -55,7 +55,7 @@ export function healthRoutes(registry: Pick<Registry, 'readiness'>, options: Hea
         },
       },
       async (request, reply) => {
-        const [r, c] = await Promise.all([registry.readiness(), clusterPart(options.cluster)]);
+        const [r, c] = await Promise.all([readiness(), clusterPart(options.cluster)]);
         // In token mode, details (file paths, error texts, master names) only for a caller with a valid token.
         const detailed = !options.tokens || request.principal !== null;
         const warnings = r.warnings.map((w) => (detailed ? w.message : w.summary));

@@ -1,10 +1,10 @@
-// The node API of SPEC §2 under /api/v1/master. Handlers only translate HTTP ↔ registry.
+// The node API of SPEC §2 under /api/v1/master. Handlers only translate HTTP ↔ the node use cases.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { integerParam } from '../query.js';
 import { sendSerialized } from '../serialized.js';
 import { AppError } from '../../errors.js';
-import type { Registry } from '../../registry.js';
+import type { Nodes } from '../../nodes/index.js';
 import { checkObjectLimits, LIMITS } from '../../limits.js';
 import { parseRfc3339, renderNode } from '../render.js';
 import {
@@ -26,7 +26,7 @@ import { FILTER_KEYS, LIST_KEYS, ListQuery, parseNodeFilter } from '../node-filt
 const errors = { 400: ErrorJson, 401: ErrorJson, 403: ErrorJson, 404: ErrorJson, 500: ErrorJson };
 
 /** Registers the node routes on the plugin's prefix (the token route only in token mode). */
-export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
+export function nodeRoutes(nodes: Nodes, options: { tokens: boolean }) {
   return async function plugin(instance: FastifyInstance): Promise<void> {
     const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     // Without filters or paging: every node, as the original (the document is built and cached until
@@ -37,12 +37,12 @@ export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
       { config: { access: 'read' }, schema: { querystring: ListQuery, response: { 200: Type.Array(NodeSummaryJson), 400: ErrorJson } } },
       async (request, reply) => {
         const q = request.query;
-        if (!LIST_KEYS.some((k) => q[k] !== undefined)) return sendSerialized(reply, await registry.listDocument());
+        if (!LIST_KEYS.some((k) => q[k] !== undefined)) return sendSerialized(reply, await nodes.listDocument());
         const filter = parseNodeFilter(q);
         const limit = integerParam('limit', q.limit, 1, 1000) ?? 1000;
         const after = q.after ?? null;
         if (after !== null && !isNodeIdShape(after)) throw new AppError('BAD_REQUEST', 'invalid request: after must be a node ID');
-        const page = await registry.listPage(filter, after, limit);
+        const page = await nodes.listPage(filter, after, limit);
         reply.header('x-total-count', String(page.total));
         if (page.next !== null) {
           const params = new URLSearchParams(request.url.split('?')[1] ?? '');
@@ -59,14 +59,14 @@ export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
       { config: { access: 'read' }, schema: { querystring: ListQuery, response: { 200: StatisticsJson, 400: ErrorJson } } },
       (request) => {
         const q = request.query;
-        return registry.statistics(FILTER_KEYS.some((k) => q[k] !== undefined) ? parseNodeFilter(q) : undefined);
+        return nodes.statistics(FILTER_KEYS.some((k) => q[k] !== undefined) ? parseNodeFilter(q) : undefined);
       },
     );
 
     app.get(
       '/nodes/:id',
       { config: { access: 'node-read' }, schema: { params: IdParams, response: { 200: NodeJson, ...errors } } },
-      async (request) => renderNode(await registry.get(request.params.id)),
+      async (request) => renderNode(await nodes.get(request.params.id)),
     );
 
     app.post(
@@ -75,7 +75,7 @@ export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
       async (request, reply) => {
         const b = request.body;
         checkObjectLimits('meta_data', b.meta_data, { stringsAtMost: LIMITS.maxStringLength });
-        const { created, node, token } = await registry.register(
+        const { created, node, token } = await nodes.register(
           {
             id: b.id === undefined || b.id === null || b.id === '' ? null : b.id,
             name: b.name,
@@ -98,7 +98,7 @@ export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
         if (agentTimestampMs === undefined) {
           throw new AppError('BAD_REQUEST', 'invalid request: body/timestamp must be an RFC 3339 date-time such as 2025-09-24T03:24:59Z');
         }
-        return renderNode(await registry.report(request.params.id, { agentTimestampMs, health: request.body.health }));
+        return renderNode(await nodes.report(request.params.id, { agentTimestampMs, health: request.body.health }));
       },
     );
 
@@ -111,22 +111,22 @@ export function nodeRoutes(registry: Registry, options: { tokens: boolean }) {
           throw new AppError('BAD_REQUEST', 'invalid request: body must have "config" and/or "label"');
         }
         if (config !== undefined) checkObjectLimits('config', config);
-        // The label rules are the registry's (domain/labels.ts), for the dashboard's form alike.
-        return renderNode(await registry.configure(request.params.id, { config, label }));
+        // The label rules are applied by the use case (domain/labels.ts), for the dashboard's form alike.
+        return renderNode(await nodes.configure(request.params.id, { config, label }));
       },
     );
 
     app.delete(
       '/nodes/:id',
       { config: { access: 'admin' }, schema: { params: IdParams, response: { 200: NodeJson, ...errors } } },
-      async (request) => renderNode(await registry.deregister(request.params.id)),
+      async (request) => renderNode(await nodes.deregister(request.params.id)),
     );
 
     if (options.tokens) {
       app.post(
         '/nodes/:id/token',
         { config: { access: 'admin' }, schema: { params: IdParams, response: { 200: TokenJson, ...errors } } },
-        async (request) => ({ id: request.params.id, token: await registry.rotateToken(request.params.id) }),
+        async (request) => ({ id: request.params.id, token: await nodes.rotateToken(request.params.id) }),
       );
     }
   };

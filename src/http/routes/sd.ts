@@ -11,7 +11,7 @@ import { sendSerialized } from '../serialized.js';
 import { parsePorts } from '../../config.js';
 import { ALL_STATUSES, type NodeStatus } from '../../domain/status.js';
 import { AppError } from '../../errors.js';
-import type { Registry } from '../../registry.js';
+import type { Nodes } from '../../nodes/index.js';
 import { ErrorJson } from '../schemas.js';
 
 /** Most target ports one discovery request may ask for (a target per node and port). */
@@ -34,7 +34,7 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
 }
 
 /** Registers the discovery route; `defaultPorts` come from PROMETHEUS_SD_PORTS. */
-export function sdRoutes(registry: Pick<Registry, 'targetGroups'>, defaultPorts: readonly number[]) {
+export function sdRoutes(nodes: Pick<Nodes, 'targetGroups'>, defaultPorts: readonly number[]) {
   return async function plugin(instance: FastifyInstance): Promise<void> {
     const app = instance.withTypeProvider<TypeBoxTypeProvider>();
     app.get(
@@ -53,7 +53,7 @@ export function sdRoutes(registry: Pick<Registry, 'targetGroups'>, defaultPorts:
           throw new AppError('BAD_REQUEST', `invalid request: status must be one of ${ALL_STATUSES.join(', ')}`);
         }
         const statuses = statusList.length === 0 ? (['online'] as NodeStatus[]) : (statusList as NodeStatus[]);
-        const { parts, etag, bytes } = await registry.targetGroups({ statuses, labels: listParam(q.label), ports });
+        const { parts, etag, bytes } = await nodes.targetGroups({ statuses, labels: listParam(q.label), ports });
         reply.header('etag', etag).header('cache-control', 'no-cache');
         if (matchesEtag(request.headers['if-none-match'], etag)) return (reply as FastifyReply).code(304).send();
         return sendSerialized((reply as FastifyReply).header('content-length', bytes), Readable.from(parts));

@@ -5,11 +5,12 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { createPeriodicTask, type PeriodicTask } from '../periodic.js';
-import type { Registry } from '../registry.js';
+import type { Clock } from '../clock.js';
+import type { Sweeping } from './sweeping.js';
 
 /** Dependencies of the sweeper. */
 export interface SweeperDeps {
-  registry: Pick<Registry, 'sweep'>;
+  sweeping: Pick<Sweeping, 'sweep'>;
   /** Publishes every derived file (nodes.json, file_sd); must not throw. */
   publish: () => Promise<unknown>;
   intervalMs: number;
@@ -21,6 +22,8 @@ export interface SweeperDeps {
   retention?: () => Promise<unknown>;
   /** Several masters: whether this one leads now; a follower's tick does nothing. */
   leading?: () => boolean;
+  /** The clock of the interval (default: the system clock). */
+  clock?: Clock;
 }
 
 /** Creates the sweeper: `start()` sweeps and publishes at once, then every interval. */
@@ -31,7 +34,7 @@ export function createSweeper(deps: SweeperDeps): PeriodicTask {
     if (deps.leading && !deps.leading()) return;
     const endTimer = deps.metrics?.sweepDuration.startTimer();
     try {
-      await deps.registry.sweep({ collect: false });
+      await deps.sweeping.sweep({ collect: false });
       endTimer?.();
       deps.metrics?.lastSweep.setToCurrentTime();
     } catch (err) {
@@ -49,5 +52,5 @@ export function createSweeper(deps: SweeperDeps): PeriodicTask {
     }
     await deps.afterTick?.();
   };
-  return createPeriodicTask(tick, deps.intervalMs);
+  return createPeriodicTask(tick, deps.intervalMs, deps.clock);
 }
