@@ -8,7 +8,7 @@ import { createAuthenticator } from './auth.js';
 import type { Clock } from './clock.js';
 import { openLeadership, defaultInstance, pgLeadershipView, soleLeadership, type ClusterInfo, type Leadership } from './cluster/leadership.js';
 import type { Config } from './config.js';
-import type { AppOptions } from './http/app.js';
+import type { AppOptions } from './app.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createDiscovery } from './nodes/discovery.js';
 import { createNodes, type Nodes } from './nodes/index.js';
@@ -168,7 +168,7 @@ export async function openSweepingSide(config: Config, logger: Logger, clock: Cl
 export async function buildHttpApp(
   config: Config, parts: { store: NodeStore; logger: Logger; clock: Clock; metrics: Metrics; writesFailing: () => WritesFailing[]; metricsText: () => Promise<string>; cluster: () => Promise<ClusterInfo> },
 ): Promise<FastifyInstance> {
-  const { buildApp } = await import('./http/app.js');
+  const { buildApp } = await import('./app.js');
   const { store, logger, clock, metrics } = parts;
   const options: AppOptions = {
     nodes: makeNodes(config, store, logger, clock, metrics),

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { createManualClock } from '../../src/clock.js';
 import { createAuthenticator, type AuthTokens } from '../../src/auth.js';
 import { createSessions } from '../../src/sessions.js';
-import { buildApp } from '../../src/http/app.js';
+import { buildApp } from '../../src/app.js';
 import type { ClusterInfo } from '../../src/cluster/leadership.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createNodes, type Nodes } from '../../src/nodes/index.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { hostname } from 'node:os';
-import { isOwnHost } from '../../src/http/origin.js';
+import { isOwnHost } from '../../src/edge/origin.js';
 import { makeTestMaster, type TestMaster } from '../helpers/app.js';
 
 const BASE = '/api/v1/master';

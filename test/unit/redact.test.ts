@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { redactUrl } from '../../src/http/app.js';
+import { redactUrl } from '../../src/edge/server.js';
 
 describe('request log redaction', () => {
   it('hides the value of credential-like query parameters and keeps the rest', () => {

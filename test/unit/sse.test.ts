@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { FastifyReply } from 'fastify';
-import { streamSet } from '../../src/http/sse.js';
+import { streamSet } from '../../src/edge/sse.js';
 
 /** A response whose every write is refused until `drain` is emitted. */
 function blockedReply() {

@@ -12,7 +12,7 @@ import type { Nodes } from '../../nodes/index.js';
 import { ErrorJson, IdParams } from '../schemas.js';
 import { integerParam, listParam } from '../query.js';
 import { sendSerialized } from '../serialized.js';
-import { streamSet, tooManyStreams } from '../sse.js';
+import { streamSet, tooManyStreams } from '../../edge/sse.js';
 
 const StringOrList = Type.Union([Type.String(), Type.Array(Type.String())]);
 const EventsQuery = Type.Object({
