@@ -36,25 +36,12 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
 }
 
-/** Creates this process's registry and metrics. */
-export function createMetrics(options: MetricsOptions = {}): Metrics {
-  const registry = new Registry();
-  if (options.defaultMetrics !== false) {
-    collectDefaultMetrics({ register: registry });
-    // Gauges named *_total break Prometheus's naming rules (`promtool check metrics` rejects them); the
-    // same figures remain, broken down by type, in nodejs_active_handles/requests/resources.
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
-      registry.removeSingleMetric(name);
-    }
-  }
-  const registers = [registry];
+/** The fleet's gauges, reported by the sweeping process only (so that they are never counted twice). */
+function fleetGauges(registers: Registry[], options: MetricsOptions): void {
   if (options.nodeCounts) {
     const nodeCounts = options.nodeCounts;
     new Gauge({
-      name: 'argus_master_nodes',
-      help: 'Registered nodes by status.',
-      labelNames: ['status'],
-      registers,
+      name: 'argus_master_nodes', help: 'Registered nodes by status.', labelNames: ['status'], registers,
       async collect() {
         const counts = new Map((await nodeCounts()).map((c) => [c.status, c.count]));
         for (const status of ALL_STATUSES) this.set({ status }, counts.get(status) ?? 0);
@@ -64,9 +51,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   if (options.flappingCount) {
     const flappingCount = options.flappingCount;
     new Gauge({
-      name: 'argus_master_flapping_nodes',
+      name: 'argus_master_flapping_nodes', registers,
       help: 'Nodes flapping now (SPEC §9.3: FLAP_TRANSITIONS online/offline transitions within FLAP_WINDOW_SECONDS).',
-      registers,
       async collect() {
         this.set(await flappingCount());
       },
@@ -75,89 +61,60 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   if (options.isLeader) {
     const isLeader = options.isLeader;
     new Gauge({
-      name: 'argus_master_leader',
+      name: 'argus_master_leader', registers,
       help: 'Whether this master is the leader (1) or a follower (0): the leader sweeps and publishes (SPEC §11).',
-      registers,
       collect() {
         this.set(isLeader() ? 1 : 0);
       },
     });
   }
+}
+
+/** The metrics of the sweeps, the published files and the fleet's events (counted where they happen). */
+function fleetMetrics(registers: Registry[]) {
   return {
-    registry,
-    statusTransitions: new Counter({
-      name: 'argus_master_status_transitions_total',
-      help: 'Node status transitions, by previous and new status and by cause (report or sweep).',
-      labelNames: ['from', 'to', 'cause'],
-      registers,
-    }),
-    registrations: new Counter({
-      name: 'argus_master_registrations_total',
-      help: 'Registration requests by result (created, updated, not_found, name_mismatch).',
-      labelNames: ['result'],
-      registers,
-    }),
+    statusTransitions: new Counter({ name: 'argus_master_status_transitions_total', help: 'Node status transitions, by previous and new status and by cause (report or sweep).', labelNames: ['from', 'to', 'cause'], registers }),
+    registrations: new Counter({ name: 'argus_master_registrations_total', help: 'Registration requests by result (created, updated, not_found, name_mismatch).', labelNames: ['result'], registers }),
     statusReports: new Counter({ name: 'argus_master_status_reports_total', help: 'Accepted status reports.', registers }),
-    sweepDuration: new Histogram({
-      name: 'argus_master_sweep_duration_seconds',
-      help: 'Duration of status sweeps.',
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers,
-    }),
-    lastSweep: new Gauge({
-      name: 'argus_master_last_sweep_timestamp_seconds',
-      help: 'Unix time of the last completed status sweep.',
-      registers,
-      aggregator: 'max',
-    }),
-    fileWrites: new Counter({
-      name: 'argus_master_published_file_writes_total',
-      help: 'Publishes of nodes.json and the file_sd file, by file and result (written, unchanged, failed).',
-      labelNames: ['file', 'result'],
-      registers,
-    }),
-    lastFileWrite: new Gauge({
-      name: 'argus_master_published_file_last_write_timestamp_seconds',
-      help: 'Unix time of the last successful write, by file.',
-      labelNames: ['file'],
-      registers,
-      aggregator: 'max',
-    }),
-    eventsWritten: new Counter({
-      name: 'argus_master_events_written_total',
-      help: 'Fleet events written (SPEC §8.1), by type.',
-      labelNames: ['type'],
-      registers,
-    }),
+    sweepDuration: new Histogram({ name: 'argus_master_sweep_duration_seconds', help: 'Duration of status sweeps.', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers }),
+    lastSweep: new Gauge({ name: 'argus_master_last_sweep_timestamp_seconds', help: 'Unix time of the last completed status sweep.', registers, aggregator: 'max' }),
+    fileWrites: new Counter({ name: 'argus_master_published_file_writes_total', help: 'Publishes of nodes.json and the file_sd file, by file and result (written, unchanged, failed).', labelNames: ['file', 'result'], registers }),
+    lastFileWrite: new Gauge({ name: 'argus_master_published_file_last_write_timestamp_seconds', help: 'Unix time of the last successful write, by file.', labelNames: ['file'], registers, aggregator: 'max' }),
+    eventsWritten: new Counter({ name: 'argus_master_events_written_total', help: 'Fleet events written (SPEC §8.1), by type.', labelNames: ['type'], registers }),
     eventsPruned: new Counter({ name: 'argus_master_events_pruned_total', help: 'Events deleted by retention.', registers }),
     brakeHeld: new Gauge({ name: 'argus_master_brake_held_transitions', help: 'Offline transitions the mass-offline brake holds now (0: released); recorded by the sweeping process.', registers, aggregator: 'max' }),
-    streamClients: new Gauge({ name: 'argus_master_event_stream_clients', help: 'Open event streams (GET /events/stream), summed over the processes.', registers }),
-    storageErrors: new Counter({
-      name: 'argus_master_storage_errors_total',
-      help: 'Failed database calls by error code (e.g. SQLITE_FULL, SQLITE_BUSY), in every process.',
-      labelNames: ['code'],
-      registers,
-    }),
     sdInvalidHosts: new Gauge({
-      name: 'argus_master_sd_invalid_host_nodes',
+      name: 'argus_master_sd_invalid_host_nodes', registers, aggregator: 'max',
       help: 'Nodes left out of the last Prometheus discovery document built by this process: their meta_data.ip or hostname is neither an IP address nor an RFC 1123 name.',
-      registers,
-      aggregator: 'max',
-    }),
-    httpRequests: new Counter({
-      name: 'argus_master_http_requests_total',
-      help: 'HTTP requests by method, route and status code.',
-      labelNames: ['method', 'route', 'code'],
-      registers,
-    }),
-    httpDuration: new Histogram({
-      name: 'argus_master_http_request_duration_seconds',
-      help: 'HTTP request latency by method and route.',
-      labelNames: ['method', 'route'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-      registers,
     }),
   };
+}
+
+/** The metrics of requests, streams and the database, in every process. */
+function serviceMetrics(registers: Registry[]) {
+  return {
+    streamClients: new Gauge({ name: 'argus_master_event_stream_clients', help: 'Open event streams (GET /events/stream), summed over the processes.', registers }),
+    storageErrors: new Counter({ name: 'argus_master_storage_errors_total', help: 'Failed database calls by error code (e.g. SQLITE_FULL, SQLITE_BUSY), in every process.', labelNames: ['code'], registers }),
+    httpRequests: new Counter({ name: 'argus_master_http_requests_total', help: 'HTTP requests by method, route and status code.', labelNames: ['method', 'route', 'code'], registers }),
+    httpDuration: new Histogram({
+      name: 'argus_master_http_request_duration_seconds', help: 'HTTP request latency by method and route.', labelNames: ['method', 'route'], registers,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    }),
+  };
+}
+
+/** Creates this process's registry and metrics. */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named *_total break Prometheus's naming rules (`promtool check metrics` rejects them); the
+    // same figures remain, broken down by type, in nodejs_active_handles/requests/resources.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  }
+  const registers = [registry];
+  fleetGauges(registers, options);
+  return { registry, ...fleetMetrics(registers), ...serviceMetrics(registers) };
 }
 
 /** One process's metrics, in the JSON form prom-client aggregates. */

@@ -8,6 +8,7 @@
 // page (a hundred dashboards following the fleet cost one query per new event, not a hundred).
 import type { EventType, StoredEvent } from '../domain/events.js';
 import type { EventQuery } from '../storage/store.js';
+import { systemClock, type Clock, type Timer } from '../clock.js';
 
 /** What the feed reads. */
 export interface FeedSource {
@@ -44,15 +45,64 @@ export interface EventFeed {
 
 const PAGE = 500;
 
-/** Creates the feed over `source`. */
-export function createEventFeed(source: FeedSource, options: { pollMs?: number; onError?: (err: unknown) => void } = {}): EventFeed {
+type Bounds = { oldest: number | null; last: number };
+
+/**
+ * Brings a subscriber up to the bounds, a page at a time (never twice at once for the same subscriber);
+ * `latest` is what the feed last saw, for one more run when events arrived meanwhile.
+ */
+function pumper(readPage: (q: EventQuery) => Promise<StoredEvent[]>, source: FeedSource, live: (s: FeedSubscriber) => boolean, latest: () => Bounds, onError?: (err: unknown) => void) {
+  const busy = new WeakMap<FeedSubscriber, Promise<void>>();
+  const catchUp = async (s: FeedSubscriber, from: Bounds) => {
+    let bounds = from;
+    // Bounded: each round moves the cursor forward or ends.
+    for (let round = 0; round < 1_000_000 && live(s) && s.after < bounds.last; round++) {
+      const firstKept = bounds.oldest ?? bounds.last + 1;
+      if (s.after + 1 < firstKept) {
+        await s.reset(firstKept);
+        s.after = firstKept - 1;
+        continue;
+      }
+      const page = await readPage({ after: s.after, limit: PAGE, types: s.types, nodeIds: s.nodeIds });
+      if (page.length === 0) {
+        s.after = bounds.last; // nothing matches this subscriber's filters up to the last id
+        break;
+      }
+      await s.send(page);
+      s.after = page.at(-1)!.id;
+      if (page.length < PAGE && s.after >= bounds.last) break;
+      if (page.length === PAGE) bounds = await source.eventBounds();
+    }
+  };
+  const pump = (s: FeedSubscriber, bounds: Bounds): Promise<void> => {
+    const running = busy.get(s);
+    if (running) return running;
+    const run = catchUp(s, bounds).then(
+      () => {
+        busy.delete(s);
+        // Events that arrived while this run worked from older bounds: one more run.
+        if (live(s) && latest().last > s.after) void pump(s, latest());
+      },
+      (err: unknown) => {
+        busy.delete(s); // the next tick that sees new events tries again
+        onError?.(err);
+      },
+    );
+    busy.set(s, run);
+    return run;
+  };
+  return pump;
+}
+
+/** Creates the feed over `source`; its polls are `clock`'s timers. */
+export function createEventFeed(source: FeedSource, options: { pollMs?: number; onError?: (err: unknown) => void; clock?: Clock } = {}): EventFeed {
   const pollMs = options.pollMs ?? 250;
+  const clock = options.clock ?? systemClock;
   const subscribers = new Set<FeedSubscriber>();
   const watchers = new Set<(last: number) => void>();
   const idle = () => subscribers.size === 0 && watchers.size === 0;
-  const busy = new WeakMap<FeedSubscriber, Promise<void>>();
-  let timer: NodeJS.Timeout | null = null;
-  let latest: { oldest: number | null; last: number } = { oldest: null, last: -1 };
+  let timer: Timer | null = null;
+  let latest: Bounds = { oldest: null, last: -1 };
   /** Reads in flight by query: subscribers asking the same page while it is read share it. */
   const reading = new Map<string, Promise<StoredEvent[]>>();
   const readPage = (query: EventQuery): Promise<StoredEvent[]> => {
@@ -63,44 +113,7 @@ export function createEventFeed(source: FeedSource, options: { pollMs?: number; 
     reading.set(key, read);
     return read;
   };
-
-  /** Brings one subscriber up to `last`; never runs twice at once for the same subscriber. */
-  const pump = (s: FeedSubscriber, bounds: { oldest: number | null; last: number }): Promise<void> => {
-    const running = busy.get(s);
-    if (running) return running;
-    const run = (async () => {
-      // Bounded: each round moves the cursor forward or ends.
-      for (let round = 0; round < 1_000_000 && subscribers.has(s) && s.after < bounds.last; round++) {
-        const firstKept = bounds.oldest ?? bounds.last + 1;
-        if (s.after + 1 < firstKept) {
-          await s.reset(firstKept);
-          s.after = firstKept - 1;
-          continue;
-        }
-        const page = await readPage({ after: s.after, limit: PAGE, types: s.types, nodeIds: s.nodeIds });
-        if (page.length === 0) {
-          s.after = bounds.last; // nothing matches this subscriber's filters up to the last id
-          break;
-        }
-        await s.send(page);
-        s.after = page.at(-1)!.id;
-        if (page.length < PAGE && s.after >= bounds.last) break;
-        if (page.length === PAGE) bounds = await source.eventBounds();
-      }
-    })().then(
-      () => {
-        busy.delete(s);
-        // Events that arrived while this run worked from older bounds: one more run.
-        if (subscribers.has(s) && latest.last > s.after) void pump(s, latest);
-      },
-      (err: unknown) => {
-        busy.delete(s); // the next tick that sees new events tries again
-        options.onError?.(err);
-      },
-    );
-    busy.set(s, run);
-    return run;
-  };
+  const pump = pumper(readPage, source, (s) => subscribers.has(s), () => latest, options.onError);
 
   const tick = async () => {
     timer = null;
@@ -114,11 +127,14 @@ export function createEventFeed(source: FeedSource, options: { pollMs?: number; 
     } catch (err) {
       options.onError?.(err);
     }
-    if (!idle() && timer === null) timer = setTimeout(() => void tick(), pollMs);
+    if (!idle() && timer === null) timer = clock.setTimeout(() => void tick(), pollMs);
+  };
+  const poll = () => {
+    if (timer === null) timer = clock.setTimeout(() => void tick(), pollMs);
   };
   const stopWhenIdle = () => {
     if (idle() && timer !== null) {
-      clearTimeout(timer);
+      timer.cancel();
       timer = null;
     }
   };
@@ -127,7 +143,7 @@ export function createEventFeed(source: FeedSource, options: { pollMs?: number; 
     subscribe(s) {
       subscribers.add(s);
       void source.eventBounds().then((b) => pump(s, b), (err: unknown) => options.onError?.(err));
-      if (timer === null) timer = setTimeout(() => void tick(), pollMs);
+      poll();
       return () => {
         subscribers.delete(s);
         stopWhenIdle();
@@ -141,7 +157,7 @@ export function createEventFeed(source: FeedSource, options: { pollMs?: number; 
         onChange(last);
       };
       watchers.add(w);
-      if (timer === null) timer = setTimeout(() => void tick(), pollMs);
+      poll();
       return () => {
         watchers.delete(w);
         stopWhenIdle();
@@ -151,7 +167,7 @@ export function createEventFeed(source: FeedSource, options: { pollMs?: number; 
     close() {
       subscribers.clear();
       watchers.clear();
-      if (timer !== null) clearTimeout(timer);
+      timer?.cancel();
       timer = null;
     },
   };

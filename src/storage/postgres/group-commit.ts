@@ -114,6 +114,45 @@ async function finish(client: pg.PoolClient, tail: TxTail): Promise<void> {
 }
 
 /**
+ * One run of the batch's transaction over the writes not in `failed`: committed, or the write that
+ * threw (the transaction is rolled back and the batch runs again without it), or the error that broke
+ * the transaction as a whole.
+ */
+async function attempt(client: pg.PoolClient, batch: Pending[], failed: Map<number, unknown>, fence: Fence | undefined, hooks: BatchHooks | undefined): Promise<{ values: unknown[] } | { threw: number; err: unknown } | { broken: unknown }> {
+  const values: unknown[] = [];
+  const tail: TxTail = { events: [], bumpList: false };
+  let current = -1;
+  try {
+    await client.query('BEGIN');
+    if (fence) {
+      const f = fence();
+      const held = f !== null && (await client.query('SELECT 1 FROM leader_lease WHERE instance = $1 AND epoch = $2 AND expires_at > now() FOR SHARE', [f.instance, f.epoch])).rowCount === 1;
+      if (!held) throw new FencedError();
+    }
+    // Updates by ID only (the usual batch: status reports): their nodes in one read, locked in order.
+    const live = batch.filter((_, i) => !failed.has(i));
+    if (hooks && live.some((p) => p.key !== undefined) && !live.some((p) => p.direct)) {
+      tail.staged = new Map();
+      await hooks.prepare(client, tail, [...new Set(live.flatMap((p) => (p.key === undefined ? [] : [p.key])))]);
+    }
+    for (let i = 0; i < batch.length; i++) {
+      if (failed.has(i)) continue;
+      current = i;
+      values[i] = await batch[i]!.run(client, tail);
+    }
+    current = -1;
+    if (tail.staged && hooks) await hooks.flush(client, tail);
+    await finish(client, tail);
+    await client.query('COMMIT');
+    return { values };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    if (current >= 0 && !isUnavailable(err)) return { threw: current, err };
+    return { broken: err };
+  }
+}
+
+/**
  * The group commit over `pool`, `parallel` batches at a time. With `fence` (the store of a leader's sweeping side), every transaction
  * first checks that the lease is still this master's with the same epoch, and share-locks its row.
  */
@@ -123,45 +162,6 @@ export function createPgGroupCommit(pool: pg.Pool, options: { fence?: Fence; par
   let queue: Pending[] = [];
   let scheduled = false;
   let running = 0;
-
-  /**
-   * One run of the batch's transaction over the writes not in `failed`: committed, or the write that
-   * threw (the transaction is rolled back and the batch runs again without it), or the error that broke
-   * the transaction as a whole.
-   */
-  const attempt = async (client: pg.PoolClient, batch: Pending[], failed: Map<number, unknown>): Promise<{ values: unknown[] } | { threw: number; err: unknown } | { broken: unknown }> => {
-    const values: unknown[] = [];
-    const tail: TxTail = { events: [], bumpList: false };
-    let current = -1;
-    try {
-      await client.query('BEGIN');
-      if (fence) {
-        const f = fence();
-        const held = f !== null && (await client.query('SELECT 1 FROM leader_lease WHERE instance = $1 AND epoch = $2 AND expires_at > now() FOR SHARE', [f.instance, f.epoch])).rowCount === 1;
-        if (!held) throw new FencedError();
-      }
-      // Updates by ID only (the usual batch: status reports): their nodes in one read, locked in order.
-      const live = batch.filter((_, i) => !failed.has(i));
-      if (hooks && live.some((p) => p.key !== undefined) && !live.some((p) => p.direct)) {
-        tail.staged = new Map();
-        await hooks.prepare(client, tail, [...new Set(live.flatMap((p) => (p.key === undefined ? [] : [p.key])))]);
-      }
-      for (let i = 0; i < batch.length; i++) {
-        if (failed.has(i)) continue;
-        current = i;
-        values[i] = await batch[i]!.run(client, tail);
-      }
-      current = -1;
-      if (tail.staged && hooks) await hooks.flush(client, tail);
-      await finish(client, tail);
-      await client.query('COMMIT');
-      return { values };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      if (current >= 0 && !isUnavailable(err)) return { threw: current, err };
-      return { broken: err };
-    }
-  };
 
   const runBatch = async (batch: Pending[]) => {
     let client: pg.PoolClient;
@@ -178,7 +178,7 @@ export function createPgGroupCommit(pool: pg.Pool, options: { fence?: Fence; par
     let deadlocks = 0;
     try {
       for (let run = 0; run <= batch.length + DEADLOCK_RUNS; run++) {
-        result = await attempt(client, batch, failed);
+        result = await attempt(client, batch, failed, fence, hooks);
         if ('threw' in result) {
           failed.set(result.threw, result.err);
           continue;
