@@ -36,26 +36,26 @@ export function createManualClock(startMs = Date.UTC(2025, 8, 24, 3, 20, 0)): Cl
   let t = startMs;
   let seq = 0;
   const timers = new Map<number, { atMs: number; fn: () => void }>();
-  const runDue = () => {
-    // Bounded: each round fires one due timer (a timer set for now by a callback fires in this advance).
+  /** Moves time to `target`, firing each due timer at its own time (one set by a callback counts from then). */
+  const runUntil = (target: number) => {
+    // Bounded: each round fires one due timer.
     for (let round = 0; round < 1_000_000; round++) {
       let next: [number, { atMs: number; fn: () => void }] | null = null;
-      for (const entry of timers) if (entry[1].atMs <= t && (next === null || entry[1].atMs < next[1].atMs)) next = entry;
-      if (next === null) return;
+      for (const entry of timers) if (entry[1].atMs <= target && (next === null || entry[1].atMs < next[1].atMs)) next = entry;
+      if (next === null) break;
       timers.delete(next[0]);
+      t = Math.max(t, next[1].atMs);
       next[1].fn();
     }
+    t = Math.max(t, target);
   };
   return {
     now: () => t,
     set: (ms) => {
-      t = ms;
-      runDue();
+      if (ms < t) t = ms;
+      runUntil(ms);
     },
-    advance: (ms) => {
-      t += ms;
-      runDue();
-    },
+    advance: (ms) => runUntil(t + ms),
     setTimeout(fn, ms) {
       const id = ++seq;
       timers.set(id, { atMs: t + Math.max(0, ms), fn });

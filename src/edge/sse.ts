@@ -4,6 +4,7 @@
 // dashboard's change stream.
 import type { Socket } from 'node:net';
 import type { FastifyReply } from 'fastify';
+import { systemClock, type Clock, type Timer } from '../clock.js';
 
 /** Time between keep-alive comments on an open stream. */
 export const STREAM_KEEPALIVE_MS = 15_000;
@@ -25,8 +26,11 @@ export function tooManyStreams(reply: FastifyReply, limit: number): FastifyReply
     .send({ error: `too many open streams on this master (${limit}, MAX_STREAMS); try again later` });
 }
 
-/** Every stream opened by one plugin, ended when its app closes (a server waiting for them would never stop). */
-export function streamSet() {
+/**
+ * Every stream opened by one plugin, ended when its app closes (a server waiting for them would never
+ * stop); their keep-alive comments are `clock`'s timers.
+ */
+export function streamSet(clock: Clock = systemClock) {
   const open = new Set<FastifyReply>();
   return {
     size: () => open.size,
@@ -73,10 +77,18 @@ export function streamSet() {
           };
           raw.once('drain', done).once('close', done);
         });
-      const keepAlive = setInterval(() => void write(': keep-alive\n\n'), STREAM_KEEPALIVE_MS);
+      let keepAlive: Timer | null = null;
+      const keep = () => {
+        keepAlive = clock.setTimeout(() => {
+          void write(': keep-alive\n\n');
+          keep();
+        }, STREAM_KEEPALIVE_MS);
+      };
+      keep();
       open.add(reply);
       raw.once('close', () => {
-        clearInterval(keepAlive);
+        keepAlive?.cancel();
+        keepAlive = null;
         open.delete(reply);
         onClose();
       });

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { FastifyReply } from 'fastify';
 import { streamSet } from '../../src/edge/sse.js';
+import { createManualClock } from '../../src/clock.js';
 
 /** A response whose every write is refused until `drain` is emitted. */
 function blockedReply() {
@@ -33,5 +34,23 @@ describe('SSE streams', () => {
     } finally {
       raw.end(); // ends its keep-alive timer
     }
+  });
+
+  it('sends a keep-alive comment every 15 s while open (SPEC §8.2: proxies keep the connection), and none once closed', async () => {
+    const clock = createManualClock();
+    const { raw, reply } = blockedReply();
+    raw.write = (text: string) => { raw.written.push(text); return true; };
+    streamSet(clock).open(reply, 'test', () => undefined);
+    const keepAlives = () => raw.written.filter((t) => t === ': keep-alive\n\n').length;
+    clock.advance(14_999);
+    assert.equal(keepAlives(), 0);
+    clock.advance(1);
+    assert.equal(keepAlives(), 1);
+    clock.advance(30_000);
+    assert.equal(keepAlives(), 3);
+    raw.end();
+    clock.advance(60_000);
+    assert.equal(keepAlives(), 3, 'closed: no more');
+    assert.equal(clock.pending(), 0, 'no timer left');
   });
 });

@@ -10,6 +10,7 @@
 // SPIN_MS of a wait (another worker's batch holds the lock for ~0.15 ms: a 1 ms timer made most waits
 // last 1–2 ms), then every 1 ms (a long holder, a sweep chunk or a checkpoint, is not spun on).
 import type Database from 'better-sqlite3';
+import { systemClock, type Clock } from '../../clock.js';
 
 /** How long a locked batch is retried at every turn of the event loop before it waits 1 ms per try. */
 const SPIN_MS = 2;
@@ -32,6 +33,8 @@ export interface GroupCommitOptions {
   maxBatch?: number;
   /** Longest a batch waits for the write lock before its writes fail with SQLITE_BUSY. */
   maxWaitMs?: number;
+  /** The clock of the waits (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -41,6 +44,7 @@ export interface GroupCommitOptions {
 export function createGroupCommit(db: Database.Database, options: GroupCommitOptions = {}): GroupCommit {
   const maxBatch = options.maxBatch ?? 512;
   const maxWaitMs = options.maxWaitMs ?? 10_000;
+  const clock = options.clock ?? systemClock;
   db.pragma('busy_timeout = 0');
   let busySince: number | null = null;
   const queue: Pending[] = [];
@@ -63,7 +67,7 @@ export function createGroupCommit(db: Database.Database, options: GroupCommitOpt
         }
       }).immediate();
     } catch (err) {
-      const now = Date.now();
+      const now = clock.now();
       if ((err as { code?: string }).code === 'SQLITE_BUSY' && now - (busySince ??= now) < maxWaitMs) {
         queue.unshift(...batch); // the whole transaction was rolled back: run the batch again
         schedule(now - busySince < SPIN_MS ? 0 : 1);
@@ -81,7 +85,7 @@ export function createGroupCommit(db: Database.Database, options: GroupCommitOpt
   const schedule = (delayMs = 0) => {
     if (!scheduled) {
       scheduled = true;
-      if (delayMs > 0) setTimeout(flush, delayMs);
+      if (delayMs > 0) clock.setTimeout(flush, delayMs);
       else setImmediate(flush);
     }
   };
