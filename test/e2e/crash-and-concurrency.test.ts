@@ -156,6 +156,7 @@ describe('end-to-end: crashes and concurrency (two workers)', () => {
     const t = tempDir('argus-e2e-');
     const m = await startMaster(t.dir, { MASTER_WORKERS: '1' });
     try {
+      assert.deepEqual(processGroup(m), [m.proc.pid], 'one process: no worker forked');
       const res = await request('POST', `${m.api}/nodes`, registrationBody());
       await request('PUT', `${m.api}/nodes/${res.body.id}/status`, { timestamp: new Date().toISOString(), health: {} });
       await waitFor('nodes.json', () => readNodesJson(m).length === 1, 2_000);

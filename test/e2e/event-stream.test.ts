@@ -10,7 +10,8 @@ import { requestFresh, startMaster, stopMaster, waitFor } from './harness.js';
 describe('end-to-end: the event stream (two workers)', () => {
   it('delivers changes made through either worker within a second, and resumes from Last-Event-ID after a restart', async () => {
     const t = tempDir('argus-e2e-');
-    let m = await startMaster(t.dir);
+    // LOG_REQUESTS: the request log says which worker answered each registration.
+    let m = await startMaster(t.dir, { LOG_REQUESTS: 'true' });
     try {
       const stream = openStream(`${m.api}/events/stream`);
       const res = await stream.opened;
@@ -21,8 +22,13 @@ describe('end-to-end: the event stream (two workers)', () => {
       const sentAt: number[] = [];
       for (let i = 0; i < 6; i++) {
         sentAt.push(Date.now());
-        assert.equal((await requestFresh('POST', `${m.api}/nodes`, registrationBody(`s-${i}`))).status, 201); // new connections: both workers
+        assert.equal((await requestFresh('POST', `${m.api}/nodes?probe=either-${i}`, registrationBody(`s-${i}`))).status, 201); // new connections: both workers
       }
+      const answeredBy = await waitFor('the request log of the six registrations', () => {
+        const lines = m.output().split('\n').filter((l) => l.includes('"msg":"incoming request"') && l.includes('probe=either-')).map((l) => JSON.parse(l) as { pid: number });
+        return lines.length === 6 && new Set(lines.map((l) => l.pid));
+      }, 3_000, 20);
+      assert.equal(answeredBy.size, 2, 'the changes were made through both workers');
       await waitFor('six registrations on the stream', () => stream.messages.length >= 6, 5_000, 20);
       assert.deepEqual(stream.messages.map((x) => [x.id, x.event, x.data.node_id]), Array.from({ length: 6 }, (_, i) => [i + 1, 'node.registered', `A${i + 1}`]));
       stream.messages.forEach((x, i) => assert.ok(x.at - sentAt[i]! < 1_000, `event ${x.id} arrived ${x.at - sentAt[i]!} ms after its change`));

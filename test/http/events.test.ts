@@ -1,7 +1,7 @@
 // The history API (SPEC §8.2) through app.inject: GET /events and GET /nodes/{id}/events.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { registrationBody } from '../helpers/fixtures.js';
+import { registrationBody, summaries } from '../helpers/fixtures.js';
 import { makeTestMaster, type TestMaster } from '../helpers/app.js';
 import { strictJson } from '../helpers/strict-json.js';
 
@@ -143,8 +143,13 @@ describe('GET /api/v1/master/nodes with filters and paging (SPEC §9.5)', () => 
 
   it('answers exactly as before without parameters', async () => {
     const res = await get('');
-    assert.equal(strictJson(res.rawPayload).length, 7);
+    // Every node's summary, by ID number, with the original's fields only, and no paging headers.
+    const body = strictJson(res.rawPayload) as Array<Record<string, unknown>>;
+    assert.deepEqual(body.map((n) => Object.keys(n)), Array.from({ length: 7 }, () => ['id', 'name', 'status', 'type', 'version']));
+    assert.deepEqual(body.map((n) => n.id), ['A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7']);
+    assert.deepEqual(body, await summaries(m.store));
     assert.equal(res.headers['x-total-count'], undefined);
+    assert.equal(res.headers.link, undefined);
   });
 
   it('filters the statistics the same way', async () => {

@@ -113,10 +113,12 @@ describe('dashboard, auth disabled', () => {
   it('escapes what agents send: a name or label cannot become markup', async () => {
     m = await makeTestMaster();
     const id = await register('<img src=x onerror=alert(1)>', { meta_data: { hostname: '"><script>x</script>' } });
+    assert.equal((await m.app.inject({ method: 'PUT', url: `/api/v1/master/nodes/${id}/config`, payload: { label: ['<b onmouseover=alert(2)>rack</b>'] } })).statusCode, 200);
     for (const url of ['/ui/', `/ui/nodes/${id}`]) {
       const body = (await get(url)).payload;
-      assert.doesNotMatch(body, /<img src=x|<script>x/, url);
-      assert.match(body, /&lt;img src=x onerror=alert\(1\)&gt;/, url);
+      assert.doesNotMatch(body, /<img src=x|<script>x|<b onmouseover/, url);
+      assert.match(body, /&lt;img src=x onerror=alert\(1\)&gt;/, `${url}: the name, as text`);
+      assert.match(body, /&lt;b onmouseover=alert\(2\)&gt;rack&lt;\/b&gt;/, `${url}: the label, as text`);
     }
   });
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { AppError } from '../../src/errors.js';
+import { pino } from 'pino';
 import { makeTestMaster, type TestMaster } from '../helpers/app.js';
+import { masterParts } from '../helpers/master-parts.js';
 
 const reg = (name: string, metaData: Record<string, unknown> = { ip: '10.0.0.1' }) => ({ id: null, name, type: 'agent', version: '1', metaData });
 const report = { agentTimestampMs: 0, health: {} };
@@ -104,11 +106,15 @@ describe('node use cases and the sweeping side', () => {
   });
 
   it('with collect: false applies and logs a sweep but keeps none of its transitions (the scheduler)', async () => {
-    await m.nodes.register(reg('n1'));
-    await m.nodes.report('A1', report);
+    const lines: Array<{ msg: string; nodeId?: string; cause?: string }> = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as { msg: string }) });
+    const parts = masterParts({ store: m.store, clock: m.clock, thresholds: { onlineWithinMs: 2_000, offlineAfterMs: 4_000 }, logger });
+    await parts.register(reg('n1'));
+    await parts.report('A1', report);
     m.clock.advance(4_001);
-    assert.deepEqual((await m.sweeping.sweep({ collect: false })).transitions, []);
-    assert.equal((await m.nodes.get('A1')).status, 'offline');
+    assert.deepEqual(await parts.sweep({ collect: false }), []);
+    assert.equal((await parts.get('A1')).status, 'offline', 'applied');
+    assert.deepEqual(lines.filter((l) => l.cause === 'sweep').map((l) => [l.msg, l.nodeId]), [['node status changed', 'A1']], 'logged');
   });
 
   it('applies no grace when the last sweep is recent (a failover within the lease)', async () => {

@@ -12,7 +12,7 @@ function blockedReply() {
   const raw = Object.assign(new EventEmitter(), {
     destroyed: false, writableEnded: false, written: [] as string[],
     writeHead() { return raw; },
-    write(text: string) { raw.written.push(text); return false; },
+    write(text: string): boolean { raw.written.push(text); return false; },
     end() { raw.writableEnded = true; raw.emit('close'); },
   });
   const reply = { raw, hijack() {}, request: { method: 'GET', raw: { socket: { destroyed: false } } } };
