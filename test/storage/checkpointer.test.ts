@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { setTimeout as pause } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { startCheckpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from '../../src/storage/sqlite/checkpointer.js';
@@ -65,9 +66,15 @@ describe('WAL checkpoint thread', () => {
     const path = join(t.dir, 'db.sqlite3');
     const db = openDatabase({ path, walCheckpoints: 'elsewhere' });
     const problems: string[] = [];
-    const checkpointer = startCheckpointer(path, { everyMs: 2, restartFrames: 200, respawnDelayMs: 10, onProblem: (m) => problems.push(m) });
+    const threads: Worker[] = [];
+    const spawn = (code: string, options: { eval: true; workerData: unknown }) => {
+      const w = new Worker(code, options);
+      threads.push(w);
+      return w;
+    };
+    const checkpointer = startCheckpointer(path, { everyMs: 2, restartFrames: 200, respawnDelayMs: 10, onProblem: (m) => problems.push(m), spawn });
     try {
-      await checkpointer.killThread();
+      await threads[0]!.terminate(); // the thread dies
       const restartsBefore = checkpointer.restarts;
       await writeUntil(db, () => checkpointer.threadsStarted === 2 && checkpointer.restarts > restartsBefore, 2_000);
       assert.equal(checkpointer.threadsStarted, 2);

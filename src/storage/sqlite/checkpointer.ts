@@ -50,6 +50,8 @@ export interface CheckpointerOptions {
   respawnDelayMs?: number;
   /** A failing checkpoint, a thread that died, or one that works again. */
   onProblem?: (message: string, detail: Record<string, unknown>) => void;
+  /** How a thread is started (default: a worker thread evaluating its code). */
+  spawn?: (code: string, options: { eval: true; workerData: unknown }) => Worker;
 }
 
 /** A running checkpointer. */
@@ -68,8 +70,6 @@ export interface Checkpointer {
    * runs, a RESTART that finds the lock taken is retried with `wantsLock` up instead of tried once.
    */
   inSeries<T>(series: () => Promise<T>): Promise<T>;
-  /** Ends the thread for tests of its restart (it is started again a second later). */
-  killThread(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -163,7 +163,8 @@ export function startCheckpointer(path: string, options: CheckpointerOptions = {
   let respawn: NodeJS.Timeout | undefined;
   const start = () => {
     threadsStarted++;
-    const w = new Worker(THREAD, { eval: true, workerData: { ...data, driver } });
+    const spawn = options.spawn ?? ((code, opts) => new Worker(code, opts));
+    const w = spawn(THREAD, { eval: true, workerData: { ...data, driver } });
     w.unref();
     worker = w;
     w.on('message', (m: CheckpointThreadMessage) => {
@@ -195,9 +196,6 @@ export function startCheckpointer(path: string, options: CheckpointerOptions = {
       } finally {
         Atomics.sub(want, 2, 1);
       }
-    },
-    async killThread() {
-      if (worker) await worker.terminate();
     },
     async stop() {
       stopping = true;
