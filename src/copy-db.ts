@@ -135,8 +135,8 @@ async function postgresSide(url: string): Promise<Side> {
       inTransaction(async (c) => {
         for (const [k, v] of Object.entries(counters)) await c.query('UPDATE kv SET value = $1 WHERE key = $2', [String(v), k]);
       }),
-    // Without statistics the planner guessed a freshly copied million nodes into scans: the first
-    // nodes.json of a master started right after the copy took ~45 s instead of seconds.
+    // Without statistics the planner guesses a freshly copied fleet into scans: the first nodes.json of a
+    // master started right after the copy would take tens of seconds.
     finish: async () => {
       await pool.query('ANALYZE nodes, node_labels, events, kv');
     },

@@ -163,7 +163,7 @@ export async function openSweepingSide(config: Config, logger: Logger, clock: Cl
 
 /**
  * The HTTP app of a serving process, over its store. Imported on first use: a cluster's primary serves
- * no HTTP, and loading Fastify, its validators and the routes cost it ~25 MiB of resident memory.
+ * no HTTP, and loading Fastify, its validators and the routes costs tens of MiB of resident memory.
  */
 export async function buildHttpApp(
   config: Config, parts: { store: NodeStore; logger: Logger; clock: Clock; metrics: Metrics; writesFailing: () => WritesFailing[]; metricsText: () => Promise<string>; cluster: () => Promise<ClusterInfo> },

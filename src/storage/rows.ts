@@ -33,7 +33,7 @@ export interface NodeRow {
 /**
  * A node's nodes.json entry as compact JSON, stored beside the node (`file_entry`) whenever its ID,
  * meta_data or labels are written, so that building nodes.json concatenates stored text instead of
- * parsing every online node's meta_data again (1.6 of 2.2 s of a million-node file on SQLite).
+ * parsing every online node's meta_data again (docs/PERFORMANCE.md, "Figures behind the code").
  */
 export const fileEntryOf = (n: OnlineNode): string => JSON.stringify(toNodesFileEntry(n));
 

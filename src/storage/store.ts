@@ -143,8 +143,8 @@ export interface NodeStore {
    * are untouched). Sets last_updated of changed nodes to `nowMs`. A backend may commit a large sweep in
    * several transactions (each transition is atomic; a report arriving meanwhile wins) and calls
    * `onChunk` after each commit with its changes, by ID number; it keeps none of them (a sweep of a
-   * million nodes would hold a million objects until its end: 5–8 ms young-generation pauses, stalls
-   * of 25–85 ms). Returns how many changes it made.
+   * million nodes would hold a million objects until its end: long garbage-collection pauses). Returns
+   * how many changes it made.
    */
   sweep(cutoffs: SweepCutoffs, nowMs: number, onChunk?: (transitions: StatusTransition[]) => void, flap?: FlapSettings): Promise<number>;
   /**

@@ -1,7 +1,7 @@
 // GET /api/v1/master/sd/prometheus: Prometheus http_sd_config. One target group per matching node,
 // ordered by ID; an ETag on every answer and 304 on a matching If-None-Match. The document is built by
-// the store in steps and sent in parts: at 100,000 nodes it is 36 MB, and building it through
-// JavaScript objects blocked the worker for ~1 s.
+// the store in steps and sent in parts: at 100,000 nodes it is tens of megabytes, and building it through
+// JavaScript objects would block the worker for about a second.
 import { Readable } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';

@@ -19,8 +19,8 @@ const INVALID_IDS_KEPT = 20;
 
 /**
  * A page of the nodes having every label of $3, walked through the first one's `node_labels` entries
- * (its primary key is (label, seq)): a 1% shard reads 1% of the nodes. Testing every node's labels in
- * seq order instead took 3.3 s for a 10,000-node shard of a million.
+ * (its primary key is (label, seq)): a 1% shard reads 1% of the nodes, not every node's labels in seq
+ * order (docs/PERFORMANCE.md, "Figures behind the code").
  */
 const BY_LABEL_PAGE_SQL = `
   SELECT n.seq, n.id, n.name, n.type, n.version, n.status, n.meta_data, n.label
@@ -35,8 +35,8 @@ const metaString = (f: string) => `to_json(CASE WHEN json_typeof(meta_data::json
  * A page of nodes.json: the next $2 online nodes after seq $1, each its stored entry (`file_entry`, the
  * domain's own rendering, written with the node: migration 002), joined by commas; a node without one
  * (a row written around the store) is spelled out in SQL as toNodesFileEntry (CASE: its meta_data is
- * parsed only then). Rendering every entry from meta_data, in SQL, took ~10 s of the 12.4 s a million
- * nodes took; in JavaScript from row pages ~44 s.
+ * parsed only then): parsing every node's meta_data was most of a million-node file's time
+ * (docs/PERFORMANCE.md, "Figures behind the code").
  */
 const NODES_FILE_PAGE_SQL = `
   SELECT coalesce(string_agg(entry, ',' ORDER BY seq), '') AS part, count(*)::int AS items, max(seq) AS last

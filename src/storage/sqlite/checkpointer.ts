@@ -1,7 +1,7 @@
 // WAL checkpoints off the event loop. Guarantees: while the master runs, a thread of the sweeping process
 // keeps folding the WAL into the database file and starting it over, so no
 // request-serving commit copies pages (SQLite's automatic checkpoint runs inside the commit that crosses
-// 1,000 WAL pages: 10–30 ms in which that process answered nothing, at 3,000 reports/s some 8 times a
+// 1,000 WAL pages: tens of milliseconds in which that process answers nothing, several times a
 // second per worker); a thread that dies is started again a second later; and should it fall behind
 // anyway, every connection still checkpoints by itself once the WAL holds FALLBACK_AUTOCHECKPOINT_PAGES,
 // so the WAL stays bounded whatever the thread does. Writers of the sweeping process that run one
@@ -15,7 +15,8 @@ import { Worker } from 'node:worker_threads';
  * Automatic checkpoints of the serving connections when the thread runs: a bound, not the usual path
  * (should the thread die or a reader keep the WAL from starting over). A sweep taking a million nodes
  * offline holds the write lock nearly throughout; before its chunks stepped aside for the thread, the
- * WAL reached this bound and a commit of the sweep checkpointed inline (31–53 ms stalls).
+ * WAL reached this bound and a commit of the sweep checkpointed inline (docs/PERFORMANCE.md, "Figures
+ * behind the code").
  */
 export const FALLBACK_AUTOCHECKPOINT_PAGES = 40_000;
 
@@ -105,8 +106,8 @@ const tick = () => {
     const [passive] = db.pragma('wal_checkpoint(PASSIVE)');
     if (passive && passive.log >= restartFrames) {
       // RESTART holds the write lock while it copies what was committed since the last PASSIVE and
-      // syncs the WAL and the database file: one more PASSIVE first leaves it ~2 ms of commits to copy
-      // instead of a whole interval's (RESTART 12-14 ms -> ~6 ms at 3,000 reports/s, syncs ~2 ms each).
+      // syncs the WAL and the database file: one more PASSIVE first leaves it a few milliseconds of
+      // commits to copy instead of a whole interval's (it holds the lock half as long).
       db.pragma('wal_checkpoint(PASSIVE)');
       // While a series runs (signal[2] > 0), its writer waits with the flag up and the RESTART is
       // retried every ~0.5 ms for at most restartWaitMs; otherwise it is tried once.

@@ -29,7 +29,7 @@ export interface ConnectionOptions {
 export function setUpConnection(db: Database.Database): void {
   // SQLite's own default page cache (2 MiB) instead of better-sqlite3's 16 MiB: in WAL mode a
   // connection drops its cache whenever another process has committed, which with several writing
-  // workers is nearly every transaction, so a large cache held memory (16 MiB per process once a
+  // workers is nearly every transaction, so a large cache holds memory (16 MiB per process once a
   // 100,000-node list or nodes.json had passed through it) without saving reads.
   db.pragma('cache_size = -2000');
   db.function('argus_label_name', { deterministic: true }, (name) => sanitizeLabelName(String(name)));
@@ -72,7 +72,7 @@ export function openDatabase(options: ConnectionOptions): Database.Database {
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     if ((options.walCheckpoints ?? 'inline') !== 'inline') db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
     // A WAL started over is cut back to 64 MB: one large transaction (a migration, an UPDATE of every
-    // node) would otherwise leave a -wal file of its size on disk for good (390 MB after a million rows).
+    // node) would otherwise leave a -wal file of its size on disk for good.
     db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     setUpConnection(db);
     migrate(db);

@@ -13,11 +13,12 @@ import { KV } from '../keys.js';
 const NODES_FILE_STEP = 2_500;
 const TARGET_GROUPS_STEP = 1_000;
 /**
- * Published documents are built by SQLite itself, a step at a time (parsing every node's meta_data in
- * JavaScript was most of the time of a 100,000-node nodes.json, and 100,000 row objects alone cost
- * 0.3 s). A step looks at the next `@limit` nodes after seq `@after` (a range scan of the `seq` index),
+ * Published documents are built by SQLite itself, a step at a time: parsing every node's meta_data
+ * and making a row object per node in JavaScript was most of a document's time (docs/PERFORMANCE.md,
+ * "Figures behind the code"). A step looks at the next `@limit` nodes after seq `@after` (a range scan
+ * of the `seq` index),
  * whatever their status, so that a step's work is bounded even when few nodes match (filtering in the
- * scan instead let one step run through every node: 20–70 ms at 100,000 mostly offline nodes), and
+ * scan instead lets one step run through every node when few match), and
  * answers `part` (a JSON array of the matching ones, as a BLOB so better-sqlite3 hands over a Buffer,
  * not a string), `items` (its entries), `scanned` (nodes looked at) and `last` (the highest seq).
  */
@@ -37,10 +38,9 @@ const metaText = (f: string) => `CASE WHEN json_type(meta_data, '$.${f}') = 'tex
 /**
  * nodes.json: each online node's stored entry (`file_entry`, the domain's own rendering, written with
  * the node: migration 009), joined; a node without one (a row written around the store) is spelled out
- * here exactly as domain/nodes-file-entry.ts, with json_quote. Parsing every node's meta_data for its
- * three fields was 1.6 of the 2.2 s a million nodes took. The entries come in seq order without an
+ * here exactly as domain/nodes-file-entry.ts, with json_quote. The entries come in seq order without an
  * ORDER BY of their own: the step's subquery has a LIMIT, so SQLite cannot flatten it into the
- * aggregate and hands its rows over in its order (an ORDER BY here sorted them again: 0.3 s).
+ * aggregate and hands its rows over in its order (an ORDER BY here would sort them again).
  */
 const NODES_FILE_STEP_SQL = `
   SELECT CAST('[' || coalesce(group_concat(coalesce(file_entry,
@@ -88,7 +88,7 @@ const targetGroupsStepSql = (from: string) => `
 const TARGET_GROUPS_STEP_SQL = targetGroupsStepSql('FROM nodes WHERE seq > @after ORDER BY seq LIMIT @limit');
 /**
  * With labels: only the nodes having the first one, through the label index (a 1% shard reads 1% of the
- * nodes; at a million nodes the whole-table steps took 4.6 s for a 10,000-node shard).
+ * nodes, not the whole table).
  */
 const TARGET_GROUPS_BY_LABEL_STEP_SQL = targetGroupsStepSql('FROM node_labels f JOIN nodes ON nodes.seq = f.seq WHERE f.label = @firstLabel AND f.seq > @after ORDER BY f.seq LIMIT @limit');
 
@@ -96,9 +96,9 @@ const TARGET_GROUPS_BY_LABEL_STEP_SQL = targetGroupsStepSql('FROM node_labels f 
 export function createDocuments(db: Database.Database, path: string, health: StorageHealthSink | undefined): Pick<NodeStore, 'nodesFileDocument' | 'targetGroupsDocument'> & { close(): Promise<void> } {
   // Published documents are built on a read-only connection of their own, in steps with the event loop
   // free between them, all inside one read transaction (one consistent snapshot; in WAL mode it blocks
-  // no writer). At 100,000 nodes nodes.json in one statement blocked the process for ~0.3 s, and the
-  // discovery document through JavaScript objects for ~1 s. An in-memory database has no second
-  // connection: there a document is built in one step on the main one. Builds run one at a time.
+  // no writer): one statement, or JavaScript objects, blocked the process for tenths of a second to a
+  // second at 100,000 nodes (docs/PERFORMANCE.md, "Figures behind the code"). An in-memory database has
+  // no second connection: there a document is built in one step on the main one. Builds run one at a time.
   const inMemory = path === ':memory:';
   let reader: Database.Database | null = null;
   const steps = new Map<string, Database.Statement<[Record<string, unknown>], StepRow>>();

@@ -7,8 +7,9 @@
 // batch that finds the database locked by another process (SQLITE_BUSY) is retried from the event loop,
 // for at most `maxWaitMs`; SQLite's own busy handler would sleep inside the call and stall every request
 // of this process meanwhile. The retry comes at the next turn of the loop during the first
-// SPIN_MS of a wait (another worker's batch holds the lock for ~0.15 ms: a 1 ms timer made most waits
-// last 1–2 ms), then every 1 ms (a long holder, a sweep chunk or a checkpoint, is not spun on).
+// SPIN_MS of a wait (another worker's batch holds the lock for a fraction of a millisecond: a 1 ms
+// timer would make most waits ten times longer), then every 1 ms (a long holder, a sweep chunk or a
+// checkpoint, is not spun on).
 import type Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../../clock.js';
 
