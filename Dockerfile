@@ -1,4 +1,4 @@
-# argus-master:dev — the master and the dns-monitor under supervisord (see README, "Container image").
+# argus-master:dev — the master and the dns-monitor under supervisord (see docs/operations.md, "Container image").
 # Build with scripts/build_images.sh [--offline]. Build arguments:
 #   OFFLINE=1        take npm packages, Node headers and .deb files from offline_deps/ (no network needed)
 #   APT_MIRROR=URL   switch apt from deb.debian.org to an internal mirror (unset: no change)

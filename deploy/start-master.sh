@@ -1,5 +1,5 @@
 #!/bin/sh
-# Started by supervisord as program "master". Every setting comes from the environment (see README);
+# Started by supervisord as program "master". Every setting comes from the environment (see docs/configuration.md);
 # GUNICORN_BIND / GUNICORN_WORKERS are read as aliases of MASTER_BIND / MASTER_WORKERS.
 set -eu
 if [ -n "${GUNICORN_EXTRA_ARGS:-}" ]; then

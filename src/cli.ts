@@ -17,7 +17,7 @@ import { StartupError } from './errors.js';
 const USAGE = `Usage: argus-master [command]
 
 Commands:
-  serve         run the master (default); configured by environment variables (see README)
+  serve         run the master (default); configured by environment variables (see docs/configuration.md)
   dns-monitor   watch DNS_CONF_PATH and run DNS_UPDATE_SCRIPT when it changes
   copy-db --from <sqlite path | postgres URL> --to <postgres URL | sqlite path>
                 copy every node, event and counter into a new, empty database (masters stopped)

@@ -10,7 +10,7 @@ export { resolveSecretFiles, SECRET_VARIABLES } from './config/secrets.js';
 export { parseBind, parsePorts } from './config/parse.js';
 export { DNS_MONITOR_DEFAULTS, loadDnsMonitorConfig, type DnsMonitorConfig } from './config/dns-monitor.js';
 
-/** SQLite `synchronous` modes offered (see README: durability). */
+/** SQLite `synchronous` modes offered (see docs/operations.md, "Durability"). */
 export type SqliteSynchronous = 'normal' | 'full';
 
 /** The validated configuration of the master. */

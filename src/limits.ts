@@ -3,7 +3,7 @@
 import { MAX_LABEL_LENGTH, MAX_LABELS } from './domain/labels.js';
 import { AppError } from './errors.js';
 
-/** The limits, in one place (documented in the README). */
+/** The limits, in one place (documented in docs/api.md). */
 export const LIMITS = {
   /** name, type, version, id, and every string inside meta_data. */
   maxStringLength: 256,

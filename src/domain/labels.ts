@@ -1,5 +1,5 @@
 // The rules a node's labels follow (SPEC §2 `PUT /nodes/{id}/config`, §12): one home, applied by the
-// registry to every change of labels, whether it came from the API, the dashboard or the command line.
+// node use cases (nodes/commands.ts) to every change of labels, whether it came from the API, the dashboard or the command line.
 // Pure.
 
 /** Most labels a node may have. */

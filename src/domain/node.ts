@@ -1,4 +1,4 @@
-// The node record as the registry and storage see it. Times are epoch milliseconds;
+// The node record as the use cases and storage see it. Times are epoch milliseconds;
 // they become RFC 3339 strings only at the HTTP edge.
 import type { NodeStatus } from './status.js';
 

@@ -1,7 +1,7 @@
 // The sweep policy: what one sweep may apply, given what it held before, a preview of the sweep and
-// now. Pure (no store, no clock, no logger): the registry calls it and does what it says, and unit tests
-// drive it with tables. Two safeguards keep a healthy fleet from being marked offline by the master's
-// own trouble:
+// now. Pure (no store, no clock, no logger): the sweeping side (sweeping/sweeping.ts) calls it and does
+// what it says, and unit tests drive it with tables. Two safeguards keep a healthy fleet from being
+// marked offline by the master's own trouble:
 // - restart grace: for one offline threshold after the master started answering, no node goes offline
 //   (the master was down, not the fleet);
 // - the mass-offline brake: when one sweep would take more than `ratio` of the online nodes offline,
@@ -33,7 +33,7 @@ export interface SweepPreview {
   online: number;
 }
 
-/** Something the registry logs about the decision. */
+/** Something the sweeping side logs about the decision. */
 export interface PolicyNote {
   level: 'info' | 'warn';
   msg: string;

@@ -1,4 +1,4 @@
-// The SSE stream helper (src/http/sse.ts) over a stand-in for Fastify's reply and Node's response: a
+// The SSE stream helper (src/edge/sse.ts) over a stand-in for Fastify's reply and Node's response: a
 // socket that takes nothing until it drains.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
