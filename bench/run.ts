@@ -25,6 +25,9 @@
 //   million     --million-nodes (1,000,000) on SQLite: sweeps, nodes.json, start-up, memory, list pages,
 //               http_sd of a 1% shard, the database's size, and a simulated --flap-hours (24) with 1% of
 //               the fleet flapping: the events table's growth (bench/parts/million.ts).
+//   side        with --baseline <built checkout>: open-loop 3,000 reports/s over --latency-nodes for
+//               --latency-seconds, this build and the other alternately, --rounds rounds (not in the
+//               default set: it needs a baseline; bench/parts/side-by-side.ts).
 // Options: --only throughput,scale,soak,history,dashboard,ha,latency,million  --rounds 3  --seconds 5  --workers N  --soak-seconds 300
 //          --scale-sizes 10000,100000  --flask wal|plain|off (the reference's style, see app.py)
 // Every loop is bounded in count and time; every request goes to 127.0.0.1.
@@ -32,11 +35,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { agent } from './lib/fleet.js';
-import { args, dashboardNodes, flaskStyle, haLoadNodes, haNodes, historyEvents, flapHours, historyNodes, latencyNodes, latencySeconds, log, millionHalves, millionNodes, parts, rounds, scaleSizes, seconds, soakSeconds, workers } from './lib/options.js';
+import { args, baseline, dashboardNodes, flaskStyle, haLoadNodes, haNodes, historyEvents, flapHours, historyNodes, latencyNodes, latencySeconds, log, millionHalves, millionNodes, parts, rounds, scaleSizes, seconds, soakSeconds, workers } from './lib/options.js';
 import { dashboard } from './parts/dashboard.js';
 import { ha } from './parts/ha.js';
 import { history } from './parts/history.js';
 import { latency } from './parts/latency.js';
+import { sideBySide } from './parts/side-by-side.js';
 import { million } from './parts/million.js';
 import { scale } from './parts/scale.js';
 import { soak } from './parts/soak.js';
@@ -58,6 +62,7 @@ if (parts.includes('history')) results.history = await history(historyNodes, his
 if (parts.includes('dashboard')) results.dashboard = await dashboard(dashboardNodes);
 if (parts.includes('ha')) results.ha = await ha(haLoadNodes, haNodes);
 if (parts.includes('latency')) results.latency = await latency(latencyNodes, latencySeconds);
+if (parts.includes('side')) results.side = await sideBySide(baseline, latencyNodes, latencySeconds, rounds);
 if (parts.includes('million')) results.million = await million(millionNodes, flapHours, millionHalves);
 agent.destroy();
 

@@ -1,6 +1,7 @@
 // Driving the master like a fleet: requests over a keep-alive pool, registering and reporting a fleet,
 // seeding a database directly, and measuring memory and event-loop stalls.
 import { spawnSync } from 'node:child_process';
+import type Database from 'better-sqlite3';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request as httpRequest } from 'node:http';
@@ -114,8 +115,23 @@ export function watchStalls(): { stop(): number; gaps(): { atMs: number; ms: num
   };
 }
 
+/** The parts of a build that seed a database: its store (its migrations) and its nodes.json entry. */
+export interface SeedingBuild {
+  openSqliteStore: (o: { path: string }) => { db: Database.Database; close(): Promise<void> };
+  fileEntryOf: (n: { id: string; metaData: Record<string, unknown>; label: string[] }) => string;
+}
+const ownBuild: SeedingBuild = { openSqliteStore, fileEntryOf };
+
+/** Another built checkout's seeding parts (its dist/), so that its database has its own schema version. */
+export async function buildAt(checkout: string): Promise<SeedingBuild> {
+  const store = (await import(join(checkout, 'dist', 'storage', 'sqlite', 'index.js'))) as Pick<SeedingBuild, 'openSqliteStore'>;
+  const rows = (await import(join(checkout, 'dist', 'storage', 'rows.js'))) as Pick<SeedingBuild, 'fileEntryOf'>;
+  return { openSqliteStore: store.openSqliteStore, fileEntryOf: rows.fileEntryOf };
+}
+
 /** Fills a database with `count` online nodes (reported `reportedAtMs`) and their label rows, in one transaction. */
-export function seed(dbPath: string, count: number, reportedAtMs: number, options: { shards?: number } = {}): void {
+export function seed(dbPath: string, count: number, reportedAtMs: number, options: { shards?: number; build?: SeedingBuild } = {}): void {
+  const { openSqliteStore, fileEntryOf } = options.build ?? ownBuild;
   const store = openSqliteStore({ path: dbPath });
   const insert = store.db.prepare(
     `INSERT INTO nodes (id, seq, name, type, version, status, config, label, meta_data, health, register_time, last_report, agent_last_report, last_updated, status_since, file_entry)

@@ -25,7 +25,7 @@ export const workers = opt('workers', '');
 export const soakSeconds = Number(opt('soak-seconds', '300'));
 export const scaleSizes = opt('scale-sizes', '10000,100000').split(',').map(Number);
 export const flaskStyle = opt('flask', 'wal');
-/** A built checkout of another version (its dist/cli.js), measured beside ours in the throughput part. */
+/** A built checkout of another version (its dist/cli.js), measured beside ours in the throughput and side parts. */
 export const baseline = opt('baseline', '');
 export const FLEET = 1000;
 export const silent = pino({ level: 'silent' });

@@ -24,7 +24,7 @@ async function counter(base: string, name: string): Promise<number> {
 }
 
 /** A label change of an online node every second (each rewrites nodes.json) until `stop()` (bounded by `seconds`). */
-function labelChangesEverySecond(api: string, seconds: number): { stop(): Promise<number> } {
+export function labelChangesEverySecond(api: string, seconds: number): { stop(): Promise<number> } {
   let n = 0;
   let stopped = false;
   const loop = (async () => {

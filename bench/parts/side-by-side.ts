@@ -1,0 +1,62 @@
+// Part `side` (issue 23): this build beside another built checkout (--baseline), at the open-loop rate a
+// large fleet sends: 3,000 status reports/s over --latency-nodes (100,000) seeded nodes for
+// --latency-seconds each, with a label change every second (nodes.json rebuilt meanwhile), both masters
+// with the default settings. Each round measures both, alternating which goes first (neither always runs
+// on the warmer machine); each measurement follows 5 s of the same load unmeasured. Each master has its
+// own database seeded by its own build (its own schema version). Throughput side by side is the
+// throughput part's (`--only throughput --baseline …`).
+import { join } from 'node:path';
+import { startMaster, stopMaster, type MasterProcess } from '../../test/e2e/harness.js';
+import { tempDir } from '../../test/helpers/fixtures.js';
+import { buildAt, seed } from '../lib/fleet.js';
+import { openLoopReports } from '../lib/open-loop.js';
+import { log, masterEnv, median } from '../lib/options.js';
+import { labelChangesEverySecond } from './latency.js';
+
+const WARM_UP_SECONDS = 5;
+
+type Figure = { p50ms: number; p99ms: number; errors: number };
+
+async function measure(m: MasterProcess, rate: number, nodes: number, seconds: number): Promise<Figure> {
+  await openLoopReports([m.base], { rate, seconds: WARM_UP_SECONDS, nodes });
+  const changes = labelChangesEverySecond(m.api, seconds);
+  const r = await openLoopReports([m.base], { rate, seconds, nodes });
+  await changes.stop();
+  return { p50ms: r.p50ms, p99ms: r.p99ms, errors: r.errors };
+}
+
+export async function sideBySide(baseline: string, nodes: number, seconds: number, rounds: number, rate = 3000) {
+  if (!baseline) throw new Error('part side needs --baseline <a built checkout>');
+  log(`side by side: open loop ${rate} reports/s over ${nodes} nodes, ${seconds} s each, ${rounds} rounds; baseline ${baseline}`);
+  const t = tempDir('argus-bench-side-');
+  const now = Date.now();
+  seed(join(t.dir, 'ours/master/db.sqlite3'), nodes, now);
+  seed(join(t.dir, 'base/master/db.sqlite3'), nodes, now, { build: await buildAt(baseline) });
+  const ours = await startMaster(join(t.dir, 'ours'), masterEnv());
+  const base = await startMaster(join(t.dir, 'base'), masterEnv(), undefined, join(baseline, 'dist', 'cli.js'));
+  const runs: Array<{ round: number; ours: Figure; baseline: Figure }> = [];
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      const order = round % 2 === 1 ? [ours, base] : [base, ours];
+      const got = new Map<MasterProcess, Figure>();
+      for (const m of order) got.set(m, await measure(m, rate, nodes, seconds));
+      runs.push({ round, ours: got.get(ours)!, baseline: got.get(base)! });
+      const r = runs.at(-1)!;
+      log(`  round ${round} (${round % 2 === 1 ? 'ours first' : 'baseline first'}): ours p50 ${r.ours.p50ms} p99 ${r.ours.p99ms} ms (${r.ours.errors} errors); baseline p50 ${r.baseline.p50ms} p99 ${r.baseline.p99ms} ms (${r.baseline.errors} errors)`);
+    }
+  } finally {
+    await stopMaster(ours);
+    await stopMaster(base);
+    t.cleanup();
+  }
+  const med = (pick: (r: (typeof runs)[number]) => number) => median(runs.map(pick));
+  const summary = {
+    rate, nodes, seconds, rounds, baseline,
+    ours: { p50ms: med((r) => r.ours.p50ms), p99ms: med((r) => r.ours.p99ms) },
+    baselineFigures: { p50ms: med((r) => r.baseline.p50ms), p99ms: med((r) => r.baseline.p99ms) },
+    p99Ratio: Number((med((r) => r.ours.p99ms) / med((r) => r.baseline.p99ms)).toFixed(3)),
+    runs,
+  };
+  log(`  medians: ours p99 ${summary.ours.p99ms} ms, baseline ${summary.baselineFigures.p99ms} ms (ours/baseline ${summary.p99Ratio})`);
+  return summary;
+}
