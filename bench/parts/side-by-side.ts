@@ -5,6 +5,8 @@
 // on the warmer machine); each measurement follows 5 s of the same load unmeasured. Each master has its
 // own database seeded by its own build (its own schema version). Throughput side by side is the
 // throughput part's (`--only throughput --baseline …`).
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMaster, stopMaster, type MasterProcess } from '../../test/e2e/harness.js';
 import { tempDir } from '../../test/helpers/fixtures.js';
@@ -15,14 +17,34 @@ import { labelChangesEverySecond } from './latency.js';
 
 const WARM_UP_SECONDS = 5;
 
-type Figure = { p50ms: number; p99ms: number; errors: number };
+type Figure = { p50ms: number; p99ms: number; errors: number; cpuUsPerReport: number };
 
+/** CPU time (user + system, ms) used so far by the processes of a master (its process group), from /proc. */
+function cpuMs(m: MasterProcess): number {
+  const pids = execFileSync('pgrep', ['-g', String(m.proc.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  const ticks = pids.reduce((sum, pid) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return sum + Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return sum; // gone meanwhile
+    }
+  }, 0);
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+/**
+ * One measurement: latency from the schedule, and the CPU time the master's processes spent per report
+ * (a figure that, unlike throughput on a shared two-core box, does not move with what the neighbours do).
+ */
 async function measure(m: MasterProcess, rate: number, nodes: number, seconds: number): Promise<Figure> {
   await openLoopReports([m.base], { rate, seconds: WARM_UP_SECONDS, nodes });
   const changes = labelChangesEverySecond(m.api, seconds);
+  const before = cpuMs(m);
   const r = await openLoopReports([m.base], { rate, seconds, nodes });
+  const cpu = cpuMs(m) - before;
   await changes.stop();
-  return { p50ms: r.p50ms, p99ms: r.p99ms, errors: r.errors };
+  return { p50ms: r.p50ms, p99ms: r.p99ms, errors: r.errors, cpuUsPerReport: Number(((cpu * 1000) / r.sent).toFixed(1)) };
 }
 
 export async function sideBySide(baseline: string, nodes: number, seconds: number, rounds: number, rate = 3000) {
@@ -42,7 +64,7 @@ export async function sideBySide(baseline: string, nodes: number, seconds: numbe
       for (const m of order) got.set(m, await measure(m, rate, nodes, seconds));
       runs.push({ round, ours: got.get(ours)!, baseline: got.get(base)! });
       const r = runs.at(-1)!;
-      log(`  round ${round} (${round % 2 === 1 ? 'ours first' : 'baseline first'}): ours p50 ${r.ours.p50ms} p99 ${r.ours.p99ms} ms (${r.ours.errors} errors); baseline p50 ${r.baseline.p50ms} p99 ${r.baseline.p99ms} ms (${r.baseline.errors} errors)`);
+      log(`  round ${round} (${round % 2 === 1 ? 'ours first' : 'baseline first'}): ours p50 ${r.ours.p50ms} p99 ${r.ours.p99ms} ms, ${r.ours.cpuUsPerReport} µs CPU/report (${r.ours.errors} errors); baseline p50 ${r.baseline.p50ms} p99 ${r.baseline.p99ms} ms, ${r.baseline.cpuUsPerReport} µs CPU/report (${r.baseline.errors} errors)`);
     }
   } finally {
     await stopMaster(ours);
@@ -52,11 +74,12 @@ export async function sideBySide(baseline: string, nodes: number, seconds: numbe
   const med = (pick: (r: (typeof runs)[number]) => number) => median(runs.map(pick));
   const summary = {
     rate, nodes, seconds, rounds, baseline,
-    ours: { p50ms: med((r) => r.ours.p50ms), p99ms: med((r) => r.ours.p99ms) },
-    baselineFigures: { p50ms: med((r) => r.baseline.p50ms), p99ms: med((r) => r.baseline.p99ms) },
+    ours: { p50ms: med((r) => r.ours.p50ms), p99ms: med((r) => r.ours.p99ms), cpuUsPerReport: med((r) => r.ours.cpuUsPerReport) },
+    baselineFigures: { p50ms: med((r) => r.baseline.p50ms), p99ms: med((r) => r.baseline.p99ms), cpuUsPerReport: med((r) => r.baseline.cpuUsPerReport) },
     p99Ratio: Number((med((r) => r.ours.p99ms) / med((r) => r.baseline.p99ms)).toFixed(3)),
+    cpuRatio: Number((med((r) => r.ours.cpuUsPerReport) / med((r) => r.baseline.cpuUsPerReport)).toFixed(3)),
     runs,
   };
-  log(`  medians: ours p99 ${summary.ours.p99ms} ms, baseline ${summary.baselineFigures.p99ms} ms (ours/baseline ${summary.p99Ratio})`);
+  log(`  medians: ours p99 ${summary.ours.p99ms} ms, baseline ${summary.baselineFigures.p99ms} ms (ours/baseline ${summary.p99Ratio}); CPU per report ${summary.ours.cpuUsPerReport} vs ${summary.baselineFigures.cpuUsPerReport} µs (${summary.cpuRatio})`);
   return summary;
 }
