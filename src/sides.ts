@@ -121,7 +121,7 @@ export async function openSweepingSide(config: Config, logger: Logger, clock: Cl
   const holder: { leadership?: Leadership } = {};
   const metrics = createMetrics({
     nodeCounts: () => store.statistics(),
-    flappingCount: async () => (await store.statisticsOf({ statuses: [], labels: [], q: null, flapping: true })).reduce((n, c) => n + c.count, 0),
+    flappingCount: async () => (await store.statisticsOf({ selector: [{ kind: 'flag', flag: 'flapping', value: true }], q: null })).reduce((n, c) => n + c.count, 0),
     isLeader: () => holder.leadership?.isLeader() ?? false,
   });
   const health = makeHealth(logger, clock, metrics, storageHooks);

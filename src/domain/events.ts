@@ -1,6 +1,8 @@
 // Fleet events (SPEC §8.1): one change of the fleet each, written in the transaction of the change.
 // Pure: which events a change makes, and their JSON as the API shows it (rendered once, when written).
+import { failingOf, healthEventDue, type DerivedHealth } from './health.js';
 import type { NodeRecord } from './node.js';
+import type { HealthState } from './selector.js';
 import type { NodeStatus } from './status.js';
 import { rfc3339 } from './time.js';
 
@@ -11,9 +13,13 @@ export const EventType = {
   Status: 'node.status',
   Config: 'node.config',
   Flapping: 'node.flapping',
+  Health: 'node.health',
+  Maintenance: 'node.maintenance',
   Deregistered: 'node.deregistered',
   BrakeEngaged: 'brake.engaged',
   BrakeReleased: 'brake.released',
+  MaintenanceStarted: 'maintenance.started',
+  MaintenanceEnded: 'maintenance.ended',
 } as const;
 /** One event type. */
 export type EventType = (typeof EventType)[keyof typeof EventType];
@@ -46,9 +52,9 @@ export function renderEvent(id: number, timeMs: number, draft: EventDraft): stri
   return JSON.stringify({ ...head, ...draft.fields });
 }
 
-/** A status change. */
-export function statusEvent(nodeId: string, from: NodeStatus, to: NodeStatus, cause: StatusCause): EventDraft {
-  return { type: EventType.Status, nodeId, fields: { from, to, cause } };
+/** A status change; a node in maintenance names its window (SPEC §13). */
+export function statusEvent(nodeId: string, from: NodeStatus, to: NodeStatus, cause: StatusCause, maintenance: string | null = null): EventDraft {
+  return { type: EventType.Status, nodeId, fields: maintenance === null ? { from, to, cause } : { from, to, cause, maintenance } };
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -71,8 +77,9 @@ export function reregisteredEvents(before: NodeRecord, after: NodeRecord): Event
  */
 export function updateEvents(before: NodeRecord, after: NodeRecord): EventDraft[] {
   const out: EventDraft[] = [];
-  if (before.status !== after.status) out.push(statusEvent(after.id, before.status, after.status, 'report'));
+  if (before.status !== after.status) out.push(statusEvent(after.id, before.status, after.status, 'report', after.maintenance));
   if (before.flapping !== after.flapping) out.push(flappingEvent(after.id, after.flapping));
+  if (healthEventDue(before, after)) out.push(healthEvent(after.id, before.healthState, after));
   const changed = (['config', 'label'] as const).filter((k) => !same(before[k], after[k]));
   if (changed.length > 0) out.push({ type: EventType.Config, nodeId: after.id, fields: { changed } });
   return out;
@@ -81,6 +88,23 @@ export function updateEvents(before: NodeRecord, after: NodeRecord): EventDraft[
 /** A node removed, by an admin or by garbage collection. */
 export function deregisteredEvent(nodeId: string, cause: 'admin' | 'gc'): EventDraft {
   return { type: EventType.Deregistered, nodeId, fields: { cause } };
+}
+
+/** A node's health state or its set of failing components changed (SPEC §14). */
+export function healthEvent(nodeId: string, from: HealthState, after: DerivedHealth): EventDraft {
+  return { type: EventType.Health, nodeId, fields: { from, to: after.healthState, failing: failingOf(after.conditions) } };
+}
+
+/** A node entered (`in`) or left a maintenance window, with its status then (SPEC §13). */
+export function nodeMaintenanceEvent(nodeId: string, window: string, entering: boolean, status: NodeStatus, enteredWith: NodeStatus | null = null): EventDraft {
+  const fields: Record<string, unknown> = { window, in: entering, status };
+  if (!entering && enteredWith !== null) fields.entered_status = enteredWith;
+  return { type: EventType.Maintenance, nodeId, fields };
+}
+
+/** A maintenance window started or ended, with the nodes it covered (SPEC §13). */
+export function windowEvent(window: string, started: boolean, matched: number): EventDraft {
+  return { type: started ? EventType.MaintenanceStarted : EventType.MaintenanceEnded, nodeId: null, fields: { window, matched } };
 }
 
 /** A node started or stopped flapping (SPEC §9.3). */

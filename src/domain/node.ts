@@ -1,5 +1,7 @@
 // The node record as the use cases and storage see it. Times are epoch milliseconds;
 // they become RFC 3339 strings only at the HTTP edge.
+import type { Condition } from './health.js';
+import type { HealthState } from './selector.js';
 import type { NodeStatus } from './status.js';
 
 /**
@@ -47,6 +49,12 @@ export interface NodeRecord {
   flapTimesMs: number[];
   /** SHA-256 (hex) of the node's token in AUTH_MODE=token; null when none was issued. */
   tokenHash: string | null;
+  /** Derived from the last report's health (SPEC §14). */
+  healthState: HealthState;
+  conditions: Condition[];
+  /** The maintenance window the node is in (SPEC §13), and its status when it entered; null when none. */
+  maintenance: string | null;
+  maintenanceStatus: NodeStatus | null;
 }
 
 /** What published outputs (nodes.json, service discovery) need of a node. */
@@ -59,6 +67,10 @@ export interface PublishedNode {
   /** Only the string fields outputs show: hostname, ip, env, user, instance. */
   metaData: Pick<MetaData, 'hostname' | 'ip' | 'env' | 'user' | 'instance'>;
   label: string[];
+  healthState: HealthState;
+  /** Only the failing components' names are shown. */
+  conditions: ReadonlyArray<Pick<Condition, 'component'>>;
+  maintenance: string | null;
 }
 
 /** The short form listed by `GET /nodes`. */

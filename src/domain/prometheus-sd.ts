@@ -53,9 +53,12 @@ const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
 /**
  * The group of one node: a target per port on its `meta_data.ip` (or its hostname when it sent no ip;
- * no group when it has neither, or when that host is not `isScrapeHost`), and labels `__meta_argus_*`: node_id, name, hostname, user, instance,
- * env, version, status, `labels` in Prometheus's `,a,b,` list convention, and `label_<name>="true"` per
- * label with the name sanitised to [a-zA-Z0-9_].
+ * no group when it has neither, or when that host is not `isScrapeHost`), and labels `__meta_argus_*`:
+ * node_id, name, hostname, user, instance, env, version, status, `labels` in Prometheus's `,a,b,` list
+ * convention, `label_<name>="true"` per label with the name sanitised to [a-zA-Z0-9_], and for each
+ * key/value label `label_<key>=<value>` (SPEC §12; the first label of a sanitised key wins, over a
+ * plain label's "true" too); `health` and the `failing` components (`,a,b,`, SPEC §14), and
+ * `maintenance` ("true"/"false", SPEC §13).
  */
 export function toTargetGroup(node: PublishedNode, ports: readonly number[]): TargetGroup | null {
   const host = str(node.metaData.ip) || str(node.metaData.hostname);
@@ -70,8 +73,20 @@ export function toTargetGroup(node: PublishedNode, ports: readonly number[]): Ta
     __meta_argus_version: node.version,
     __meta_argus_status: node.status,
     __meta_argus_labels: `,${node.label.join(',')},`,
+    __meta_argus_health: node.healthState,
+    __meta_argus_failing: `,${node.conditions.map((c) => c.component).join(',')},`,
+    __meta_argus_maintenance: node.maintenance === null ? 'false' : 'true',
   };
   for (const label of node.label) labels[`__meta_argus_label_${sanitizeLabelName(label)}`] = 'true';
+  const valued = new Set<string>();
+  for (const label of node.label) {
+    const eq = label.indexOf('=');
+    if (eq < 0) continue;
+    const name = `__meta_argus_label_${sanitizeLabelName(label.slice(0, eq))}`;
+    if (valued.has(name)) continue;
+    valued.add(name);
+    labels[name] = label.slice(eq + 1);
+  }
   return { targets: ports.map((p) => hostPort(host, p)), labels };
 }
 

@@ -11,6 +11,7 @@ import { isNodeIdShape, type JsonObject, type NodeRecord, type RegistrationInput
 import { statusOf, type Thresholds } from '../domain/status.js';
 import { AppError, nameMismatch, nodeNotFound } from '../errors.js';
 import { checkObjectLimits } from '../limits.js';
+import { deriveHealth } from '../domain/health.js';
 import type { Metrics } from '../metrics.js';
 import type { NodeStore, RegisterOptions } from '../storage/store.js';
 import { RECORD, readBrake, type BrakeState } from '../sweeping/records.js';
@@ -63,10 +64,11 @@ export function mustBeIdShape(id: string): void {
   if (!isNodeIdShape(id)) throw nodeNotFound(id);
 }
 
-/** The node a report leaves: online at once (a fresh report is within the online threshold), its times and health. */
+/** The node a report leaves: online at once (a fresh report is within the online threshold), its times, health and its derived health (SPEC §14). */
 function reported(n: NodeRecord, report: StatusReport, nowMs: number, thresholds: Thresholds, flap: FlapSettings | undefined): NodeRecord {
   const status = statusOf(n.status, nowMs, nowMs, thresholds);
-  const next: NodeRecord = { ...n, status, health: report.health, lastReportMs: nowMs, agentLastReportMs: report.agentTimestampMs, lastUpdatedMs: nowMs };
+  const derived = deriveHealth(n.conditions, report.health, nowMs);
+  const next: NodeRecord = { ...n, status, health: report.health, ...derived, lastReportMs: nowMs, agentLastReportMs: report.agentTimestampMs, lastUpdatedMs: nowMs };
   if (status !== n.status) next.statusSinceMs = nowMs;
   if (flap && isFlapTransition(n.status, status)) {
     const f = recordFlapTransition(n.flapTimesMs, nowMs, flap);

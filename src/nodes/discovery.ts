@@ -2,10 +2,14 @@
 // (identical polls share one build and one hash), each with its ETag (a SHA-1 of its bytes). Nodes left
 // out for their host are counted in /metrics and logged once per distinct set, not on every poll.
 import type { Logger } from 'pino';
+import type { Selector } from '../domain/selector.js';
 import { sha1Of } from '../hash.js';
 import type { Metrics } from '../metrics.js';
 import { createVersionCache } from '../storage/core/version-cache.js';
 import type { NodeStore, TargetGroupsDocument, TargetGroupsQuery } from '../storage/store.js';
+
+/** The online nodes: the file_sd file's. */
+const ONLINE: Selector = [{ kind: 'field', field: 'status', op: 'in', values: ['online'] }];
 
 /** A discovery document as served: the store's document, its size and its ETag. */
 export interface DiscoveryDocument extends TargetGroupsDocument {
@@ -25,7 +29,7 @@ export function createDiscovery(store: Pick<NodeStore, 'targetGroupsDocument' | 
     return doc;
   };
   const cached = createVersionCache<TargetGroupsQuery, DiscoveryDocument>({
-    key: (q) => JSON.stringify([[...q.statuses].sort(), [...q.labels].sort(), q.ports]),
+    key: (q) => JSON.stringify([q.selector, q.ports]),
     version: () => store.changeVersion(),
     versionOf: (d) => d.version,
     bytesOf: (d) => d.bytes,
@@ -39,6 +43,6 @@ export function createDiscovery(store: Pick<NodeStore, 'targetGroupsDocument' | 
     /** The target groups of the nodes a query selects (http_sd), cached. */
     targetGroups: (query: TargetGroupsQuery) => cached(query),
     /** The target groups of the online nodes for the file_sd file (not cached: its publisher keeps a digest). */
-    fileSdDocument: async (ports: readonly number[]) => noteInvalidHosts(await store.targetGroupsDocument({ statuses: ['online'], labels: [], ports })),
+    fileSdDocument: async (ports: readonly number[]) => noteInvalidHosts(await store.targetGroupsDocument({ selector: ONLINE, ports })),
   };
 }

@@ -9,7 +9,8 @@ export const KV = {
   idCounter: 'node_id_counter',
   /**
    * The change version: moved in every transaction that changes what GET /nodes, the statistics or the
-   * discovery documents show (status, type, version, labels, meta_data, a node added or removed).
+   * discovery documents show (status, type, version, labels, meta_data, health as selectors see it,
+   * maintenance, a node added or removed).
    */
   changeVersion: 'list_version',
   /**
@@ -19,9 +20,11 @@ export const KV = {
   publishVersion: 'publish_version',
   /** The last event id allocated: raised in the transaction that writes the events. */
   eventCounter: 'event_id_counter',
+  /** The last maintenance window number allocated (M1, M2, …). */
+  maintenanceCounter: 'maintenance_id_counter',
   /** The prefix of operational state. */
   statePrefix: 'state:',
 } as const;
 
 /** The counters a copy carries over (copy-db): so that no ID or event id is ever given twice. */
-export const COPIED_COUNTERS = [KV.idCounter, KV.eventCounter] as const;
+export const COPIED_COUNTERS = [KV.idCounter, KV.eventCounter, KV.maintenanceCounter] as const;

@@ -2,7 +2,9 @@
 // PostgreSQL): columns ↔ NodeRecord (times as epoch ms, JSON columns as text),
 // and the columns an update actually changed.
 import type { EventType, StoredEvent } from '../domain/events.js';
+import { healthSelectablyChanged, type Condition } from '../domain/health.js';
 import type { NodeRecord } from '../domain/node.js';
+import type { HealthState } from '../domain/selector.js';
 import { toNodesFileEntry, type OnlineNode } from '../domain/nodes-file-entry.js';
 import type { NodeStatus } from '../domain/status.js';
 
@@ -28,7 +30,19 @@ export interface NodeRow {
   flap_times: string;
   /** The node's nodes.json entry (fileEntryOf), kept by every write; null only in a row written around the store (the migrations fill it in). */
   file_entry: string | null;
+  health_state: HealthState;
+  /** JSON: [{"component", "status", "since" (epoch ms), "message"}]. */
+  conditions: string;
+  maintenance: string | null;
+  maintenance_status: NodeStatus | null;
 }
+
+/** Conditions as stored (`since` in epoch ms). */
+type StoredCondition = { component: string; status: string; since: number; message: string | null };
+const conditionsText = (cs: readonly Condition[]): string =>
+  JSON.stringify(cs.map((c): StoredCondition => ({ component: c.component, status: c.status, since: c.sinceMs, message: c.message })));
+const conditionsOf = (text: string): Condition[] =>
+  (JSON.parse(text) as StoredCondition[]).map((c) => ({ component: c.component, status: c.status, sinceMs: c.since, message: c.message ?? null }));
 
 /**
  * A node's nodes.json entry as compact JSON, stored beside the node (`file_entry`) whenever its ID,
@@ -69,6 +83,10 @@ export function fromRow(r: NodeRow): NodeRecord {
     flapping: r.flapping === 1,
     flapTimesMs: JSON.parse(r.flap_times) as number[],
     tokenHash: r.token_hash,
+    healthState: r.health_state,
+    conditions: conditionsOf(r.conditions),
+    maintenance: r.maintenance,
+    maintenanceStatus: r.maintenance_status,
   };
 }
 
@@ -101,6 +119,13 @@ export function changedColumns(row: NodeRow, before: NodeRecord, after: NodeReco
   scalar('status_since', after.statusSinceMs);
   scalar('flapping', after.flapping ? 1 : 0);
   json('flap_times', before.flapTimesMs, after.flapTimesMs);
+  scalar('health_state', after.healthState);
+  if (after.conditions !== before.conditions) {
+    const text = conditionsText(after.conditions);
+    if (text !== row.conditions) out.conditions = text;
+  }
+  scalar('maintenance', after.maintenance);
+  scalar('maintenance_status', after.maintenanceStatus);
   if ('label' in out || 'meta_data' in out || row.file_entry === null) {
     const entry = fileEntryOf(after);
     if (entry !== row.file_entry) out.file_entry = entry;
@@ -109,13 +134,16 @@ export function changedColumns(row: NodeRow, before: NodeRecord, after: NodeReco
 }
 
 /** Every column of `nodes`, in the schema's order (both backends' inserts, copy-db). */
-export const NODE_COLUMNS = ['id', 'seq', 'name', 'type', 'version', 'status', 'config', 'label', 'meta_data', 'health', 'register_time', 'last_report', 'agent_last_report', 'last_updated', 'token_hash', 'status_since', 'flapping', 'flap_times', 'file_entry'] as const;
+export const NODE_COLUMNS = [
+  'id', 'seq', 'name', 'type', 'version', 'status', 'config', 'label', 'meta_data', 'health', 'register_time', 'last_report', 'agent_last_report', 'last_updated',
+  'token_hash', 'status_since', 'flapping', 'flap_times', 'file_entry', 'health_state', 'conditions', 'maintenance', 'maintenance_status',
+] as const;
 
 /** Each column's PostgreSQL type (the arrays of the PostgreSQL store's batched writes and of copy-db). */
 export const NODE_COLUMN_PG_TYPES: Record<(typeof NODE_COLUMNS)[number], string> = {
   id: 'text', seq: 'bigint', name: 'text', type: 'text', version: 'text', status: 'text', config: 'text', label: 'text', meta_data: 'text', health: 'text',
   register_time: 'bigint', last_report: 'bigint', agent_last_report: 'bigint', last_updated: 'bigint', token_hash: 'text', status_since: 'bigint',
-  flapping: 'integer', flap_times: 'text', file_entry: 'text',
+  flapping: 'integer', flap_times: 'text', file_entry: 'text', health_state: 'text', conditions: 'text', maintenance: 'text', maintenance_status: 'text',
 };
 
 /** The record to store after `mutate`: a status change moves status_since with it, whoever made the mutation. */
@@ -123,9 +151,13 @@ export function withStatusSince(before: NodeRecord, mutated: NodeRecord): NodeRe
   return mutated.status !== before.status && mutated.statusSinceMs === before.statusSinceMs ? { ...mutated, statusSinceMs: mutated.lastUpdatedMs } : mutated;
 }
 
-/** Whether changed columns alter what the list, statistics or discovery show (the change version moves). */
-export const changesPublished = (changed: Record<string, unknown>) =>
-  'status' in changed || 'type' in changed || 'version' in changed || 'label' in changed || 'meta_data' in changed;
+/**
+ * Whether an update alters what the list, statistics, selectors or discovery show (the change version
+ * moves): its changed columns, or its health as selectors see it (a condition's message alone does not).
+ */
+export const changesPublished = (changed: Record<string, unknown>, before: NodeRecord, after: NodeRecord) =>
+  'status' in changed || 'type' in changed || 'version' in changed || 'label' in changed || 'meta_data' in changed || 'health_state' in changed ||
+  'maintenance' in changed || ('health' in changed && healthSelectablyChanged(before.health, after.health));
 
 /** Every column's value of a record. */
 export function toParams(n: NodeRecord) {
@@ -148,6 +180,10 @@ export function toParams(n: NodeRecord) {
     flapping: n.flapping ? 1 : 0,
     flap_times: JSON.stringify(n.flapTimesMs),
     file_entry: fileEntryOf(n),
+    health_state: n.healthState,
+    conditions: conditionsText(n.conditions),
+    maintenance: n.maintenance,
+    maintenance_status: n.maintenanceStatus,
   };
 }
 

@@ -4,7 +4,10 @@
 import type { NodeRecord, RegistrationInput, StatusCount, StatusTransition } from '../domain/node.js';
 import type { EventDraft, EventType, StoredEvent } from '../domain/events.js';
 import type { FlapSettings } from '../domain/flapping.js';
-import type { NodeStatus, SweepCutoffs } from '../domain/status.js';
+import type { MaintenanceWindow } from '../domain/maintenance.js';
+import type { MaintenanceApplied } from './core/maintenance.js';
+import type { Selector } from '../domain/selector.js';
+import type { SweepCutoffs } from '../domain/status.js';
 
 /** What a registration did, decided atomically by the store (SPEC §2, Register). */
 export type RegisterOutcome =
@@ -30,9 +33,8 @@ export type NodeMutation = (current: NodeRecord) => NodeRecord;
 
 /** Which nodes a discovery document lists, and the ports of their targets. */
 export interface TargetGroupsQuery {
-  statuses: readonly NodeStatus[];
-  /** Labels a node must all have. */
-  labels: readonly string[];
+  /** The nodes listed (SPEC §7, §12): by default the online ones. */
+  selector: Selector;
   ports: readonly number[];
 }
 
@@ -46,12 +48,28 @@ export interface EventQuery {
 
 /** Which nodes a filtered list or statistics cover (SPEC §9.5); empty lists and null: no condition. */
 export interface NodeFilter {
-  statuses: readonly NodeStatus[];
-  /** Labels a node must all have. */
-  labels: readonly string[];
+  /** Requirements every node must meet (SPEC §12; the older status, label and flapping parameters become requirements too). */
+  selector: Selector;
   /** Case-insensitive substring of id, name, meta_data.hostname or meta_data.ip ('' or null: none). */
   q: string | null;
-  flapping: boolean | null;
+}
+
+/** A new maintenance window (SPEC §13), validated by its use case. */
+export interface WindowInput {
+  selectorText: string;
+  selector: Selector;
+  nodes: string[];
+  reason: string;
+  actor: string;
+  startsAtMs: number;
+  endsAtMs: number;
+}
+
+/** A change of a window: its reason, its end, or an end now (a scheduled window is cancelled). */
+export interface WindowChange {
+  reason?: string;
+  endsAtMs?: number;
+  end?: boolean;
 }
 
 /** One keyset page of a filtered list. */
@@ -162,8 +180,8 @@ export interface NodeStore {
    */
   nodesFileDocument(): Promise<{ parts: Buffer[]; nodes: number }>;
   /**
-   * Prometheus target groups (domain/prometheus-sd.ts `toTargetGroups`) of the nodes having one of
-   * `statuses` and every label of `labels`, by ID number, with a target per port, as a JSON array in
+   * Prometheus target groups (domain/prometheus-sd.ts `toTargetGroups`) of the nodes the selector
+   * selects, by ID number, with a target per port, as a JSON array in
    * UTF-8 parts (the document is their concatenation), rendered by the backend; with the group count.
    */
   targetGroupsDocument(query: TargetGroupsQuery): Promise<TargetGroupsDocument>;
@@ -180,7 +198,8 @@ export interface NodeStore {
   publishVersion(): Promise<string>;
   /**
    * What `sweep(cutoffs)` would do to the online set, without doing it: how many online nodes it would
-   * take offline, and how many are online now (for the mass-offline brake).
+   * take offline, and how many are online now (for the mass-offline brake), leaving out nodes in
+   * maintenance: their transitions do not count toward the brake (SPEC §13).
    */
   sweepPreview(cutoffs: SweepCutoffs): Promise<{ goingOffline: number; online: number }>;
   /** Events after `query.after` in id order (SPEC §8.2). */
@@ -209,5 +228,21 @@ export interface NodeStore {
    */
   pruneExpiredState(prefix: string, nowMs: number): Promise<number>;
   /** Releases the database; further calls reject. */
+  /** Stores a new maintenance window (SPEC §13), scheduled; its ID is `M<n>`. */
+  createWindow(input: WindowInput, nowMs: number): Promise<MaintenanceWindow>;
+  /** Changes a window's reason or end, or ends it now; null when there is no such window. */
+  changeWindow(id: string, change: WindowChange, nowMs: number): Promise<MaintenanceWindow | null>;
+  window(id: string): Promise<MaintenanceWindow | null>;
+  /** Every window kept, newest first. */
+  windows(): Promise<MaintenanceWindow[]>;
+  /** How many nodes a window covers now (its listed nodes and its selector's). */
+  windowCoverage(w: MaintenanceWindow): Promise<number>;
+  /**
+   * The sweeping side's pass (every second): ends and starts the windows whose time came, moves nodes
+   * in and out; with `reconcile` (the change version moved) re-evaluates every active window's coverage.
+   */
+  applyMaintenance(nowMs: number, reconcile: boolean): Promise<MaintenanceApplied>;
+  /** Deletes windows that ended before `beforeMs`; how many. */
+  pruneWindows(beforeMs: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import type { EventFeed } from '../events/feed.js';
 import type { Nodes } from '../nodes/index.js';
 import type { Sessions } from '../sessions.js';
 import type { NodeFilter } from '../storage/store.js';
+import { filterRequirements } from '../domain/selector.js';
 import type { ReadinessCheck } from '../sweeping/readiness.js';
 import type { FleetQuery } from './fleet-page.js';
 import type { SafeHtml } from './html.js';
@@ -71,7 +72,10 @@ export function fleetQuery(raw: FleetQuerySchema): FleetQuery {
 }
 
 /** The store's filter of a table query. */
-export const filterOf = (fq: FleetQuery): NodeFilter => ({ statuses: fq.status ? [fq.status] : [], labels: fq.labels, q: fq.q || null, flapping: fq.flapping ? true : null });
+export const filterOf = (fq: FleetQuery): NodeFilter => ({
+  selector: filterRequirements({ statuses: fq.status ? [fq.status] : [], labels: fq.labels, flapping: fq.flapping ? true : null }),
+  q: fq.q || null,
+});
 
 /** Sends a page (never cached: it shows the fleet now). */
 export const sendHtml = (reply: FastifyReply, body: SafeHtml, status = 200) =>

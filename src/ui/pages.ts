@@ -18,7 +18,7 @@ export function views(options: Pick<UiOptions, 'nodes' | 'readiness' | 'clock'>)
       const cursor = query.before ? { before: query.before } : { after: query.after };
       const [statistics, flapping, brake, ready, pageOfNodes] = await Promise.all([
         nodes.statistics(),
-        nodes.statistics({ statuses: [], labels: [], q: null, flapping: true }),
+        nodes.statistics({ selector: [{ kind: 'flag', flag: 'flapping', value: true }], q: null }),
         nodes.brake(),
         readiness(),
         nodes.browse(filterOf(query), cursor, PAGE_SIZE),

@@ -43,7 +43,8 @@ describe('GET /api/v1/master/sd/prometheus', () => {
         labels: {
           __meta_argus_node_id: 'A2', __meta_argus_name: 'pod-2', __meta_argus_hostname: 'pod-2', __meta_argus_user: 'alice',
           __meta_argus_instance: 'inst', __meta_argus_env: 'prod', __meta_argus_version: '1.1.0', __meta_argus_status: 'online',
-          __meta_argus_labels: ',gpu,exp-001/a,', __meta_argus_label_gpu: 'true', __meta_argus_label_exp_001_a: 'true',
+          __meta_argus_labels: ',gpu,exp-001/a,', __meta_argus_health: 'unknown', __meta_argus_failing: ',,', __meta_argus_maintenance: 'false',
+          __meta_argus_label_gpu: 'true', __meta_argus_label_exp_001_a: 'true',
         },
       },
       {
@@ -51,7 +52,7 @@ describe('GET /api/v1/master/sd/prometheus', () => {
         labels: {
           __meta_argus_node_id: 'A11', __meta_argus_name: 'pod-11', __meta_argus_hostname: 'pod-11', __meta_argus_user: 'alice',
           __meta_argus_instance: 'inst', __meta_argus_env: 'prod', __meta_argus_version: '1.1.0', __meta_argus_status: 'online',
-          __meta_argus_labels: ',,',
+          __meta_argus_labels: ',,', __meta_argus_health: 'unknown', __meta_argus_failing: ',,', __meta_argus_maintenance: 'false',
         },
       },
     ]);

@@ -7,6 +7,9 @@ import { statusOf, sweepCutoffs, type NodeStatus } from '../../src/domain/status
 import { toTargetGroups, type TargetGroup } from '../../src/domain/prometheus-sd.js';
 import type { NodeFilter, NodeStore, TargetGroupsQuery } from '../../src/storage/store.js';
 import { summaries } from '../helpers/fixtures.js';
+import { SELECTOR_CASES, SELECTOR_NODES } from '../helpers/selector-cases.js';
+import { filterRequirements, parseSelector } from '../../src/domain/selector.js';
+import { matches } from '../../src/domain/selector-match.js';
 
 /** What a backend provides to the contract suite. */
 export interface StoreHarness {
@@ -75,6 +78,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
           id: 'A1', name: 'n1', type: 'agent', version: '1.1.0', status: 'initialized',
           config: {}, label: [], metaData: { hostname: 'n1', ip: '10.0.0.1', user: 'u' }, health: {},
           registerTimeMs: T0, lastReportMs: null, agentLastReportMs: null, lastUpdatedMs: T0, statusSinceMs: T0, flapping: false, flapTimesMs: [], tokenHash: null,
+          healthState: 'unknown', conditions: [], maintenance: null, maintenanceStatus: null,
         });
         assert.deepEqual(await store.get('A1'), node);
       });
@@ -97,6 +101,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
           id: 'A1', name: 'n1', type: 'agent2', version: '2.0', status: 'online', config: { a: 1 }, label: ['x'],
           metaData: { ip: '10.9.9.9' }, health: { h: {} }, registerTimeMs: T0, lastReportMs: T0 + 1,
           agentLastReportMs: T0 + 2, lastUpdatedMs: T0 + 5, statusSinceMs: T0, flapping: false, flapTimesMs: [], tokenHash: null,
+          healthState: 'unknown', conditions: [], maintenance: null, maintenanceStatus: null,
         });
         assert.equal((await summaries(store)).length, 1, 'no duplicate node for a name');
       });
@@ -202,14 +207,22 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         await created(store, 'n1');
         const v1 = await store.changeVersion();
         assert.notEqual(v1, v0, 'a new node');
-        await store.update('A1', (n) => ({ ...n, health: { a: {} }, lastReportMs: T0 + 1, agentLastReportMs: T0 }));
-        assert.equal(await store.changeVersion(), v1, 'a heartbeat that changes nothing shown');
+        await store.update('A1', (n) => ({ ...n, health: { a: { status: 'healthy' } }, lastReportMs: T0 + 1, agentLastReportMs: T0 }));
+        const v2 = await store.changeVersion();
+        assert.notEqual(v2, v1, 'a new component: selectors see it (health.a=healthy)');
+        await store.update('A1', (n) => ({ ...n, health: { a: { status: 'Healthy', message: 'fine' } }, lastReportMs: T0 + 2, agentLastReportMs: T0 + 1 }));
+        assert.equal(await store.changeVersion(), v2, 'a heartbeat that changes nothing shown (the same status in other case, a new message)');
+        await store.update('A1', (n) => ({ ...n, health: { a: { status: 'failed' } } }));
+        const v3 = await store.changeVersion();
+        assert.notEqual(v3, v2, 'a component\'s status changed');
         const steps: Array<[string, (n: NodeRecord) => NodeRecord]> = [
           ['status', (n) => ({ ...n, status: 'online' })],
           ['labels', (n) => ({ ...n, label: ['gpu'] })],
           ['meta_data', (n) => ({ ...n, metaData: { ip: '10.9.9.9' } })],
+          ['health state', (n) => ({ ...n, healthState: 'degraded' })],
+          ['maintenance', (n) => ({ ...n, maintenance: 'M1', maintenanceStatus: n.status })],
         ];
-        let last = v1;
+        let last = v3;
         for (const [what, mutate] of steps) {
           await store.update('A1', mutate);
           const v = await store.changeVersion();
@@ -301,20 +314,26 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
           { hostname: 'master.internal/metrics?x=' },
           { ip: '[10.0.0.1:22]', hostname: 'fine-name' },
         ];
-        const labels = [['gpu', 'a-b', 'a.b'], [], ['gpu'], ['gpu'], ['ü/x', 'gpu'], ['gpu'], ['cpu'], ['gpu'], [], ['gpu']];
+        const labels = [['gpu', 'a-b', 'a.b', 'zone=b', 'rack=7', 'rack=8', 'rack', 'a_b=x'], [], ['gpu', 'rack=9'], ['gpu'], ['ü/x', 'gpu', 'k=v=w'], ['gpu'], ['cpu'], ['gpu'], [], ['gpu']];
         for (let i = 0; i < metas.length; i++) {
           await store.register(reg(`n${i + 1}`, { metaData: metas[i] as never }), T0, 'A');
-          await store.update(`A${i + 1}`, (n) => ({ ...n, status: i === 6 ? 'offline' : 'online', label: labels[i]! }));
+          await store.update(`A${i + 1}`, (n) => ({
+            ...n, status: i === 6 ? 'offline' : 'online', label: labels[i]!,
+            ...(i === 0 ? { healthState: 'degraded', conditions: [{ component: 'exp', status: 'failed', sinceMs: T0, message: null }, { component: 'dcgm', status: 'x', sinceMs: T0, message: 'm' }] } : {}),
+            ...(i === 2 ? { healthState: 'healthy' } : {}),
+          }));
         }
         const queries: TargetGroupsQuery[] = [
-          { statuses: ['online'], labels: [], ports: [9100] },
-          { statuses: ['online', 'offline'], labels: [], ports: [9100, 9400] },
-          { statuses: ['online'], labels: ['gpu'], ports: [9100] },
-          { statuses: ['online'], labels: ['gpu', 'a-b'], ports: [1] },
-          { statuses: ['initialized'], labels: [], ports: [9100] },
+          { selector: parseSelector('status=online'), ports: [9100] },
+          { selector: parseSelector('status in (online,offline)'), ports: [9100, 9400] },
+          { selector: filterRequirements({ statuses: ['online'], labels: ['gpu'], flapping: null }), ports: [9100] },
+          { selector: filterRequirements({ statuses: ['online'], labels: ['gpu', 'a-b'], flapping: null }), ports: [1] },
+          { selector: parseSelector('status=initialized'), ports: [9100] },
+          { selector: parseSelector('rack, health!=unknown'), ports: [9100] },
         ];
+        const everyRecord = await recordsWithStatus(store, ['initialized', 'online', 'offline']);
         for (const query of queries) {
-          const published = (await recordsWithStatus(store, query.statuses)).filter((n) => query.labels.every((l) => n.label.includes(l)));
+          const published = everyRecord.filter((n) => matches(query.selector, n));
           const expected = toTargetGroups(published, query.ports);
           const { parts, groups } = await store.targetGroupsDocument(query);
           const text = Buffer.concat(parts).toString('utf8');
@@ -456,8 +475,139 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
       });
     });
 
+    describe('maintenance windows (SPEC §13)', () => {
+      const MIN = 60_000;
+      const windowOf = (selectorText: string, nodes: string[] = [], startsAtMs = T0, endsAtMs = T0 + 60 * MIN) =>
+        ({ selectorText, selector: parseSelector(selectorText), nodes, reason: 'recabling', actor: 'admin', startsAtMs, endsAtMs });
+      const eventsOf = async (type: string) => (await store.events({ after: 0, limit: 1000, types: [type as never], nodeIds: [] })).map((e) => JSON.parse(e.json) as Record<string, unknown>);
+      const inWindow = async () => (await recordsWithStatus(store, ['initialized', 'online', 'offline'])).filter((n) => n.maintenance !== null).map((n) => `${n.id}:${n.maintenance}`);
+      beforeEach(async () => {
+        for (let i = 1; i <= 4; i++) await created(store, `m${i}`);
+        await store.update('A1', (n) => ({ ...n, status: 'online', label: ['rack=7'] }));
+        await store.update('A2', (n) => ({ ...n, status: 'online', label: ['rack=7'] }));
+        await store.update('A3', (n) => ({ ...n, status: 'offline', label: ['rack=8'] }));
+      });
+
+      it('stores a window scheduled, starts it at its time with its nodes, ends it and lets them go', async () => {
+        const w = await store.createWindow(windowOf('rack=7', ['A4'], T0 + MIN, T0 + 10 * MIN), T0);
+        assert.deepEqual([w.id, w.phase, w.selectorText, w.nodes, w.reason, w.actor], ['M1', 'scheduled', 'rack=7', ['A4'], 'recabling', 'admin']);
+        assert.deepEqual(await store.window('M1'), w, 'read back as stored');
+        assert.equal(await store.windowCoverage(w), 3, 'its selector and its listed node');
+        assert.deepEqual((await store.applyMaintenance(T0 + MIN - 1, true)).started, [], 'not before its start');
+        assert.deepEqual(await inWindow(), []);
+        const started = await store.applyMaintenance(T0 + MIN, false);
+        assert.deepEqual([started.started, started.entered], [['M1'], 3]);
+        assert.deepEqual(await inWindow(), ['A1:M1', 'A2:M1', 'A4:M1']);
+        assert.equal((await store.get('A1'))!.maintenanceStatus, 'online', 'its status when it entered');
+        assert.deepEqual((await eventsOf('maintenance.started')).map((e) => [e.window, e.matched]), [['M1', 3]]);
+        assert.deepEqual((await eventsOf('node.maintenance')).map((e) => [e.node_id, e.in, e.status]), [['A1', true, 'online'], ['A2', true, 'online'], ['A4', true, 'initialized']]);
+        await store.update('A1', (n) => ({ ...n, status: 'offline' }));
+        assert.equal((await store.get('A1'))!.maintenance, 'M1', 'a status change does not take a node out');
+        const ended = await store.applyMaintenance(T0 + 10 * MIN, false);
+        assert.deepEqual([ended.ended, ended.left], [['M1'], 3]);
+        assert.deepEqual(await inWindow(), []);
+        const left = (await eventsOf('node.maintenance')).filter((e) => e.in === false);
+        assert.deepEqual(left.map((e) => [e.node_id, e.status, e.entered_status]), [['A1', 'offline', 'online'], ['A2', 'online', 'online'], ['A4', 'initialized', 'initialized']]);
+        assert.deepEqual((await eventsOf('maintenance.ended')).map((e) => [e.window, e.matched]), [['M1', 3]]);
+        const after = (await store.window('M1'))!;
+        assert.deepEqual([after.phase, after.endedAtMs, after.matched], ['ended', T0 + 10 * MIN, 3]);
+      });
+
+      it('covers continuously: a node that comes to match enters, one that stops matching leaves', async () => {
+        await store.createWindow(windowOf('rack=7'), T0);
+        await store.applyMaintenance(T0, false);
+        assert.deepEqual(await inWindow(), ['A1:M1', 'A2:M1']);
+        await store.update('A3', (n) => ({ ...n, label: ['rack=7'] }));
+        await store.update('A2', (n) => ({ ...n, label: [] }));
+        const pass = await store.applyMaintenance(T0 + 1_000, true);
+        assert.deepEqual([pass.entered, pass.left], [1, 1]);
+        assert.deepEqual(await inWindow(), ['A1:M1', 'A3:M1']);
+        await created(store, 'm5');
+        await store.update('A5', (n) => ({ ...n, label: ['rack=7'] }));
+        await store.applyMaintenance(T0 + 2_000, true);
+        assert.deepEqual(await inWindow(), ['A1:M1', 'A3:M1', 'A5:M1'], 'a node registered during the window');
+      });
+
+      it('moves a node over to another active window that covers it, without leaving maintenance', async () => {
+        await store.createWindow(windowOf('rack=7', [], T0, T0 + 5 * MIN), T0);
+        await store.createWindow(windowOf('', ['A1'], T0, T0 + 20 * MIN), T0);
+        await store.applyMaintenance(T0, true);
+        assert.deepEqual(await inWindow(), ['A1:M1', 'A2:M1']);
+        await store.applyMaintenance(T0 + 5 * MIN, false);
+        assert.deepEqual(await inWindow(), ['A1:M2']);
+        const moves = (await eventsOf('node.maintenance')).map((e) => [e.node_id, e.window, e.in]);
+        assert.deepEqual(moves, [['A1', 'M1', true], ['A2', 'M1', true], ['A2', 'M1', false]], 'A1 moved over silently');
+        assert.equal((await store.get('A1'))!.maintenanceStatus, 'online', 'with its status from when it entered');
+      });
+
+      it('changes the reason and the end, ends an active window early and cancels a scheduled one', async () => {
+        await store.createWindow(windowOf('rack=7', [], T0, T0 + 60 * MIN), T0);
+        await store.createWindow(windowOf('rack=8', [], T0 + 30 * MIN, T0 + 60 * MIN), T0);
+        await store.applyMaintenance(T0, false);
+        const changed = await store.changeWindow('M1', { reason: 'firmware', endsAtMs: T0 + 90 * MIN }, T0 + MIN);
+        assert.deepEqual([changed!.reason, changed!.endsAtMs], ['firmware', T0 + 90 * MIN]);
+        assert.equal(await store.changeWindow('M9', { end: true }, T0), null);
+        const ending = await store.changeWindow('M1', { end: true }, T0 + 2 * MIN);
+        assert.equal(ending!.endsAtMs, T0 + 2 * MIN, 'an active window ends now');
+        const cancelled = await store.changeWindow('M2', { end: true }, T0 + 2 * MIN);
+        assert.deepEqual([cancelled!.phase, cancelled!.cancelled, cancelled!.endedAtMs], ['ended', true, T0 + 2 * MIN]);
+        const pass = await store.applyMaintenance(T0 + 2 * MIN, false);
+        assert.deepEqual([pass.ended, pass.started], [['M1'], []]);
+        assert.deepEqual(await inWindow(), []);
+        assert.deepEqual((await eventsOf('maintenance.started')).map((e) => e.window), ['M1'], 'the cancelled window never started');
+        assert.deepEqual((await store.windows()).map((w) => w.id), ['M2', 'M1'], 'newest first');
+        assert.equal(await store.pruneWindows(T0 + 3 * MIN), 2);
+        assert.deepEqual(await store.windows(), []);
+      });
+
+      it('keeps nodes in maintenance out of garbage collection and the brake, and names the window in their status events', async () => {
+        await store.createWindow(windowOf('', ['A3', 'A1']), T0);
+        await store.applyMaintenance(T0, false);
+        assert.deepEqual(await store.collectGarbage(T0 + 10_000, T0 + 20_000), ['A4'], 'A3 is offline but in maintenance');
+        await store.update('A1', (n) => ({ ...n, lastReportMs: T0 }));
+        await store.update('A2', (n) => ({ ...n, lastReportMs: T0 }));
+        const cutoffs = { offlineBeforeMs: T0 + 1, onlineSinceMs: T0 + 1 };
+        assert.deepEqual(await store.sweepPreview(cutoffs), { goingOffline: 1, online: 1 }, 'A1 does not count');
+        await store.sweep(cutoffs, T0 + 30_000);
+        const swept = (await eventsOf('node.status')).filter((e) => e.cause === 'sweep').map((e) => [e.node_id, e.maintenance]);
+        assert.deepEqual(swept, [['A1', 'M1'], ['A2', undefined]]);
+      });
+    });
+
+    describe('selectors (SPEC §12): the SQL answers as the domain does', () => {
+      beforeEach(async () => {
+        for (const n of SELECTOR_NODES) {
+          await store.register({ id: null, name: n.name, type: n.type, version: n.version, metaData: n.metaData }, T0, 'A');
+          await store.update(n.id, (r) => ({
+            ...r, status: n.status, label: [...n.label], health: n.health, healthState: n.healthState, flapping: n.flapping,
+            maintenance: n.maintenance, maintenanceStatus: n.maintenance === null ? null : n.status,
+          }));
+        }
+      });
+
+      it('every case selects the same nodes in a list, its statistics and discovery as in memory', async () => {
+        const stored = await recordsWithStatus(store, ['initialized', 'online', 'offline']);
+        for (const [text, expected] of SELECTOR_CASES) {
+          const selector = parseSelector(text);
+          assert.deepEqual(stored.filter((n) => matches(selector, n)).map((n) => n.id), expected, `${text}: the stored records in memory`);
+          const page = await store.listPage({ selector, q: null }, null, 100);
+          assert.deepEqual((JSON.parse(page.doc.toString('utf8')) as Array<{ id: string }>).map((n) => n.id), expected, `${text}: the list`);
+          assert.equal(page.total, expected.length, `${text}: the total`);
+          const counted = (await store.statisticsOf({ selector, q: null })).reduce((sum, c) => sum + c.count, 0);
+          assert.equal(counted, expected.length, `${text}: the statistics`);
+          const sd = JSON.parse(Buffer.concat((await store.targetGroupsDocument({ selector, ports: [1] })).parts).toString('utf8')) as TargetGroup[];
+          assert.deepEqual(sd.map((g) => g.labels.__meta_argus_node_id), expected, `${text}: discovery`);
+          const browsed = await store.browse({ selector, q: null }, { after: null }, 2);
+          assert.deepEqual(browsed.nodes.map((n) => n.id), expected.slice(0, 2), `${text}: the dashboard's page`);
+        }
+      });
+    });
+
     describe('finding nodes', () => {
-      const none: NodeFilter = { statuses: [], labels: [], q: null, flapping: null };
+      const none: NodeFilter = { selector: [], q: null };
+      type OldFilter = { statuses?: NodeStatus[]; labels?: string[]; flapping?: boolean; q?: string };
+      /** A filter of the older parameters (SPEC §9.5), as the API makes it. */
+      const old = (f: OldFilter): NodeFilter => ({ selector: filterRequirements({ statuses: f.statuses ?? [], labels: f.labels ?? [], flapping: f.flapping ?? null }), q: f.q ?? null });
       const ids = (doc: Buffer) => (JSON.parse(doc.toString('utf8')) as Array<{ id: string }>).map((n) => n.id);
       beforeEach(async () => {
         const metas = [{ hostname: 'gpu-a.Example', ip: '10.0.0.1' }, { hostname: 'cpu-b', ip: '10.0.0.2' }, { hostname: 'gpu-c', ip: '10.1.0.3' }, { ip: 7 }, {}];
@@ -468,7 +618,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
       });
 
       it('filters by status, labels (all of them), and a case-insensitive substring of id, name, hostname or ip', async () => {
-        const page = (f: Partial<NodeFilter>) => store.listPage({ ...none, ...f }, null, 100);
+        const page = (f: OldFilter) => store.listPage(old(f), null, 100);
         assert.deepEqual(ids((await page({ statuses: ['online'] })).doc), ['A1', 'A3']);
         assert.deepEqual(ids((await page({ statuses: ['online', 'offline'] })).doc), ['A1', 'A3', 'A4']);
         assert.deepEqual(ids((await page({ labels: ['gpu', 'rack1'] })).doc), ['A1']);
@@ -478,7 +628,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.deepEqual(ids((await page({ q: 'a5' })).doc), ['A5']);
         assert.deepEqual(ids((await page({ flapping: false })).doc).length, 5);
         assert.deepEqual((await page({ flapping: true })).total, 0);
-        assert.deepEqual(await store.statisticsOf({ ...none, labels: ['rack1'] }), [{ status: 'offline', count: 1 }, { status: 'online', count: 1 }]);
+        assert.deepEqual(await store.statisticsOf(old({ labels: ['rack1'] })), [{ status: 'offline', count: 1 }, { status: 'online', count: 1 }]);
         await store.update('A1', (n) => ({ ...n, label: ['rack1'] }));
         assert.deepEqual(ids((await page({ labels: ['gpu'] })).doc), ['A3'], 'a label change moves the node out of the label');
         assert.deepEqual(ids((await page({ labels: ['rack1'], statuses: ['online'] })).doc), ['A1']);
@@ -520,11 +670,11 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.deepEqual([idsOf(middle), middle.prev, middle.next], [['A6', 'A7', 'A8'], 'A6', 'A8']);
         const last = await store.browse(none, { after: 'A10' }, 5);
         assert.deepEqual([idsOf(last), last.next], [['A11', 'A12'], null]);
-        const online = await store.browse({ ...none, statuses: ['online'] }, { after: null }, 1);
+        const online = await store.browse(old({ statuses: ['online'] }), { after: null }, 1);
         assert.deepEqual([idsOf(online), online.total, online.next], [['A1'], 2, 'A1']);
-        const online2 = await store.browse({ ...none, statuses: ['online'] }, { after: 'A1' }, 1);
+        const online2 = await store.browse(old({ statuses: ['online'] }), { after: 'A1' }, 1);
         assert.deepEqual([idsOf(online2), online2.prev, online2.next], [['A3'], 'A3', null]);
-        const byLabel = await store.browse({ ...none, labels: ['rack1'] }, { before: 'A4' }, 5);
+        const byLabel = await store.browse(old({ labels: ['rack1'] }), { before: 'A4' }, 5);
         assert.deepEqual([idsOf(byLabel), byLabel.prev, byLabel.next], [['A1'], null, 'A1']);
       });
     });

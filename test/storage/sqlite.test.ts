@@ -45,6 +45,7 @@ describe('SQLite store specifics', () => {
     assert.deepEqual(kv, [
       { key: 'event_id_counter', value: '1' },
       { key: 'list_version', value: '1' },
+      { key: 'maintenance_id_counter', value: '0' },
       { key: 'node_id_counter', value: '1' },
       { key: 'publish_version', value: '0' },
       { key: 'schema_version', value: String(LATEST) },
@@ -133,7 +134,7 @@ describe('SQLite store specifics', () => {
     assert.deepEqual(list.map((n: { name: string }) => n.name), ['s\ufffd\ufffd\ufffdx [A1]', 'fine ü']);
     const file = strictJson(Buffer.concat((await store.nodesFileDocument()).parts));
     assert.deepEqual(file.map((e: { hostname: string; labels: string[] }) => [e.hostname, e.labels]), [['h\ufffd', ['gpu']], ['', ['\ufffd']]]);
-    strictJson(Buffer.concat((await store.targetGroupsDocument({ statuses: ['online'], labels: [], ports: [1] })).parts));
+    strictJson(Buffer.concat((await store.targetGroupsDocument({ selector: [{ kind: 'field', field: 'status', op: 'in', values: ['online'] }], ports: [1] })).parts));
     await store.close();
     t.cleanup();
   });

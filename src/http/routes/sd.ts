@@ -9,10 +9,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { listParam } from '../query.js';
 import { sendSerialized } from '../serialized.js';
 import { parsePorts } from '../../config.js';
-import { ALL_STATUSES, type NodeStatus } from '../../domain/status.js';
 import { AppError } from '../../errors.js';
 import type { Nodes } from '../../nodes/index.js';
 import { ErrorJson } from '../schemas.js';
+import { parameterRequirements, selectorParam } from '../node-filter.js';
 
 /** Most target ports one discovery request may ask for (a target per node and port). */
 export const MAX_SD_PORTS = 16;
@@ -22,6 +22,7 @@ const SdQuery = Type.Object({
   port: Type.Optional(StringOrList),
   status: Type.Optional(StringOrList),
   label: Type.Optional(StringOrList),
+  selector: Type.Optional(Type.String()),
 });
 type SdQuery = Static<typeof SdQuery>;
 
@@ -47,13 +48,10 @@ export function sdRoutes(nodes: Pick<Nodes, 'targetGroups'>, defaultPorts: reado
         if (!ports) throw new AppError('BAD_REQUEST', 'invalid request: port must be a number from 1 to 65535');
         // Each port multiplies the document: a target per node and port.
         if (ports.length > MAX_SD_PORTS) throw new AppError('BAD_REQUEST', `invalid request: at most ${MAX_SD_PORTS} ports may be asked for, not ${ports.length}`);
-        const statusList = listParam(q.status);
-        const unknownStatus = statusList.find((s) => !(ALL_STATUSES as readonly string[]).includes(s));
-        if (unknownStatus !== undefined) {
-          throw new AppError('BAD_REQUEST', `invalid request: status must be one of ${ALL_STATUSES.join(', ')}`);
-        }
-        const statuses = statusList.length === 0 ? (['online'] as NodeStatus[]) : (statusList as NodeStatus[]);
-        const { parts, etag, bytes } = await nodes.targetGroups({ statuses, labels: listParam(q.label), ports });
+        // The online nodes unless the query names statuses (SPEC §7), in `status` or in the selector.
+        const selector = [...parameterRequirements({ status: q.status, label: q.label }), ...selectorParam(q.selector)];
+        if (!selector.some((r) => r.kind === 'field' && r.field === 'status')) selector.unshift({ kind: 'field', field: 'status', op: 'in', values: ['online'] });
+        const { parts, etag, bytes } = await nodes.targetGroups({ selector, ports });
         reply.header('etag', etag).header('cache-control', 'no-cache');
         if (matchesEtag(request.headers['if-none-match'], etag)) return (reply as FastifyReply).code(304).send();
         return sendSerialized((reply as FastifyReply).header('content-length', bytes), Readable.from(parts));

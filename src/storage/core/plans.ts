@@ -14,6 +14,8 @@ export interface ChunkRow {
   seq: number;
   flapping: number;
   flap_times: string;
+  /** The maintenance window the node is in (its status events name it). */
+  maintenance: string | null;
 }
 
 /** A node by ID and seq (garbage collection, flapping). */
@@ -52,7 +54,7 @@ export interface WritePlans {
   /** Flapping nodes whose oldest kept transition is before the cut-off, at most `limit`. */
   calmCandidates: Plan<[cutoffMs: number, limit: number], NodeRef>;
   clearFlap: Plan<[rows: readonly NodeRef[]], never>;
-  /** Nodes offline, or initialized without a report, since before the cut-off, at most `limit`. */
+  /** Nodes offline, or initialized without a report, since before the cut-off, not in maintenance (SPEC §13), at most `limit`. */
   garbageCandidates: Plan<[cutoffMs: number, limit: number], NodeRef>;
   /** Deletes at most `limit` of the oldest events written before `beforeMs`. */
   pruneOld: Plan<[beforeMs: number, limit: number], never>;

@@ -8,6 +8,8 @@ import { fromEventRow, fromRow, type EventRow, type NodeRow } from '../rows.js';
 import type { NodeFilter, NodeStore } from '../store.js';
 import type { Plan } from './tx.js';
 import { createVersionCache } from './version-cache.js';
+import { fromWindowRow, type CoveragePlans, type WindowRow } from './maintenance.js';
+import type { MaintenanceWindow } from '../../domain/maintenance.js';
 
 /** A node's summary and its seq (a page's rows). */
 export type SummaryRow = NodeSummary & { seq: number };
@@ -41,6 +43,9 @@ export interface ReadPlans {
   eventsOfNode: Plan<[nodeId: string, after: number, limit: number, types: readonly string[]], EventRow>;
   /** A type's events after `after`, through the type index. */
   eventsOfType: Plan<[type: string, after: number, limit: number], EventRow>;
+  windowById: Plan<[id: string], WindowRow>;
+  /** Every maintenance window, newest first. */
+  allWindows: Plan<[], WindowRow>;
 }
 
 /** What a backend supplies to the reads. */
@@ -52,6 +57,8 @@ export interface ReadDialect {
   filter(f: NodeFilter): FilterPlans;
   /** The JSON document of GET /nodes (every summary by ID number), rendered by the backend, UTF-8. */
   listDocument(): Promise<Buffer>;
+  /** The statements of a maintenance window's coverage. */
+  coverage(w: MaintenanceWindow): CoveragePlans;
 }
 
 /** The number part of a node ID (its `seq`: an ID is a prefix that does not end with a digit, then it). */
@@ -67,7 +74,7 @@ function mergeEvents(pages: EventRow[][], limit: number) {
 }
 
 /** The store's reads over `dialect`. */
-export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'tokenHash' | 'listDocument' | 'statistics' | 'changeVersion' | 'publishVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf'> {
+export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'tokenHash' | 'listDocument' | 'statistics' | 'changeVersion' | 'publishVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf' | 'window' | 'windows' | 'windowCoverage'> {
   const { plans: p, read } = dialect;
   const first = async <A extends readonly unknown[], R>(plan: Plan<A, R>, ...args: A) => (await read(plan, ...args))[0];
   const changeVersion = async () => (await first(p.changeVersion))!.value;
@@ -84,6 +91,12 @@ export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'toke
       return row ? fromRow(row) : null;
     },
     tokenHash: async (id) => (await first(p.tokenHash, id))?.token_hash ?? null,
+    window: async (id) => {
+      const row = await first(p.windowById, id);
+      return row ? fromWindowRow(row) : null;
+    },
+    windows: async () => (await read(p.allWindows)).map(fromWindowRow),
+    windowCoverage: async (w) => (await first(dialect.coverage(w).count))!.n,
     listDocument: () => listCache(null),
     statistics: () => statsCache(null),
     statisticsOf: (filter) => read(dialect.filter(filter).statistics),

@@ -17,6 +17,7 @@ import { changedColumns, changesPublished, fromRow, toParams, withStatusSince, t
 import type { EventRetention, NodeMutation, NodeStore, RegisterOptions, RegisterOutcome } from '../store.js';
 import type { ChunkRow, NodeRef, WritePlans } from './plans.js';
 import { all, appendEvents, bumpChangeVersion, lockNode, one, run, writeNode, type Tx } from './tx.js';
+import { createMaintenanceWrites, type MaintenanceDialect, type MaintenanceWrites } from './maintenance.js';
 
 /** How a write touches nodes: `key`, an update of that node only; `direct`, nodes by its own statements. */
 export interface WriteKind {
@@ -35,6 +36,8 @@ export interface WriteDialect {
   series?<T>(run: () => Promise<T>): Promise<T>;
   /** Between two chunks of a series (SQLite: the event loop, and the checkpoint thread's turn). */
   betweenChunks?(): Promise<void>;
+  /** Maintenance's statements and each window's coverage (SPEC §13). */
+  maintenance: MaintenanceDialect;
 }
 
 /** Events deleted, or scanned for the per-node limit, per retention step. */
@@ -56,6 +59,7 @@ function newNode(id: string, input: RegistrationInput, nowMs: number, tokenHash:
   return {
     id, name: input.name, type: input.type, version: input.version, status: 'initialized', config: {}, label: [], metaData: input.metaData, health: {},
     registerTimeMs: nowMs, lastReportMs: null, agentLastReportMs: null, lastUpdatedMs: nowMs, statusSinceMs: nowMs, flapping: false, flapTimesMs: [], tokenHash,
+    healthState: 'unknown', conditions: [], maintenance: null, maintenanceStatus: null,
   };
 }
 
@@ -100,7 +104,7 @@ function* updateTx(p: WritePlans, id: string, mutate: NodeMutation): Tx<{ before
       yield* run(p.clearLabels, [node.row.seq]);
       yield* run(p.addLabels, node.row.seq, after.label);
     }
-    if (changesPublished(changed)) yield* bumpChangeVersion(publishedViewChanged(before, after));
+    if (changesPublished(changed, before, after)) yield* bumpChangeVersion(publishedViewChanged(before, after));
   }
   return { before, after, events: yield* appendEvents(updateEvents(before, after), after.lastUpdatedMs) };
 }
@@ -122,7 +126,7 @@ function* sweepChunkTx(p: WritePlans, to: 'offline' | 'online', cutoffMs: number
   yield* run(p.setStatus, rows, to, nowMs);
   const drafts: EventDraft[] = [];
   for (const r of rows) {
-    drafts.push(statusEvent(r.id, r.from, to, 'sweep'));
+    drafts.push(statusEvent(r.id, r.from, to, 'sweep', r.maintenance));
     if (!flap || !isFlapTransition(r.from, to)) continue;
     const next = recordFlapTransition(JSON.parse(r.flap_times) as number[], nowMs, flap);
     yield* run(p.setFlap, r, next.flapping, next.timesMs);
@@ -159,30 +163,10 @@ function* pruneNodesStepTx(p: WritePlans, since: number, keep: number): Tx<{ del
 }
 
 /** The store's writes over `dialect`. */
-export function createWrites(dialect: WriteDialect): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'deleteState' | 'pruneExpiredState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> {
+export function createWrites(dialect: WriteDialect): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'deleteState' | 'pruneExpiredState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> & MaintenanceWrites {
   const { plans: p, write, chunkRows } = dialect;
   const DIRECT: WriteKind = { direct: true };
-  /** Runs chunk after chunk until one holds fewer than `chunkRows`, each to `onChunk`; returns how many. */
-  const inChunks = <T>(step: () => Tx<T[]>, onChunk?: (items: T[]) => void, keep?: T[]): Promise<number> => {
-    const loop = async () => {
-      let count = 0;
-      for (let round = 0; round < 10_000_000; round++) {
-        const items = await write(step, DIRECT);
-        if (items.length > 0) onChunk?.(items);
-        count += items.length;
-        if (keep) for (const item of items) keep.push(item);
-        if (items.length < chunkRows) break;
-        await dialect.betweenChunks?.();
-      }
-      return count;
-    };
-    return dialect.series ? dialect.series(loop) : loop();
-  };
-  const allInChunks = async <T>(step: () => Tx<T[]>, onChunk?: (items: T[]) => void): Promise<T[]> => {
-    const kept: T[] = [];
-    await inChunks(step, onChunk, kept);
-    return kept;
-  };
+  const { inChunks, allInChunks } = chunked(dialect);
   // Retention's per-node pass looks only at events written since the previous pass (the first, at all).
   let perNodeCheckedUpTo = 0;
   return {
@@ -226,5 +210,33 @@ export function createWrites(dialect: WriteDialect): Pick<NodeStore, 'register' 
       yield* run(p.deleteState, key);
     }),
     pruneExpiredState: (prefix, nowMs) => write(() => run(p.pruneState, prefix, nowMs)),
+    ...createMaintenanceWrites(dialect),
   };
+}
+
+/** Runs a chunk transaction after another until one holds fewer than `chunkRows` (a series, for SQLite's checkpoints). */
+export function chunked(dialect: WriteDialect) {
+  const DIRECT: WriteKind = { direct: true };
+  /** Runs chunk after chunk until one holds fewer than `chunkRows`, each to `onChunk`; returns how many. */
+  const inChunks = <T>(step: () => Tx<T[]>, onChunk?: (items: T[]) => void, keep?: T[]): Promise<number> => {
+    const loop = async () => {
+      let count = 0;
+      for (let round = 0; round < 10_000_000; round++) {
+        const items = await dialect.write(step, DIRECT);
+        if (items.length > 0) onChunk?.(items);
+        count += items.length;
+        if (keep) for (const item of items) keep.push(item);
+        if (items.length < dialect.chunkRows) break;
+        await dialect.betweenChunks?.();
+      }
+      return count;
+    };
+    return dialect.series ? dialect.series(loop) : loop();
+  };
+  const allInChunks = async <T>(step: () => Tx<T[]>, onChunk?: (items: T[]) => void): Promise<T[]> => {
+    const kept: T[] = [];
+    await inChunks(step, onChunk, kept);
+    return kept;
+  };
+  return { inChunks, allInChunks };
 }

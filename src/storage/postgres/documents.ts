@@ -10,24 +10,14 @@ import { toTargetGroup } from '../../domain/prometheus-sd.js';
 import type { PublishedNode } from '../../domain/node.js';
 import type { StorageHealthSink } from '../health.js';
 import type { NodeStore, TargetGroupsQuery } from '../store.js';
+import type { HealthState, Selector } from '../../domain/selector.js';
+import { filterSql } from './reads.js';
 import { translate } from './errors.js';
 
 /** Nodes read per page of a document. */
 const PAGE = 2_500;
 /** IDs of left-out nodes a document names at most (the count is complete). */
 const INVALID_IDS_KEPT = 20;
-
-/**
- * A page of the nodes having every label of $3, walked through the first one's `node_labels` entries
- * (its primary key is (label, seq)): a 1% shard reads 1% of the nodes, not every node's labels in seq
- * order (docs/PERFORMANCE.md, "Figures behind the code").
- */
-const BY_LABEL_PAGE_SQL = `
-  SELECT n.seq, n.id, n.name, n.type, n.version, n.status, n.meta_data, n.label
-  FROM node_labels f JOIN nodes n ON n.seq = f.seq
-  WHERE f.label = ($3::text[])[1] AND f.seq > $1 AND n.status = ANY($2::text[])
-    AND (SELECT count(*) FROM node_labels l WHERE l.seq = f.seq AND l.label = ANY($3::text[])) = cardinality($3::text[])
-  ORDER BY f.seq LIMIT $4`;
 
 /** meta_data field `f` as a JSON string when it is a string, else "" (the domain's toNodesFileEntry). */
 const metaString = (f: string) => `to_json(CASE WHEN json_typeof(meta_data::json -> '${f}') = 'string' THEN meta_data::json ->> '${f}' ELSE '' END)::text`;
@@ -54,6 +44,9 @@ interface PublishedRow {
   status: NodeStatus;
   meta_data: string;
   label: string;
+  health_state: HealthState;
+  conditions: string;
+  maintenance: string | null;
 }
 
 export function createPgDocuments(pool: pg.Pool, health: StorageHealthSink | undefined): Pick<NodeStore, 'nodesFileDocument' | 'targetGroupsDocument'> {
@@ -78,21 +71,22 @@ export function createPgDocuments(pool: pg.Pool, health: StorageHealthSink | und
     }
   };
 
-  /** Every node of `statuses` with every label of `labels`, by seq, page by page in one snapshot; `each` renders one. */
-  const build = (statuses: readonly string[], labels: readonly string[], each: (n: PublishedNode) => void): Promise<string> =>
+  /**
+   * Every node the selector selects, by seq, page by page in one snapshot (through the label index when
+   * every selected node has one label: a 1% shard reads 1% of the nodes); `each` renders one.
+   */
+  const build = (selector: Selector, each: (n: PublishedNode) => void): Promise<string> =>
     inSnapshot(async (client) => {
-      const wanted = [...new Set(labels)];
+      const { from, where, params } = filterSql({ selector, q: null }, 3);
+      const sql = `SELECT nodes.seq, nodes.id, nodes.name, nodes.type, nodes.version, nodes.status, nodes.meta_data, nodes.label,
+                          nodes.health_state, nodes.conditions, nodes.maintenance
+                   FROM ${from} WHERE nodes.seq > $1 AND ${where} ORDER BY nodes.seq LIMIT $2`;
       for (let after = -1, round = 0; round < 1_000_000; round++) {
-        const rows = (await client.query<PublishedRow>(
-          wanted.length === 0
-            ? `SELECT seq, id, name, type, version, status, meta_data, label FROM nodes
-               WHERE seq > $1 AND status = ANY($2::text[]) ORDER BY seq LIMIT $3`
-            : BY_LABEL_PAGE_SQL,
-          wanted.length === 0 ? [after, [...statuses], PAGE] : [after, [...statuses], wanted, PAGE],
-        )).rows;
+        const rows = (await client.query<PublishedRow>(sql, [after, PAGE, ...params])).rows;
         for (const r of rows) {
           const meta = JSON.parse(r.meta_data) as PublishedNode['metaData'];
-          each({ id: r.id, name: r.name, type: r.type, version: r.version, status: r.status, metaData: meta, label: JSON.parse(r.label) as string[] });
+          const conditions = JSON.parse(r.conditions) as Array<{ component: string }>;
+          each({ id: r.id, name: r.name, type: r.type, version: r.version, status: r.status, metaData: meta, label: JSON.parse(r.label) as string[], healthState: r.health_state, conditions, maintenance: r.maintenance });
         }
         if (rows.length < PAGE) break;
         after = rows.at(-1)!.seq;
@@ -128,7 +122,7 @@ export function createPgDocuments(pool: pg.Pool, health: StorageHealthSink | und
       oneAtATime(async () => {
         const groups: string[] = [];
         const invalid = { count: 0, nodeIds: [] as string[] };
-        const version = await build(query.statuses, query.labels, (n) => {
+        const version = await build(query.selector, (n) => {
           const group = toTargetGroup(n, query.ports);
           if (group) groups.push(JSON.stringify(group));
           else if ((typeof n.metaData.ip === 'string' && n.metaData.ip !== '') || (typeof n.metaData.hostname === 'string' && n.metaData.hostname !== '')) {

@@ -7,7 +7,7 @@ import type { ChunkRow, NodeRef, ScannedEvent, WritePlans } from '../core/plans.
 import { plan } from '../core/tx.js';
 import type { NodeStatus } from '../../domain/status.js';
 
-const CHUNK = 'SELECT id, status AS "from", seq, flapping, flap_times FROM nodes';
+const CHUNK = 'SELECT id, status AS "from", seq, flapping, flap_times, maintenance FROM nodes';
 const seqs = (rows: readonly { seq: number }[]) => rows.map((r) => r.seq);
 
 /** The writes' statements in PostgreSQL's SQL. */
@@ -36,7 +36,7 @@ export const PG_WRITE_PLANS: WritePlans = {
   calmCandidates: plan<[number, number], NodeRef>('SELECT id, seq FROM nodes WHERE flapping = 1 AND (flap_times::json ->> 0)::bigint < $1 ORDER BY seq LIMIT $2 FOR UPDATE'),
   clearFlap: plan<[readonly NodeRef[]]>("UPDATE nodes SET flapping = 0, flap_times = '[]' WHERE seq = ANY($1::bigint[])", (rows) => [seqs(rows)]),
   garbageCandidates: plan<[number, number], NodeRef>(
-    `SELECT id, seq FROM nodes WHERE (status = 'offline' OR (status = 'initialized' AND last_report IS NULL)) AND status_since < $1 ORDER BY seq LIMIT $2 FOR UPDATE`,
+    `SELECT id, seq FROM nodes WHERE (status = 'offline' OR (status = 'initialized' AND last_report IS NULL)) AND status_since < $1 AND maintenance IS NULL ORDER BY seq LIMIT $2 FOR UPDATE`,
   ),
   pruneOld: plan<[number, number]>('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 ORDER BY id LIMIT $2)'),
   scanEvents: plan<[number, number], ScannedEvent>('SELECT id, node_id FROM events WHERE id > $1 ORDER BY id LIMIT $2'),

@@ -5,35 +5,30 @@ import { KV } from '../keys.js';
 import type { NodeSummary, StatusCount } from '../../domain/node.js';
 import type { StorageHealthSink } from '../health.js';
 import type { EventRow, NodeRow } from '../rows.js';
-import type { NodeFilter, NodeStore } from '../store.js';
+import type { NodeFilter } from '../store.js';
 import { createReads, type FilterPlans, type ReadDialect, type ReadPlans, type SummaryRow } from '../core/reads.js';
 import { bound, plan, type Plan } from '../core/tx.js';
 import { translate } from './errors.js';
+import { pgCoverage } from './maintenance-plans.js';
+import type { WindowRow } from '../core/maintenance.js';
+import { requiredLabel } from '../../domain/selector.js';
+import { positionalBinder, selectorWhere } from './selector-sql.js';
 
 /** A filter as SQL: the rows it reads, its conditions, and their parameters (from `$${first}` on). */
 export function filterSql(f: NodeFilter, first = 1): { from: string; where: string; params: unknown[] } {
   const params: unknown[] = [];
-  const p = (v: unknown) => {
-    params.push(v);
-    return `$${first + params.length - 1}`;
-  };
-  const conditions: string[] = [];
-  let from = 'nodes';
-  if (f.statuses.length > 0) conditions.push(`nodes.status = ANY(${p([...f.statuses])}::text[])`);
-  if (f.labels.length > 0) {
-    from = `node_labels f JOIN nodes ON nodes.seq = f.seq AND f.label = ${p(f.labels[0])}`;
-    const distinct = [...new Set(f.labels)];
-    conditions.push(`(SELECT count(*) FROM node_labels l WHERE l.seq = nodes.seq AND l.label = ANY(${p(distinct)}::text[])) = ${p(distinct.length)}`);
-  }
+  const bind = positionalBinder(params, first);
+  const label = requiredLabel(f.selector);
+  // Through the label index when every selected node has one label (a 1% label reads 1% of the table).
+  const from = label === null ? 'nodes' : `node_labels f JOIN nodes ON nodes.seq = f.seq AND f.label = ${bind(label)}::text`;
+  const conditions = [selectorWhere(f.selector, bind)];
   const q = (f.q ?? '').toLowerCase();
   if (q !== '') {
-    const needle = p(q);
+    const needle = bind(q);
     const meta = (k: string) => `lower(CASE WHEN json_typeof(nodes.meta_data::json -> '${k}') = 'string' THEN nodes.meta_data::json ->> '${k}' ELSE '' END)`;
     conditions.push(`(strpos(lower(nodes.id), ${needle}) > 0 OR strpos(lower(nodes.name), ${needle}) > 0 OR strpos(${meta('hostname')}, ${needle}) > 0 OR strpos(${meta('ip')}, ${needle}) > 0)`);
   }
-  // A literal, so that the partial index of flapping nodes serves `flapping = 1`.
-  if (f.flapping !== null) conditions.push(`nodes.flapping = ${f.flapping ? 1 : 0}`);
-  return { from, where: conditions.length > 0 ? conditions.join(' AND ') : 'true', params };
+  return { from, where: conditions.join(' AND '), params };
 }
 
 /** The statements of one filter, its parameters after each statement's own. */
@@ -69,7 +64,7 @@ export const PG_READ_PLANS: ReadPlans = {
   publishVersion: plan<[], { value: string }>(`SELECT value FROM kv WHERE key = '${KV.publishVersion}'`),
   statistics: plan<[], StatusCount>('SELECT status, count(*)::int AS count FROM nodes GROUP BY status ORDER BY status COLLATE "C"'),
   sweepPreview: plan<[number], { goingOffline: number; online: number }>(
-    `SELECT (count(*) FILTER (WHERE last_report < $1))::int AS "goingOffline", count(*)::int AS online FROM nodes WHERE status = 'online'`,
+    `SELECT (count(*) FILTER (WHERE last_report < $1))::int AS "goingOffline", count(*)::int AS online FROM nodes WHERE status = 'online' AND maintenance IS NULL`,
   ),
   getState: plan<[string], { value: string }>(`SELECT value FROM kv WHERE key = '${KV.statePrefix}' || $1`),
   eventBounds: plan<[], { oldest: number | null; last: string }>(`SELECT (SELECT min(id) FROM events) AS oldest, (SELECT value FROM kv WHERE key = '${KV.eventCounter}') AS last`),
@@ -79,11 +74,13 @@ export const PG_READ_PLANS: ReadPlans = {
     `${EVENT_COLUMNS} WHERE node_id = $1 AND id > $2 AND (cardinality($4::text[]) = 0 OR type = ANY($4::text[])) ORDER BY id LIMIT $3`,
     (node, after, limit, types) => [node, after, limit, [...types]],
   ),
+  windowById: plan<[string], WindowRow>('SELECT * FROM maintenance_windows WHERE id = $1'),
+  allWindows: plan<[], WindowRow>('SELECT * FROM maintenance_windows ORDER BY seq DESC'),
   eventsOfType: plan<[string, number, number], EventRow>(`${EVENT_COLUMNS} WHERE type = $1 AND id > $2 ORDER BY id LIMIT $3`),
 };
 
 /** The reads of the store on `pool`; failures are translated and reported to `health`. */
-export function createPgReads(pool: pg.Pool, health: StorageHealthSink | undefined): Pick<NodeStore, 'get' | 'tokenHash' | 'listDocument' | 'statistics' | 'changeVersion' | 'publishVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf'> {
+export function createPgReads(pool: pg.Pool, health: StorageHealthSink | undefined): ReturnType<typeof createReads> {
   const read = async <A extends readonly unknown[], R>(p: Plan<A, R>, ...args: A): Promise<R[]> => {
     try {
       return (await pool.query(p.sql, bound(p, args) as unknown[])).rows as R[];
@@ -95,6 +92,7 @@ export function createPgReads(pool: pg.Pool, health: StorageHealthSink | undefin
     plans: PG_READ_PLANS,
     read,
     filter: filterPlans,
+    coverage: pgCoverage,
     listDocument: async () => {
       const rows = await read(plan<[], NodeSummary>('SELECT id, name, status, type, version FROM nodes ORDER BY seq'));
       return Buffer.from(JSON.stringify(rows.map((r) => ({ id: r.id, name: r.name, status: r.status, type: r.type, version: r.version }))), 'utf8');

@@ -12,6 +12,7 @@ import { fromRow, NODE_COLUMN_PG_TYPES, type NodeRow } from '../rows.js';
 import { translate } from './errors.js';
 import { createPgGroupCommit, deferEvents, type BatchHooks, type Fence, type StagedNode, type TxTail } from './group-commit.js';
 import { PG_WRITE_PLANS } from './plans.js';
+import { PG_MAINTENANCE } from './maintenance-plans.js';
 
 /**
  * Rows per chunk of a sweep, garbage collection or flapping pass: each chunk is a few round trips, and
@@ -95,6 +96,7 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
   const batch = createPgGroupCommit(pool, { fence, parallel: fence ? 1 : WRITE_BATCHES, hooks });
   const dialect: WriteDialect = {
     plans: PG_WRITE_PLANS,
+    maintenance: PG_MAINTENANCE,
     chunkRows: SWEEP_CHUNK,
     write: (tx, kind) =>
       batch((c, tail) => runAsync(tx(), (e) => answer(c, tail, e)), kind).then(

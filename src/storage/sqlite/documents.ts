@@ -8,9 +8,13 @@ import type { NodeStore } from '../store.js';
 import { openReader } from './connection.js';
 import { translate } from './errors.js';
 import { KV } from '../keys.js';
+import { requiredLabel, type Selector } from '../../domain/selector.js';
+import { namedBinder, selectorWhere } from './selector-sql.js';
 
 /** Nodes per step of a published document: bounds a stall (~5–7 ms each on a 2-core machine). */
 const NODES_FILE_STEP = 2_500;
+/** Prepared document statements kept (most recently used). */
+const STEPS_KEPT = 100;
 const TARGET_GROUPS_STEP = 1_000;
 /**
  * Published documents are built by SQLite itself, a step at a time: parsing every node's meta_data
@@ -54,16 +58,16 @@ const TARGET_HOST = `CASE WHEN ${metaText('ip')} <> '' THEN ${metaText('ip')} EL
 /**
  * Prometheus target groups: exactly domain/prometheus-sd.ts `toTargetGroups` (no group for a node with
  * neither ip nor hostname, or whose host is not a valid scrape host (argus_scrape_host, the domain's
- * `isScrapeHost`); label names sanitised by argus_label_name). Parameters: @statuses, @labels (every one
- * required), @ports, as JSON arrays. A node's host is computed once, and only for the nodes selected
- * (the CTE is materialised, so SQLite does not substitute the expression into every use); `invalid`
- * counts the selected nodes left out for their host, `invalid_ids` names up to 20 of them.
+ * `isScrapeHost`); label names sanitised by argus_label_name; a key/value label's `label_<key>` from the
+ * first label of that key, over a plain label's "true"). `selected` is the selector's condition
+ * (selector-sql.ts); @ports a JSON array. A node's host is computed once, and only for the nodes
+ * selected (the CTE is materialised, so SQLite does not substitute the expression into every use);
+ * `invalid` counts the selected nodes left out for their host, `invalid_ids` names up to 20 of them.
  */
-const targetGroupsStepSql = (from: string) => `
+const targetGroupsStepSql = (from: string, selected: string) => `
   WITH page AS MATERIALIZED (
-    SELECT nodes.seq AS seq, id, name, version, status, nodes.label AS label, meta_data,
-           status IN (SELECT value FROM json_each(@statuses))
-             AND NOT EXISTS (SELECT 1 FROM json_each(@labels) w WHERE w.value NOT IN (SELECT value FROM json_each(nodes.label))) AS selected
+    SELECT nodes.seq AS seq, id, name, version, status, nodes.label AS label, meta_data, health_state, conditions, maintenance,
+           ${selected} AS selected
     ${from}
   ), hosted AS MATERIALIZED (
     SELECT page.*, CASE WHEN selected THEN ${TARGET_HOST} END AS host FROM page
@@ -73,24 +77,39 @@ const targetGroupsStepSql = (from: string) => `
   SELECT CAST(json_group_array(json_object(
            'targets', (SELECT json_group_array(CASE WHEN instr(host, ':') > 0 THEN '[' || host || ']:' || p.value ELSE host || ':' || p.value END)
                        FROM json_each(@ports) p),
-           'labels', json_patch(
+           'labels', json_patch(json_patch(
              json_object('__meta_argus_node_id', id, '__meta_argus_name', name, '__meta_argus_hostname', ${metaText('hostname')},
                          '__meta_argus_user', ${metaText('user')}, '__meta_argus_instance', ${metaText('instance')},
                          '__meta_argus_env', ${metaText('env')}, '__meta_argus_version', version, '__meta_argus_status', status,
-                         '__meta_argus_labels', ',' || coalesce((SELECT group_concat(value, ',') FROM json_each(label)), '') || ','),
-             (SELECT json_group_object('__meta_argus_label_' || argus_label_name(value), 'true') FROM json_each(label)))
+                         '__meta_argus_labels', ',' || coalesce((SELECT group_concat(value, ',') FROM json_each(label)), '') || ',',
+                         '__meta_argus_health', health_state,
+                         '__meta_argus_failing', ',' || coalesce((SELECT group_concat(value ->> '$.component', ',') FROM json_each(conditions)), '') || ',',
+                         '__meta_argus_maintenance', CASE WHEN maintenance IS NULL THEN 'false' ELSE 'true' END),
+             (SELECT json_group_object('__meta_argus_label_' || argus_label_name(value), 'true') FROM json_each(label))),
+             (SELECT json_group_object(name, v) FROM (
+                SELECT '__meta_argus_label_' || argus_label_name(substr(value, 1, instr(value, '=') - 1)) AS name,
+                       substr(value, instr(value, '=') + 1) AS v, min(CAST(key AS INTEGER)) AS first
+                FROM json_each(label) WHERE instr(value, '=') > 0 GROUP BY 1 ORDER BY first)))
          ) ORDER BY seq) FILTER (WHERE listed) AS BLOB) AS part,
          count(*) FILTER (WHERE listed) AS items, count(*) AS scanned, max(seq) AS last,
          count(*) FILTER (WHERE selected AND host <> '' AND NOT listed) AS invalid,
          json_group_array(id) FILTER (WHERE selected AND host <> '' AND NOT listed) AS invalid_ids
   FROM judged`;
-/** Every node, in steps of seq. */
-const TARGET_GROUPS_STEP_SQL = targetGroupsStepSql('FROM nodes WHERE seq > @after ORDER BY seq LIMIT @limit');
+
 /**
- * With labels: only the nodes having the first one, through the label index (a 1% shard reads 1% of the
- * nodes, not the whole table).
+ * The step statement of a selector and its parameters: every node in steps of seq, or, when every
+ * selected node has one label, only the nodes having it, through the label index (a 1% shard reads 1%
+ * of the nodes, not the whole table).
  */
-const TARGET_GROUPS_BY_LABEL_STEP_SQL = targetGroupsStepSql('FROM node_labels f JOIN nodes ON nodes.seq = f.seq WHERE f.label = @firstLabel AND f.seq > @after ORDER BY f.seq LIMIT @limit');
+function targetGroupsStep(selector: Selector): { sql: string; params: Record<string, unknown> } {
+  const params: Record<string, unknown> = {};
+  const bind = namedBinder(params);
+  const label = requiredLabel(selector);
+  const from = label === null
+    ? 'FROM nodes WHERE seq > @after ORDER BY seq LIMIT @limit'
+    : `FROM node_labels f JOIN nodes ON nodes.seq = f.seq WHERE f.label = ${bind(label)} AND f.seq > @after ORDER BY f.seq LIMIT @limit`;
+  return { sql: targetGroupsStepSql(from, `coalesce(${selectorWhere(selector, bind)}, 0)`), params };
+}
 
 /** The published documents of the store on `db` (file `path`). */
 export function createDocuments(db: Database.Database, path: string, health: StorageHealthSink | undefined): Pick<NodeStore, 'nodesFileDocument' | 'targetGroupsDocument'> & { close(): Promise<void> } {
@@ -109,7 +128,11 @@ export function createDocuments(db: Database.Database, path: string, health: Sto
       reader = openReader(path);
     }
     let step = steps.get(sql);
-    if (!step) steps.set(sql, (step = (reader ?? db).prepare(sql)));
+    if (step) steps.delete(sql);
+    else step = (reader ?? db).prepare(sql);
+    // Kept by text, the most recently used (each selector's text is a statement of its own).
+    steps.set(sql, step);
+    if (steps.size > STEPS_KEPT) steps.delete(steps.keys().next().value!);
     const limit = inMemory ? Number.MAX_SAFE_INTEGER : stepSize;
     const parts: Buffer[] = [Buffer.from('[')];
     let items = 0;
@@ -154,13 +177,8 @@ export function createDocuments(db: Database.Database, path: string, health: Sto
       return { parts, nodes: items };
     },
     targetGroupsDocument: async (query) => {
-      const byLabel = query.labels.length > 0;
-      const { parts, items, version, invalid } = await stepped(byLabel ? TARGET_GROUPS_BY_LABEL_STEP_SQL : TARGET_GROUPS_STEP_SQL, TARGET_GROUPS_STEP, {
-        statuses: JSON.stringify(query.statuses),
-        labels: JSON.stringify(query.labels),
-        ports: JSON.stringify(query.ports),
-        ...(byLabel ? { firstLabel: query.labels[0] } : {}),
-      });
+      const step = targetGroupsStep(query.selector);
+      const { parts, items, version, invalid } = await stepped(step.sql, TARGET_GROUPS_STEP, { ...step.params, ports: JSON.stringify(query.ports) });
       return { parts, groups: items, version, invalidHosts: invalid };
     },
     async close() {

@@ -6,7 +6,7 @@ import type { ChunkRow, NodeRef, ScannedEvent, WritePlans } from '../core/plans.
 import { plan } from '../core/tx.js';
 import type { NodeStatus } from '../../domain/status.js';
 
-const CHUNK_COLUMNS = 'rowid, id, status AS "from", seq, flapping, flap_times';
+const CHUNK_COLUMNS = 'rowid, id, status AS "from", seq, flapping, flap_times, maintenance';
 const rowids = (rows: readonly { rowid?: number }[]) => JSON.stringify(rows.map((r) => r.rowid));
 
 /** The writes' statements in SQLite's SQL. */
@@ -37,9 +37,9 @@ export const SQLITE_WRITE_PLANS: WritePlans = {
   calmCandidates: plan<[number, number], NodeRef>("SELECT rowid, id, seq FROM nodes WHERE flapping = 1 AND flap_times ->> '$[0]' < ? LIMIT ?"),
   clearFlap: plan<[readonly NodeRef[]]>("UPDATE nodes SET flapping = 0, flap_times = '[]' WHERE rowid IN (SELECT value FROM json_each(?))", (rows) => [rowids(rows)]),
   garbageCandidates: plan<[number, number], NodeRef>(
-    `SELECT id, seq FROM nodes WHERE status = 'offline' AND status_since < @cutoff
+    `SELECT id, seq FROM nodes WHERE status = 'offline' AND status_since < @cutoff AND maintenance IS NULL
      UNION ALL
-     SELECT id, seq FROM nodes WHERE status = 'initialized' AND last_report IS NULL AND status_since < @cutoff
+     SELECT id, seq FROM nodes WHERE status = 'initialized' AND last_report IS NULL AND status_since < @cutoff AND maintenance IS NULL
      LIMIT @limit`,
     (cutoff, limit) => ({ cutoff, limit }),
   ),

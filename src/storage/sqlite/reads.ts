@@ -4,79 +4,47 @@
 import type Database from 'better-sqlite3';
 import type { StatusCount } from '../../domain/node.js';
 import type { StorageHealthSink } from '../health.js';
-import type { NodeFilter, NodeStore } from '../store.js';
+import type { NodeFilter } from '../store.js';
 import { translate } from './errors.js';
+import { sqliteCoverage } from './maintenance-plans.js';
+import type { WindowRow } from '../core/maintenance.js';
 import { KV } from '../keys.js';
 import type { EventRow, NodeRow } from '../rows.js';
 import { createReads, type FilterPlans, type ReadDialect, type ReadPlans, type SummaryRow } from '../core/reads.js';
 import { bound, plan, type Plan } from '../core/tx.js';
-
-/** Which conditions a filter has: each shape gets its own statements, so that SQLite can use the index that fits. */
-interface Shape {
-  statuses: 'none' | 'one' | 'many';
-  labels: boolean;
-  q: boolean;
-  /** Written as a literal (`flapping = 1`): SQLite uses the partial index of flapping nodes only then. */
-  flapping: 'any' | 'yes' | 'no';
-}
-
-const shapeOf = (f: NodeFilter): Shape => ({
-  statuses: f.statuses.length === 0 ? 'none' : new Set(f.statuses).size === 1 ? 'one' : 'many',
-  labels: f.labels.length > 0,
-  q: (f.q ?? '') !== '',
-  flapping: f.flapping === null ? 'any' : f.flapping ? 'yes' : 'no',
-});
+import { requiredLabel } from '../../domain/selector.js';
+import { namedBinder, selectorWhere } from './selector-sql.js';
 
 /**
- * The SQL of a filter's shape: the rows it reads (every node, or, with labels, the nodes having the
- * first label, through the label index: a 1% label reads 1% of the table) and its conditions. A single
- * status is `status = @status`, so that the (status, seq) index serves a keyset page in order.
+ * The SQL of a filter: the rows it reads (every node, or the nodes having a label every selected node
+ * has, through the label index: a 1% label reads 1% of the table), its conditions (the selector's, and
+ * the search's) and their parameters. Statements are prepared once per text; values are parameters.
  */
-function sqlOf(shape: Shape): { from: string; where: string; key: string } {
-  const conditions = [
-    shape.statuses === 'one' ? 'status = @status' : shape.statuses === 'many' ? 'status IN (SELECT value FROM json_each(@statuses))' : null,
-    shape.labels ? '(SELECT count(*) FROM node_labels l WHERE l.seq = nodes.seq AND l.label IN (SELECT value FROM json_each(@labels))) = @labelCount' : null,
-    shape.q
-      ? `(instr(lower(id), @q) > 0 OR instr(lower(name), @q) > 0
-          OR instr(lower(CASE WHEN json_type(meta_data, '$.hostname') = 'text' THEN meta_data ->> '$.hostname' ELSE '' END), @q) > 0
-          OR instr(lower(CASE WHEN json_type(meta_data, '$.ip') = 'text' THEN meta_data ->> '$.ip' ELSE '' END), @q) > 0)`
-      : null,
-    shape.flapping === 'any' ? null : `flapping = ${shape.flapping === 'yes' ? 1 : 0}`,
-  ].filter((c): c is string => c !== null);
+function sqlOf(f: NodeFilter): { from: string; where: string; key: string; params: Record<string, unknown> } {
+  const params: Record<string, unknown> = {};
+  const bind = namedBinder(params);
+  const label = requiredLabel(f.selector);
+  const q = (f.q ?? '').toLowerCase();
+  const conditions = [selectorWhere(f.selector, bind)];
+  if (q !== '') {
+    const needle = bind(q);
+    conditions.push(`(instr(lower(id), ${needle}) > 0 OR instr(lower(name), ${needle}) > 0
+          OR instr(lower(CASE WHEN json_type(meta_data, '$.hostname') = 'text' THEN meta_data ->> '$.hostname' ELSE '' END), ${needle}) > 0
+          OR instr(lower(CASE WHEN json_type(meta_data, '$.ip') = 'text' THEN meta_data ->> '$.ip' ELSE '' END), ${needle}) > 0)`);
+  }
   return {
-    from: shape.labels ? 'node_labels f JOIN nodes ON nodes.seq = f.seq AND f.label = @firstLabel' : 'nodes',
-    where: conditions.length > 0 ? conditions.join(' AND ') : '1',
+    from: label === null ? 'nodes' : `node_labels f JOIN nodes ON nodes.seq = f.seq AND f.label = ${bind(label)}`,
+    where: conditions.join(' AND '),
     // Keyset and order on the label index's own seq: SQLite does not carry the order of f.seq over to
     // nodes.seq, and would sort every node of the label for each page.
-    key: shape.labels ? 'f.seq' : 'nodes.seq',
+    key: label === null ? 'nodes.seq' : 'f.seq',
+    params,
   };
 }
 
-type FilterParams = {
-  status: string;
-  statuses: string;
-  labels: string;
-  labelCount: number;
-  firstLabel: string;
-  q: string;
-};
-
-function filterParams(f: NodeFilter): FilterParams {
-  return {
-    status: f.statuses[0] ?? '',
-    statuses: JSON.stringify(f.statuses),
-    labels: JSON.stringify(f.labels),
-    labelCount: new Set(f.labels).size,
-    firstLabel: f.labels[0] ?? '',
-    q: (f.q ?? '').toLowerCase(),
-  };
-}
-
-/** The statements of one filter: SQL by its shape (prepared once per shape), its parameters bound. */
+/** The statements of one filter: SQL by its text (prepared once per text), its parameters bound. */
 function filterPlans(f: NodeFilter): FilterPlans {
-  const shape = shapeOf(f);
-  const { from, where, key } = sqlOf(shape);
-  const params = filterParams(f);
+  const { from, where, key, params } = sqlOf(f);
   const at = (seq: number, limit?: number) => ({ ...params, seq, ...(limit === undefined ? {} : { limit }) });
   return {
     page: plan<[number, number], SummaryRow>(`SELECT nodes.seq, id, name, status, type, version FROM ${from} WHERE ${key} > @seq AND ${where} ORDER BY ${key} LIMIT @limit`, at),
@@ -104,6 +72,9 @@ export const EVENT_SQL = {
   byType: 'SELECT id, time, type, node_id, body FROM events WHERE type = @value AND id > @after ORDER BY id LIMIT @limit',
 } as const;
 
+/** Prepared read statements kept per connection (most recently used). */
+const PREPARED_KEPT = 500;
+
 /** The read statements in SQLite's SQL. */
 export const SQLITE_READ_PLANS: ReadPlans = {
   nodeById: plan<[string], NodeRow>('SELECT * FROM nodes WHERE id = ?'),
@@ -112,22 +83,28 @@ export const SQLITE_READ_PLANS: ReadPlans = {
   publishVersion: plan<[], { value: string }>(`SELECT value FROM kv WHERE key = '${KV.publishVersion}'`),
   statistics: plan<[], StatusCount>('SELECT status, count(*) AS count FROM nodes GROUP BY status ORDER BY status'),
   sweepPreview: plan<[number], { goingOffline: number; online: number }>(
-    "SELECT count(*) FILTER (WHERE last_report < ?) AS goingOffline, count(*) AS online FROM nodes WHERE status = 'online'",
+    "SELECT count(*) FILTER (WHERE last_report < ?) AS goingOffline, count(*) AS online FROM nodes WHERE status = 'online' AND maintenance IS NULL",
   ),
   getState: plan<[string], { value: string }>(`SELECT value FROM kv WHERE key = '${KV.statePrefix}' || ?`),
   eventBounds: plan<[], { oldest: number | null; last: string }>(`SELECT (SELECT min(id) FROM events) AS oldest, (SELECT value FROM kv WHERE key = '${KV.eventCounter}') AS last`),
   nodeEvents: plan<[string, number, number], EventRow>('SELECT id, time, type, node_id, body FROM events WHERE node_id = ? AND id < ? ORDER BY id DESC LIMIT ?'),
   eventsAll: plan<[number, number], EventRow>(EVENT_SQL.all, (after, limit) => ({ after, limit })),
   eventsOfNode: plan<[string, number, number, readonly string[]], EventRow>(EVENT_SQL.byNode, (value, after, limit, types) => ({ value, after, limit, types: JSON.stringify(types), anyType: types.length === 0 ? 1 : 0 })),
+  windowById: plan<[string], WindowRow>('SELECT * FROM maintenance_windows WHERE id = ?'),
+  allWindows: plan<[], WindowRow>('SELECT * FROM maintenance_windows ORDER BY seq DESC'),
   eventsOfType: plan<[string, number, number], EventRow>(EVENT_SQL.byType, (value, after, limit) => ({ value, after, limit })),
 };
 
 /** The reads of the store on `db`; failures are translated and reported to `health`. */
-export function createSqliteReads(db: Database.Database, health: StorageHealthSink | undefined): Pick<NodeStore, 'get' | 'tokenHash' | 'listDocument' | 'statistics' | 'changeVersion' | 'publishVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf'> {
+export function createSqliteReads(db: Database.Database, health: StorageHealthSink | undefined): ReturnType<typeof createReads> {
+  // Prepared once per text; selectors make the texts many, so the least recently used go beyond a bound.
   const statements = new Map<string, Database.Statement>();
   const prepared = (sql: string) => {
     let stmt = statements.get(sql);
-    if (!stmt) statements.set(sql, (stmt = db.prepare(sql)));
+    if (stmt) statements.delete(sql);
+    else stmt = db.prepare(sql);
+    statements.set(sql, stmt);
+    if (statements.size > PREPARED_KEPT) statements.delete(statements.keys().next().value!);
     return stmt;
   };
   const listDocument = db.prepare<[], { doc: Buffer }>(
@@ -145,6 +122,7 @@ export function createSqliteReads(db: Database.Database, health: StorageHealthSi
       }
     },
     filter: filterPlans,
+    coverage: sqliteCoverage,
     async listDocument() {
       try {
         return listDocument.get()!.doc;

@@ -14,6 +14,7 @@ import { fromRow, type NodeRow } from '../rows.js';
 import { translate } from './errors.js';
 import { createGroupCommit } from './group-commit.js';
 import { SQLITE_WRITE_PLANS } from './plans.js';
+import { SQLITE_MAINTENANCE } from './maintenance-plans.js';
 
 /**
  * Rows per committed chunk of a sweep, garbage collection or flapping pass: bounds how long one step
@@ -103,6 +104,7 @@ export function createSqliteWrites(db: Database.Database, health: StorageHealthS
   const answer = answerer(db);
   const dialect: WriteDialect = {
     plans: SQLITE_WRITE_PLANS,
+    maintenance: SQLITE_MAINTENANCE,
     chunkRows: SWEEP_CHUNK,
     write: (tx) =>
       batch(() => runSync(tx(), answer)).then(
