@@ -19,6 +19,8 @@ import { nodeRoutes } from './http/routes/nodes.js';
 import { sdRoutes } from './http/routes/sd.js';
 import { eventRoutes } from './http/routes/events.js';
 import { brakeRoutes } from './http/routes/brake.js';
+import { maintenanceRoutes } from './http/routes/maintenance.js';
+import type { Maintenance } from './maintenance/windows.js';
 import { createEventFeed } from './events/feed.js';
 import swagger from '@fastify/swagger';
 import { systemClock, type Clock } from './clock.js';
@@ -34,6 +36,8 @@ export const BASE_PATH = '/api/v1/master';
 export interface AppOptions {
   /** The node use cases (the API's and the dashboard's). */
   nodes: Nodes;
+  /** Maintenance windows (SPEC §13). */
+  maintenance: Maintenance;
   /** This process's readiness (sweeping/readiness.ts). */
   readiness: ReadinessCheck;
   logger: Logger;
@@ -95,6 +99,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(nodeRoutes(options.nodes, tokens), { prefix: BASE_PATH });
   await app.register(sdRoutes(options.nodes, options.sdPorts), { prefix: BASE_PATH });
   await app.register(brakeRoutes(options.nodes), { prefix: BASE_PATH });
+  await app.register(maintenanceRoutes(options.maintenance, clock), { prefix: BASE_PATH });
   await app.register(clusterRoutes(clusterInfo), { prefix: BASE_PATH });
   // The live feed of this process: it watches the store only while a stream is open.
   const feed = createEventFeed(options.nodes, { onError: (err) => app.log.warn({ err }, 'event feed: reading new events failed; retrying') });

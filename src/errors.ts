@@ -1,7 +1,7 @@
 // Typed errors with stable codes; the HTTP error handler is the only place that maps them to statuses.
 
 /** Stable error codes of the registry. */
-export type AppErrorCode = 'NODE_NOT_FOUND' | 'NAME_MISMATCH' | 'BAD_REQUEST' | 'UNAVAILABLE' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'GONE';
+export type AppErrorCode = 'NODE_NOT_FOUND' | 'NOT_FOUND' | 'NAME_MISMATCH' | 'BAD_REQUEST' | 'CONFLICT' | 'UNAVAILABLE' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'GONE';
 
 /** An expected failure of a use case, carrying a message fit for the API client. */
 export class AppError extends Error {

@@ -5,6 +5,8 @@
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { StatusCount } from './domain/node.js';
 import { ALL_STATUSES } from './domain/status.js';
+import type { WindowState } from './domain/maintenance.js';
+import type { FleetHealth } from './storage/store.js';
 
 /** The metrics one process records. */
 export interface Metrics {
@@ -33,6 +35,10 @@ export interface MetricsOptions {
   flappingCount?: () => Promise<number>;
   /** Makes this process report `argus_master_leader` (only the sweeping process). */
   isLeader?: () => boolean;
+  /** Makes this process report degraded nodes, failing components and maintenance (only the sweeping process). */
+  fleetHealth?: () => Promise<FleetHealth>;
+  /** Makes this process report maintenance windows by state (only the sweeping process). */
+  windowStates?: () => Promise<Record<WindowState, number>>;
   defaultMetrics?: boolean;
 }
 
@@ -58,6 +64,16 @@ function fleetGauges(registers: Registry[], options: MetricsOptions): void {
       },
     });
   }
+  if (options.fleetHealth) healthGauges(registers, options.fleetHealth);
+  if (options.windowStates) {
+    const windowStates = options.windowStates;
+    new Gauge({
+      name: 'argus_master_maintenance_windows', help: 'Maintenance windows by state (SPEC §13; ended ones are kept as long as events).', labelNames: ['state'], registers,
+      async collect() {
+        for (const [state, n] of Object.entries(await windowStates())) this.set({ state }, n);
+      },
+    });
+  }
   if (options.isLeader) {
     const isLeader = options.isLeader;
     new Gauge({
@@ -68,6 +84,39 @@ function fleetGauges(registers: Registry[], options: MetricsOptions): void {
       },
     });
   }
+}
+
+/** Component names reported apart in argus_master_components_failing; the rest are `other`. */
+export const COMPONENTS_SHOWN = 50;
+
+/** The fleet's health gauges (SPEC §13, §14), from one read per scrape. */
+function healthGauges(registers: Registry[], fleetHealth: () => Promise<FleetHealth>): void {
+  let pending: Promise<FleetHealth> | null = null;
+  // The three gauges are collected one after another on a scrape: they share one read.
+  const once = () => (pending ??= fleetHealth().finally(() => setImmediate(() => (pending = null))));
+  new Gauge({
+    name: 'argus_master_nodes_degraded', help: 'Nodes with a failing component (SPEC §14); they stay online.', registers,
+    async collect() {
+      this.set((await once()).degraded);
+    },
+  });
+  new Gauge({
+    name: 'argus_master_nodes_in_maintenance', help: 'Nodes in an active maintenance window (SPEC §13).', registers,
+    async collect() {
+      this.set((await once()).inMaintenance);
+    },
+  });
+  new Gauge({
+    name: 'argus_master_components_failing', labelNames: ['component'], registers,
+    help: `Nodes on which a component is failing, for the ${COMPONENTS_SHOWN} most frequent component names; the rest summed as component="other".`,
+    async collect() {
+      const { components } = await once();
+      this.reset();
+      for (const c of components.slice(0, COMPONENTS_SHOWN)) this.set({ component: c.component }, c.count);
+      const other = components.slice(COMPONENTS_SHOWN).reduce((n, c) => n + c.count, 0);
+      if (other > 0) this.set({ component: 'other' }, other);
+    },
+  });
 }
 
 /** The metrics of the sweeps, the published files and the fleet's events (counted where they happen). */

@@ -19,6 +19,9 @@ import { createSessions } from './sessions.js';
 import { createStorageHealth, type StorageHealth, type WritesFailing } from './storage/health.js';
 import { openSqliteStore } from './storage/sqlite/index.js';
 import type { NodeStore } from './storage/store.js';
+import { createMaintenance } from './maintenance/windows.js';
+import { createMaintenancePass } from './sweeping/maintenance.js';
+import { windowState, type WindowState } from './domain/maintenance.js';
 import { createReadiness } from './sweeping/readiness.js';
 import { createSweeper } from './sweeping/scheduler.js';
 import { createSweeping, type Sweeping } from './sweeping/sweeping.js';
@@ -123,6 +126,13 @@ export async function openSweepingSide(config: Config, logger: Logger, clock: Cl
     nodeCounts: () => store.statistics(),
     flappingCount: async () => (await store.statisticsOf({ selector: [{ kind: 'flag', flag: 'flapping', value: true }], q: null })).reduce((n, c) => n + c.count, 0),
     isLeader: () => holder.leadership?.isLeader() ?? false,
+    fleetHealth: () => store.fleetHealth(),
+    windowStates: async () => {
+      const now = clock.now();
+      const counts: Record<WindowState, number> = { scheduled: 0, active: 0, ended: 0 };
+      for (const w of await store.windows()) counts[windowState(w, now)]++;
+      return counts;
+    },
   });
   const health = makeHealth(logger, clock, metrics, storageHooks);
   const store = await openStore(config, health, logger, { fence: () => holder.leadership?.fence() ?? null, checkpoints: 'thread' });
@@ -145,7 +155,13 @@ export async function openSweepingSide(config: Config, logger: Logger, clock: Cl
   const publisher = createPublisher({ store, files: publishedFiles(config, store, logger, clock, metrics), leading, clock, logger });
   const intervalMs = config.schedulerIntervalSeconds * 1000;
   const afterTick = () => sweeping.heartbeat({ intervalMs, publishErrors: publisher.errors() }).catch((err: unknown) => logger.error({ err, module: 'sweeper' }, 'sweeper heartbeat not recorded'));
-  const sweeper = createSweeper({ sweeping, publish: () => publisher.publish(), intervalMs, logger, metrics, afterTick, retention: () => sweeping.applyRetention(), leading, clock });
+  const sweep = createSweeper({ sweeping, publish: () => publisher.publish(), intervalMs, logger, metrics, afterTick, retention: () => sweeping.applyRetention(), leading, clock });
+  // The maintenance windows' pass runs beside the sweep, every half second (sweeping/maintenance.ts).
+  const maintenancePass = createMaintenancePass({ store, clock, logger, leading });
+  const sweeper: PeriodicTask = {
+    start: async () => void (await Promise.all([sweep.start(), maintenancePass.start()])),
+    stop: async () => void (await Promise.all([sweep.stop(), maintenancePass.stop()])),
+  };
   return {
     store, metrics, health, leadership, lease, sweeping, publisher, sweeper,
     serving() {
@@ -172,6 +188,7 @@ export async function buildHttpApp(
   const { store, logger, clock, metrics } = parts;
   const options: AppOptions = {
     nodes: makeNodes(config, store, logger, clock, metrics),
+    maintenance: createMaintenance({ store, clock }),
     readiness: createReadiness({ store, clock, writesFailing: parts.writesFailing }),
     logger, metrics, metricsText: parts.metricsText, clock, cluster: parts.cluster,
     logRequests: config.logRequests,

@@ -6,6 +6,8 @@ import { AppError, type AppErrorCode } from '../errors.js';
 
 const STATUS_OF: Record<AppErrorCode, number> = {
   NODE_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
   NAME_MISMATCH: 500,
   BAD_REQUEST: 400,
   UNAVAILABLE: 503,

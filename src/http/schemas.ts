@@ -77,6 +77,28 @@ export const NodeJson = Type.Object({
   status_since: Type.String(),
   flapping: Type.Boolean(),
   clock_skew_seconds: Type.Union([Type.Number(), Type.Null()]),
+  health_state: Type.Union([Type.Literal('healthy'), Type.Literal('degraded'), Type.Literal('unknown')]),
+  conditions: Type.Array(Type.Object({ component: Type.String(), status: Type.String(), since: Type.String(), message: NullableString })),
+  maintenance: Type.Union([
+    Type.Object({ window: Type.String(), reason: NullableString, actor: NullableString, ends_at: NullableString }),
+    Type.Null(),
+  ]),
+});
+
+/** A maintenance window (SPEC §13, response). */
+export const WindowJson = Type.Object({
+  id: Type.String(),
+  selector: Type.String(),
+  nodes: Type.Array(Type.String()),
+  reason: Type.String(),
+  actor: Type.String(),
+  starts_at: Type.String(),
+  ends_at: Type.String(),
+  created_at: Type.String(),
+  ended_at: NullableString,
+  state: Type.Union([Type.Literal('scheduled'), Type.Literal('active'), Type.Literal('ended')]),
+  cancelled: Type.Boolean(),
+  matched: Type.Integer(),
 });
 
 /** The answer to a new registration in token mode: the node and its token, shown only this once. */

@@ -3,6 +3,7 @@
 // feed of the live streams.
 import type { Logger } from 'pino';
 import type { EventType, StoredEvent } from '../domain/events.js';
+import type { MaintenanceWindow } from '../domain/maintenance.js';
 import type { NodeRecord, StatusCount } from '../domain/node.js';
 import { eventsPruned, nodeNotFound } from '../errors.js';
 import type { Metrics } from '../metrics.js';
@@ -40,6 +41,8 @@ export interface NodeQueries {
   eventBounds(): Promise<{ oldest: number | null; last: number }>;
   /** The mass-offline brake's state, as the sweeping process last recorded it. */
   brake(): Promise<BrakeState>;
+  /** The maintenance window a node is in (SPEC §13), or null. */
+  windowOf(node: NodeRecord): Promise<MaintenanceWindow | null>;
 }
 
 /** Creates the reads over a store. */
@@ -75,5 +78,6 @@ export function createNodeQueries(deps: { store: NodeStore; logger: Logger; metr
     },
     eventBounds: () => store.eventBounds(),
     brake: () => readBrake(store),
+    windowOf: async (node) => (node.maintenance === null ? null : store.window(node.maintenance)),
   };
 }

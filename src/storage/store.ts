@@ -65,6 +65,13 @@ export interface WindowInput {
   endsAtMs: number;
 }
 
+/** The fleet's health at a glance (SPEC §13, §14; the metrics'). */
+export interface FleetHealth {
+  degraded: number;
+  inMaintenance: number;
+  components: Array<{ component: string; count: number }>;
+}
+
 /** A change of a window: its reason, its end, or an end now (a scheduled window is cancelled). */
 export interface WindowChange {
   reason?: string;
@@ -242,6 +249,8 @@ export interface NodeStore {
    * in and out; with `reconcile` (the change version moved) re-evaluates every active window's coverage.
    */
   applyMaintenance(nowMs: number, reconcile: boolean): Promise<MaintenanceApplied>;
+  /** Degraded nodes, nodes in maintenance, and how many nodes each failing component fails on (most first). */
+  fleetHealth(): Promise<FleetHealth>;
   /** Deletes windows that ended before `beforeMs`; how many. */
   pruneWindows(beforeMs: number): Promise<number>;
   close(): Promise<void>;

@@ -149,6 +149,9 @@ export function createSweeping(deps: SweepingDeps): Sweeping {
       const sessions = await store.pruneExpiredState(SESSION_PREFIX, clock.now());
       if (sessions > 0) log.info({ sessions }, 'expired dashboard sessions removed');
       if (!deps.eventRetention) return 0;
+      // Ended maintenance windows are kept as long as events are (SPEC §13).
+      const windows = await store.pruneWindows(clock.now() - deps.eventRetention.maxAgeMs);
+      if (windows > 0) log.info({ windows }, 'maintenance windows past retention deleted');
       const deleted = await store.pruneEvents({ olderThanMs: clock.now() - deps.eventRetention.maxAgeMs, maxPerNode: deps.eventRetention.maxPerNode });
       if (deleted > 0) {
         metrics?.eventsPruned.inc(deleted);

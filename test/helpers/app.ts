@@ -11,6 +11,8 @@ import { buildApp } from '../../src/app.js';
 import type { ClusterInfo } from '../../src/cluster/leadership.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { createNodes, type Nodes } from '../../src/nodes/index.js';
+import { createMaintenance } from '../../src/maintenance/windows.js';
+import { createMaintenancePass } from '../../src/sweeping/maintenance.js';
 import { createReadiness } from '../../src/sweeping/readiness.js';
 import { createSweeping, type Sweeping } from '../../src/sweeping/sweeping.js';
 import { openSqliteStore } from '../../src/storage/sqlite/index.js';
@@ -25,6 +27,8 @@ export interface TestMaster {
   store: NodeStore;
   clock: ReturnType<typeof createManualClock>;
   metrics: Metrics;
+  /** The sweeping side's maintenance pass (as the sweeping process runs it every half second). */
+  maintenancePass: { runOnce(): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -48,7 +52,7 @@ export async function makeTestMaster(
   const nodes = createNodes({ metrics, store, clock, thresholds, idPrefix: opts.idPrefix ?? 'A', logger: silentLogger });
   const sweeping = createSweeping({ metrics, store, clock, thresholds, logger: silentLogger, servedSince: opts.servedSince });
   const app = await buildApp({
-    nodes, readiness: createReadiness({ store, clock }), logger: opts.logger ?? silentLogger, logRequests: opts.logRequests ?? false, slowRequestMs: opts.slowRequestMs, maxStreams: opts.maxStreams, allowedHosts: opts.allowedHosts, sdPorts: opts.sdPorts ?? [9100], metrics, clock,
+    nodes, maintenance: createMaintenance({ store, clock }), readiness: createReadiness({ store, clock }), logger: opts.logger ?? silentLogger, logRequests: opts.logRequests ?? false, slowRequestMs: opts.slowRequestMs, maxStreams: opts.maxStreams, allowedHosts: opts.allowedHosts, sdPorts: opts.sdPorts ?? [9100], metrics, clock,
     metricsText: () => metrics.registry.metrics(),
     authenticate: opts.tokens ? createAuthenticator(opts.tokens, store) : undefined,
     sessions: opts.tokens ? createSessions(store, opts.tokens, clock) : undefined,
@@ -58,6 +62,7 @@ export async function makeTestMaster(
   await sweeping.heartbeat({ intervalMs: 30_000, publishErrors: [] }); // as the sweeper would
   return {
     app, nodes, sweeping, store, clock, metrics,
+    maintenancePass: createMaintenancePass({ store, clock, logger: silentLogger, leading: () => true }),
     async close() {
       await app.close();
       await store.close();

@@ -104,6 +104,7 @@ describe('POST /api/v1/master/nodes', () => {
       status_since: T0,
       flapping: false,
       clock_skew_seconds: null,
+      health_state: 'unknown', conditions: [], maintenance: null,
     });
   });
 

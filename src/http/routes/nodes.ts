@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { integerParam } from '../query.js';
 import { sendSerialized } from '../serialized.js';
 import { AppError } from '../../errors.js';
+import type { NodeRecord } from '../../domain/node.js';
 import type { Nodes } from '../../nodes/index.js';
 import { checkObjectLimits, LIMITS } from '../../limits.js';
 import { parseRfc3339, renderNode } from '../render.js';
@@ -64,9 +65,12 @@ function readRoutes(app: ReturnType<typeof typed>, nodes: Nodes): void {
   app.get(
     '/nodes/:id',
     { config: { access: 'node-read' }, schema: { params: IdParams, response: { 200: NodeJson, ...errors } } },
-    async (request) => renderNode(await nodes.get(request.params.id)),
+    async (request) => shown(nodes, await nodes.get(request.params.id)),
   );
 }
+
+/** The full node object, with its maintenance window's details when it is in one (SPEC §13). */
+const shown = async (nodes: Nodes, node: NodeRecord) => renderNode(node, await nodes.windowOf(node));
 
 /** The changes: registration, status report, config and labels, deregistration, a node's token. */
 function writeRoutes(app: ReturnType<typeof typed>, nodes: Nodes, options: { tokens: boolean }): void {
@@ -86,7 +90,8 @@ function writeRoutes(app: ReturnType<typeof typed>, nodes: Nodes, options: { tok
         },
         request.principal ?? undefined,
       );
-      return reply.code(created ? 201 : 200).send(token === undefined ? renderNode(node) : { ...renderNode(node), token });
+      const body = await shown(nodes, node);
+      return reply.code(created ? 201 : 200).send(token === undefined ? body : { ...body, token });
     },
   );
 
@@ -99,7 +104,7 @@ function writeRoutes(app: ReturnType<typeof typed>, nodes: Nodes, options: { tok
       if (agentTimestampMs === undefined) {
         throw new AppError('BAD_REQUEST', 'invalid request: body/timestamp must be an RFC 3339 date-time such as 2025-09-24T03:24:59Z');
       }
-      return renderNode(await nodes.report(request.params.id, { agentTimestampMs, health: request.body.health }));
+      return shown(nodes, await nodes.report(request.params.id, { agentTimestampMs, health: request.body.health }));
     },
   );
 
@@ -113,14 +118,14 @@ function writeRoutes(app: ReturnType<typeof typed>, nodes: Nodes, options: { tok
       }
       if (config !== undefined) checkObjectLimits('config', config);
       // The label rules are applied by the use case (domain/labels.ts), for the dashboard's form alike.
-      return renderNode(await nodes.configure(request.params.id, { config, label }));
+      return shown(nodes, await nodes.configure(request.params.id, { config, label }));
     },
   );
 
   app.delete(
     '/nodes/:id',
     { config: { access: 'admin' }, schema: { params: IdParams, response: { 200: NodeJson, ...errors } } },
-    async (request) => renderNode(await nodes.deregister(request.params.id)),
+    async (request) => shown(nodes, await nodes.deregister(request.params.id)),
   );
 
   if (options.tokens) {

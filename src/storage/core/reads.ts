@@ -44,6 +44,10 @@ export interface ReadPlans {
   /** A type's events after `after`, through the type index. */
   eventsOfType: Plan<[type: string, after: number, limit: number], EventRow>;
   windowById: Plan<[id: string], WindowRow>;
+  /** Degraded nodes and nodes in maintenance (SPEC §13, §14: the partial indexes count them). */
+  healthCounts: Plan<[], { degraded: number; in_maintenance: number }>;
+  /** The failing components of degraded nodes, with how many nodes each fails on, most first. */
+  failingComponents: Plan<[], { component: string; count: number }>;
   /** Every maintenance window, newest first. */
   allWindows: Plan<[], WindowRow>;
 }
@@ -74,7 +78,7 @@ function mergeEvents(pages: EventRow[][], limit: number) {
 }
 
 /** The store's reads over `dialect`. */
-export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'tokenHash' | 'listDocument' | 'statistics' | 'changeVersion' | 'publishVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf' | 'window' | 'windows' | 'windowCoverage'> {
+export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'tokenHash' | 'listDocument' | 'statistics' | 'changeVersion' | 'publishVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf' | 'window' | 'windows' | 'windowCoverage' | 'fleetHealth'> {
   const { plans: p, read } = dialect;
   const first = async <A extends readonly unknown[], R>(plan: Plan<A, R>, ...args: A) => (await read(plan, ...args))[0];
   const changeVersion = async () => (await first(p.changeVersion))!.value;
@@ -97,6 +101,10 @@ export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'toke
     },
     windows: async () => (await read(p.allWindows)).map(fromWindowRow),
     windowCoverage: async (w) => (await first(dialect.coverage(w).count))!.n,
+    async fleetHealth() {
+      const [counts, components] = await Promise.all([first(p.healthCounts), read(p.failingComponents)]);
+      return { degraded: Number(counts!.degraded), inMaintenance: Number(counts!.in_maintenance), components: components.map((c) => ({ component: c.component, count: Number(c.count) })) };
+    },
     listDocument: () => listCache(null),
     statistics: () => statsCache(null),
     statisticsOf: (filter) => read(dialect.filter(filter).statistics),

@@ -74,6 +74,13 @@ export const PG_READ_PLANS: ReadPlans = {
     `${EVENT_COLUMNS} WHERE node_id = $1 AND id > $2 AND (cardinality($4::text[]) = 0 OR type = ANY($4::text[])) ORDER BY id LIMIT $3`,
     (node, after, limit, types) => [node, after, limit, [...types]],
   ),
+  healthCounts: plan<[], { degraded: number; in_maintenance: number }>(
+    "SELECT (SELECT count(*) FROM nodes WHERE health_state = 'degraded')::int AS degraded, (SELECT count(*) FROM nodes WHERE maintenance IS NOT NULL)::int AS in_maintenance",
+  ),
+  failingComponents: plan<[], { component: string; count: number }>(
+    `SELECT c ->> 'component' AS component, count(*)::int AS count FROM nodes, jsonb_array_elements(nodes.conditions::jsonb) c
+     WHERE nodes.health_state = 'degraded' GROUP BY 1 ORDER BY 2 DESC, 1 COLLATE "C"`,
+  ),
   windowById: plan<[string], WindowRow>('SELECT * FROM maintenance_windows WHERE id = $1'),
   allWindows: plan<[], WindowRow>('SELECT * FROM maintenance_windows ORDER BY seq DESC'),
   eventsOfType: plan<[string, number, number], EventRow>(`${EVENT_COLUMNS} WHERE type = $1 AND id > $2 ORDER BY id LIMIT $3`),

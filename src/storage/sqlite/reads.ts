@@ -90,6 +90,13 @@ export const SQLITE_READ_PLANS: ReadPlans = {
   nodeEvents: plan<[string, number, number], EventRow>('SELECT id, time, type, node_id, body FROM events WHERE node_id = ? AND id < ? ORDER BY id DESC LIMIT ?'),
   eventsAll: plan<[number, number], EventRow>(EVENT_SQL.all, (after, limit) => ({ after, limit })),
   eventsOfNode: plan<[string, number, number, readonly string[]], EventRow>(EVENT_SQL.byNode, (value, after, limit, types) => ({ value, after, limit, types: JSON.stringify(types), anyType: types.length === 0 ? 1 : 0 })),
+  healthCounts: plan<[], { degraded: number; in_maintenance: number }>(
+    "SELECT (SELECT count(*) FROM nodes WHERE health_state = 'degraded') AS degraded, (SELECT count(*) FROM nodes WHERE maintenance IS NOT NULL) AS in_maintenance",
+  ),
+  failingComponents: plan<[], { component: string; count: number }>(
+    `SELECT c.value ->> '$.component' AS component, count(*) AS count FROM nodes, json_each(nodes.conditions) c
+     WHERE nodes.health_state = 'degraded' GROUP BY 1 ORDER BY 2 DESC, 1`,
+  ),
   windowById: plan<[string], WindowRow>('SELECT * FROM maintenance_windows WHERE id = ?'),
   allWindows: plan<[], WindowRow>('SELECT * FROM maintenance_windows ORDER BY seq DESC'),
   eventsOfType: plan<[string, number, number], EventRow>(EVENT_SQL.byType, (value, after, limit) => ({ value, after, limit })),
