@@ -10,6 +10,7 @@ import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { COPIED_COUNTERS, KV } from './storage/keys.js';
 import { NODE_COLUMN_PG_TYPES, NODE_COLUMNS, type EventRow, type NodeRow } from './storage/rows.js';
+import { WINDOW_COLUMNS, type WindowRow } from './storage/core/maintenance.js';
 
 const BATCH = 2_000;
 const COUNTERS = COPIED_COUNTERS;
@@ -23,6 +24,9 @@ interface Side {
   putNodes(rows: NodeRow[]): Promise<void>;
   putEvents(rows: EventRow[]): Promise<void>;
   putCounters(counters: Record<string, number>): Promise<void>;
+  /** Maintenance windows, all at once (a handful to a few thousand). */
+  windows(): Promise<WindowRow[]>;
+  putWindows(rows: WindowRow[]): Promise<void>;
   /** After the copy: PostgreSQL gathers the planner's statistics (a bulk copy leaves none). */
   finish?(): Promise<void>;
   close(): Promise<void>;
@@ -84,6 +88,12 @@ async function sqliteSide(path: string, mustExist: boolean): Promise<Side> {
       db.transaction(() => {
         for (const [k, v] of Object.entries(counters)) db.prepare('UPDATE kv SET value = ? WHERE key = ?').run(String(v), k);
       })(),
+    windows: async () => db.prepare<[], WindowRow>('SELECT * FROM maintenance_windows ORDER BY seq').all(),
+    putWindows: async (rows) =>
+      db.transaction(() => {
+        const insert = db.prepare(`INSERT INTO maintenance_windows (${WINDOW_COLUMNS.join(', ')}) VALUES (${WINDOW_COLUMNS.map((c) => `@${c}`).join(', ')})`);
+        for (const r of rows) insert.run(r);
+      })(),
     close: () => store.close(),
   };
 }
@@ -135,6 +145,13 @@ async function postgresSide(url: string): Promise<Side> {
       inTransaction(async (c) => {
         for (const [k, v] of Object.entries(counters)) await c.query('UPDATE kv SET value = $1 WHERE key = $2', [String(v), k]);
       }),
+    windows: async () => (await pool.query<WindowRow>('SELECT * FROM maintenance_windows ORDER BY seq')).rows,
+    putWindows: (rows) =>
+      inTransaction(async (c) => {
+        for (const r of rows) {
+          await c.query(`INSERT INTO maintenance_windows (${WINDOW_COLUMNS.join(', ')}) VALUES (${WINDOW_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`, WINDOW_COLUMNS.map((k) => r[k]));
+        }
+      }),
     // Without statistics the planner guesses a freshly copied fleet into scans: the first nodes.json of a
     // master started right after the copy would take tens of seconds.
     finish: async () => {
@@ -152,7 +169,7 @@ const open = (target: string, role: 'source' | 'target') => (isPostgres(target) 
 /** The usage of copy-db. */
 export const COPY_DB_USAGE = `Usage: argus-master copy-db --from <sqlite path | postgres:// URL> --to <postgres:// URL | sqlite path>
 
-Copies every node, event and counter of one registry into a new, empty database (stop every master
+Copies every node, event, maintenance window and counter of one registry into a new, empty database (stop every master
 first). The source must exist; the target is created and migrated, and refused unless it is empty.
 
 Example:
@@ -212,6 +229,8 @@ export async function copyDb(args: readonly string[], progress: (line: string) =
     const into = target;
     const nodes = await copyAll('nodes', total.nodes, -1, (a) => source.nodes(a), (rows) => into.putNodes(rows), (r) => r.seq);
     const events = await copyAll('events', total.events, 0, (a) => source.events(a), (rows) => into.putEvents(rows), (r) => r.id);
+    const windows = await source.windows();
+    await target.putWindows(windows);
     // The counters last: a rerun after an interruption finds a non-empty target and refuses.
     const counters = (await source.count()).counters;
     await target.putCounters(counters);
@@ -219,7 +238,7 @@ export async function copyDb(args: readonly string[], progress: (line: string) =
       progress('copy-db: gathering the target\'s statistics (ANALYZE)');
       await target.finish();
     }
-    progress(`copy-db: done: ${nodes} nodes, ${events} events, counters ${JSON.stringify(counters)}`);
+    progress(`copy-db: done: ${nodes} nodes, ${events} events, ${windows.length} maintenance windows, counters ${JSON.stringify(counters)}`);
     return 0;
   } finally {
     await target?.close();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { postgresMissing, startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { registrationBody, tempDir } from '../helpers/fixtures.js';
-import { requestFresh, startMaster, stopMaster, type MasterProcess } from './harness.js';
+import { requestFresh, startMaster, stopMaster, waitFor, type MasterProcess } from './harness.js';
 
 const missing = postgresMissing();
 if (missing && process.env.CI === 'true') throw new Error(`${missing} (CI refuses to skip them)`);
@@ -33,6 +33,7 @@ describe('end-to-end: copy-db between SQLite and PostgreSQL', { skip: missing ??
     statistics: (await requestFresh('GET', `${m.api}/nodes/statistics`, undefined, admin)).body,
     events: (await requestFresh('GET', `${m.api}/events?after=0&limit=1000`, undefined, admin)).body,
     gpu: (await requestFresh('GET', `${m.api}/nodes?label=gpu`, undefined, admin)).body,
+    windows: (await requestFresh('GET', `${m.api}/maintenance`, undefined, admin)).body,
   });
 
   it('copies SQLite to PostgreSQL and back: same answers, tokens and counters; refuses a non-empty target', async () => {
@@ -47,7 +48,10 @@ describe('end-to-end: copy-db between SQLite and PostgreSQL', { skip: missing ??
     for (const i of [1, 3, 5]) assert.equal((await requestFresh('PUT', `${m1.api}/nodes/A${i}/status`, { timestamp: new Date().toISOString(), health: { gpu: { ok: true } } }, { authorization: `Bearer ${nodeTokens[i - 1]}` })).status, 200);
     assert.equal((await requestFresh('PUT', `${m1.api}/nodes/A3/config`, { label: ['gpu', 'rack-1'], config: { a: 1 } }, admin)).status, 200);
     assert.equal((await requestFresh('DELETE', `${m1.api}/nodes/A12`, undefined, admin)).status, 200);
+    assert.equal((await requestFresh('POST', `${m1.api}/maintenance`, { selector: 'gpu', reason: 'copied along', duration_seconds: 86_400 }, admin)).status, 201);
+    await waitFor('A3 in maintenance', async () => (await requestFresh('GET', `${m1.api}/nodes/A3`, undefined, admin)).body.maintenance !== null);
     const original = await snapshot(m1);
+    assert.equal(original.node.maintenance.window, 'M1');
     await stopMaster(m1);
 
     const url = await pg.createDatabase();
@@ -65,6 +69,8 @@ describe('end-to-end: copy-db between SQLite and PostgreSQL', { skip: missing ??
       assert.equal((await requestFresh('PUT', `${m2.api}/nodes/A2/status`, { timestamp: new Date().toISOString(), health: {} }, { authorization: `Bearer ${nodeTokens[1]}` })).status, 200, 'a node token still works');
       const next = await requestFresh('POST', `${m2.api}/nodes`, registrationBody('copy-new'), { authorization: `Bearer ${tokens.ENROLL_TOKEN}` });
       assert.equal(next.body.id, 'A13', 'the ID counter came along: A12, deregistered, is not given again');
+      const window = await requestFresh('POST', `${m2.api}/maintenance`, { nodes: ['A1'], reason: 'the next', duration_seconds: 60 }, admin);
+      assert.equal(window.body.id, 'M2', 'the window counter came along');
     } finally {
       await stopMaster(m2);
     }

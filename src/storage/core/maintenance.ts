@@ -35,6 +35,9 @@ export interface WindowRow {
   matched: number;
 }
 
+/** The columns of `maintenance_windows`, in the schema's order (both backends' inserts, copy-db). */
+export const WINDOW_COLUMNS = ['seq', 'id', 'selector', 'nodes', 'reason', 'actor', 'starts_at', 'ends_at', 'created_at', 'phase', 'ended_at', 'cancelled', 'matched'] as const;
+
 /** A node as maintenance moves it. */
 export interface MemberRow {
   seq: number;

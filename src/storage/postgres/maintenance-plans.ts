@@ -2,13 +2,12 @@
 // a window's coverage: its listed nodes or its selector's nodes (selector-sql.ts). Rows a transaction
 // changes are locked first (FOR UPDATE), in seq order.
 import type { MaintenanceWindow } from '../../domain/maintenance.js';
-import type { CoveragePlans, MaintenanceDialect, MaintenancePlans, MemberRow, WindowRow } from '../core/maintenance.js';
+import { WINDOW_COLUMNS, type CoveragePlans, type MaintenanceDialect, type MaintenancePlans, type MemberRow, type WindowRow } from '../core/maintenance.js';
 import { plan } from '../core/tx.js';
 import { KV } from '../keys.js';
 import { positionalBinder, selectorWhere } from './selector-sql.js';
 
 const MEMBER = 'SELECT seq, id, status, maintenance_status FROM nodes';
-const WINDOW_COLUMNS = ['seq', 'id', 'selector', 'nodes', 'reason', 'actor', 'starts_at', 'ends_at', 'created_at', 'phase', 'ended_at', 'cancelled', 'matched'] as const;
 
 /** The statements of maintenance. */
 export const PG_MAINTENANCE_PLANS: MaintenancePlans = {
