@@ -10,9 +10,10 @@ import type { ErrorPages } from '../edge/errors.js';
 import { AppError } from '../errors.js';
 import type { EventFeed } from '../events/feed.js';
 import type { Nodes } from '../nodes/index.js';
+import type { Maintenance } from '../maintenance/windows.js';
 import type { Sessions } from '../sessions.js';
 import type { NodeFilter } from '../storage/store.js';
-import { filterRequirements } from '../domain/selector.js';
+import { filterRequirements, parseSelector, SELECTOR_LIMITS, SelectorError, type Requirement, type Selector } from '../domain/selector.js';
 import type { ReadinessCheck } from '../sweeping/readiness.js';
 import type { FleetQuery } from './fleet-page.js';
 import type { SafeHtml } from './html.js';
@@ -22,6 +23,8 @@ import { errorBody } from './login-page.js';
 /** The dashboard's options. */
 export interface UiOptions {
   nodes: Nodes;
+  /** Maintenance windows (SPEC §13). */
+  maintenance: Maintenance;
   readiness: ReadinessCheck;
   feed: EventFeed;
   clock: Clock;
@@ -48,7 +51,10 @@ export const FleetQuerySchema = Type.Object({
   status: Type.Optional(Type.String()),
   label: Type.Optional(StringOrList),
   q: Type.Optional(Type.String({ maxLength: 256 })),
+  selector: Type.Optional(Type.String({ maxLength: SELECTOR_LIMITS.maxBytes })),
   flapping: Type.Optional(Type.String()),
+  degraded: Type.Optional(Type.String()),
+  maintenance: Type.Optional(Type.String()),
   after: Type.Optional(Type.String({ maxLength: 64 })),
   before: Type.Optional(Type.String({ maxLength: 64 })),
 });
@@ -68,12 +74,31 @@ export function fleetQuery(raw: FleetQuerySchema): FleetQuery {
   const before = raw.before || null;
   for (const cursor of [after, before]) if (cursor !== null && !isNodeIdShape(cursor)) throw new AppError('BAD_REQUEST', 'a page cursor must be a node ID');
   const labels = listOf(raw.label).filter((l) => l !== '');
-  return { status: status as NodeStatus | null, labels, q: (raw.q ?? '').trim(), flapping: raw.flapping === 'true', after, before };
+  const selector = (raw.selector ?? '').trim();
+  let parsed: Selector;
+  try {
+    parsed = parseSelector(selector);
+  } catch (err) {
+    if (err instanceof SelectorError) throw new AppError('BAD_REQUEST', err.message);
+    throw err;
+  }
+  return {
+    status: status as NodeStatus | null, labels, q: (raw.q ?? '').trim(), selector, parsed,
+    flapping: raw.flapping === 'true', degraded: raw.degraded === 'true', maintenance: raw.maintenance === 'true', after, before,
+  };
 }
 
-/** The store's filter of a table query. */
+const DEGRADED: Requirement = { kind: 'field', field: 'health', op: 'in', values: ['degraded'] };
+const IN_MAINTENANCE: Requirement = { kind: 'flag', flag: 'maintenance', value: true };
+
+/** The store's filter of a table query: its status, label and flag filters and its selector, all required. */
 export const filterOf = (fq: FleetQuery): NodeFilter => ({
-  selector: filterRequirements({ statuses: fq.status ? [fq.status] : [], labels: fq.labels, flapping: fq.flapping ? true : null }),
+  selector: [
+    ...filterRequirements({ statuses: fq.status ? [fq.status] : [], labels: fq.labels, flapping: fq.flapping ? true : null }),
+    ...(fq.degraded ? [DEGRADED] : []),
+    ...(fq.maintenance ? [IN_MAINTENANCE] : []),
+    ...fq.parsed,
+  ],
   q: fq.q || null,
 });
 

@@ -2,6 +2,7 @@
 // warnings) and the node table, 50 rows a page, searched, filtered and paged by the server (SPEC §10).
 // The live part is one region, re-fetched when the change stream says the fleet changed.
 import type { NodeRecord } from '../domain/node.js';
+import type { Selector } from '../domain/selector.js';
 import { ALL_STATUSES, type NodeStatus } from '../domain/status.js';
 import { rfc3339 } from '../domain/time.js';
 import type { Statistics } from '../nodes/index.js';
@@ -20,7 +21,12 @@ export interface FleetQuery {
   status: NodeStatus | null;
   labels: string[];
   q: string;
+  /** A selector (SPEC §12) as typed, and parsed. */
+  selector: string;
+  parsed: Selector;
   flapping: boolean;
+  degraded: boolean;
+  maintenance: boolean;
   after: string | null;
   before: string | null;
 }
@@ -29,9 +35,12 @@ export interface FleetQuery {
 export function fleetSearch(fq: FleetQuery, cursor: { after?: string | null; before?: string | null } = {}): string {
   const p = new URLSearchParams();
   if (fq.q) p.set('q', fq.q);
+  if (fq.selector) p.set('selector', fq.selector);
   if (fq.status) p.set('status', fq.status);
   for (const l of fq.labels) p.append('label', l);
   if (fq.flapping) p.set('flapping', 'true');
+  if (fq.degraded) p.set('degraded', 'true');
+  if (fq.maintenance) p.set('maintenance', 'true');
   if (cursor.after) p.set('after', cursor.after);
   if (cursor.before) p.set('before', cursor.before);
   const s = p.toString();
@@ -45,6 +54,8 @@ export interface FleetView {
   query: FleetQuery;
   statistics: Statistics;
   flapping: number;
+  degraded: number;
+  inMaintenance: number;
   brake: BrakeState;
   readiness: Readiness;
   page: RecordPage;
@@ -56,15 +67,20 @@ const STATUS_NAMES: Record<NodeStatus, string> = { online: 'Online', offline: 'O
 const countOf = (s: Statistics, status: NodeStatus) => s.status_statistics.find((c) => c.status === status)?.count ?? 0;
 const n = (x: number) => x.toLocaleString('en-US');
 
-/** The search form (outside the live region: a refresh never takes what is being typed). */
+/** The search form and the selector box (outside the live region: a refresh never takes what is being typed). */
 function searchForm(fq: FleetQuery): SafeHtml {
   return html`<form class="search" role="search" method="get" action="/ui/">
 <label for="q">Search</label>
 <input type="search" id="q" name="q" value="${fq.q}" placeholder="ID, name, hostname or IP" autocomplete="off">
+<label for="selector">Selector</label>
+<input type="text" id="selector" name="selector" value="${fq.selector}" placeholder="rack=7, meta.gpu_number>=8" autocomplete="off" spellcheck="false" aria-describedby="selector-help">
 ${fq.status ? html`<input type="hidden" name="status" value="${fq.status}">` : ''}
 ${fq.labels.map((l) => html`<input type="hidden" name="label" value="${l}">`)}
 ${fq.flapping ? html`<input type="hidden" name="flapping" value="true">` : ''}
+${fq.degraded ? html`<input type="hidden" name="degraded" value="true">` : ''}
+${fq.maintenance ? html`<input type="hidden" name="maintenance" value="true">` : ''}
 <button type="submit">Search</button>
+<p id="selector-help" class="help">Selector: labels (<code>gpu</code>, <code>rack=7</code>, <code>rack in (7,8)</code>), <code>status=</code>, <code>meta.user=</code>, <code>meta.gpu_number&gt;=8</code>, <code>health=degraded</code>, <code>maintenance=true</code>; commas mean “and”.</p>
 </form>`;
 }
 
@@ -73,11 +89,14 @@ function statusFilters(v: FleetView): SafeHtml {
   const fq = v.query;
   const link = (label: string, count: number, target: FleetQuery, current: boolean) =>
     html`<li><a href="/ui/${fleetSearch(target)}"${current ? html` aria-current="page"` : ''}>${label} <span class="count">${n(count)}</span></a></li>`;
-  const base = { ...fq, after: null, before: null };
+  const base = { ...fq, status: null, flapping: false, degraded: false, maintenance: false, after: null, before: null };
+  const plain = !fq.flapping && !fq.degraded && !fq.maintenance;
   return html`<nav aria-label="Status filters"><ul class="filters">
-${link('All', v.statistics.total, { ...base, status: null, flapping: false }, fq.status === null && !fq.flapping)}
-${ALL_STATUSES.map((s) => link(STATUS_NAMES[s], countOf(v.statistics, s), { ...base, status: s, flapping: false }, fq.status === s && !fq.flapping))}
-${link('Flapping', v.flapping, { ...base, status: null, flapping: true }, fq.flapping && fq.status === null)}
+${link('All', v.statistics.total, base, fq.status === null && plain)}
+${ALL_STATUSES.map((s) => link(STATUS_NAMES[s], countOf(v.statistics, s), { ...base, status: s }, fq.status === s && plain))}
+${link('Flapping', v.flapping, { ...base, flapping: true }, fq.flapping && fq.status === null)}
+${link('Degraded', v.degraded, { ...base, degraded: true }, fq.degraded && fq.status === null)}
+${link('In maintenance', v.inMaintenance, { ...base, maintenance: true }, fq.maintenance && fq.status === null)}
 </ul></nav>`;
 }
 
@@ -95,12 +114,25 @@ ${r.warnings.length > 0 ? html`<ul class="warnings" aria-label="Warnings">${r.wa
 
 const metaText = (node: NodeRecord, key: 'hostname' | 'ip') => (typeof node.metaData[key] === 'string' ? node.metaData[key] : '');
 
+/** A degraded node's badge, naming its failing components. */
+export function healthBadge(node: NodeRecord): SafeHtml {
+  if (node.healthState !== 'degraded') return html``;
+  const failing = node.conditions.map((c) => c.component).join(', ');
+  return html` <span class="degraded" title="${`Failing: ${failing}`}">degraded<span class="sr-only">: ${failing}</span></span>`;
+}
+
+/** A node in maintenance: its window, linked. */
+export function maintenanceBadge(node: NodeRecord): SafeHtml {
+  if (node.maintenance === null) return html``;
+  return html` <a class="maint" href="/ui/maintenance#${node.maintenance}">maintenance ${node.maintenance}</a>`;
+}
+
 function row(node: NodeRecord, fq: FleetQuery, nowMs: number): SafeHtml {
   const last = node.lastReportMs;
   return html`<tr>
 <td><a href="/ui/nodes/${encodeURIComponent(node.id)}">${node.id}</a></td>
 <td>${node.name}</td>
-<td><span class="status ${node.status}">${node.status}</span>${node.flapping ? html` <span class="flapping">flapping</span>` : ''}</td>
+<td><span class="status ${node.status}">${node.status}</span>${node.flapping ? html` <span class="flapping">flapping</span>` : ''}${healthBadge(node)}${maintenanceBadge(node)}</td>
 <td>${metaText(node, 'hostname')}</td>
 <td>${metaText(node, 'ip')}</td>
 <td>${node.label.map((l) => html`<a class="label" href="/ui/${fleetSearch({ ...fq, labels: [...new Set([...fq.labels, l])], after: null, before: null })}">${l}</a> `)}</td>
@@ -118,9 +150,9 @@ ${page.next ? html`<a rel="next" href="/ui/${fleetSearch(query, { after: page.ne
 }
 
 function activeFilters(fq: FleetQuery): SafeHtml {
-  if (fq.labels.length === 0 && !fq.q) return html``;
+  if (fq.labels.length === 0 && !fq.q && !fq.selector) return html``;
   const without = (l: string) => fleetSearch({ ...fq, labels: fq.labels.filter((x) => x !== l), after: null, before: null });
-  return html`<p class="active">Showing ${fq.q ? html`matches of “${fq.q}” ` : ''}${fq.labels.length > 0 ? html`with label ${fq.labels.map((l) => html`<a class="label" href="/ui/${without(l)}" aria-label="Remove label filter ${l}">${l} ×</a> `)}` : ''}
+  return html`<p class="active">Showing ${fq.q ? html`matches of “${fq.q}” ` : ''}${fq.selector ? html`selected by <code>${fq.selector}</code> ` : ''}${fq.labels.length > 0 ? html`with label ${fq.labels.map((l) => html`<a class="label" href="/ui/${without(l)}" aria-label="Remove label filter ${l}">${l} ×</a> `)}` : ''}
 <a href="/ui/">Clear filters</a></p>`;
 }
 

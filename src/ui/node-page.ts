@@ -7,6 +7,8 @@ import type { NodeStatus } from '../domain/status.js';
 import { rfc3339 } from '../domain/time.js';
 import { ago, duration } from './format.js';
 import { html, type SafeHtml } from './html.js';
+import type { MaintenanceWindow } from '../domain/maintenance.js';
+import { durationSelect } from './maintenance-page.js';
 import type { Viewer } from './layout.js';
 import { periods, totals, type StatusChange } from './strip.js';
 
@@ -17,6 +19,8 @@ export const HISTORY_EVENTS = 200;
 
 export interface NodeView {
   node: NodeRecord;
+  /** The maintenance window the node is in, or null. */
+  window: MaintenanceWindow | null;
   /** Newest first. */
   events: StoredEvent[];
   viewer: Viewer;
@@ -41,12 +45,16 @@ function objectTable(caption: string, obj: JsonObject, showCaption = true): Safe
 }
 
 interface EventBody {
-  from?: NodeStatus;
-  to?: NodeStatus;
+  from?: string;
+  to?: string;
   cause?: string;
   changed?: string[];
   flapping?: boolean;
   name?: string;
+  failing?: string[];
+  window?: string;
+  in?: boolean;
+  maintenance?: string;
 }
 const bodyOf = (e: StoredEvent) => JSON.parse(e.json) as EventBody;
 
@@ -55,7 +63,11 @@ function describe(e: StoredEvent): string {
   const b = bodyOf(e);
   switch (e.type) {
     case 'node.status':
-      return `${b.from ?? '?'} → ${b.to ?? '?'} (${b.cause ?? ''})`;
+      return `${b.from ?? '?'} → ${b.to ?? '?'} (${b.cause ?? ''})${b.maintenance ? `, in maintenance ${b.maintenance}` : ''}`;
+    case 'node.health':
+      return `health ${b.from ?? '?'} → ${b.to ?? '?'}${b.failing && b.failing.length > 0 ? `: ${b.failing.join(', ')} failing` : ''}`;
+    case 'node.maintenance':
+      return b.in ? `entered maintenance ${b.window ?? ''}` : `left maintenance ${b.window ?? ''}`;
     case 'node.registered':
       return `registered as ${b.name ?? ''}`;
     case 'node.reregistered':
@@ -78,7 +90,7 @@ export function strip(node: NodeRecord, events: readonly StoredEvent[], nowMs: n
   const start = nowMs - STRIP_WINDOW_MS;
   const changes: StatusChange[] = events
     .filter((e) => e.type === 'node.status' && e.timeMs > start)
-    .map((e) => ({ timeMs: e.timeMs, from: bodyOf(e).from!, to: bodyOf(e).to! }));
+    .map((e) => ({ timeMs: e.timeMs, from: bodyOf(e).from as NodeStatus, to: bodyOf(e).to as NodeStatus }));
   const ps = periods(changes, node.status, node.registerTimeMs, start, nowMs);
   const sum = [...totals(ps)].map(([s, ms]) => `${s} ${duration(ms)}`).join(', ');
   const x = (ms: number) => ((ms - start) / STRIP_WINDOW_MS) * STRIP_W;
@@ -89,6 +101,20 @@ ${ps.map((p) => html`<rect x="${x(p.startMs).toFixed(2)}" y="0" width="${Math.ma
 </svg>
 <figcaption><span>24 h ago</span> <span>${sum ? `Last 24 h: ${sum}` : ''}</span> <span>now</span></figcaption>
 </figure>`;
+}
+
+/** Where the node stands with maintenance: its window, why, by whom, until when. */
+function maintenanceText(w: MaintenanceWindow | null, node: NodeRecord, nowMs: number): SafeHtml {
+  if (node.maintenance === null) return html`none`;
+  return html`<a class="maint" href="/ui/maintenance#${node.maintenance}">${node.maintenance}</a>${w ? html`: ${w.reason} (by ${w.actor}), until ${time(w.endsAtMs, nowMs)}` : ''}`;
+}
+
+/** The failing components, since when and what the agent said (SPEC §14). */
+function conditionsTable(node: NodeRecord, nowMs: number): SafeHtml {
+  if (node.conditions.length === 0) return html`<p class="none">${node.healthState === 'unknown' ? 'No component reported yet.' : 'Every component is healthy.'}</p>`;
+  return html`<table class="conditions"><caption>Failing components</caption>
+<thead><tr><th scope="col">Component</th><th scope="col">Status</th><th scope="col">Failing since</th><th scope="col">Message</th></tr></thead>
+<tbody>${node.conditions.map((c) => html`<tr><th scope="row">${c.component}</th><td>${c.status}</td><td>${time(c.sinceMs, nowMs)}</td><td>${c.message ?? ''}</td></tr>`)}</tbody></table>`;
 }
 
 /** The live region of the node page. */
@@ -104,6 +130,8 @@ export function nodeRegion(v: NodeView): SafeHtml {
 <dt>Name</dt><dd>${node.name}</dd>
 <dt>Status</dt><dd><span class="status ${node.status}">${node.status}</span>${node.flapping ? html` <span class="flapping">flapping</span>` : ''}</dd>
 <dt>Status since</dt><dd>${time(node.statusSinceMs, nowMs)}</dd>
+<dt>Health</dt><dd><span class="health ${node.healthState}">${node.healthState}</span>${node.conditions.length > 0 ? html`: ${node.conditions.map((c) => c.component).join(', ')} failing` : ''}</dd>
+<dt>Maintenance</dt><dd>${maintenanceText(v.window, node, nowMs)}</dd>
 <dt>Type</dt><dd>${node.type}</dd>
 <dt>Version</dt><dd>${node.version}</dd>
 <dt>Labels</dt><dd>${node.label.length > 0 ? node.label.map((l) => html`<a class="label" href="/ui/?label=${encodeURIComponent(l)}">${l}</a> `) : 'none'}</dd>
@@ -116,7 +144,8 @@ export function nodeRegion(v: NodeView): SafeHtml {
 </section>
 <section aria-labelledby="health-title">
 <h2 id="health-title">Health</h2>
-${objectTable('Health', node.health, false)}
+${conditionsTable(node, nowMs)}
+${objectTable('Last health report', node.health)}
 </section>
 <section aria-labelledby="meta-title">
 <h2 id="meta-title">Machine and config</h2>
@@ -143,6 +172,15 @@ function adminTools(v: NodeView): SafeHtml {
 <input type="text" id="labels" name="labels" value="${v.node.label.join(', ')}" aria-describedby="labels-help" autocomplete="off">
 <button type="submit">Save</button>
 <p id="labels-help" class="help">Separated by commas; empty to remove all.</p>
+</form>
+<form method="post" action="/ui/maintenance" class="maintain">
+<input type="hidden" name="nodes" value="${v.node.id}">
+<input type="hidden" name="back" value="/ui/nodes/${id}">
+<label for="duration">Maintenance for</label>
+${durationSelect('duration')}
+<label for="reason">because</label>
+<input type="text" id="reason" name="reason" required maxlength="1024" autocomplete="off">
+<button type="submit">Start maintenance</button>
 </form>
 <form method="post" action="/ui/nodes/${id}/deregister" class="danger">
 <input type="checkbox" id="confirm" name="confirm" value="yes" required>

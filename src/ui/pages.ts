@@ -16,19 +16,23 @@ export function views(options: Pick<UiOptions, 'nodes' | 'readiness' | 'clock'>)
   return {
     async fleet(query: FleetQuery, viewer: Viewer): Promise<FleetView> {
       const cursor = query.before ? { before: query.before } : { after: query.after };
-      const [statistics, flapping, brake, ready, pageOfNodes] = await Promise.all([
+      const [statistics, flapping, degraded, inMaintenance, brake, ready, pageOfNodes] = await Promise.all([
         nodes.statistics(),
         nodes.statistics({ selector: [{ kind: 'flag', flag: 'flapping', value: true }], q: null }),
+        nodes.statistics({ selector: [{ kind: 'field', field: 'health', op: 'in', values: ['degraded'] }], q: null }),
+        nodes.statistics({ selector: [{ kind: 'flag', flag: 'maintenance', value: true }], q: null }),
         nodes.brake(),
         readiness(),
         nodes.browse(filterOf(query), cursor, PAGE_SIZE),
       ]);
-      return { query, statistics, flapping: flapping.total, brake, readiness: ready, page: pageOfNodes, viewer, nowMs: clock.now() };
+      return {
+        query, statistics, flapping: flapping.total, degraded: degraded.total, inMaintenance: inMaintenance.total, brake, readiness: ready, page: pageOfNodes, viewer, nowMs: clock.now(),
+      };
     },
     async node(id: string, viewer: Viewer, notice?: NodeView['notice']): Promise<NodeView> {
       const node = await nodes.get(id);
-      const events = await nodes.nodeEvents(id, null, HISTORY_EVENTS);
-      return { node, events, viewer, nowMs: clock.now(), ...(notice ? { notice } : {}) };
+      const [events, window] = await Promise.all([nodes.nodeEvents(id, null, HISTORY_EVENTS), nodes.windowOf(node)]);
+      return { node, window, events, viewer, nowMs: clock.now(), ...(notice ? { notice } : {}) };
     },
     lastEventId: async () => (await nodes.eventBounds()).last,
   };
@@ -52,7 +56,8 @@ export async function pageRoutes(app: FastifyInstance, options: UiOptions): Prom
     const viewer = viewerOrSignIn(request, reply);
     if (!viewer) return reply;
     const saved = request.query.saved === 'labels';
-    const [node, last] = await Promise.all([view.node(request.params.id, viewer, saved ? { error: false, text: 'Labels saved.' } : undefined), view.lastEventId()]);
+    const notice = saved ? { error: false, text: 'Labels saved.' } : request.query.saved === 'maintenance' ? { error: false, text: 'Maintenance window made.' } : undefined;
+    const [node, last] = await Promise.all([view.node(request.params.id, viewer, notice), view.lastEventId()]);
     const stream = `/ui/stream?after=${last}&node=${encodeURIComponent(node.node.id)}`;
     return sendHtml(reply, page({ title: `Node ${node.node.id}`, viewer, nowMs: node.nowMs, stream }, nodeBody(node)));
   });

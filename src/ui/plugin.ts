@@ -1,7 +1,7 @@
 // The dashboard (SPEC §10) under /ui: server-rendered pages, htmx and its SSE extension for the live parts,
 // every asset served from this package (no CDN: closed networks). Composed of its plugins: assets and
 // headers (assets.ts), who is looking (session.ts), the pages (pages.ts), an admin's changes
-// (actions.ts) and the change stream (stream.ts). Errors are answered by the app's one error handler
+// (actions.ts), maintenance (maintenance-routes.ts) and the change stream (stream.ts). Errors are answered by the app's one error handler
 // (edge/errors.ts) with the dashboard's pages (context.ts).
 import { parse as parseQueryString } from 'node:querystring';
 import cookie from '@fastify/cookie';
@@ -9,6 +9,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import { checkQueryEncoding } from '../edge/request-text.js';
 import { actionRoutes } from './actions.js';
+import { maintenanceRoutes } from './maintenance-routes.js';
 import { assetsPlugin } from './assets.js';
 import type { UiOptions } from './context.js';
 import { pageRoutes } from './pages.js';
@@ -42,6 +43,7 @@ export function uiRoutes(options: UiOptions) {
     await app.register(sessionPlugin, options);
     await pageRoutes(app, options);
     await actionRoutes(app, options);
+    await maintenanceRoutes(app, options);
     await streamRoutes(app, options);
   };
 }

@@ -94,7 +94,10 @@ describe('dashboard, auth disabled', () => {
     assert.equal(page.statusCode, 200);
     const body = page.payload;
     assert.match(body, /<h1>Node A1 <span class="name">pod-h<\/span><\/h1>/);
-    assert.match(body, /<caption class="sr-only">Health<\/caption>/);
+    assert.match(body, /<caption>Last health report<\/caption>/);
+    assert.match(body, /<dt>Health<\/dt><dd><span class="health healthy">healthy<\/span><\/dd>/);
+    assert.match(body, /Every component is healthy\./);
+    assert.match(body, /<dt>Maintenance<\/dt><dd>none<\/dd>/);
     assert.match(body, /<th scope="row">gpu-0<\/th><td><code>\{&quot;status&quot;:&quot;healthy&quot;,&quot;temp&quot;:61\}<\/code>/);
     assert.match(body, /<dt>Clock skew<\/dt><dd>2\.000 s<\/dd>/);
     assert.match(body, /<dt>Status since<\/dt>/);
