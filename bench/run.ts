@@ -25,22 +25,25 @@
 //   million     --million-nodes (1,000,000) on SQLite: sweeps, nodes.json, start-up, memory, list pages,
 //               http_sd of a 1% shard, the database's size, and a simulated --flap-hours (24) with 1% of
 //               the fleet flapping: the events table's growth (bench/parts/million.ts).
+//   selectors   at --selector-nodes (100,000): pages of 50 plain and selected (label, status, meta_data),
+//               each after a change; sweeps with and without 1,000 nodes in maintenance (bench/parts/selectors.ts).
 //   side        with --baseline <built checkout>: open-loop 3,000 reports/s over --latency-nodes for
 //               --latency-seconds, this build and the other alternately, --rounds rounds (not in the
 //               default set: it needs a baseline; bench/parts/side-by-side.ts).
-// Options: --only throughput,scale,soak,history,dashboard,ha,latency,million  --rounds 3  --seconds 5  --workers N  --soak-seconds 300
+// Options: --only throughput,scale,soak,history,dashboard,ha,latency,million,selectors  --rounds 3  --seconds 5  --workers N  --soak-seconds 300
 //          --scale-sizes 10000,100000  --flask wal|plain|off (the reference's style, see app.py)
 // Every loop is bounded in count and time; every request goes to 127.0.0.1.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { agent } from './lib/fleet.js';
-import { args, baseline, dashboardNodes, flaskStyle, haLoadNodes, haNodes, historyEvents, flapHours, historyNodes, latencyNodes, latencySeconds, log, millionHalves, millionNodes, parts, rounds, scaleSizes, seconds, soakSeconds, workers } from './lib/options.js';
+import { args, baseline, selectorNodes, dashboardNodes, flaskStyle, haLoadNodes, haNodes, historyEvents, flapHours, historyNodes, latencyNodes, latencySeconds, log, millionHalves, millionNodes, parts, rounds, scaleSizes, seconds, soakSeconds, workers } from './lib/options.js';
 import { dashboard } from './parts/dashboard.js';
 import { ha } from './parts/ha.js';
 import { history } from './parts/history.js';
 import { latency } from './parts/latency.js';
 import { sideBySide } from './parts/side-by-side.js';
+import { selectors } from './parts/selectors.js';
 import { million } from './parts/million.js';
 import { scale } from './parts/scale.js';
 import { soak } from './parts/soak.js';
@@ -52,7 +55,7 @@ const results: Record<string, unknown> = {
   date: new Date().toISOString(),
   command: `npm run bench -- ${args.join(' ')}`.trim(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-  options: { rounds, seconds, workers: workers || 'default', soakSeconds, scaleSizes, flask: flaskStyle, historyNodes, historyEvents, dashboardNodes, haNodes, haLoadNodes, latencyNodes, latencySeconds, millionNodes, millionHalves, flapHours },
+  options: { rounds, seconds, workers: workers || 'default', soakSeconds, scaleSizes, flask: flaskStyle, historyNodes, historyEvents, dashboardNodes, haNodes, haLoadNodes, latencyNodes, latencySeconds, selectorNodes, millionNodes, millionHalves, flapHours },
 };
 if (parts.includes('throughput')) results.throughput = await throughput();
 if (parts.includes('scale')) results.scale = [] as unknown[];
@@ -63,6 +66,7 @@ if (parts.includes('dashboard')) results.dashboard = await dashboard(dashboardNo
 if (parts.includes('ha')) results.ha = await ha(haLoadNodes, haNodes);
 if (parts.includes('latency')) results.latency = await latency(latencyNodes, latencySeconds);
 if (parts.includes('side')) results.side = await sideBySide(baseline, latencyNodes, latencySeconds, rounds);
+if (parts.includes('selectors')) results.selectors = await selectors(selectorNodes);
 if (parts.includes('million')) results.million = await million(millionNodes, flapHours, millionHalves);
 agent.destroy();
 

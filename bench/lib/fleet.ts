@@ -130,7 +130,7 @@ export async function buildAt(checkout: string): Promise<SeedingBuild> {
 }
 
 /** Fills a database with `count` online nodes (reported `reportedAtMs`) and their label rows, in one transaction. */
-export function seed(dbPath: string, count: number, reportedAtMs: number, options: { shards?: number; build?: SeedingBuild } = {}): void {
+export function seed(dbPath: string, count: number, reportedAtMs: number, options: { shards?: number; racks?: number; build?: SeedingBuild } = {}): void {
   const { openSqliteStore, fileEntryOf } = options.build ?? ownBuild;
   const store = openSqliteStore({ path: dbPath });
   const insert = store.db.prepare(
@@ -145,6 +145,8 @@ export function seed(dbPath: string, count: number, reportedAtMs: number, option
       // With `shards`, every node is also in one of them (`shard-<i mod shards>`).
       const labels = i % 100 === 0 ? ['gpu', `rack-${i / 100}`] : ['gpu'];
       if (options.shards) labels.push(`shard-${i % options.shards}`);
+      // With `racks`, every node also has a key/value label `rack=<i mod racks>` (selectors, SPEC §12).
+      if (options.racks) labels.push(`rack=${i % options.racks}`);
       const label = JSON.stringify(labels);
       // The nodes.json entry the store keeps beside every node (migration 009), as its writes do.
       const entry = fileEntryOf({ id: `A${i}`, metaData, label: labels });

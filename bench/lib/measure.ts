@@ -59,6 +59,8 @@ export interface SweepsResult {
   /** The database's size (with its WAL) right after the all-offline sweep. */
   bytesAfterSweep: number;
   nodesJson: { buildMs: number; publish: Timed; bytes: number; path: string };
+  /** With a maintenance window throughout: the pass's times (start, at rest, after the all-offline sweep). */
+  maintenance?: { selector: string; inMaintenance: number; start: Timed; atRest: Timed; afterAllOffline: Timed };
 }
 
 /**
@@ -70,11 +72,11 @@ export interface SweepsResult {
  * by V8's memory reducer right at the sweep's start, after the idle wait for the seed: 23–32 ms of
  * garbage collection in the first 50 ms of three sweeps, which the master's primary does not carry.
  */
-export function sweepsAndNodesJson(dbPath: string, seededAtMs: number, dir: string): SweepsResult {
+export function sweepsAndNodesJson(dbPath: string, seededAtMs: number, dir: string, maintenanceSelector?: string): SweepsResult {
   // The bench's own files (the seed, earlier parts) flushed first: with ~630 MB of them still dirty on the
   // same ext4 file system one chunk's commit stalled 622 ms (docs/PERFORMANCE.md §3).
   spawnSync('sync');
-  const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'sweeps-child.ts'), dbPath, String(seededAtMs), dir], {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'sweeps-child.ts'), dbPath, String(seededAtMs), dir, ...(maintenanceSelector ? [maintenanceSelector] : [])], {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
     timeout: 600_000,

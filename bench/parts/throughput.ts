@@ -1,5 +1,6 @@
-// Part `throughput`: wrk against status reports, registrations, GET /nodes/{id}, GET /nodes (1,000
-// nodes) and statistics, each bracketed by the bare-http ceiling and followed by the Flask reference.
+// Part `throughput`: wrk against status reports (also with 1% of them changing health), registrations,
+// GET /nodes/{id}, GET /nodes (1,000 nodes) and statistics, each bracketed by the bare-http ceiling and
+// followed by the Flask reference.
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort, startMaster, stopMaster } from '../../test/e2e/harness.js';
@@ -50,16 +51,16 @@ async function startFlask(dir: string): Promise<{ base: string; stop(): Promise<
 export async function throughput() {
   log(`throughput: ${rounds} rounds × ${seconds} s per figure, wrk -t2 -c64, ${FLEET} registered nodes`);
   const ceiling = await startCeiling();
-  const figures: Record<string, WrkResult[]> = { ceiling: [], status: [], register: [], getNode: [], list: [], statistics: [] };
+  const figures: Record<string, WrkResult[]> = { ceiling: [], status: [], statusHealth: [], register: [], getNode: [], list: [], statistics: [] };
   // The same figures of the Flask reference, measured right after each of ours, when it can run here.
   const withFlask = flaskAvailable();
   if (!withFlask) log('  no Flask reference (needs python3 with flask and gunicorn): "vs Flask" uses the issue\'s figures');
-  const flask: Record<string, WrkResult[]> = { status: [], register: [], getNode: [], list: [], statistics: [] };
+  const flask: Record<string, WrkResult[]> = { status: [], statusHealth: [], register: [], getNode: [], list: [], statistics: [] };
   // Another build (--baseline <checkout>), measured beside each of our figures (after it in odd rounds,
   // before it in even ones).
   const baselineCli = baseline ? join(baseline, 'dist', 'cli.js') : '';
   if (baselineCli) log(`  baseline: ${baselineCli}, measured right after each figure`);
-  const other: Record<string, WrkResult[]> = { status: [], register: [], getNode: [], list: [], statistics: [] };
+  const other: Record<string, WrkResult[]> = { status: [], statusHealth: [], register: [], getNode: [], list: [], statistics: [] };
   let workerCount = '';
   try {
     // The ceiling is measured right before and right after every figure, and the figure is divided by
@@ -91,6 +92,8 @@ export async function throughput() {
           before = after;
         };
         measure('status', (base) => wrk(base, lua('status.lua'), [String(FLEET), 'A']));
+        // 1% of the reports change the node's health (SPEC §14: derived on the report path, an event each).
+        measure('statusHealth', (base) => wrk(base, lua('status-health.lua'), [String(FLEET), 'A']));
         measure('getNode', (base) => wrk(base, lua('get-node.lua'), [String(FLEET), 'A']));
         measure('list', (_base, api) => wrk(`${api}/nodes`, lua('get.lua')));
         measure('statistics', (_base, api) => wrk(`${api}/nodes/statistics`, lua('get.lua')));

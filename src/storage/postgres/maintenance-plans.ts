@@ -6,6 +6,7 @@ import { WINDOW_COLUMNS, type CoveragePlans, type MaintenanceDialect, type Maint
 import { plan } from '../core/tx.js';
 import { KV } from '../keys.js';
 import { positionalBinder, selectorWhere } from './selector-sql.js';
+import { requiredLabel } from '../../domain/selector.js';
 
 const MEMBER = 'SELECT seq, id, status, maintenance_status FROM nodes';
 
@@ -30,29 +31,40 @@ export const PG_MAINTENANCE_PLANS: MaintenancePlans = {
   pruneWindows: plan<[number]>("DELETE FROM maintenance_windows WHERE phase = 'ended' AND ended_at < $1"),
 };
 
-/** A window's coverage as a condition on `nodes`, its parameters from `$first` on. */
-function coverageWhere(w: MaintenanceWindow, first: number): { where: string; params: unknown[] } {
+/**
+ * A window's coverage from `$first` on: the rows read (through the label index when it lists no node and
+ * every node its selector selects has one label) and its condition on `nodes`.
+ */
+function coverageSql(w: MaintenanceWindow, first: number, drive = true): { from: string; where: string; params: unknown[] } {
   const params: unknown[] = [];
   const bind = positionalBinder(params, first);
+  const label = drive && w.nodes.length === 0 ? requiredLabel(w.selector) : null;
+  const from = label === null ? 'nodes' : `node_labels f JOIN nodes ON nodes.seq = f.seq AND f.label = ${bind(label)}::text`;
   const parts: string[] = [];
   if (w.nodes.length > 0) parts.push(`nodes.id = ANY(${bind([...w.nodes])}::text[])`);
   if (w.selectorText !== '') parts.push(`(${selectorWhere(w.selector, bind)})`);
-  return { where: parts.length === 0 ? 'false' : parts.join(' OR '), params };
+  return { from, where: parts.length === 0 ? 'false' : parts.join(' OR '), params };
 }
+
+const MEMBER_OF = 'SELECT nodes.seq, nodes.id, nodes.status, nodes.maintenance_status';
 
 /** The statements of one window's coverage. */
 export function pgCoverage(w: MaintenanceWindow): CoveragePlans {
-  const at1 = coverageWhere(w, 2);
-  const at2 = coverageWhere(w, 3);
-  const at0 = coverageWhere(w, 1);
+  const at1 = coverageSql(w, 2);
+  const at2 = coverageSql(w, 3, false);
+  const among = coverageSql(w, 2, false);
+  const at0 = coverageSql(w, 1);
   return {
-    uncovered: plan<[number], MemberRow>(`${MEMBER} WHERE maintenance IS NULL AND (${at1.where}) ORDER BY seq LIMIT $1 FOR UPDATE`, (limit) => [limit, ...at1.params]),
+    uncovered: plan<[number], MemberRow>(
+      `${MEMBER_OF} FROM ${at1.from} WHERE nodes.maintenance IS NULL AND (${at1.where}) ORDER BY nodes.seq LIMIT $1 FOR UPDATE OF nodes`,
+      (limit) => [limit, ...at1.params],
+    ),
     strays: plan<[string, number], MemberRow>(
       `${MEMBER} WHERE maintenance = $1 AND NOT coalesce(${at2.where}, false) ORDER BY seq LIMIT $2 FOR UPDATE`,
       (window, limit) => [window, limit, ...at2.params],
     ),
-    coveredAmong: plan<[readonly number[]], { seq: number }>(`SELECT seq FROM nodes WHERE seq = ANY($1::bigint[]) AND (${at1.where})`, (seqs) => [[...seqs], ...at1.params]),
-    count: plan<[], { n: number }>(`SELECT count(*)::int AS n FROM nodes WHERE ${at0.where}`, () => at0.params),
+    coveredAmong: plan<[readonly number[]], { seq: number }>(`SELECT seq FROM nodes WHERE seq = ANY($1::bigint[]) AND (${among.where})`, (seqs) => [[...seqs], ...among.params]),
+    count: plan<[], { n: number }>(`SELECT count(*)::int AS n FROM ${at0.from} WHERE ${at0.where}`, () => at0.params),
   };
 }
 

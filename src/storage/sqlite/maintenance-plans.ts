@@ -5,6 +5,7 @@ import type { CoveragePlans, MaintenanceDialect, MaintenancePlans, MemberRow, Wi
 import { plan } from '../core/tx.js';
 import { KV } from '../keys.js';
 import { namedBinder, selectorWhere } from './selector-sql.js';
+import { requiredLabel } from '../../domain/selector.js';
 
 const MEMBER = 'SELECT seq, id, status, maintenance_status FROM nodes';
 const seqList = (seqs: readonly number[]) => JSON.stringify(seqs);
@@ -34,24 +35,34 @@ export const SQLITE_MAINTENANCE_PLANS: MaintenancePlans = {
   pruneWindows: plan<[number]>("DELETE FROM maintenance_windows WHERE phase = 'ended' AND ended_at < ?"),
 };
 
-/** A window's coverage as a condition on `nodes`: a listed node, or one its selector selects. */
-function coverageWhere(w: MaintenanceWindow, params: Record<string, unknown>): string {
+/**
+ * A window's coverage: the rows read (through the label index when it lists no node and every node its
+ * selector selects has one label: a rack's window reads the rack, not the fleet) and its condition on
+ * `nodes` (a listed node, or one its selector selects).
+ */
+function coverageSql(w: MaintenanceWindow, params: Record<string, unknown>, drive: boolean): { from: string; where: string } {
   const bind = namedBinder(params);
+  const label = drive && w.nodes.length === 0 ? requiredLabel(w.selector) : null;
+  const from = label === null ? 'nodes' : `node_labels f JOIN nodes ON nodes.seq = f.seq AND f.label = ${bind(label)}`;
   const parts: string[] = [];
   if (w.nodes.length > 0) parts.push(`nodes.id IN (SELECT value FROM json_each(${bind(JSON.stringify(w.nodes))}))`);
   if (w.selectorText !== '') parts.push(`(${selectorWhere(w.selector, bind)})`);
-  return parts.length === 0 ? '0' : parts.join(' OR ');
+  return { from, where: parts.length === 0 ? '0' : parts.join(' OR ') };
 }
+
+const MEMBER_OF = 'SELECT nodes.seq, nodes.id, nodes.status, nodes.maintenance_status';
 
 /** The statements of one window's coverage. */
 export function sqliteCoverage(w: MaintenanceWindow): CoveragePlans {
   const params: Record<string, unknown> = {};
-  const where = coverageWhere(w, params);
+  const { from, where: driven } = coverageSql(w, params, true);
+  const plain: Record<string, unknown> = {};
+  const { where } = coverageSql(w, plain, false);
   return {
-    uncovered: plan<[number], MemberRow>(`${MEMBER} WHERE maintenance IS NULL AND (${where}) ORDER BY seq LIMIT @limit`, (limit) => ({ ...params, limit })),
-    strays: plan<[string, number], MemberRow>(`${MEMBER} WHERE maintenance = @window AND NOT coalesce(${where}, 0) ORDER BY seq LIMIT @limit`, (window, limit) => ({ ...params, window, limit })),
-    coveredAmong: plan<[readonly number[]], { seq: number }>(`SELECT seq FROM nodes WHERE seq IN (SELECT value FROM json_each(@seqs)) AND (${where})`, (seqs) => ({ ...params, seqs: seqList(seqs) })),
-    count: plan<[], { n: number }>(`SELECT count(*) AS n FROM nodes WHERE ${where}`, () => params),
+    uncovered: plan<[number], MemberRow>(`${MEMBER_OF} FROM ${from} WHERE nodes.maintenance IS NULL AND (${driven}) ORDER BY nodes.seq LIMIT @limit`, (limit) => ({ ...params, limit })),
+    strays: plan<[string, number], MemberRow>(`${MEMBER} WHERE maintenance = @window AND NOT coalesce(${where}, 0) ORDER BY seq LIMIT @limit`, (window, limit) => ({ ...plain, window, limit })),
+    coveredAmong: plan<[readonly number[]], { seq: number }>(`SELECT seq FROM nodes WHERE seq IN (SELECT value FROM json_each(@seqs)) AND (${where})`, (seqs) => ({ ...plain, seqs: seqList(seqs) })),
+    count: plan<[], { n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${driven}`, () => params),
   };
 }
 
