@@ -212,10 +212,13 @@ export function filterRequirements(f: { statuses: readonly NodeStatus[]; labels:
 }
 
 /**
- * An exact label every node the selector selects has (`rack=7`, or a `?label=`), or null: the backends
- * read such a selection through their label index, so that a 1% label reads 1% of the fleet.
+ * An exact label every node the selector selects has (`rack=7`, or a `?label=`) and the selector's other
+ * requirements, or null: the backends read such a selection through their label index, so that a 1%
+ * label reads 1% of the fleet, and test only the rest (the join already holds the label).
  */
-export function requiredLabel(selector: Selector): string | null {
-  for (const r of selector) if (r.kind === 'labels' && r.op === 'in' && r.labels.length === 1) return r.labels[0]!;
-  return null;
+export function drivingLabel(selector: Selector): { label: string; rest: Selector } | null {
+  const i = selector.findIndex((r) => r.kind === 'labels' && r.op === 'in' && r.labels.length === 1);
+  if (i < 0) return null;
+  const r = selector[i] as Extract<Requirement, { kind: 'labels' }>;
+  return { label: r.labels[0]!, rest: [...selector.slice(0, i), ...selector.slice(i + 1)] };
 }

@@ -6,7 +6,7 @@ import { WINDOW_COLUMNS, type CoveragePlans, type MaintenanceDialect, type Maint
 import { plan } from '../core/tx.js';
 import { KV } from '../keys.js';
 import { positionalBinder, selectorWhere } from './selector-sql.js';
-import { requiredLabel } from '../../domain/selector.js';
+import { drivingLabel } from '../../domain/selector.js';
 
 const MEMBER = 'SELECT seq, id, status, maintenance_status FROM nodes';
 
@@ -38,11 +38,11 @@ export const PG_MAINTENANCE_PLANS: MaintenancePlans = {
 function coverageSql(w: MaintenanceWindow, first: number, drive = true): { from: string; where: string; params: unknown[] } {
   const params: unknown[] = [];
   const bind = positionalBinder(params, first);
-  const label = drive && w.nodes.length === 0 ? requiredLabel(w.selector) : null;
-  const from = label === null ? 'nodes' : `node_labels f JOIN nodes ON nodes.seq = f.seq AND f.label = ${bind(label)}::text`;
+  const driving = drive && w.nodes.length === 0 ? drivingLabel(w.selector) : null;
+  const from = driving === null ? 'nodes' : `node_labels f JOIN nodes ON nodes.seq = f.seq AND f.label = ${bind(driving.label)}::text`;
   const parts: string[] = [];
   if (w.nodes.length > 0) parts.push(`nodes.id = ANY(${bind([...w.nodes])}::text[])`);
-  if (w.selectorText !== '') parts.push(`(${selectorWhere(w.selector, bind)})`);
+  if (w.selectorText !== '') parts.push(`(${selectorWhere(driving?.rest ?? w.selector, bind)})`);
   return { from, where: parts.length === 0 ? 'false' : parts.join(' OR '), params };
 }
 

@@ -11,17 +11,17 @@ import { bound, plan, type Plan } from '../core/tx.js';
 import { translate } from './errors.js';
 import { pgCoverage } from './maintenance-plans.js';
 import type { WindowRow } from '../core/maintenance.js';
-import { requiredLabel } from '../../domain/selector.js';
+import { drivingLabel } from '../../domain/selector.js';
 import { positionalBinder, selectorWhere } from './selector-sql.js';
 
 /** A filter as SQL: the rows it reads, its conditions, and their parameters (from `$${first}` on). */
 export function filterSql(f: NodeFilter, first = 1): { from: string; where: string; params: unknown[] } {
   const params: unknown[] = [];
   const bind = positionalBinder(params, first);
-  const label = requiredLabel(f.selector);
+  const driving = drivingLabel(f.selector);
   // Through the label index when every selected node has one label (a 1% label reads 1% of the table).
-  const from = label === null ? 'nodes' : `node_labels f JOIN nodes ON nodes.seq = f.seq AND f.label = ${bind(label)}::text`;
-  const conditions = [selectorWhere(f.selector, bind)];
+  const from = driving === null ? 'nodes' : `node_labels f JOIN nodes ON nodes.seq = f.seq AND f.label = ${bind(driving.label)}::text`;
+  const conditions = [selectorWhere(driving?.rest ?? f.selector, bind)];
   const q = (f.q ?? '').toLowerCase();
   if (q !== '') {
     const needle = bind(q);

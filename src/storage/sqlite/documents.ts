@@ -8,7 +8,7 @@ import type { NodeStore } from '../store.js';
 import { openReader } from './connection.js';
 import { translate } from './errors.js';
 import { KV } from '../keys.js';
-import { requiredLabel, type Selector } from '../../domain/selector.js';
+import { drivingLabel, type Selector } from '../../domain/selector.js';
 import { namedBinder, selectorWhere } from './selector-sql.js';
 
 /** Nodes per step of a published document: bounds a stall (~5–7 ms each on a 2-core machine). */
@@ -104,11 +104,11 @@ const targetGroupsStepSql = (from: string, selected: string) => `
 function targetGroupsStep(selector: Selector): { sql: string; params: Record<string, unknown> } {
   const params: Record<string, unknown> = {};
   const bind = namedBinder(params);
-  const label = requiredLabel(selector);
-  const from = label === null
+  const driving = drivingLabel(selector);
+  const from = driving === null
     ? 'FROM nodes WHERE seq > @after ORDER BY seq LIMIT @limit'
-    : `FROM node_labels f JOIN nodes ON nodes.seq = f.seq WHERE f.label = ${bind(label)} AND f.seq > @after ORDER BY f.seq LIMIT @limit`;
-  return { sql: targetGroupsStepSql(from, `coalesce(${selectorWhere(selector, bind)}, 0)`), params };
+    : `FROM node_labels f JOIN nodes ON nodes.seq = f.seq WHERE f.label = ${bind(driving.label)} AND f.seq > @after ORDER BY f.seq LIMIT @limit`;
+  return { sql: targetGroupsStepSql(from, `coalesce(${selectorWhere(driving?.rest ?? selector, bind)}, 0)`), params };
 }
 
 /** The published documents of the store on `db` (file `path`). */

@@ -5,7 +5,7 @@ import type { CoveragePlans, MaintenanceDialect, MaintenancePlans, MemberRow, Wi
 import { plan } from '../core/tx.js';
 import { KV } from '../keys.js';
 import { namedBinder, selectorWhere } from './selector-sql.js';
-import { requiredLabel } from '../../domain/selector.js';
+import { drivingLabel } from '../../domain/selector.js';
 
 const MEMBER = 'SELECT seq, id, status, maintenance_status FROM nodes';
 const seqList = (seqs: readonly number[]) => JSON.stringify(seqs);
@@ -42,11 +42,11 @@ export const SQLITE_MAINTENANCE_PLANS: MaintenancePlans = {
  */
 function coverageSql(w: MaintenanceWindow, params: Record<string, unknown>, drive: boolean): { from: string; where: string } {
   const bind = namedBinder(params);
-  const label = drive && w.nodes.length === 0 ? requiredLabel(w.selector) : null;
-  const from = label === null ? 'nodes' : `node_labels f JOIN nodes ON nodes.seq = f.seq AND f.label = ${bind(label)}`;
+  const driving = drive && w.nodes.length === 0 ? drivingLabel(w.selector) : null;
+  const from = driving === null ? 'nodes' : `node_labels f JOIN nodes ON nodes.seq = f.seq AND f.label = ${bind(driving.label)}`;
   const parts: string[] = [];
   if (w.nodes.length > 0) parts.push(`nodes.id IN (SELECT value FROM json_each(${bind(JSON.stringify(w.nodes))}))`);
-  if (w.selectorText !== '') parts.push(`(${selectorWhere(w.selector, bind)})`);
+  if (w.selectorText !== '') parts.push(`(${selectorWhere(driving?.rest ?? w.selector, bind)})`);
   return { from, where: parts.length === 0 ? '0' : parts.join(' OR ') };
 }
 

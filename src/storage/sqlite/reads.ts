@@ -12,7 +12,7 @@ import { KV } from '../keys.js';
 import type { EventRow, NodeRow } from '../rows.js';
 import { createReads, type FilterPlans, type ReadDialect, type ReadPlans, type SummaryRow } from '../core/reads.js';
 import { bound, plan, type Plan } from '../core/tx.js';
-import { requiredLabel } from '../../domain/selector.js';
+import { drivingLabel } from '../../domain/selector.js';
 import { namedBinder, selectorWhere } from './selector-sql.js';
 
 /**
@@ -23,9 +23,10 @@ import { namedBinder, selectorWhere } from './selector-sql.js';
 function sqlOf(f: NodeFilter): { from: string; where: string; key: string; params: Record<string, unknown> } {
   const params: Record<string, unknown> = {};
   const bind = namedBinder(params);
-  const label = requiredLabel(f.selector);
+  const driving = drivingLabel(f.selector);
+  const label = driving?.label ?? null;
   const q = (f.q ?? '').toLowerCase();
-  const conditions = [selectorWhere(f.selector, bind)];
+  const conditions = [selectorWhere(driving?.rest ?? f.selector, bind)];
   if (q !== '') {
     const needle = bind(q);
     conditions.push(`(instr(lower(id), ${needle}) > 0 OR instr(lower(name), ${needle}) > 0
