@@ -20,6 +20,8 @@ import { sdRoutes } from './http/routes/sd.js';
 import { eventRoutes } from './http/routes/events.js';
 import { brakeRoutes } from './http/routes/brake.js';
 import { maintenanceRoutes } from './http/routes/maintenance.js';
+import { notificationRoutes } from './http/routes/notifications.js';
+import type { Endpoints } from './notifications/endpoints.js';
 import type { Maintenance } from './maintenance/windows.js';
 import { createEventFeed } from './events/feed.js';
 import swagger from '@fastify/swagger';
@@ -38,6 +40,8 @@ export interface AppOptions {
   nodes: Nodes;
   /** Maintenance windows (SPEC §13). */
   maintenance: Maintenance;
+  /** Notification endpoints and deliveries (SPEC §15). */
+  endpoints: Endpoints;
   /** This process's readiness (sweeping/readiness.ts). */
   readiness: ReadinessCheck;
   logger: Logger;
@@ -100,6 +104,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(sdRoutes(options.nodes, options.sdPorts), { prefix: BASE_PATH });
   await app.register(brakeRoutes(options.nodes), { prefix: BASE_PATH });
   await app.register(maintenanceRoutes(options.maintenance, clock), { prefix: BASE_PATH });
+  await app.register(notificationRoutes(options.endpoints), { prefix: BASE_PATH });
   await app.register(clusterRoutes(clusterInfo), { prefix: BASE_PATH });
   // The live feed of this process: it watches the store only while a stream is open.
   const feed = createEventFeed(options.nodes, { onError: (err) => app.log.warn({ err }, 'event feed: reading new events failed; retrying') });
@@ -109,7 +114,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(eventRoutes(options.nodes, feed, onClients, options.maxStreams), { prefix: BASE_PATH });
   app.get(`${BASE_PATH}/openapi.json`, { config: { access: 'open' }, schema: { hide: true } }, async () => app.swagger());
   // The dashboard (SPEC §10), and / leading to it.
-  await app.register(uiRoutes({ nodes: options.nodes, maintenance: options.maintenance, readiness: options.readiness, feed, clock, authenticate: options.authenticate, sessions: options.sessions, onClients, maxStreams: options.maxStreams }), { prefix: '/ui' });
+  await app.register(uiRoutes({ nodes: options.nodes, maintenance: options.maintenance, endpoints: options.endpoints, readiness: options.readiness, feed, clock, authenticate: options.authenticate, sessions: options.sessions, onClients, maxStreams: options.maxStreams }), { prefix: '/ui' });
   app.get('/', { config: { access: 'open' }, schema: { hide: true } }, async (_request, reply) => reply.redirect('/ui/', 302));
   // Every browser asks for it (a 404 is a console error on each page it opens).
   const favicon = readFileSync(FAVICON_PATH);

@@ -59,6 +59,12 @@ export interface Config {
   eventsRetentionDays: number;
   /** At most this many events are kept per node. */
   eventsMaxPerNode: number;
+  /** A notification not delivered after this many hours is dead (SPEC §15; fractions allowed). */
+  notifyMaxAgeHours: number;
+  /** Messages an endpoint receives a minute at most; beyond, one digest (SPEC §15). */
+  notifyMaxPerMinute: number;
+  /** How people reach this master (links in notifications); null: http://<host name>:<port>. */
+  publicUrl: string | null;
   /** The mass-offline brake; null when turned off. */
   offlineBrake: { ratio: number; minNodes: number; maxHoldSeconds: number } | null;
 }

@@ -26,6 +26,10 @@ export interface Metrics {
   brakeHeld: Gauge;
   sdInvalidHosts: Gauge;
   httpDuration: Histogram<'method' | 'route'>;
+  /** Notifications (SPEC §15), counted by the leader that delivers them. */
+  notifyDelivered: Counter<'endpoint'>;
+  notifyFailed: Counter<'endpoint'>;
+  notifyDead: Counter<'endpoint'>;
 }
 
 /** Options: `nodeCounts` makes this process report `argus_master_nodes` (only the sweeping process). */
@@ -39,6 +43,8 @@ export interface MetricsOptions {
   fleetHealth?: () => Promise<FleetHealth>;
   /** Makes this process report maintenance windows by state (only the sweeping process). */
   windowStates?: () => Promise<Record<WindowState, number>>;
+  /** Makes this process report pending notifications by endpoint (only the sweeping process). */
+  pendingNotifications?: () => Promise<Array<{ endpointId: string; count: number; oldestMs: number }>>;
   defaultMetrics?: boolean;
 }
 
@@ -65,6 +71,7 @@ function fleetGauges(registers: Registry[], options: MetricsOptions): void {
     });
   }
   if (options.fleetHealth) healthGauges(registers, options.fleetHealth);
+  if (options.pendingNotifications) notificationGauges(registers, options.pendingNotifications);
   if (options.windowStates) {
     const windowStates = options.windowStates;
     new Gauge({
@@ -119,6 +126,27 @@ function healthGauges(registers: Registry[], fleetHealth: () => Promise<FleetHea
   });
 }
 
+/** Pending notifications and the oldest one's age by endpoint (SPEC §15), from one read per scrape. */
+function notificationGauges(registers: Registry[], pending: () => Promise<Array<{ endpointId: string; count: number; oldestMs: number }>>): void {
+  let read: ReturnType<typeof pending> | null = null;
+  const once = () => (read ??= pending().finally(() => setImmediate(() => (read = null))));
+  new Gauge({
+    name: 'argus_master_notifications_pending', help: 'Notifications not yet delivered nor dead, by endpoint.', labelNames: ['endpoint'], registers,
+    async collect() {
+      this.reset();
+      for (const p of await once()) this.set({ endpoint: p.endpointId }, p.count);
+    },
+  });
+  new Gauge({
+    name: 'argus_master_notifications_oldest_pending_seconds', help: 'Age of the oldest pending notification, by endpoint.', labelNames: ['endpoint'], registers,
+    async collect() {
+      this.reset();
+      const now = Date.now();
+      for (const p of await once()) this.set({ endpoint: p.endpointId }, Math.max(0, (now - p.oldestMs) / 1000));
+    },
+  });
+}
+
 /** The metrics of the sweeps, the published files and the fleet's events (counted where they happen). */
 function fleetMetrics(registers: Registry[]) {
   return {
@@ -142,6 +170,9 @@ function fleetMetrics(registers: Registry[]) {
 /** The metrics of requests, streams and the database, in every process. */
 function serviceMetrics(registers: Registry[]) {
   return {
+    notifyDelivered: new Counter({ name: 'argus_master_notifications_delivered_total', help: 'Notifications delivered (a 2xx answer), by endpoint.', labelNames: ['endpoint'], registers }),
+    notifyFailed: new Counter({ name: 'argus_master_notification_attempts_failed_total', help: 'Failed delivery attempts (no 2xx within 10 s), by endpoint.', labelNames: ['endpoint'], registers }),
+    notifyDead: new Counter({ name: 'argus_master_notifications_dead_total', help: 'Notifications given up (too old, or the endpoint answered 410), by endpoint.', labelNames: ['endpoint'], registers }),
     streamClients: new Gauge({ name: 'argus_master_event_stream_clients', help: 'Open event streams (GET /events/stream), summed over the processes.', registers }),
     storageErrors: new Counter({ name: 'argus_master_storage_errors_total', help: 'Failed database calls by error code (e.g. SQLITE_FULL, SQLITE_BUSY), in every process.', labelNames: ['code'], registers }),
     httpRequests: new Counter({ name: 'argus_master_http_requests_total', help: 'HTTP requests by method, route and status code.', labelNames: ['method', 'route', 'code'], registers }),

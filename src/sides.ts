@@ -21,6 +21,9 @@ import { openSqliteStore } from './storage/sqlite/index.js';
 import type { NodeStore } from './storage/store.js';
 import { createMaintenance } from './maintenance/windows.js';
 import { createMaintenancePass } from './sweeping/maintenance.js';
+import { createDelivery } from './notifications/delivery.js';
+import { createEndpoints } from './notifications/endpoints.js';
+import { hostname } from 'node:os';
 import { windowState, type WindowState } from './domain/maintenance.js';
 import { createReadiness } from './sweeping/readiness.js';
 import { createSweeper } from './sweeping/scheduler.js';
@@ -34,6 +37,9 @@ const NEWLINE = Buffer.from('\n');
 export type OpenedStore = NodeStore & { readonly pool?: pg.Pool };
 
 const thresholdsOf = (config: Config) => ({ onlineWithinMs: config.onlineThresholdSeconds * 1000, offlineAfterMs: config.offlineThresholdSeconds * 1000 });
+
+/** How people reach this master (links in notifications): PUBLIC_URL, else http://<host name>:<port>. */
+export const publicUrlOf = (config: Config) => config.publicUrl ?? `http://${hostname()}:${config.bindPort}`;
 
 /** This master's name: MASTER_INSTANCE, or host:pid of the process that started the master. */
 export const instanceOf = (config: Config) => config.instance ?? defaultInstance();
@@ -127,6 +133,7 @@ export async function openSweepingSide(config: Config, logger: Logger, clock: Cl
     flappingCount: async () => (await store.statisticsOf({ selector: [{ kind: 'flag', flag: 'flapping', value: true }], q: null })).reduce((n, c) => n + c.count, 0),
     isLeader: () => holder.leadership?.isLeader() ?? false,
     fleetHealth: () => store.fleetHealth(),
+    pendingNotifications: () => store.pendingDeliveries(),
     windowStates: async () => {
       const now = clock.now();
       const counts: Record<WindowState, number> = { scheduled: 0, active: 0, ended: 0 };
@@ -158,9 +165,14 @@ export async function openSweepingSide(config: Config, logger: Logger, clock: Cl
   const sweep = createSweeper({ sweeping, publish: () => publisher.publish(), intervalMs, logger, metrics, afterTick, retention: () => sweeping.applyRetention(), leading, clock });
   // The maintenance windows' pass runs beside the sweep, every half second (sweeping/maintenance.ts).
   const maintenancePass = createMaintenancePass({ store, clock, logger, leading });
+  // Notifications are delivered by the leader too (notifications/delivery.ts), every quarter second.
+  const delivery = createDelivery({
+    store, clock, logger, metrics, leading, maxAgeMs: config.notifyMaxAgeHours * 3_600_000, perMinute: config.notifyMaxPerMinute,
+    keepMs: config.eventsRetentionDays * 86_400_000, publicUrl: publicUrlOf(config),
+  });
   const sweeper: PeriodicTask = {
-    start: async () => void (await Promise.all([sweep.start(), maintenancePass.start()])),
-    stop: async () => void (await Promise.all([sweep.stop(), maintenancePass.stop()])),
+    start: async () => void (await Promise.all([sweep.start(), maintenancePass.start(), delivery.start()])),
+    stop: async () => void (await Promise.all([sweep.stop(), maintenancePass.stop(), delivery.stop()])),
   };
   return {
     store, metrics, health, leadership, lease, sweeping, publisher, sweeper,
@@ -189,6 +201,7 @@ export async function buildHttpApp(
   const options: AppOptions = {
     nodes: makeNodes(config, store, logger, clock, metrics),
     maintenance: createMaintenance({ store, clock }),
+    endpoints: createEndpoints({ store, clock }),
     readiness: createReadiness({ store, clock, writesFailing: parts.writesFailing }),
     logger, metrics, metricsText: parts.metricsText, clock, cluster: parts.cluster,
     logRequests: config.logRequests,

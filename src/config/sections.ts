@@ -126,5 +126,27 @@ export function outputsSection(r: EnvReader) {
     nodesJsonPath: r.str('METRIC_NODES_JSON_PATH'),
     prometheusSdPorts: prometheusSdPorts ?? [],
     prometheusFileSdPath: r.get('PROMETHEUS_FILE_SD_PATH') ?? null,
+    ...notificationsSection(r),
   } satisfies Partial<Config>;
+}
+
+/** Notifications (SPEC §15): how long a message is tried, how many a minute an endpoint gets, links. */
+function notificationsSection(r: EnvReader) {
+  const publicUrl = r.get('PUBLIC_URL') ?? null;
+  if (publicUrl !== null) {
+    let ok = false;
+    try {
+      const u = new URL(publicUrl);
+      ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '';
+    } catch {
+      ok = false;
+    }
+    if (!ok) r.bad('PUBLIC_URL', publicUrl, 'must be an http(s) URL without credentials, e.g. https://argus.example.com');
+  }
+  return {
+    // Hours, fractions allowed (tests use seconds: 0.001 h is 3.6 s).
+    notifyMaxAgeHours: r.secondsOf('NOTIFY_MAX_AGE_HOURS'),
+    notifyMaxPerMinute: r.integer('NOTIFY_MAX_PER_MINUTE', 1, 100_000),
+    publicUrl: publicUrl === null ? null : publicUrl.replace(/\/+$/, ''),
+  };
 }

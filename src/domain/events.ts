@@ -52,9 +52,15 @@ export function renderEvent(id: number, timeMs: number, draft: EventDraft): stri
   return JSON.stringify({ ...head, ...draft.fields });
 }
 
-/** A status change; a node in maintenance names its window (SPEC §13). */
-export function statusEvent(nodeId: string, from: NodeStatus, to: NodeStatus, cause: StatusCause, maintenance: string | null = null): EventDraft {
-  return { type: EventType.Status, nodeId, fields: maintenance === null ? { from, to, cause } : { from, to, cause, maintenance } };
+/**
+ * A status change; a node in maintenance names its window (SPEC §13), a flapping node says so (its
+ * transitions notify nobody until it stops, SPEC §15).
+ */
+export function statusEvent(nodeId: string, from: NodeStatus, to: NodeStatus, cause: StatusCause, maintenance: string | null = null, flapping = false): EventDraft {
+  const fields: Record<string, unknown> = { from, to, cause };
+  if (maintenance !== null) fields.maintenance = maintenance;
+  if (flapping) fields.flapping = true;
+  return { type: EventType.Status, nodeId, fields };
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -77,7 +83,7 @@ export function reregisteredEvents(before: NodeRecord, after: NodeRecord): Event
  */
 export function updateEvents(before: NodeRecord, after: NodeRecord): EventDraft[] {
   const out: EventDraft[] = [];
-  if (before.status !== after.status) out.push(statusEvent(after.id, before.status, after.status, 'report', after.maintenance));
+  if (before.status !== after.status) out.push(statusEvent(after.id, before.status, after.status, 'report', after.maintenance, after.flapping));
   if (before.flapping !== after.flapping) out.push(flappingEvent(after.id, after.flapping));
   if (healthEventDue(before, after)) out.push(healthEvent(after.id, before.healthState, after));
   const changed = (['config', 'label'] as const).filter((k) => !same(before[k], after[k]));

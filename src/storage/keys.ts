@@ -22,6 +22,10 @@ export const KV = {
   eventCounter: 'event_id_counter',
   /** The last maintenance window number allocated (M1, M2, …). */
   maintenanceCounter: 'maintenance_id_counter',
+  /** The last notification endpoint number allocated (E1, E2, …). */
+  endpointCounter: 'notify_endpoint_counter',
+  /** The last event fanned out into notification deliveries (SPEC §15: the events table is the outbox). */
+  notifyCursor: 'notify_cursor',
   /** The prefix of operational state. */
   statePrefix: 'state:',
 } as const;

@@ -6,6 +6,7 @@ import type { EventDraft, EventType, StoredEvent } from '../domain/events.js';
 import type { FlapSettings } from '../domain/flapping.js';
 import type { MaintenanceWindow } from '../domain/maintenance.js';
 import type { MaintenanceApplied } from './core/maintenance.js';
+import type { OutboxStore } from './core/notifications.js';
 import type { Selector } from '../domain/selector.js';
 import type { SweepCutoffs } from '../domain/status.js';
 
@@ -122,7 +123,7 @@ export interface TargetGroupsDocument {
 }
 
 /** The node registry's persistent state. Every method that resolves has durably committed. */
-export interface NodeStore {
+export interface NodeStore extends OutboxStore {
   /**
    * Registers a node: no id → find by name or allocate `${idPrefix}${n}` (n never reused, increasing);
    * id → update that node if its name matches. Only type, version, meta_data (and last_updated) change

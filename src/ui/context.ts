@@ -11,6 +11,7 @@ import { AppError } from '../errors.js';
 import type { EventFeed } from '../events/feed.js';
 import type { Nodes } from '../nodes/index.js';
 import type { Maintenance } from '../maintenance/windows.js';
+import type { Endpoints } from '../notifications/endpoints.js';
 import type { Sessions } from '../sessions.js';
 import type { NodeFilter } from '../storage/store.js';
 import { filterRequirements, parseSelector, SELECTOR_LIMITS, SelectorError, type Requirement, type Selector } from '../domain/selector.js';
@@ -25,6 +26,7 @@ export interface UiOptions {
   nodes: Nodes;
   /** Maintenance windows (SPEC §13). */
   maintenance: Maintenance;
+  endpoints: Endpoints;
   readiness: ReadinessCheck;
   feed: EventFeed;
   clock: Clock;

@@ -41,7 +41,7 @@ export function page(o: PageOptions, body: SafeHtml): SafeHtml {
 <a class="skip" href="#main">Skip to content</a>
 <header class="top">
 <a class="brand" href="/ui/">Argus Master</a>
-<nav aria-label="Sections" class="sections"><a href="/ui/maintenance"${o.title === 'Maintenance' ? html` aria-current="page"` : ''}>Maintenance</a></nav>
+<nav aria-label="Sections" class="sections"><a href="/ui/maintenance"${o.title === 'Maintenance' ? html` aria-current="page"` : ''}>Maintenance</a> <a href="/ui/notifications"${o.title === 'Notifications' ? html` aria-current="page"` : ''}>Notifications</a></nav>
 ${o.stream ? html`<p id="live" class="live" role="status" aria-live="polite" data-state="connecting">Connecting to live updates…</p>` : ''}
 ${v?.signedIn
     ? html`<form class="signout" method="post" action="/ui/logout"><span class="who">${v.kind} token</span> <button type="submit">Sign out</button></form>`

@@ -1,7 +1,7 @@
 // The dashboard (SPEC §10) under /ui: server-rendered pages, htmx and its SSE extension for the live parts,
 // every asset served from this package (no CDN: closed networks). Composed of its plugins: assets and
 // headers (assets.ts), who is looking (session.ts), the pages (pages.ts), an admin's changes
-// (actions.ts), maintenance (maintenance-routes.ts) and the change stream (stream.ts). Errors are answered by the app's one error handler
+// (actions.ts), maintenance (maintenance-routes.ts), notifications (notifications-routes.ts) and the change stream (stream.ts). Errors are answered by the app's one error handler
 // (edge/errors.ts) with the dashboard's pages (context.ts).
 import { parse as parseQueryString } from 'node:querystring';
 import cookie from '@fastify/cookie';
@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { checkQueryEncoding } from '../edge/request-text.js';
 import { actionRoutes } from './actions.js';
 import { maintenanceRoutes } from './maintenance-routes.js';
+import { notificationRoutes } from './notifications-routes.js';
 import { assetsPlugin } from './assets.js';
 import type { UiOptions } from './context.js';
 import { pageRoutes } from './pages.js';
@@ -44,6 +45,7 @@ export function uiRoutes(options: UiOptions) {
     await pageRoutes(app, options);
     await actionRoutes(app, options);
     await maintenanceRoutes(app, options);
+    await notificationRoutes(app, options);
     await streamRoutes(app, options);
   };
 }

@@ -1,6 +1,8 @@
 // An in-process master for HTTP tests: SQLite in a temp dir, a manual clock, the node use cases and the
 // sweeping side over one store (as a single-process master has them). Nothing listens; tests use
 // app.inject (or listen themselves).
+import { createDelivery, type DeliveryDeps } from '../../src/notifications/delivery.js';
+import { createEndpoints } from '../../src/notifications/endpoints.js';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -29,6 +31,8 @@ export interface TestMaster {
   metrics: Metrics;
   /** The sweeping side's maintenance pass (as the sweeping process runs it every half second). */
   maintenancePass: { runOnce(): Promise<void> };
+  /** The leader's notification pass (as the sweeping process runs it every quarter second); attempts as `opts.attempt` says. */
+  delivery: ReturnType<typeof createDelivery>;
   close(): Promise<void>;
 }
 
@@ -42,6 +46,10 @@ export async function makeTestMaster(
     logger?: Logger; logRequests?: boolean; slowRequestMs?: number; maxStreams?: number; allowedHosts?: string[];
     /** Several masters: since when agents have had a master to report to (the restart grace, SPEC §11). */
     servedSince?: () => Promise<number | null>;
+    /** Notifications: how one attempt goes (default: HTTP), the rate a minute, the maximum age (hours). */
+    attempt?: DeliveryDeps['attempt']; perMinute?: number; maxAgeHours?: number;
+    /** Flapping (SPEC §9.3): off unless given. */
+    flap?: { transitions: number; windowMs: number };
   } = {},
 ): Promise<TestMaster> {
   const t = tempDir();
@@ -49,10 +57,10 @@ export async function makeTestMaster(
   const clock = createManualClock();
   const metrics = createMetrics({ nodeCounts: () => store.statistics(), defaultMetrics: false });
   const thresholds = { onlineWithinMs: (opts.onlineSeconds ?? 120) * 1000, offlineAfterMs: (opts.offlineSeconds ?? 180) * 1000 };
-  const nodes = createNodes({ metrics, store, clock, thresholds, idPrefix: opts.idPrefix ?? 'A', logger: silentLogger });
-  const sweeping = createSweeping({ metrics, store, clock, thresholds, logger: silentLogger, servedSince: opts.servedSince });
+  const nodes = createNodes({ metrics, store, clock, thresholds, idPrefix: opts.idPrefix ?? 'A', logger: silentLogger, flap: opts.flap });
+  const sweeping = createSweeping({ metrics, store, clock, thresholds, logger: silentLogger, servedSince: opts.servedSince, flap: opts.flap });
   const app = await buildApp({
-    nodes, maintenance: createMaintenance({ store, clock }), readiness: createReadiness({ store, clock }), logger: opts.logger ?? silentLogger, logRequests: opts.logRequests ?? false, slowRequestMs: opts.slowRequestMs, maxStreams: opts.maxStreams, allowedHosts: opts.allowedHosts, sdPorts: opts.sdPorts ?? [9100], metrics, clock,
+    nodes, maintenance: createMaintenance({ store, clock }), endpoints: createEndpoints({ store, clock }), readiness: createReadiness({ store, clock }), logger: opts.logger ?? silentLogger, logRequests: opts.logRequests ?? false, slowRequestMs: opts.slowRequestMs, maxStreams: opts.maxStreams, allowedHosts: opts.allowedHosts, sdPorts: opts.sdPorts ?? [9100], metrics, clock,
     metricsText: () => metrics.registry.metrics(),
     authenticate: opts.tokens ? createAuthenticator(opts.tokens, store) : undefined,
     sessions: opts.tokens ? createSessions(store, opts.tokens, clock) : undefined,
@@ -63,7 +71,10 @@ export async function makeTestMaster(
   return {
     app, nodes, sweeping, store, clock, metrics,
     maintenancePass: createMaintenancePass({ store, clock, logger: silentLogger, leading: () => true }),
-    async close() {
+    delivery: createDelivery({
+      store, clock, logger: silentLogger, metrics, leading: () => true, maxAgeMs: (opts.maxAgeHours ?? 24) * 3_600_000, perMinute: opts.perMinute ?? 30,
+      keepMs: 30 * 86_400_000, publicUrl: 'http://argus.test', attempt: opts.attempt,
+    }),    async close() {
       await app.close();
       await store.close();
       t.cleanup();

@@ -49,7 +49,7 @@ describe('documentation', () => {
     const missing: string[] = [];
     for (const [path, methods] of Object.entries(openapi.paths)) {
       const short = path.replace(/^\/api\/v1\/master/, '');
-      const escaped = short.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{id\}/g, '[A-Z]+[0-9]+');
+      const escaped = short.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{id\}/g, '(?:[A-Z]+[0-9]+|msg_[A-Za-z0-9_]+)');
       const curl = new RegExp(`curl [^\\n]*${short === path ? '' : '\\$B'}${escaped}(?![a-z/])`);
       for (const method of Object.keys(methods)) {
         const named = page.includes(`${method.toUpperCase()} ${short}`);

@@ -10,6 +10,7 @@ import type { Plan } from './tx.js';
 import { createVersionCache } from './version-cache.js';
 import { fromWindowRow, type CoveragePlans, type WindowRow } from './maintenance.js';
 import type { MaintenanceWindow } from '../../domain/maintenance.js';
+import { createOutboxReads, type OutboxPlans } from './notifications.js';
 
 /** A node's summary and its seq (a page's rows). */
 export type SummaryRow = NodeSummary & { seq: number };
@@ -63,6 +64,8 @@ export interface ReadDialect {
   listDocument(): Promise<Buffer>;
   /** The statements of a maintenance window's coverage. */
   coverage(w: MaintenanceWindow): CoveragePlans;
+  /** Notifications' statements (SPEC §15). */
+  outbox: OutboxPlans;
 }
 
 /** The number part of a node ID (its `seq`: an ID is a prefix that does not end with a digit, then it). */
@@ -78,7 +81,7 @@ function mergeEvents(pages: EventRow[][], limit: number) {
 }
 
 /** The store's reads over `dialect`. */
-export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'tokenHash' | 'listDocument' | 'statistics' | 'changeVersion' | 'publishVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf' | 'window' | 'windows' | 'windowCoverage' | 'fleetHealth'> {
+export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'tokenHash' | 'listDocument' | 'statistics' | 'changeVersion' | 'publishVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf' | 'window' | 'windows' | 'windowCoverage' | 'fleetHealth'> & ReturnType<typeof createOutboxReads> {
   const { plans: p, read } = dialect;
   const first = async <A extends readonly unknown[], R>(plan: Plan<A, R>, ...args: A) => (await read(plan, ...args))[0];
   const changeVersion = async () => (await first(p.changeVersion))!.value;
@@ -106,6 +109,7 @@ export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'toke
       return { degraded: Number(counts!.degraded), inMaintenance: Number(counts!.in_maintenance), components: components.map((c) => ({ component: c.component, count: Number(c.count) })) };
     },
     listDocument: () => listCache(null),
+    ...createOutboxReads(dialect.outbox, read),
     statistics: () => statsCache(null),
     statisticsOf: (filter) => read(dialect.filter(filter).statistics),
     changeVersion,

@@ -18,6 +18,7 @@ import type { EventRetention, NodeMutation, NodeStore, RegisterOptions, Register
 import type { ChunkRow, NodeRef, WritePlans } from './plans.js';
 import { all, appendEvents, bumpChangeVersion, lockNode, one, run, writeNode, type Tx } from './tx.js';
 import { createMaintenanceWrites, type MaintenanceDialect, type MaintenanceWrites } from './maintenance.js';
+import { createOutboxWrites, type OutboxPlans } from './notifications.js';
 
 /** How a write touches nodes: `key`, an update of that node only; `direct`, nodes by its own statements. */
 export interface WriteKind {
@@ -38,6 +39,8 @@ export interface WriteDialect {
   betweenChunks?(): Promise<void>;
   /** Maintenance's statements and each window's coverage (SPEC §13). */
   maintenance: MaintenanceDialect;
+  /** Notifications' statements (SPEC §15). */
+  outbox: OutboxPlans;
 }
 
 /** Events deleted, or scanned for the per-node limit, per retention step. */
@@ -126,10 +129,13 @@ function* sweepChunkTx(p: WritePlans, to: 'offline' | 'online', cutoffMs: number
   yield* run(p.setStatus, rows, to, nowMs);
   const drafts: EventDraft[] = [];
   for (const r of rows) {
-    drafts.push(statusEvent(r.id, r.from, to, 'sweep', r.maintenance));
-    if (!flap || !isFlapTransition(r.from, to)) continue;
+    if (!flap || !isFlapTransition(r.from, to)) {
+      drafts.push(statusEvent(r.id, r.from, to, 'sweep', r.maintenance, r.flapping === 1));
+      continue;
+    }
     const next = recordFlapTransition(JSON.parse(r.flap_times) as number[], nowMs, flap);
     yield* run(p.setFlap, r, next.flapping, next.timesMs);
+    drafts.push(statusEvent(r.id, r.from, to, 'sweep', r.maintenance, next.flapping));
     if (next.flapping !== (r.flapping === 1)) drafts.push(flappingEvent(r.id, next.flapping));
   }
   yield* appendEvents(drafts, nowMs);
@@ -163,7 +169,7 @@ function* pruneNodesStepTx(p: WritePlans, since: number, keep: number): Tx<{ del
 }
 
 /** The store's writes over `dialect`. */
-export function createWrites(dialect: WriteDialect): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'deleteState' | 'pruneExpiredState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> & MaintenanceWrites {
+export function createWrites(dialect: WriteDialect): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'deleteState' | 'pruneExpiredState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> & MaintenanceWrites & ReturnType<typeof createOutboxWrites> {
   const { plans: p, write, chunkRows } = dialect;
   const DIRECT: WriteKind = { direct: true };
   const { inChunks, allInChunks } = chunked(dialect);
@@ -211,6 +217,7 @@ export function createWrites(dialect: WriteDialect): Pick<NodeStore, 'register' 
     }),
     pruneExpiredState: (prefix, nowMs) => write(() => run(p.pruneState, prefix, nowMs)),
     ...createMaintenanceWrites(dialect),
+    ...createOutboxWrites(dialect.outbox, write),
   };
 }
 

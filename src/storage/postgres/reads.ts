@@ -13,6 +13,7 @@ import { pgCoverage } from './maintenance-plans.js';
 import type { WindowRow } from '../core/maintenance.js';
 import { drivingLabel } from '../../domain/selector.js';
 import { positionalBinder, selectorWhere } from './selector-sql.js';
+import { PG_OUTBOX_PLANS } from './notification-plans.js';
 
 /** A filter as SQL: the rows it reads, its conditions, and their parameters (from `$${first}` on). */
 export function filterSql(f: NodeFilter, first = 1): { from: string; where: string; params: unknown[] } {
@@ -100,6 +101,7 @@ export function createPgReads(pool: pg.Pool, health: StorageHealthSink | undefin
     read,
     filter: filterPlans,
     coverage: pgCoverage,
+    outbox: PG_OUTBOX_PLANS,
     listDocument: async () => {
       const rows = await read(plan<[], NodeSummary>('SELECT id, name, status, type, version FROM nodes ORDER BY seq'));
       return Buffer.from(JSON.stringify(rows.map((r) => ({ id: r.id, name: r.name, status: r.status, type: r.type, version: r.version }))), 'utf8');

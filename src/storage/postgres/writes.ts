@@ -13,6 +13,7 @@ import { translate } from './errors.js';
 import { createPgGroupCommit, deferEvents, type BatchHooks, type Fence, type StagedNode, type TxTail } from './group-commit.js';
 import { PG_WRITE_PLANS } from './plans.js';
 import { PG_MAINTENANCE } from './maintenance-plans.js';
+import { PG_OUTBOX_PLANS } from './notification-plans.js';
 
 /**
  * Rows per chunk of a sweep, garbage collection or flapping pass: each chunk is a few round trips, and
@@ -97,6 +98,7 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
   const dialect: WriteDialect = {
     plans: PG_WRITE_PLANS,
     maintenance: PG_MAINTENANCE,
+    outbox: PG_OUTBOX_PLANS,
     chunkRows: SWEEP_CHUNK,
     write: (tx, kind) =>
       batch((c, tail) => runAsync(tx(), (e) => answer(c, tail, e)), kind).then(

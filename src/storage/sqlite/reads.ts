@@ -7,6 +7,7 @@ import type { StorageHealthSink } from '../health.js';
 import type { NodeFilter } from '../store.js';
 import { translate } from './errors.js';
 import { sqliteCoverage } from './maintenance-plans.js';
+import { SQLITE_OUTBOX_PLANS } from './notification-plans.js';
 import type { WindowRow } from '../core/maintenance.js';
 import { KV } from '../keys.js';
 import type { EventRow, NodeRow } from '../rows.js';
@@ -131,6 +132,7 @@ export function createSqliteReads(db: Database.Database, health: StorageHealthSi
     },
     filter: filterPlans,
     coverage: sqliteCoverage,
+    outbox: SQLITE_OUTBOX_PLANS,
     async listDocument() {
       try {
         return listDocument.get()!.doc;

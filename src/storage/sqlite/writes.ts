@@ -15,6 +15,7 @@ import { translate } from './errors.js';
 import { createGroupCommit } from './group-commit.js';
 import { SQLITE_WRITE_PLANS } from './plans.js';
 import { SQLITE_MAINTENANCE } from './maintenance-plans.js';
+import { SQLITE_OUTBOX_PLANS } from './notification-plans.js';
 
 /**
  * Rows per committed chunk of a sweep, garbage collection or flapping pass: bounds how long one step
@@ -105,6 +106,7 @@ export function createSqliteWrites(db: Database.Database, health: StorageHealthS
   const dialect: WriteDialect = {
     plans: SQLITE_WRITE_PLANS,
     maintenance: SQLITE_MAINTENANCE,
+    outbox: SQLITE_OUTBOX_PLANS,
     chunkRows: SWEEP_CHUNK,
     write: (tx) =>
       batch(() => runSync(tx(), answer)).then(
