@@ -47,6 +47,8 @@ describe('SQLite store specifics', () => {
       { key: 'list_version', value: '1' },
       { key: 'maintenance_id_counter', value: '0' },
       { key: 'node_id_counter', value: '1' },
+      { key: 'notify_cursor', value: '0' },
+      { key: 'notify_endpoint_counter', value: '0' },
       { key: 'publish_version', value: '0' },
       { key: 'schema_version', value: String(LATEST) },
     ]);

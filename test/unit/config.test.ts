@@ -54,6 +54,9 @@ describe('loadConfig (SPEC §1)', () => {
       flapWindowSeconds: 3600,
       eventsMaxPerNode: 1000,
       offlineBrake: { ratio: 0.5, minNodes: 10, maxHoldSeconds: 600 },
+      notifyMaxAgeHours: 24,
+      notifyMaxPerMinute: 30,
+      publicUrl: null,
     });
   });
 
