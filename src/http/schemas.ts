@@ -123,4 +123,18 @@ export const StatisticsJson = Type.Object({
 });
 
 /** Every error body. */
+/** A notification endpoint (SPEC §15); `secret` only in the answer that made it. */
+export const EndpointJson = Type.Object({
+  id: Type.String(), name: Type.String(), url: Type.String(), kind: Type.String(), events: Type.Array(Type.String()), selector: Type.String(),
+  enabled: Type.Boolean(), disabled_reason: Type.Union([Type.String(), Type.Null()]), created_at: Type.String(),
+  secret: Type.Optional(Type.String()),
+});
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+/** A notification delivery (SPEC §15). */
+export const DeliveryJson = Type.Object({
+  id: Type.String(), endpoint: Type.String(), type: Type.String(), node_id: Nullable(Type.String()), event_id: Type.Union([Type.Number(), Type.Null()]),
+  events: Type.Number(), state: Type.String(), attempts: Type.Number(), created_at: Type.String(), last_attempt_at: Nullable(Type.String()),
+  last_answer: Nullable(Type.String()), next_attempt_at: Nullable(Type.String()), folded_into: Nullable(Type.String()),
+});
+
 export const ErrorJson = Type.Object({ error: Type.String() });

@@ -277,3 +277,29 @@ describe('SQLite events: filters read through indexes', () => {
     }
   });
 });
+
+describe('SQLite: the sweeping side idle takes no write lock', () => {
+  // The maintenance pass (every 500 ms) and notification fan-out (every 250 ms) once opened a write
+  // transaction each time just to look: under churn, the workers' writes then waited on the primary's
+  // lock and cost twice as much (docs/PERFORMANCE.md). With nothing to do they must not need the lock.
+  it('completes the maintenance pass and fan-out while another connection holds the write lock', async () => {
+    const t = tempDir();
+    const path = join(t.dir, 'db.sqlite3');
+    const store = openSqliteStore({ path });
+    await store.register({ id: null, name: 'n', type: 't', version: 'v', metaData: {} }, 0, 'A'); // an event, no endpoint
+    const other = new Database(path);
+    other.pragma('busy_timeout = 0');
+    other.prepare('BEGIN IMMEDIATE').run();
+    try {
+      const started = Date.now();
+      assert.deepEqual(await store.applyMaintenance(1_000, true), { started: [], ended: [], entered: 0, left: 0 });
+      assert.deepEqual(await store.fanOut(100, 1_000, () => []), { events: 0, deliveries: 0 });
+      assert.ok(Date.now() - started < 500, `took ${Date.now() - started} ms: it waited for the lock`);
+    } finally {
+      other.prepare('ROLLBACK').run();
+      other.close();
+      await store.close();
+      t.cleanup();
+    }
+  });
+});

@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { SELECTOR_LIMITS } from '../../domain/selector.js';
 import { ENDPOINT_LIMITS, renderDelivery, renderEndpoint, type Endpoints } from '../../notifications/endpoints.js';
-import { ErrorJson } from '../schemas.js';
+import { DeliveryJson, EndpointJson, ErrorJson } from '../schemas.js';
 import { integerParam } from '../query.js';
 
 const EventList = Type.Array(Type.String({ maxLength: 64 }), { maxItems: ENDPOINT_LIMITS.maxEvents });
@@ -23,17 +23,6 @@ const PatchBody = Type.Object({
   selector: Type.Optional(Type.String({ maxLength: SELECTOR_LIMITS.maxBytes })),
   enabled: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
-const EndpointJson = Type.Object({
-  id: Type.String(), name: Type.String(), url: Type.String(), kind: Type.String(), events: Type.Array(Type.String()), selector: Type.String(),
-  enabled: Type.Boolean(), disabled_reason: Type.Union([Type.String(), Type.Null()]), created_at: Type.String(),
-  secret: Type.Optional(Type.String()),
-});
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
-const DeliveryJson = Type.Object({
-  id: Type.String(), endpoint: Type.String(), type: Type.String(), node_id: Nullable(Type.String()), event_id: Type.Union([Type.Number(), Type.Null()]),
-  events: Type.Number(), state: Type.String(), attempts: Type.Number(), created_at: Type.String(), last_attempt_at: Nullable(Type.String()),
-  last_answer: Nullable(Type.String()), next_attempt_at: Nullable(Type.String()), folded_into: Nullable(Type.String()),
-});
 const DeliveryQuery = Type.Object({
   endpoint: Type.Optional(Type.String({ maxLength: 64 })),
   state: Type.Optional(Type.Union(['pending', 'delivered', 'dead', 'folded'].map((s) => Type.Literal(s)))),

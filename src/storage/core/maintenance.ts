@@ -206,7 +206,9 @@ export function createMaintenanceWrites(dialect: WriteDialect): MaintenanceWrite
     pruneWindows: (beforeMs) => write(() => run(p.pruneWindows, beforeMs), DIRECT),
     async applyMaintenance(nowMs, reconcile) {
       const out: MaintenanceApplied = { started: [], ended: [], entered: 0, left: 0 };
-      const open = (await write(() => all(p.openWindows), DIRECT)).map(fromWindowRow);
+      // Read without the write lock: with no window open (most of the time) the pass writes nothing.
+      const open = (await dialect.read(() => all(p.openWindows))).map(fromWindowRow);
+      if (open.length === 0) return out;
       for (const w of open) {
         if (windowState(w, nowMs) !== 'ended') continue;
         await write(() => endTx(p, w, nowMs, w.phase === 'active'), DIRECT);

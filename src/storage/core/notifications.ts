@@ -154,6 +154,15 @@ const toEndpointRow = (e: EndpointRecord, seq: number): EndpointRow => ({
   disabled_reason: e.disabledReason, secret: e.secret, created_at: e.createdMs, from_event: e.fromEvent,
 });
 
+/**
+ * While no endpoint is enabled, fan-out does nothing (no transaction, no lock: the events simply stay
+ * where they are); the first endpoint enabled moves the cursor to `counter`, so that fan-out does not
+ * then read the events of that idle time, which no endpoint would get.
+ */
+function* skipIfIdle(p: OutboxPlans, counter: number): Tx<void> {
+  if (!(yield* all(p.allEndpoints)).some((e) => Number(e.enabled) === 1)) yield* run(p.setCursor, counter);
+}
+
 /** The outbox's transactions, for the writes of a backend (core/writes.ts runs them). */
 export function outboxTxs(p: OutboxPlans) {
   return {
@@ -161,6 +170,7 @@ export function outboxTxs(p: OutboxPlans) {
       const seq = Number((yield* one(p.nextEndpointSeq))!.value);
       const fromEvent = Number((yield* one(p.eventCounter))!.value);
       const e: EndpointRecord = { id: `E${seq}`, ...input, selector: parseSelector(input.selectorText), enabled: true, disabledReason: null, createdMs: nowMs, fromEvent };
+      yield* skipIfIdle(p, fromEvent);
       yield* run(p.insertEndpoint, toEndpointRow(e, seq));
       return e;
     },
@@ -171,6 +181,11 @@ export function outboxTxs(p: OutboxPlans) {
       if (change.selectorText !== undefined) e.selector = parseSelector(change.selectorText);
       // Enabled again by an admin: the master's reason is gone; disabled by the master: its reason is kept.
       e.disabledReason = change.enabled === true ? null : (disabledReason ?? e.disabledReason);
+      if (change.enabled === true && Number(row.enabled) !== 1) {
+        // Events while it was disabled are not its: it starts from now, like a new one.
+        e.fromEvent = Number((yield* one(p.eventCounter))!.value);
+        yield* skipIfIdle(p, e.fromEvent);
+      }
       yield* run(p.updateEndpoint, toEndpointRow(e, Number(row.seq)));
       return e;
     },
@@ -221,14 +236,21 @@ export function outboxTxs(p: OutboxPlans) {
 }
 
 /** The outbox's writes over a backend's transactions (`write` runs one in its group commit). */
-export function createOutboxWrites(p: OutboxPlans, write: <T>(tx: () => Tx<T>, kind?: { direct?: boolean }) => Promise<T>) {
+export function createOutboxWrites(p: OutboxPlans, write: <T>(tx: () => Tx<T>, kind?: { direct?: boolean }) => Promise<T>, read: <T>(tx: () => Tx<T>) => Promise<T>) {
   const tx = outboxTxs(p);
   const DIRECT = { direct: true };
+  /** Whether fan-out has work: new events and an enabled endpoint (read without the write lock). */
+  const fanOutDue = () => read(function* () {
+    const cursor = Number((yield* one(p.cursor))!.value);
+    const counter = Number((yield* one(p.eventCounter))!.value);
+    return counter > cursor && (yield* all(p.allEndpoints)).some((e) => Number(e.enabled) === 1);
+  });
   return {
     createEndpoint: (input: EndpointInput, nowMs: number) => write(() => tx.createEndpoint(input, nowMs), DIRECT),
     changeEndpoint: (id: string, change: EndpointChange) => write(() => tx.changeEndpoint(id, change), DIRECT),
     deleteEndpoint: (id: string) => write(() => tx.deleteEndpoint(id), DIRECT),
-    fanOut: (limit: number, nowMs: number, build: (input: FanOutInput) => NewDelivery[]) => write(() => tx.fanOut(limit, nowMs, build), DIRECT),
+    fanOut: async (limit: number, nowMs: number, build: (input: FanOutInput) => NewDelivery[]) =>
+      ((await fanOutDue()) ? write(() => tx.fanOut(limit, nowMs, build), DIRECT) : { events: 0, deliveries: 0 }),
     enqueue: (d: NewDelivery, nowMs: number) => write(function* () {
       yield* run(p.insertDeliveries, [d], nowMs);
     }, DIRECT),

@@ -31,6 +31,11 @@ export interface WriteDialect {
   plans: WritePlans;
   /** Runs `tx` in a transaction of the backend's group commit; resolves once it committed. */
   write: <T>(tx: () => Tx<T>, kind?: WriteKind) => Promise<T>;
+  /**
+   * Runs `tx`, of reads only (`one`, `all`), outside any write transaction: a check that finds nothing to
+   * do takes no write lock (the sweeping side's passes run every quarter or half second).
+   */
+  read: <T>(tx: () => Tx<T>) => Promise<T>;
   /** Rows per chunk of a sweep, garbage collection or flapping pass (a bound on one transaction). */
   chunkRows: number;
   /** Runs a series of chunk transactions (SQLite tells its checkpoint thread); default: as is. */
@@ -217,7 +222,7 @@ export function createWrites(dialect: WriteDialect): Pick<NodeStore, 'register' 
     }),
     pruneExpiredState: (prefix, nowMs) => write(() => run(p.pruneState, prefix, nowMs)),
     ...createMaintenanceWrites(dialect),
-    ...createOutboxWrites(dialect.outbox, write),
+    ...createOutboxWrites(dialect.outbox, write, dialect.read),
   };
 }
 

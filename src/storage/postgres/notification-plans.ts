@@ -16,8 +16,8 @@ export const PG_OUTBOX_PLANS: OutboxPlans = {
     (row) => ENDPOINT_COLUMNS.map((c) => row[c]),
   ),
   updateEndpoint: plan<[EndpointRow]>(
-    'UPDATE notification_endpoints SET name = $1, url = $2, events = $3, selector = $4, enabled = $5, disabled_reason = $6 WHERE id = $7',
-    (r) => [r.name, r.url, r.events, r.selector, r.enabled, r.disabled_reason, r.id],
+    'UPDATE notification_endpoints SET name = $1, url = $2, events = $3, selector = $4, enabled = $5, disabled_reason = $6, from_event = $7 WHERE id = $8',
+    (r) => [r.name, r.url, r.events, r.selector, r.enabled, r.disabled_reason, r.from_event, r.id],
   ),
   deleteEndpoint: plan<[string]>('DELETE FROM notification_endpoints WHERE id = $1'),
   deleteDeliveriesOf: plan<[string]>('DELETE FROM notification_deliveries WHERE endpoint_id = $1'),

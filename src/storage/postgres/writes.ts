@@ -6,7 +6,7 @@
 // start, locked in seq order, and writes them in one statement per set of changed columns at its end.
 import type pg from 'pg';
 import { createWrites, type WriteDialect } from '../core/writes.js';
-import { bound, runAsync, type Effect, type LockedNode } from '../core/tx.js';
+import { bound, runAsync, type Effect, type LockedNode, type Tx } from '../core/tx.js';
 import type { StorageHealthSink } from '../health.js';
 import { fromRow, NODE_COLUMN_PG_TYPES, type NodeRow } from '../rows.js';
 import { translate } from './errors.js';
@@ -100,6 +100,7 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
     maintenance: PG_MAINTENANCE,
     outbox: PG_OUTBOX_PLANS,
     chunkRows: SWEEP_CHUNK,
+    read: readOnPool(pool, health),
     write: (tx, kind) =>
       batch((c, tail) => runAsync(tx(), (e) => answer(c, tail, e)), kind).then(
         (value) => {
@@ -110,4 +111,14 @@ export function createPgWrites(pool: pg.Pool, health: StorageHealthSink | undefi
       ),
   };
   return createWrites(dialect);
+}
+
+/** Reads of the core's algorithms on the pool, outside any transaction (`one` and `all` only). */
+function readOnPool(pool: pg.Pool, health: StorageHealthSink | undefined) {
+  return <T>(tx: () => Tx<T>): Promise<T> =>
+    runAsync(tx(), async (e) => {
+      if (e.t !== 'one' && e.t !== 'all') throw new Error(`a read runs no ${e.t}`);
+      const rows: unknown[] = (await pool.query(e.plan.sql, bound(e.plan, e.args) as unknown[])).rows;
+      return e.t === 'one' ? rows[0] : rows;
+    }).catch((err: unknown) => translate(err, health, 'read'));
 }

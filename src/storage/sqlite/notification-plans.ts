@@ -17,8 +17,8 @@ export const SQLITE_OUTBOX_PLANS: OutboxPlans = {
     (row) => ({ ...row }),
   ),
   updateEndpoint: plan<[EndpointRow]>(
-    'UPDATE notification_endpoints SET name = @name, url = @url, events = @events, selector = @selector, enabled = @enabled, disabled_reason = @disabled_reason WHERE id = @id',
-    (r) => ({ name: r.name, url: r.url, events: r.events, selector: r.selector, enabled: r.enabled, disabled_reason: r.disabled_reason, id: r.id }),
+    'UPDATE notification_endpoints SET name = @name, url = @url, events = @events, selector = @selector, enabled = @enabled, disabled_reason = @disabled_reason, from_event = @from_event WHERE id = @id',
+    (r) => ({ name: r.name, url: r.url, events: r.events, selector: r.selector, enabled: r.enabled, disabled_reason: r.disabled_reason, from_event: r.from_event, id: r.id }),
   ),
   deleteEndpoint: plan<[string]>('DELETE FROM notification_endpoints WHERE id = ?'),
   deleteDeliveriesOf: plan<[string]>('DELETE FROM notification_deliveries WHERE endpoint_id = ?'),

@@ -116,6 +116,13 @@ export function createSqliteWrites(db: Database.Database, health: StorageHealthS
         },
         (err: unknown) => translate(err, health, 'write'),
       ),
+    read: async (tx) => {
+      try {
+        return runSync(tx(), answer);
+      } catch (err) {
+        return translate(err, health, 'read');
+      }
+    },
     series: peer ? (run) => peer.inSeries(run) : undefined,
     // The event loop between two chunks; and while the checkpoint thread waits for the write lock to
     // start the WAL over, the next chunk waits for it (a RESTART takes ~6 ms), STEP_ASIDE_MS at most.
