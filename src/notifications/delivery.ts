@@ -53,32 +53,66 @@ export function outcomeOf(result: AttemptResult, row: Pick<DeliveryRow, 'attempt
   return { kind: 'failed', answer: result.answer, nextAtMs: nextAttemptMs(Number(row.attempts), nowMs, Number(row.created_at), maxAgeMs) };
 }
 
+/** Records how an attempt ended, counts it, and says so when an endpoint is gone. */
+async function finishAttempt(deps: DeliveryDeps, log: Logger, endpoint: EndpointRecord, row: DeliveryRow, result: AttemptResult): Promise<void> {
+  const outcome = outcomeOf(result, row, deps.clock.now(), deps.maxAgeMs);
+  const m = { endpoint: endpoint.id };
+  if (outcome.kind === 'delivered') deps.metrics.notifyDelivered.inc(m);
+  else deps.metrics.notifyFailed.inc(m);
+  if (outcome.kind === 'gone' || (outcome.kind === 'failed' && outcome.nextAtMs === null)) deps.metrics.notifyDead.inc(m);
+  if (outcome.kind === 'gone') log.warn({ endpoint: endpoint.id, name: endpoint.name }, 'endpoint answered 410 Gone: disabled');
+  await deps.store.finishDelivery(row.id, endpoint.id, outcome);
+}
+
+/**
+ * Alertmanager keeps an alert for its resolve_timeout (5 min by default): every 60 s the firing ones
+ * (offline or degraded nodes of the endpoint's selector, not in maintenance, not flapping) are sent again.
+ */
+function createRefresher(store: NodeStore, messages: ReturnType<typeof createMessages>, send: NonNullable<DeliveryDeps['attempt']>, log: Logger, clock: Clock) {
+  const lastRefresh = new Map<string, number>();
+  const kinds = [
+    { selector: parseSelector('status=offline, maintenance=false, flapping=false'), alertname: 'ArgusNodeOffline' },
+    { selector: parseSelector('health=degraded, maintenance=false'), alertname: 'ArgusNodeDegraded' },
+  ];
+  return {
+    forget: () => lastRefresh.clear(),
+    async refresh(endpoint: EndpointRecord, now: number): Promise<void> {
+      if (now - (lastRefresh.get(endpoint.id) ?? 0) < REFRESH_MS) return;
+      lastRefresh.set(endpoint.id, now);
+      for (const kind of kinds) {
+        const selector = [...endpoint.selector, ...kind.selector];
+        let after: string | null = null;
+        for (let sent = 0; sent < REFRESH_MAX; sent += REFRESH_BATCH) {
+          const page = await store.browse({ selector, q: null }, { after }, REFRESH_BATCH);
+          const alerts = page.nodes.flatMap((n) => messages.firing(n).filter((a) => a.labels.alertname === kind.alertname));
+          if (alerts.length > 0) {
+            const result = await send(endpoint, { id: `refresh_${endpoint.id}_${now}`, body: JSON.stringify(alerts) }, clock.now());
+            if (result.status < 200 || result.status >= 300) log.warn({ endpoint: endpoint.id, answer: result.answer }, 'alertmanager did not take the re-sent firing alerts');
+          }
+          if (page.next === null) break;
+          after = page.next;
+        }
+      }
+    },
+  };
+}
+
 /** Creates the delivery pass. */
 export function createDelivery(deps: DeliveryDeps): PeriodicTask & { runOnce(): Promise<void>; settled(): Promise<void> } {
   const log = deps.logger.child({ module: 'notifications' });
   const send = deps.attempt ?? httpAttempt;
   const messages = createMessages(deps.publicUrl);
+  const refresher = createRefresher(deps.store, messages, send, log, deps.clock);
   const sent = new SentWindow(deps.perMinute);
   const inFlight = new Map<string, Set<string>>();
   const running = new Set<Promise<void>>();
   let lastHousekeeping = 0;
-  const lastRefresh = new Map<string, number>();
 
   const fanOut = async (now: number) => {
     for (let i = 0; i < FAN_OUT_STEPS; i++) {
       const step = await deps.store.fanOut(FAN_OUT_STEP, now, messages.build);
       if (step.events < FAN_OUT_STEP) return;
     }
-  };
-
-  const finish = async (endpoint: EndpointRecord, row: DeliveryRow, result: AttemptResult) => {
-    const outcome = outcomeOf(result, row, deps.clock.now(), deps.maxAgeMs);
-    const m = { endpoint: endpoint.id };
-    if (outcome.kind === 'delivered') deps.metrics.notifyDelivered.inc(m);
-    else deps.metrics.notifyFailed.inc(m);
-    if (outcome.kind === 'gone' || (outcome.kind === 'failed' && outcome.nextAtMs === null)) deps.metrics.notifyDead.inc(m);
-    if (outcome.kind === 'gone') log.warn({ endpoint: endpoint.id, name: endpoint.name }, 'endpoint answered 410 Gone: disabled');
-    await deps.store.finishDelivery(row.id, endpoint.id, outcome);
   };
 
   /** Sends claimed messages beside the pass. */
@@ -89,7 +123,7 @@ export function createDelivery(deps: DeliveryDeps): PeriodicTask & { runOnce(): 
       mine.add(row.id);
       sent.record(endpoint.id, now);
       const p = send(endpoint, row, deps.clock.now())
-        .then((result) => finish(endpoint, row, result))
+        .then((result) => finishAttempt(deps, log, endpoint, row, result))
         .catch((err: unknown) => log.error({ err, delivery: row.id }, 'delivery outcome not recorded; the message will be tried again'))
         .finally(() => {
           mine.delete(row.id);
@@ -116,26 +150,6 @@ export function createDelivery(deps: DeliveryDeps): PeriodicTask & { runOnce(): 
     launch(endpoint, claimed, now);
   };
 
-  /** Alertmanager keeps an alert for its resolve_timeout (5 min by default): firing ones are sent again. */
-  const refresh = async (endpoint: EndpointRecord, now: number) => {
-    if (now - (lastRefresh.get(endpoint.id) ?? 0) < REFRESH_MS) return;
-    lastRefresh.set(endpoint.id, now);
-    for (const extra of ['status=offline, maintenance=false, flapping=false', 'health=degraded, maintenance=false']) {
-      const selector = [...endpoint.selector, ...parseSelector(extra)];
-      let after: string | null = null;
-      for (let sentAlerts = 0; sentAlerts < REFRESH_MAX; sentAlerts += REFRESH_BATCH) {
-        const page = await deps.store.browse({ selector, q: null }, { after }, REFRESH_BATCH);
-        const alerts = page.nodes.flatMap((n) => messages.firing(n).filter((a) => a.labels.alertname === (extra.startsWith('status') ? 'ArgusNodeOffline' : 'ArgusNodeDegraded')));
-        if (alerts.length > 0) {
-          const result = await send(endpoint, { id: `refresh_${endpoint.id}_${now}`, body: JSON.stringify(alerts) }, deps.clock.now());
-          if (result.status < 200 || result.status >= 300) log.warn({ endpoint: endpoint.id, answer: result.answer }, 'alertmanager did not take the re-sent firing alerts');
-        }
-        if (page.next === null) break;
-        after = page.next;
-      }
-    }
-  };
-
   const housekeeping = async (now: number) => {
     if (now - lastHousekeeping < HOUSEKEEPING_MS) return;
     lastHousekeeping = now;
@@ -146,7 +160,7 @@ export function createDelivery(deps: DeliveryDeps): PeriodicTask & { runOnce(): 
 
   const runOnce = async () => {
     if (!deps.leading()) {
-      lastRefresh.clear();
+      refresher.forget();
       return;
     }
     try {
@@ -159,7 +173,7 @@ export function createDelivery(deps: DeliveryDeps): PeriodicTask & { runOnce(): 
         if (endpoints.has(row.endpoint_id)) due.set(row.endpoint_id, [...(due.get(row.endpoint_id) ?? []), row]);
       }
       for (const [id, rows] of due) await serve(endpoints.get(id)!, rows, now);
-      for (const e of endpoints.values()) if (e.kind === 'alertmanager') void refresh(e, now).catch((err: unknown) => log.warn({ err, endpoint: e.id }, 'alertmanager re-send failed'));
+      for (const e of endpoints.values()) if (e.kind === 'alertmanager') void refresher.refresh(e, now).catch((err: unknown) => log.warn({ err, endpoint: e.id }, 'alertmanager re-send failed'));
     } catch (err) {
       log.error({ err }, 'notification pass failed; retrying');
     }
