@@ -30,20 +30,23 @@
 //   side        with --baseline <built checkout>: open-loop 3,000 reports/s over --latency-nodes for
 //               --latency-seconds, this build and the other alternately, --rounds rounds (not in the
 //               default set: it needs a baseline; bench/parts/side-by-side.ts).
-// Options: --only throughput,scale,soak,history,dashboard,ha,latency,million,selectors  --rounds 3  --seconds 5  --workers N  --soak-seconds 300
+//   notify      10,000 nodes offline at once to a webhook (--notify-nodes), and the command line listing
+//               --selector-nodes (100,000) nodes (bench/parts/notify.ts).
+// Options: --only throughput,scale,soak,history,dashboard,ha,latency,million,selectors,notify  --rounds 3  --seconds 5  --workers N  --soak-seconds 300
 //          --scale-sizes 10000,100000  --flask wal|plain|off (the reference's style, see app.py)
 // Every loop is bounded in count and time; every request goes to 127.0.0.1.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { agent } from './lib/fleet.js';
-import { args, baseline, selectorNodes, dashboardNodes, flaskStyle, haLoadNodes, haNodes, historyEvents, flapHours, historyNodes, latencyNodes, latencySeconds, log, millionHalves, millionNodes, parts, rounds, scaleSizes, seconds, soakSeconds, workers } from './lib/options.js';
+import { args, baseline, notifyNodes, sideEndpoints, selectorNodes, dashboardNodes, flaskStyle, haLoadNodes, haNodes, historyEvents, flapHours, historyNodes, latencyNodes, latencySeconds, log, millionHalves, millionNodes, parts, rounds, scaleSizes, seconds, soakSeconds, workers } from './lib/options.js';
 import { dashboard } from './parts/dashboard.js';
 import { ha } from './parts/ha.js';
 import { history } from './parts/history.js';
 import { latency } from './parts/latency.js';
 import { sideBySide } from './parts/side-by-side.js';
 import { selectors } from './parts/selectors.js';
+import { notify } from './parts/notify.js';
 import { million } from './parts/million.js';
 import { scale } from './parts/scale.js';
 import { soak } from './parts/soak.js';
@@ -65,8 +68,9 @@ if (parts.includes('history')) results.history = await history(historyNodes, his
 if (parts.includes('dashboard')) results.dashboard = await dashboard(dashboardNodes);
 if (parts.includes('ha')) results.ha = await ha(haLoadNodes, haNodes);
 if (parts.includes('latency')) results.latency = await latency(latencyNodes, latencySeconds);
-if (parts.includes('side')) results.side = await sideBySide(baseline, latencyNodes, latencySeconds, rounds);
+if (parts.includes('side')) results.side = await sideBySide(baseline, latencyNodes, latencySeconds, rounds, 3000, sideEndpoints);
 if (parts.includes('selectors')) results.selectors = await selectors(selectorNodes);
+if (parts.includes('notify')) results.notify = await notify(notifyNodes, selectorNodes);
 if (parts.includes('million')) results.million = await million(millionNodes, flapHours, millionHalves);
 agent.destroy();
 

@@ -156,6 +156,10 @@ export function seed(dbPath: string, count: number, reportedAtMs: number, option
     // The label index the store keeps beside every label change (migration 007): without it a label
     // filter would find nothing, and measure nothing.
     store.db.prepare('INSERT INTO node_labels (label, seq) SELECT DISTINCT j.value, n.seq FROM nodes n, json_each(n.label) j').run();
+    // The health state a build derives from the seeded health (its every component healthy), as the
+    // store's writes and migration 012 keep it: else every node's first report would change it.
+    const columns = store.db.prepare("SELECT name FROM pragma_table_info('nodes')").all() as Array<{ name: string }>;
+    if (columns.some((c) => c.name === 'health_state')) store.db.prepare("UPDATE nodes SET health_state = 'healthy'").run();
   })();
   void store.close();
 }

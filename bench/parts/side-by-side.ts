@@ -7,8 +7,10 @@
 // throughput part's (`--only throughput --baseline …`).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { startMaster, stopMaster, type MasterProcess } from '../../test/e2e/harness.js';
+import { requestFresh, startMaster, stopMaster, type MasterProcess } from '../../test/e2e/harness.js';
 import { tempDir } from '../../test/helpers/fixtures.js';
 import { buildAt, seed } from '../lib/fleet.js';
 import { openLoopReports } from '../lib/open-loop.js';
@@ -47,7 +49,7 @@ async function measure(m: MasterProcess, rate: number, nodes: number, seconds: n
   return { p50ms: r.p50ms, p99ms: r.p99ms, errors: r.errors, cpuUsPerReport: Number(((cpu * 1000) / r.sent).toFixed(1)) };
 }
 
-export async function sideBySide(baseline: string, nodes: number, seconds: number, rounds: number, rate = 3000) {
+export async function sideBySide(baseline: string, nodes: number, seconds: number, rounds: number, rate = 3000, endpoints = 0) {
   if (!baseline) throw new Error('part side needs --baseline <a built checkout>');
   log(`side by side: open loop ${rate} reports/s over ${nodes} nodes, ${seconds} s each, ${rounds} rounds; baseline ${baseline}`);
   const t = tempDir('argus-bench-side-');
@@ -57,6 +59,13 @@ export async function sideBySide(baseline: string, nodes: number, seconds: numbe
   const ours = await startMaster(join(t.dir, 'ours'), masterEnv());
   const base = await startMaster(join(t.dir, 'base'), masterEnv(), undefined, join(baseline, 'dist', 'cli.js'));
   const runs: Array<{ round: number; ours: Figure; baseline: Figure }> = [];
+  // With --endpoints N: N webhook endpoints on this build, to a receiver on loopback (answers 204).
+  const sink = createServer((req, res) => req.resume().on('end', () => res.writeHead(204).end()));
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+  for (let i = 0; i < endpoints; i++) {
+    await requestFresh('POST', `${ours.api}/notifications/endpoints`, { name: `bench-${i}`, url: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hook-${i}` });
+  }
+  if (endpoints > 0) log(`  ${endpoints} webhook endpoints configured on this build`);
   try {
     for (let round = 1; round <= rounds; round++) {
       const order = round % 2 === 1 ? [ours, base] : [base, ours];
@@ -67,13 +76,15 @@ export async function sideBySide(baseline: string, nodes: number, seconds: numbe
       log(`  round ${round} (${round % 2 === 1 ? 'ours first' : 'baseline first'}): ours p50 ${r.ours.p50ms} p99 ${r.ours.p99ms} ms, ${r.ours.cpuUsPerReport} µs CPU/report (${r.ours.errors} errors); baseline p50 ${r.baseline.p50ms} p99 ${r.baseline.p99ms} ms, ${r.baseline.cpuUsPerReport} µs CPU/report (${r.baseline.errors} errors)`);
     }
   } finally {
+    sink.closeAllConnections();
+    sink.close();
     await stopMaster(ours);
     await stopMaster(base);
     t.cleanup();
   }
   const med = (pick: (r: (typeof runs)[number]) => number) => median(runs.map(pick));
   const summary = {
-    rate, nodes, seconds, rounds, baseline,
+    rate, nodes, seconds, rounds, baseline, endpoints,
     ours: { p50ms: med((r) => r.ours.p50ms), p99ms: med((r) => r.ours.p99ms), cpuUsPerReport: med((r) => r.ours.cpuUsPerReport) },
     baselineFigures: { p50ms: med((r) => r.baseline.p50ms), p99ms: med((r) => r.baseline.p99ms), cpuUsPerReport: med((r) => r.baseline.cpuUsPerReport) },
     p99Ratio: Number((med((r) => r.ours.p99ms) / med((r) => r.baseline.p99ms)).toFixed(3)),

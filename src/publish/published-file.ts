@@ -26,7 +26,10 @@ export interface FilePublisherDeps<T> {
   onResult?: (result: PublishResult) => void;
   /**
    * Least time between the end of one publish and the start of the next (default 0). During a burst of
-   * changes (a thousand nodes coming online at once) this turns a rebuild per change into a few.
+   * changes (a thousand nodes coming online at once) this turns a rebuild per change into a few. The pause
+   * is at least as long as the last publish took, too: under changes that never stop (health changing on
+   * a large fleet) the process spends at most half its time publishing, and a change shows within about
+   * twice a build's time (100,000 nodes: ~0.4 s a build).
    */
   minIntervalMs?: number;
   /** The clock of the pause between publishes (default: the system clock); tests inject theirs. */
@@ -53,10 +56,11 @@ export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublishe
   let chain: Promise<unknown> = Promise.resolve();
   let queued: Promise<PublishResult> | null = null;
   let lastEnd = Number.NEGATIVE_INFINITY;
+  let lastTookMs = 0;
   const clock = deps.clock ?? systemClock;
   const now = () => clock.now();
   const pause = async () => {
-    const waitMs = lastEnd + (deps.minIntervalMs ?? 0) - now();
+    const waitMs = lastEnd + Math.max(deps.minIntervalMs ?? 0, lastTookMs) - now();
     if (waitMs > 0) await new Promise<void>((r) => void clock.setTimeout(r, waitMs));
   };
 
@@ -107,8 +111,10 @@ export function createFilePublisher<T>(deps: FilePublisherDeps<T>): FilePublishe
       const next = chain.then(async () => {
         await pause(); // still `queued`: requests arriving now join this run
         queued = null;
+        const started = now();
         const result = await run();
         lastEnd = now();
+        lastTookMs = lastEnd - started;
         deps.onResult?.(result);
         return result;
       });

@@ -188,6 +188,28 @@ describe('createFilePublisher (nodes.json)', () => {
     assert.equal(reads, 2, 'both requests were served by one run');
   });
 
+  it('waits at least as long as the last run took, so that changes that never stop take at most half the time', async () => {
+    const clock = createManualClock();
+    let reads = 0;
+    const p = createFilePublisher({
+      name: 'x', path, logger: silentLogger, minIntervalMs: 100, clock, render: renderNodesFile,
+      read: async () => {
+        reads++;
+        clock.advance(400); // a build of a large fleet: 400 ms
+        return [node(`A${reads}`)];
+      },
+    });
+    await p.publish();
+    const next = p.publish();
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    clock.advance(399);
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    assert.equal(reads, 1, 'not before 400 ms (the last run took 400)');
+    clock.advance(1);
+    await next;
+    assert.equal(reads, 2);
+  });
+
   it('coalesces requests made while a publish runs into one more run', async () => {
     let reads = 0;
     let release!: () => void;
