@@ -5,7 +5,7 @@
 // loopback and the page logs no console error.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startMaster, stopMaster, waitFor, type MasterProcess } from '../e2e/harness.js';
 import { browserMissing, launchChromium, watchedPage } from '../helpers/browser.js';
 import { tempDir } from '../helpers/fixtures.js';
@@ -32,7 +32,7 @@ describe('dashboard: notifications in Chromium', { skip: missing ?? false }, () 
     t.cleanup();
   });
 
-  const signIn = async (page: import('playwright-core').Page, token: string) => {
+  const signIn = async (page: Page, token: string) => {
     await page.goto(`${m.base}/ui/login`);
     await page.getByLabel('Token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
