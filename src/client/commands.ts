@@ -1,7 +1,7 @@
 // The operator's commands (SPEC §16), each over the HTTP API of any master (api.ts) and printed by
 // output.ts. Types are the API's own (http/schemas.ts): a field renamed there fails the typecheck here.
 import type { Static } from '@sinclair/typebox';
-import type { DeliveryJson, EndpointJson, NodeJson, NodeSummaryJson, StatisticsJson, WindowJson } from '../http/schemas.js';
+import type { DeliveryJson, EndpointJson, GroupedStatisticsJson, NodeJson, NodeSummaryJson, StatisticsJson, WindowJson } from '../http/schemas.js';
 import { ClientError, EXIT, type Api } from './api.js';
 import { details, relative, table, writeList, type Column, type Format, type Out } from './output.js';
 
@@ -11,6 +11,8 @@ type Window = Static<typeof WindowJson>;
 type Endpoint = Static<typeof EndpointJson>;
 type Delivery = Static<typeof DeliveryJson>;
 type Statistics = Static<typeof StatisticsJson>;
+type Grouped = Static<typeof GroupedStatisticsJson>;
+type Group = Grouped['groups'][number];
 type Event = { id: number; time: string; type: string; node_id?: string } & Record<string, unknown>;
 
 /** What a command is given: the API, where to print, how, and its parsed flags and arguments. */
@@ -218,10 +220,26 @@ export async function hooks(c: Ctx, sub: string): Promise<number> {
   return EXIT.ok;
 }
 
+const GROUP_COLUMNS: Column<Group>[] = [
+  { header: 'KEY', value: (g) => g.key ?? '(none)' },
+  { header: 'TOTAL', value: (g) => String(g.total) },
+  ...(['online', 'offline', 'initialized'] as const).map((s): Column<Group> => ({ header: s.toUpperCase(), value: (g) => String(g.status_statistics.find((x) => x.status === s)?.count ?? 0) })),
+  { header: 'CPUS', value: (g) => String(g.capacity.cpu_number) },
+  { header: 'GPUS', value: (g) => String(g.capacity.gpu_number) },
+  { header: 'MEMORY GiB', value: (g) => (g.capacity.memory_in_bytes / 2 ** 30).toFixed(1) },
+];
+
 export async function stats(c: Ctx): Promise<number> {
-  const s = await c.api.json<Statistics & { groups?: unknown[] }>('GET', `/nodes/statistics${q({ by: str(c.values.by), selector: str(c.values.selector) })}`);
-  if (c.format === 'json' || c.format === 'ndjson') c.out.write(`${JSON.stringify(s)}\n`);
-  else table(c.out, [...s.status_statistics, { status: 'total', count: s.total }], [{ header: 'STATUS', value: (r) => r.status, colour: true }, { header: 'COUNT', value: (r) => String(r.count) }], false);
+  const by = str(c.values.by);
+  const path = `/nodes/statistics${q({ by, selector: str(c.values.selector) })}`;
+  if (c.format === 'json' || c.format === 'ndjson') {
+    c.out.write(`${JSON.stringify(await c.api.json<unknown>('GET', path))}\n`);
+  } else if (by !== undefined) {
+    table(c.out, (await c.api.json<Grouped>('GET', path)).groups, GROUP_COLUMNS, c.format === 'wide');
+  } else {
+    const s = await c.api.json<Statistics>('GET', path);
+    table(c.out, [...s.status_statistics, { status: 'total', count: s.total }], [{ header: 'STATUS', value: (r) => r.status, colour: true }, { header: 'COUNT', value: (r) => String(r.count) }], false);
+  }
   return EXIT.ok;
 }
 

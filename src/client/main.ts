@@ -40,7 +40,7 @@ const COMMANDS: Record<string, Command> = {
   'hooks add': { usage: 'hooks add NAME URL [--kind webhook|alertmanager] [--events a,b] [-l <selector>]', example: 'argus-master hooks add ops https://hooks.example/argus --events node.status', options: { ...SELECTOR, kind: { type: 'string' }, events: { type: 'string' } }, run: (c) => cmd.hooks(c, 'add') },
   'hooks test': { usage: 'hooks test E1', example: 'argus-master hooks test E1', options: {}, run: (c) => cmd.hooks(c, 'test') },
   'hooks rm': { usage: 'hooks rm E1', example: 'argus-master hooks rm E1', options: {}, run: (c) => cmd.hooks(c, 'rm') },
-  stats: { usage: 'stats [--by <field or label key>] [-l <selector>]', example: 'argus-master stats -l gpu', options: { ...SELECTOR, by: { type: 'string' } }, run: cmd.stats },
+  stats: { usage: 'stats [--by <field or label key>] [-l <selector>]', example: 'argus-master stats --by meta.user -l gpu', options: { ...SELECTOR, by: { type: 'string' } }, run: cmd.stats },
   wait: { usage: 'wait ID --for <field>=<value> [--timeout 60s]', example: 'argus-master wait A17 --for status=online --timeout 2m', options: { for: { type: 'string' }, timeout: { type: 'string' } }, run: cmd.wait },
 };
 

@@ -20,6 +20,8 @@ export const ListQuery = Type.Object({
   after: Type.Optional(Type.String({ maxLength: LIMITS.maxStringLength })),
 });
 export type ListQuery = Static<typeof ListQuery>;
+/** The statistics' query: a filter, and `by` (SPEC §17). */
+export const StatisticsQuery = Type.Composite([ListQuery, Type.Object({ by: Type.Optional(Type.String({ maxLength: 128 })) })]);
 export const FILTER_KEYS = ['status', 'label', 'q', 'flapping', 'selector'] as const;
 export const LIST_KEYS = [...FILTER_KEYS, 'limit', 'after'] as const;
 

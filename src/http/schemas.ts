@@ -122,6 +122,17 @@ export const StatisticsJson = Type.Object({
   status_statistics: Type.Array(Type.Object({ status: Status, count: Type.Integer() })),
 });
 
+/** `GET /nodes/statistics?by=` (SPEC §17): a group per value (null: the nodes without one). */
+export const GroupedStatisticsJson = Type.Object({
+  total: Type.Integer(),
+  groups: Type.Array(Type.Object({
+    key: Type.Union([Type.String(), Type.Null()]),
+    total: Type.Integer(),
+    status_statistics: Type.Array(Type.Object({ status: Status, count: Type.Integer() })),
+    capacity: Type.Object({ cpu_number: Type.Number(), gpu_number: Type.Number(), memory_in_bytes: Type.Number() }),
+  })),
+});
+
 /** Every error body. */
 /** A notification endpoint (SPEC §15); `secret` only in the answer that made it. */
 export const EndpointJson = Type.Object({

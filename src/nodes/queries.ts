@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.js';
 import type { NodeFilter, NodePage, NodeStore, PageCursor, RecordPage, TargetGroupsDocument, TargetGroupsQuery } from '../storage/store.js';
 import { readBrake, type BrakeState } from '../sweeping/records.js';
 import { mustBeIdShape } from './commands.js';
+import { assembleGroups, type Group, type GroupBy } from '../domain/grouping.js';
 import { createDiscovery, type DiscoveryDocument } from './discovery.js';
 
 /** The statistics answer. */
@@ -29,6 +30,8 @@ export interface NodeQueries {
   browse(filter: NodeFilter, cursor: PageCursor, limit: number): Promise<RecordPage>;
   /** Counts per status, of every node or of those matching `filter`. */
   statistics(filter?: NodeFilter): Promise<Statistics>;
+  /** The same grouped by a field or label key, with each group's online capacity (SPEC §17). */
+  statisticsBy(filter: NodeFilter, by: GroupBy): Promise<{ total: number; groups: Group[] }>;
   /** Prometheus target groups of the nodes a query selects, with its ETag; cached until the fleet changes. */
   targetGroups(query: TargetGroupsQuery): Promise<DiscoveryDocument>;
   /** The target groups of the online nodes for the file_sd file. */
@@ -63,6 +66,7 @@ export function createNodeQueries(deps: { store: NodeStore; logger: Logger; metr
       const counts = await (filter ? store.statisticsOf(filter) : store.statistics());
       return { total: counts.reduce((sum, c) => sum + c.count, 0), status_statistics: counts };
     },
+    statisticsBy: async (filter, by) => assembleGroups(await store.statisticsBy(filter, by)),
     targetGroups: discovery.targetGroups,
     fileSdDocument: discovery.fileSdDocument,
     async events(query) {

@@ -7,6 +7,7 @@ import type { FlapSettings } from '../domain/flapping.js';
 import type { MaintenanceWindow } from '../domain/maintenance.js';
 import type { MaintenanceApplied } from './core/maintenance.js';
 import type { OutboxStore } from './core/notifications.js';
+import type { GroupBy, GroupRow } from '../domain/grouping.js';
 import type { Selector } from '../domain/selector.js';
 import type { SweepCutoffs } from '../domain/status.js';
 
@@ -163,6 +164,8 @@ export interface NodeStore extends OutboxStore {
   browse(filter: NodeFilter, cursor: PageCursor, limit: number): Promise<RecordPage>;
   /** `statistics()` of the nodes matching `filter`. */
   statisticsOf(filter: NodeFilter): Promise<StatusCount[]>;
+  /** The nodes matching `filter` counted by a field or label key and status, with their online capacity (SPEC §17). */
+  statisticsBy(filter: NodeFilter, by: GroupBy): Promise<GroupRow[]>;
   /**
    * Applies one sweep: nodes with a report older than `offlineBeforeMs` become offline, nodes with a
    * report at or after `onlineSinceMs` become online (others keep their status; never-reported nodes

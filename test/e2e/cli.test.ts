@@ -60,6 +60,8 @@ describe('end-to-end: the command line, auth disabled', () => {
     const events = cli(['events', '--type', 'node.status', '-o', 'ndjson'], env).stdout.trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(events.map((e) => [e.node_id, e.to]), [['A1', 'online']]);
     assert.equal(JSON.parse(cli(['stats', '-o', 'json'], env).stdout).total, 1_103);
+    assert.deepEqual(JSON.parse(cli(['stats', '--by', 'meta.user', '-o', 'json'], env).stdout).groups.map((g: { key: string; total: number }) => [g.key, g.total]), [['testuser', 1_103]]);
+    assert.match(cli(['stats', '--by', 'meta.user'], env).stdout, /KEY\s+TOTAL\s+ONLINE[^\n]*\ntestuser\s+1103\s+1\s/);
     const hook = cli(['hooks', 'add', 'ops', 'http://127.0.0.1:9/h', '--events', 'node.status'], env);
     assert.match(hook.stdout, /E1 added; its signing secret \(shown once\): whsec_/);
     assert.match(cli(['hooks', 'ls'], env).stdout, /E1\s+ops\s+webhook\s+enabled/);

@@ -737,5 +737,48 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.equal((await created(store, 'n1')).id, 'A1');
       });
     });
+
+    describe('statistics by a field or label key (SPEC §17)', () => {
+      const fleet = async () => {
+        const nodes: Array<[string, Record<string, unknown>, string[], NodeStatus]> = [
+          ['n1', { user: 'alice', env: 'prod', cpu_number: 16, gpu_number: 8, memory_in_bytes: 1000 }, ['rack=7'], 'online'],
+          ['n2', { user: 'alice', env: 'prod', cpu_number: 8, gpu_number: 4, memory_in_bytes: 500 }, ['rack=7', 'gpu'], 'offline'],
+          ['n3', { user: 'bob', cpu_number: 4, gpu_number: '2', memory_in_bytes: 250 }, ['rack=8'], 'online'],
+          ['n4', { user: 7, nested: { zone: 'eu' } }, [], 'initialized'],
+        ];
+        for (const [name, meta, label, status] of nodes) {
+          const n = await created(store, name);
+          await store.update(n.id, (r) => ({ ...r, metaData: { hostname: name, ...meta }, label, status }));
+        }
+      };
+      const all = { selector: [], q: null };
+      it('groups by meta_data, summing the capacity of online nodes only (numbers only); the nodes without a value last', async () => {
+        await fleet();
+        const { assembleGroups } = await import('../../src/domain/grouping.js');
+        assert.deepEqual(assembleGroups(await store.statisticsBy(all, { kind: 'meta', path: ['user'] })), {
+          total: 4,
+          groups: [
+            { key: '7', total: 1, status_statistics: [{ status: 'initialized', count: 1 }], capacity: { cpu_number: 0, gpu_number: 0, memory_in_bytes: 0 } },
+            { key: 'alice', total: 2, status_statistics: [{ status: 'offline', count: 1 }, { status: 'online', count: 1 }], capacity: { cpu_number: 16, gpu_number: 8, memory_in_bytes: 1000 } },
+            { key: 'bob', total: 1, status_statistics: [{ status: 'online', count: 1 }], capacity: { cpu_number: 4, gpu_number: 0, memory_in_bytes: 250 } },
+          ],
+        });
+        const env = assembleGroups(await store.statisticsBy(all, { kind: 'meta', path: ['env'] }));
+        assert.deepEqual(env.groups.map((g) => [g.key, g.total]), [['prod', 2], [null, 2]]);
+        const zone = assembleGroups(await store.statisticsBy(all, { kind: 'meta', path: ['nested', 'zone'] }));
+        assert.deepEqual(zone.groups.map((g) => [g.key, g.total]), [['eu', 1], [null, 3]]);
+      });
+      it('groups by a label key, by a column, and within a selector', async () => {
+        await fleet();
+        const { assembleGroups } = await import('../../src/domain/grouping.js');
+        const { parseSelector } = await import('../../src/domain/selector.js');
+        const rack = assembleGroups(await store.statisticsBy(all, { kind: 'label', key: 'rack' }));
+        assert.deepEqual(rack.groups.map((g) => [g.key, g.total, g.capacity.cpu_number]), [['7', 2, 16], ['8', 1, 4], [null, 1, 0]]);
+        const status = assembleGroups(await store.statisticsBy(all, { kind: 'column', column: 'status' }));
+        assert.deepEqual(status.groups.map((g) => [g.key, g.total]), [['initialized', 1], ['offline', 1], ['online', 2]]);
+        const selected = assembleGroups(await store.statisticsBy({ selector: parseSelector('rack=7'), q: null }, { kind: 'meta', path: ['user'] }));
+        assert.deepEqual(selected.groups.map((g) => [g.key, g.total]), [['alice', 2]]);
+      });
+    });
   });
 }

@@ -16,13 +16,15 @@ import {
   NodeJsonWithToken,
   NodeSummaryJson,
   RegisterBody,
+  GroupedStatisticsJson,
   StatisticsJson,
   StatusBody,
   TokenJson,
 } from '../schemas.js';
 import { Type } from '@sinclair/typebox';
 import { isNodeIdShape } from '../../domain/node.js';
-import { FILTER_KEYS, LIST_KEYS, ListQuery, parseNodeFilter } from '../node-filter.js';
+import { FILTER_KEYS, LIST_KEYS, ListQuery, StatisticsQuery, parseNodeFilter } from '../node-filter.js';
+import { parseGroupBy } from '../../domain/grouping.js';
 
 const errors = { 400: ErrorJson, 401: ErrorJson, 403: ErrorJson, 404: ErrorJson, 500: ErrorJson };
 
@@ -55,10 +57,14 @@ function readRoutes(app: ReturnType<typeof typed>, nodes: Nodes): void {
 
   app.get(
     '/nodes/statistics',
-    { config: { access: 'read' }, schema: { querystring: ListQuery, response: { 200: StatisticsJson, 400: ErrorJson } } },
+    { config: { access: 'read' }, schema: { querystring: StatisticsQuery, response: { 200: Type.Union([StatisticsJson, GroupedStatisticsJson]), 400: ErrorJson } } },
     (request) => {
       const q = request.query;
-      return nodes.statistics(FILTER_KEYS.some((k) => q[k] !== undefined) ? parseNodeFilter(q) : undefined);
+      const filter = FILTER_KEYS.some((k) => q[k] !== undefined) ? parseNodeFilter(q) : undefined;
+      if (q.by === undefined) return nodes.statistics(filter);
+      const by = parseGroupBy(q.by);
+      if (!by.ok) throw new AppError('BAD_REQUEST', `invalid request: ${by.error}`);
+      return nodes.statisticsBy(filter ?? { selector: [], q: null }, by.by);
     },
   );
 

@@ -14,6 +14,7 @@ import type { WindowRow } from '../core/maintenance.js';
 import { drivingLabel } from '../../domain/selector.js';
 import { positionalBinder, selectorWhere } from './selector-sql.js';
 import { PG_OUTBOX_PLANS } from './notification-plans.js';
+import type { GroupBy, GroupRow } from '../../domain/grouping.js';
 
 /** A filter as SQL: the rows it reads, its conditions, and their parameters (from `$${first}` on). */
 export function filterSql(f: NodeFilter, first = 1): { from: string; where: string; params: unknown[] } {
@@ -30,6 +31,27 @@ export function filterSql(f: NodeFilter, first = 1): { from: string; where: stri
     conditions.push(`(strpos(lower(nodes.id), ${needle}) > 0 OR strpos(lower(nodes.name), ${needle}) > 0 OR strpos(${meta('hostname')}, ${needle}) > 0 OR strpos(${meta('ip')}, ${needle}) > 0)`);
   }
   return { from, where: conditions.join(' AND '), params };
+}
+
+const CAPACITY = (['cpu_number', 'gpu_number', 'memory_in_bytes'] as const).map((k, i) =>
+  `sum(CASE WHEN nodes.status = 'online' AND jsonb_typeof(nodes.meta_data::jsonb -> '${k}') = 'number' THEN (nodes.meta_data::jsonb ->> '${k}')::numeric ELSE 0 END)::float8 AS ${['cpu', 'gpu', 'memory'][i]}`).join(', ');
+
+/** A filter's statistics by a column, a meta_data path or a label key (SPEC §17): a row per key and status. */
+function groupedPlan(f: NodeFilter, by: GroupBy): Plan<[], GroupRow> {
+  const { from, where, params } = filterSql(f, 1);
+  const bind = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  let key: string;
+  if (by.kind === 'column') key = `nodes.${by.column}`;
+  else if (by.kind === 'meta') {
+    const path = `${bind(by.path)}::text[]`;
+    key = `CASE WHEN jsonb_typeof(nodes.meta_data::jsonb #> ${path}) IN ('string', 'number', 'boolean') THEN nodes.meta_data::jsonb #>> ${path} END`;
+  } else {
+    key = `(SELECT substr(l.label, ${bind(by.key.length + 2)}::int) FROM node_labels l WHERE l.seq = nodes.seq AND starts_with(l.label, ${bind(`${by.key}=`)}::text) ORDER BY l.label COLLATE "C" LIMIT 1)`;
+  }
+  return plan<[], GroupRow>(`SELECT ${key} AS key, nodes.status AS status, count(*)::int AS count, ${CAPACITY} FROM ${from} WHERE ${where} GROUP BY 1, 2`, () => params);
 }
 
 /** The statements of one filter, its parameters after each statement's own. */
@@ -102,6 +124,7 @@ export function createPgReads(pool: pg.Pool, health: StorageHealthSink | undefin
     filter: filterPlans,
     coverage: pgCoverage,
     outbox: PG_OUTBOX_PLANS,
+    grouped: groupedPlan,
     listDocument: async () => {
       const rows = await read(plan<[], NodeSummary>('SELECT id, name, status, type, version FROM nodes ORDER BY seq'));
       return Buffer.from(JSON.stringify(rows.map((r) => ({ id: r.id, name: r.name, status: r.status, type: r.type, version: r.version }))), 'utf8');

@@ -14,6 +14,7 @@ import type { EventRow, NodeRow } from '../rows.js';
 import { createReads, type FilterPlans, type ReadDialect, type ReadPlans, type SummaryRow } from '../core/reads.js';
 import { bound, plan, type Plan } from '../core/tx.js';
 import { drivingLabel } from '../../domain/selector.js';
+import type { GroupBy, GroupRow } from '../../domain/grouping.js';
 import { namedBinder, selectorWhere } from './selector-sql.js';
 
 /**
@@ -42,6 +43,31 @@ function sqlOf(f: NodeFilter): { from: string; where: string; key: string; param
     key: label === null ? 'nodes.seq' : 'f.seq',
     params,
   };
+}
+
+/** The capacity columns summed over a group's online nodes (numbers in meta_data; anything else counts 0). */
+const CAPACITY = (['cpu_number', 'gpu_number', 'memory_in_bytes'] as const).map((k, i) =>
+  `sum(CASE WHEN nodes.status = 'online' AND json_type(nodes.meta_data, '$.${k}') IN ('integer', 'real') THEN nodes.meta_data ->> '$.${k}' ELSE 0 END) AS ${['cpu', 'gpu', 'memory'][i]}`).join(', ');
+
+/** A filter's statistics by a column, a meta_data path or a label key (SPEC §17): a row per key and status. */
+function groupedPlan(f: NodeFilter, by: GroupBy): Plan<[], GroupRow> {
+  const { from, where, params } = sqlOf(f);
+  let n = 0;
+  const bind = (v: unknown) => {
+    const name = `g${n++}`;
+    params[name] = v;
+    return `@${name}`;
+  };
+  let key: string;
+  if (by.kind === 'column') key = `nodes.${by.column}`;
+  else if (by.kind === 'meta') {
+    const path = bind(`$${by.path.map((p) => `."${p}"`).join('')}`);
+    key = `CASE json_type(nodes.meta_data, ${path}) WHEN 'text' THEN nodes.meta_data ->> ${path} WHEN 'integer' THEN CAST(nodes.meta_data ->> ${path} AS TEXT)
+           WHEN 'real' THEN CAST(nodes.meta_data ->> ${path} AS TEXT) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END`;
+  } else {
+    key = `(SELECT substr(l.label, ${bind(by.key.length + 2)}) FROM node_labels l WHERE l.seq = nodes.seq AND l.label >= ${bind(`${by.key}=`)} AND l.label < ${bind(`${by.key}>`)} ORDER BY l.label LIMIT 1)`;
+  }
+  return plan<[], GroupRow>(`SELECT ${key} AS key, nodes.status AS status, count(*) AS count, ${CAPACITY} FROM ${from} WHERE ${where} GROUP BY 1, 2`, () => params);
 }
 
 /** The statements of one filter: SQL by its text (prepared once per text), its parameters bound. */
@@ -133,6 +159,7 @@ export function createSqliteReads(db: Database.Database, health: StorageHealthSi
     filter: filterPlans,
     coverage: sqliteCoverage,
     outbox: SQLITE_OUTBOX_PLANS,
+    grouped: groupedPlan,
     async listDocument() {
       try {
         return listDocument.get()!.doc;
