@@ -96,11 +96,15 @@ function fleetGauges(registers: Registry[], options: MetricsOptions): void {
 /** Component names reported apart in argus_master_components_failing; the rest are `other`. */
 export const COMPONENTS_SHOWN = 50;
 
+/** A read shared by the gauges collected one after another on a scrape: one read per scrape, not per gauge. */
+function oncePerScrape<T>(read: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | null = null;
+  return () => (pending ??= read().finally(() => setImmediate(() => (pending = null))));
+}
+
 /** The fleet's health gauges (SPEC §13, §14), from one read per scrape. */
 function healthGauges(registers: Registry[], fleetHealth: () => Promise<FleetHealth>): void {
-  let pending: Promise<FleetHealth> | null = null;
-  // The three gauges are collected one after another on a scrape: they share one read.
-  const once = () => (pending ??= fleetHealth().finally(() => setImmediate(() => (pending = null))));
+  const once = oncePerScrape(fleetHealth);
   new Gauge({
     name: 'argus_master_nodes_degraded', help: 'Nodes with a failing component (SPEC §14); they stay online.', registers,
     async collect() {
@@ -128,8 +132,7 @@ function healthGauges(registers: Registry[], fleetHealth: () => Promise<FleetHea
 
 /** Pending notifications and the oldest one's age by endpoint (SPEC §15), from one read per scrape. */
 function notificationGauges(registers: Registry[], pending: () => Promise<Array<{ endpointId: string; count: number; oldestMs: number }>>): void {
-  let read: ReturnType<typeof pending> | null = null;
-  const once = () => (read ??= pending().finally(() => setImmediate(() => (read = null))));
+  const once = oncePerScrape(pending);
   new Gauge({
     name: 'argus_master_notifications_pending', help: 'Notifications not yet delivered nor dead, by endpoint.', labelNames: ['endpoint'], registers,
     async collect() {

@@ -3,6 +3,7 @@
 // is named without credentials), 2 the master refused the input (400), 3 not found, 5 refused (401/403).
 // The token is sent as a bearer header and appears in no message.
 import { Buffer } from 'node:buffer';
+import { withoutCredentials } from '../shown.js';
 
 /** An outcome the command line ends with: its exit code and one line for stderr. */
 export class ClientError extends Error {
@@ -16,10 +17,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3, timeout: 4, refus
 /** A URL as shown: without credentials. */
 export function shown(url: string): string {
   try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, '');
+    return withoutCredentials(url).toString().replace(/\/$/, '');
   } catch {
     return '(not a URL)';
   }

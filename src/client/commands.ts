@@ -148,6 +148,11 @@ export async function events(c: Ctx): Promise<number> {
   return n === 0 && c.values['fail-empty'] === true ? EXIT.notFound : EXIT.ok;
 }
 
+/** A list the API answers whole, as the one page `writeList` writes. */
+const onePage = async function* <T>(list: T[]) {
+  yield list;
+};
+
 const WINDOW_COLUMNS: Column<Window>[] = [
   { header: 'ID', value: (w) => w.id },
   { header: 'STATE', value: (w) => w.state, colour: true },
@@ -172,7 +177,7 @@ export async function maintAdd(c: Ctx): Promise<number> {
 
 export async function maintLs(c: Ctx): Promise<number> {
   const list = await c.api.json<Window[]>('GET', `/maintenance${q({ state: str(c.values.state) })}`);
-  await writeList(c.out, c.format, (async function* () { yield list; })(), WINDOW_COLUMNS);
+  await writeList(c.out, c.format, onePage(list), WINDOW_COLUMNS);
   return list.length === 0 && c.values['fail-empty'] === true ? EXIT.notFound : EXIT.ok;
 }
 
@@ -196,7 +201,7 @@ const HOOK_COLUMNS: Column<Endpoint>[] = [
 export async function hooks(c: Ctx, sub: string): Promise<number> {
   if (sub === 'ls') {
     const list = await c.api.json<Endpoint[]>('GET', '/notifications/endpoints');
-    await writeList(c.out, c.format, (async function* () { yield list; })(), HOOK_COLUMNS);
+    await writeList(c.out, c.format, onePage(list), HOOK_COLUMNS);
     return EXIT.ok;
   }
   if (sub === 'add') {

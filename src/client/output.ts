@@ -2,6 +2,7 @@
 // times, colour only on a TTY), `-o wide` (every column), `-o json` (one document, written out as it
 // comes, so that a list of 100,000 nodes never sits in memory), `-o ndjson` (one object a line).
 // Field names are the API's.
+import { printable } from '../shown.js';
 
 export type Format = 'table' | 'wide' | 'json' | 'ndjson';
 export const FORMATS: readonly Format[] = ['table', 'wide', 'json', 'ndjson'];
@@ -35,9 +36,6 @@ export function relative(iso: string | null | undefined, nowMs: number): string 
   const text = a < 60 ? `${a}s` : a < 3600 ? `${Math.floor(a / 60)}m` : a < 172_800 ? `${Math.floor(a / 3600)}h` : `${Math.floor(a / 86_400)}d`;
   return s >= 0 ? `${text} ago` : `in ${text}`;
 }
-
-/** Control characters (a name may hold any) shown as spaces: they would move the terminal's cursor. */
-const printable = (s: string) => [...s].map((c) => (c.charCodeAt(0) < 0x20 || c === '\u007f' ? ' ' : c)).join('');
 
 /** Rows as aligned columns: the table's header, then one line a row; the last column cut to fit a terminal. */
 export function table<T>(out: Out, rows: readonly T[], columns: readonly Column<T>[], wide: boolean): void {

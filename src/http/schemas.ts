@@ -140,12 +140,11 @@ export const EndpointJson = Type.Object({
   enabled: Type.Boolean(), disabled_reason: Type.Union([Type.String(), Type.Null()]), created_at: Type.String(),
   secret: Type.Optional(Type.String()),
 });
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 /** A notification delivery (SPEC §15). */
 export const DeliveryJson = Type.Object({
-  id: Type.String(), endpoint: Type.String(), type: Type.String(), node_id: Nullable(Type.String()), event_id: Type.Union([Type.Number(), Type.Null()]),
-  events: Type.Number(), state: Type.String(), attempts: Type.Number(), created_at: Type.String(), last_attempt_at: Nullable(Type.String()),
-  last_answer: Nullable(Type.String()), next_attempt_at: Nullable(Type.String()), folded_into: Nullable(Type.String()),
+  id: Type.String(), endpoint: Type.String(), type: Type.String(), node_id: NullableString, event_id: Type.Union([Type.Number(), Type.Null()]),
+  events: Type.Number(), state: Type.String(), attempts: Type.Number(), created_at: Type.String(), last_attempt_at: NullableString,
+  last_answer: NullableString, next_attempt_at: NullableString, folded_into: NullableString,
 });
 
 export const ErrorJson = Type.Object({ error: Type.String() });

@@ -170,7 +170,10 @@ export function createDelivery(deps: DeliveryDeps): PeriodicTask & { runOnce(): 
       const endpoints = new Map((await deps.store.endpoints()).filter((e) => e.enabled).map((e) => [e.id, e]));
       const due = new Map<string, DeliveryRow[]>();
       for (const row of await deps.store.dueDeliveries(now, DUE_LIMIT)) {
-        if (endpoints.has(row.endpoint_id)) due.set(row.endpoint_id, [...(due.get(row.endpoint_id) ?? []), row]);
+        if (!endpoints.has(row.endpoint_id)) continue;
+        const list = due.get(row.endpoint_id);
+        if (list) list.push(row);
+        else due.set(row.endpoint_id, [row]);
       }
       for (const [id, rows] of due) await serve(endpoints.get(id)!, rows, now);
       for (const e of endpoints.values()) if (e.kind === 'alertmanager') void refresher.refresh(e, now).catch((err: unknown) => log.warn({ err, endpoint: e.id }, 'alertmanager re-send failed'));

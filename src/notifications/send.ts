@@ -7,6 +7,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { ReadableStream as WebStream } from 'node:stream/web';
 import { ATTEMPT_TIMEOUT_MS } from '../domain/notifications.js';
 import type { EndpointRecord } from '../storage/core/notifications.js';
+import { printable, withoutCredentials } from '../shown.js';
 
 /** Bytes of a receiver's answer kept (the rest is not read). */
 const MAX_ANSWER_BYTES = 4_096;
@@ -27,18 +28,15 @@ export function sign(secret: string, id: string, timestampSeconds: number, body:
 /** An endpoint's URL without credentials, and its Basic authorization header when it had some. */
 export function splitCredentials(raw: string): { url: string; authorization: string | null } {
   const u = new URL(raw);
-  if (u.username === '' && u.password === '') return { url: u.toString(), authorization: null };
-  const user = decodeURIComponent(u.username);
-  const pass = decodeURIComponent(u.password);
-  u.username = '';
-  u.password = '';
-  return { url: u.toString(), authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` };
+  const url = withoutCredentials(raw).toString();
+  if (u.username === '' && u.password === '') return { url, authorization: null };
+  return { url, authorization: `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}` };
 }
 
 /** The URL as shown: without credentials. */
 export function shownUrl(raw: string): string {
   try {
-    return splitCredentials(raw).url;
+    return withoutCredentials(raw).toString();
   } catch {
     return '(not a URL)';
   }
@@ -68,8 +66,7 @@ async function answerText(res: Response): Promise<string> {
     await reader.cancel().catch(() => undefined);
   }
   // Shown as text: valid UTF-8 only (a lone byte becomes U+FFFD), control characters out.
-  const text = Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8');
-  return [...text].map((c) => (c.charCodeAt(0) < 0x20 || c === '\u007f' ? ' ' : c)).join('').replace(/ {2,}/g, ' ').trim();
+  return printable(Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8')).replace(/ {2,}/g, ' ').trim();
 }
 
 /** Posts one message to an endpoint; never throws. */

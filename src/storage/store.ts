@@ -57,15 +57,7 @@ export interface NodeFilter {
 }
 
 /** A new maintenance window (SPEC §13), validated by its use case. */
-export interface WindowInput {
-  selectorText: string;
-  selector: Selector;
-  nodes: string[];
-  reason: string;
-  actor: string;
-  startsAtMs: number;
-  endsAtMs: number;
-}
+export type WindowInput = Pick<MaintenanceWindow, 'selectorText' | 'selector' | 'nodes' | 'reason' | 'actor' | 'startsAtMs' | 'endsAtMs'>;
 
 /** The fleet's health at a glance (SPEC §13, §14; the metrics'). */
 export interface FleetHealth {

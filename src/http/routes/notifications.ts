@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { SELECTOR_LIMITS } from '../../domain/selector.js';
+import { DELIVERY_STATES } from '../../storage/core/notifications.js';
 import { ENDPOINT_LIMITS, renderDelivery, renderEndpoint, type Endpoints } from '../../notifications/endpoints.js';
 import { DeliveryJson, EndpointJson, ErrorJson } from '../schemas.js';
 import { integerParam } from '../query.js';
@@ -25,7 +26,7 @@ const PatchBody = Type.Object({
 }, { additionalProperties: false });
 const DeliveryQuery = Type.Object({
   endpoint: Type.Optional(Type.String({ maxLength: 64 })),
-  state: Type.Optional(Type.Union(['pending', 'delivered', 'dead', 'folded'].map((s) => Type.Literal(s)))),
+  state: Type.Optional(Type.Union(DELIVERY_STATES.map((s) => Type.Literal(s)))),
   before: Type.Optional(Type.String({ maxLength: 20 })),
   limit: Type.Optional(Type.String({ maxLength: 8 })),
 }, { additionalProperties: false });
@@ -51,7 +52,7 @@ export function notificationRoutes(endpoints: Endpoints) {
     app.get('/notifications/deliveries', { config: { access: 'read' }, schema: { querystring: DeliveryQuery, response: { 200: Type.Array(DeliveryJson), ...errors } } }, async (request, reply) => {
       const q = request.query;
       const limit = integerParam('limit', q.limit, 1, 1000) ?? 100;
-      const rows = await endpoints.deliveries({ endpoint: q.endpoint, state: q.state as never, before: integerParam('before', q.before, 1, Number.MAX_SAFE_INTEGER) ?? undefined, limit });
+      const rows = await endpoints.deliveries({ endpoint: q.endpoint, state: q.state, before: integerParam('before', q.before, 1, Number.MAX_SAFE_INTEGER) ?? undefined, limit });
       if (rows.length === limit) {
         const next = new URLSearchParams({ ...(q.endpoint ? { endpoint: q.endpoint } : {}), ...(q.state ? { state: q.state } : {}), before: String(rows.at(-1)!.seq), limit: String(limit) });
         void reply.header('link', `<${request.url.split('?')[0]}?${next.toString()}>; rel="next"`);

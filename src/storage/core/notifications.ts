@@ -68,23 +68,10 @@ export interface NewDelivery {
 }
 
 /** A new endpoint, validated by its use case. */
-export interface EndpointInput {
-  name: string;
-  url: string;
-  kind: EndpointKind;
-  events: EventType[];
-  selectorText: string;
-  secret: string;
-}
+export type EndpointInput = Pick<EndpointRecord, 'name' | 'url' | 'kind' | 'events' | 'selectorText' | 'secret'>;
 
 /** A change of an endpoint (absent: unchanged). */
-export interface EndpointChange {
-  name?: string;
-  url?: string;
-  events?: EventType[];
-  selectorText?: string;
-  enabled?: boolean;
-}
+export type EndpointChange = Partial<Pick<EndpointRecord, 'name' | 'url' | 'events' | 'selectorText' | 'enabled'>>;
 
 /** Which deliveries to list: newest first, before `beforeSeq`. */
 export interface DeliveryQuery {
