@@ -61,7 +61,7 @@ async function sqliteSide(path: string, mustExist: boolean): Promise<Side> {
   const db: Database.Database = store.db;
   const insertNode = db.prepare(`INSERT INTO nodes (${NODE_COLUMNS.join(', ')}) VALUES (${NODE_COLUMNS.map((c) => `@${c}`).join(', ')})`);
   const insertLabels = db.prepare('INSERT OR IGNORE INTO node_labels (label, seq) SELECT value, ? FROM json_each(?)');
-  const insertEvent = db.prepare('INSERT INTO events (id, time, type, node_id, body) VALUES (@id, @time, @type, @node_id, @body)');
+  const insertEvent = db.prepare('INSERT INTO events (id, time, type, node_id, body, state_before, state_after) VALUES (@id, @time, @type, @node_id, @body, @state_before, @state_after)');
   const counter = db.prepare<[string], { value: string }>('SELECT value FROM kv WHERE key = ?');
   return {
     describe: `SQLite ${path}`,
@@ -71,7 +71,7 @@ async function sqliteSide(path: string, mustExist: boolean): Promise<Side> {
       counters: Object.fromEntries(COUNTERS.map((k) => [k, Number(counter.get(k)?.value ?? 0)])),
     }),
     nodes: async (after) => db.prepare<[number, number], NodeRow>('SELECT * FROM nodes WHERE seq > ? ORDER BY seq LIMIT ?').all(after, BATCH),
-    events: async (after) => db.prepare<[number, number], EventRow>('SELECT id, time, type, node_id, body FROM events WHERE id > ? ORDER BY id LIMIT ?').all(after, BATCH),
+    events: async (after) => db.prepare<[number, number], EventRow>('SELECT id, time, type, node_id, body, state_before, state_after FROM events WHERE id > ? ORDER BY id LIMIT ?').all(after, BATCH),
     putNodes: async (rows) =>
       db.transaction(() => {
         for (const r of rows) {
@@ -123,7 +123,7 @@ async function postgresSide(url: string): Promise<Side> {
       return { ...r, counters: Object.fromEntries(COUNTERS.map((k) => [k, Number(kv.find((x) => x.key === k)?.value ?? 0)])) };
     },
     nodes: async (after) => (await pool.query<NodeRow>('SELECT * FROM nodes WHERE seq > $1 ORDER BY seq LIMIT $2', [after, BATCH])).rows,
-    events: async (after) => (await pool.query<EventRow>('SELECT id, time, type, node_id, body FROM events WHERE id > $1 ORDER BY id LIMIT $2', [after, BATCH])).rows,
+    events: async (after) => (await pool.query<EventRow>('SELECT id, time, type, node_id, body, state_before, state_after FROM events WHERE id > $1 ORDER BY id LIMIT $2', [after, BATCH])).rows,
     putNodes: (rows) =>
       inTransaction(async (c) => {
         const cols = NODE_COLUMNS.map((col) => rows.map((r) => r[col]));
@@ -137,9 +137,11 @@ async function postgresSide(url: string): Promise<Side> {
       }),
     putEvents: (rows) =>
       inTransaction(async (c) => {
-        await c.query('INSERT INTO events (id, time, type, node_id, body) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[])', [
-          rows.map((r) => r.id), rows.map((r) => r.time), rows.map((r) => r.type), rows.map((r) => r.node_id), rows.map((r) => r.body),
-        ]);
+        await c.query(
+          `INSERT INTO events (id, time, type, node_id, body, state_before, state_after)
+           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::integer[])`,
+          [rows.map((r) => r.id), rows.map((r) => r.time), rows.map((r) => r.type), rows.map((r) => r.node_id), rows.map((r) => r.body), rows.map((r) => r.state_before ?? null), rows.map((r) => r.state_after ?? null)],
+        );
       }),
     putCounters: (counters) =>
       inTransaction(async (c) => {

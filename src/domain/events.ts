@@ -34,6 +34,29 @@ export interface EventDraft {
   type: EventType;
   nodeId: string | null;
   fields: Record<string, unknown>;
+  /** The node's state code before and after, for the events that change it (see `stateCode`). */
+  states?: readonly [before: number, after: number];
+}
+
+/** A node's state as it is counted (the fleet's history) and timed (availability), as stored. */
+export interface NodeState {
+  status: NodeStatus;
+  healthState: HealthState;
+  /** The maintenance window it is in, if any. */
+  maintenance: string | null;
+}
+
+const STATUS_CODES: Record<NodeStatus, number> = { initialized: 1, online: 2, offline: 3 };
+/** The bits of a state code beside its status (the low two bits; 0: no node). */
+export const StateBit = { Degraded: 4, Maintenance: 8 } as const;
+
+/**
+ * A node's state in one integer, written beside each event that changes it (its `state_before` and
+ * `state_after` columns, SPEC §17): the status (1 initialized, 2 online, 3 offline), plus 4 when
+ * degraded, plus 8 when in maintenance; 0 before a node exists and after it is removed.
+ */
+export function stateCode(s: NodeState): number {
+  return STATUS_CODES[s.status] + (s.healthState === 'degraded' ? StateBit.Degraded : 0) + (s.maintenance !== null ? StateBit.Maintenance : 0);
 }
 
 /** A stored event as the store hands it out: its id, time, filters' columns, and its JSON. */
@@ -56,18 +79,19 @@ export function renderEvent(id: number, timeMs: number, draft: EventDraft): stri
  * A status change; a node in maintenance names its window (SPEC §13), a flapping node says so (its
  * transitions notify nobody until it stops, SPEC §15).
  */
-export function statusEvent(nodeId: string, from: NodeStatus, to: NodeStatus, cause: StatusCause, maintenance: string | null = null, flapping = false): EventDraft {
-  const fields: Record<string, unknown> = { from, to, cause };
+export function statusEvent(nodeId: string, from: NodeStatus, after: NodeState, cause: StatusCause, flapping = false): EventDraft {
+  const { maintenance } = after;
+  const fields: Record<string, unknown> = { from, to: after.status, cause };
   if (maintenance !== null) fields.maintenance = maintenance;
   if (flapping) fields.flapping = true;
-  return { type: EventType.Status, nodeId, fields };
+  return { type: EventType.Status, nodeId, fields, states: [stateCode({ ...after, status: from }), stateCode(after)] };
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** The event of a new node. */
 export function registeredEvent(node: NodeRecord): EventDraft {
-  return { type: EventType.Registered, nodeId: node.id, fields: { name: node.name } };
+  return { type: EventType.Registered, nodeId: node.id, fields: { name: node.name }, states: [0, stateCode(node)] };
 }
 
 /** The event of a re-registration, when it changed type, version or meta_data; else none. */
@@ -83,7 +107,7 @@ export function reregisteredEvents(before: NodeRecord, after: NodeRecord): Event
  */
 export function updateEvents(before: NodeRecord, after: NodeRecord): EventDraft[] {
   const out: EventDraft[] = [];
-  if (before.status !== after.status) out.push(statusEvent(after.id, before.status, after.status, 'report', after.maintenance, after.flapping));
+  if (before.status !== after.status) out.push(statusEvent(after.id, before.status, { ...after, healthState: before.healthState }, 'report', after.flapping));
   if (before.flapping !== after.flapping) out.push(flappingEvent(after.id, after.flapping));
   if (healthEventDue(before, after)) out.push(healthEvent(after.id, before.healthState, after));
   const changed = (['config', 'label'] as const).filter((k) => !same(before[k], after[k]));
@@ -91,21 +115,24 @@ export function updateEvents(before: NodeRecord, after: NodeRecord): EventDraft[
   return out;
 }
 
-/** A node removed, by an admin or by garbage collection. */
-export function deregisteredEvent(nodeId: string, cause: 'admin' | 'gc'): EventDraft {
-  return { type: EventType.Deregistered, nodeId, fields: { cause } };
+/** A node removed, by an admin or by garbage collection, in its last state. */
+export function deregisteredEvent(nodeId: string, cause: 'admin' | 'gc', last: NodeState): EventDraft {
+  return { type: EventType.Deregistered, nodeId, fields: { cause }, states: [stateCode(last), 0] };
 }
 
 /** A node's health state or its set of failing components changed (SPEC §14). */
-export function healthEvent(nodeId: string, from: HealthState, after: DerivedHealth): EventDraft {
-  return { type: EventType.Health, nodeId, fields: { from, to: after.healthState, failing: failingOf(after.conditions) } };
+export function healthEvent(nodeId: string, from: HealthState, after: DerivedHealth & NodeState): EventDraft {
+  const states = [stateCode({ ...after, healthState: from }), stateCode(after)] as const;
+  return { type: EventType.Health, nodeId, fields: { from, to: after.healthState, failing: failingOf(after.conditions) }, states };
 }
 
 /** A node entered (`in`) or left a maintenance window, with its status then (SPEC §13). */
-export function nodeMaintenanceEvent(nodeId: string, window: string, entering: boolean, status: NodeStatus, enteredWith: NodeStatus | null = null): EventDraft {
-  const fields: Record<string, unknown> = { window, in: entering, status };
+export function nodeMaintenanceEvent(nodeId: string, window: string, entering: boolean, node: Omit<NodeState, 'maintenance'>, enteredWith: NodeStatus | null = null): EventDraft {
+  const fields: Record<string, unknown> = { window, in: entering, status: node.status };
   if (!entering && enteredWith !== null) fields.entered_status = enteredWith;
-  return { type: EventType.Maintenance, nodeId, fields };
+  const outside = stateCode({ ...node, maintenance: null });
+  const inside = stateCode({ ...node, maintenance: window });
+  return { type: EventType.Maintenance, nodeId, fields, states: entering ? [outside, inside] : [inside, outside] };
 }
 
 /** A maintenance window started or ended, with the nodes it covered (SPEC §13). */

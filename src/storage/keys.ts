@@ -26,9 +26,14 @@ export const KV = {
   endpointCounter: 'notify_endpoint_counter',
   /** The last event fanned out into notification deliveries (SPEC §15: the events table is the outbox). */
   notifyCursor: 'notify_cursor',
+  /**
+   * Since when every node's state history is whole (SPEC §17): the newest state event retention
+   * deleted (migration 014). A node's own cut by EVENTS_MAX_PER_NODE is its row's history_from.
+   */
+  historyFrom: 'history_from',
   /** The prefix of operational state. */
   statePrefix: 'state:',
 } as const;
 
 /** The counters a copy carries over (copy-db): so that no ID or event id is ever given twice. */
-export const COPIED_COUNTERS = [KV.idCounter, KV.eventCounter, KV.maintenanceCounter] as const;
+export const COPIED_COUNTERS = [KV.idCounter, KV.eventCounter, KV.maintenanceCounter, KV.historyFrom] as const;

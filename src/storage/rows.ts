@@ -35,6 +35,8 @@ export interface NodeRow {
   conditions: string;
   maintenance: string | null;
   maintenance_status: NodeStatus | null;
+  /** Since when its state history is whole, when EVENTS_MAX_PER_NODE cut it (migration 014). */
+  history_from?: number | null;
 }
 
 /** Conditions as stored (`since` in epoch ms). */
@@ -136,14 +138,14 @@ export function changedColumns(row: NodeRow, before: NodeRecord, after: NodeReco
 /** Every column of `nodes`, in the schema's order (both backends' inserts, copy-db). */
 export const NODE_COLUMNS = [
   'id', 'seq', 'name', 'type', 'version', 'status', 'config', 'label', 'meta_data', 'health', 'register_time', 'last_report', 'agent_last_report', 'last_updated',
-  'token_hash', 'status_since', 'flapping', 'flap_times', 'file_entry', 'health_state', 'conditions', 'maintenance', 'maintenance_status',
+  'token_hash', 'status_since', 'flapping', 'flap_times', 'file_entry', 'health_state', 'conditions', 'maintenance', 'maintenance_status', 'history_from',
 ] as const;
 
 /** Each column's PostgreSQL type (the arrays of the PostgreSQL store's batched writes and of copy-db). */
 export const NODE_COLUMN_PG_TYPES: Record<(typeof NODE_COLUMNS)[number], string> = {
   id: 'text', seq: 'bigint', name: 'text', type: 'text', version: 'text', status: 'text', config: 'text', label: 'text', meta_data: 'text', health: 'text',
   register_time: 'bigint', last_report: 'bigint', agent_last_report: 'bigint', last_updated: 'bigint', token_hash: 'text', status_since: 'bigint',
-  flapping: 'integer', flap_times: 'text', file_entry: 'text', health_state: 'text', conditions: 'text', maintenance: 'text', maintenance_status: 'text',
+  flapping: 'integer', flap_times: 'text', file_entry: 'text', health_state: 'text', conditions: 'text', maintenance: 'text', maintenance_status: 'text', history_from: 'bigint',
 };
 
 /** The record to store after `mutate`: a status change moves status_since with it, whoever made the mutation. */
@@ -194,6 +196,9 @@ export interface EventRow {
   type: string;
   node_id: string | null;
   body: string;
+  /** The node's state codes around the event, when it changed them (domain/events.ts, stateCode). */
+  state_before?: number | null;
+  state_after?: number | null;
 }
 
 /** The stored event of a row. */

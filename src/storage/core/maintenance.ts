@@ -12,6 +12,7 @@ import { nodeMaintenanceEvent, windowEvent, type EventDraft } from '../../domain
 import { windowState, type MaintenanceWindow, type WindowPhase } from '../../domain/maintenance.js';
 import { parseSelector } from '../../domain/selector.js';
 import { isPublished } from '../../domain/published.js';
+import type { HealthState } from '../../domain/selector.js';
 import type { NodeStatus } from '../../domain/status.js';
 import type { NodeStore, WindowChange, WindowInput } from '../store.js';
 import { all, appendEvents, bumpChangeVersion, one, run, type Plan, type Tx } from './tx.js';
@@ -43,6 +44,7 @@ export interface MemberRow {
   seq: number;
   id: string;
   status: NodeStatus;
+  health_state: HealthState;
   maintenance_status: NodeStatus | null;
 }
 
@@ -146,7 +148,7 @@ function* enterChunkTx(c: CoveragePlans, p: MaintenancePlans, w: MaintenanceWind
   const rows = yield* all(c.uncovered, limit);
   if (rows.length === 0) return rows;
   yield* run(p.enter, rows.map((r) => r.seq), w.id);
-  yield* appendEvents(rows.map((r) => nodeMaintenanceEvent(r.id, w.id, true, r.status)), nowMs);
+  yield* appendEvents(rows.map((r) => nodeMaintenanceEvent(r.id, w.id, true, { status: r.status, healthState: r.health_state })), nowMs);
   yield* bumpChangeVersion(rows.some((r) => isPublished(r.status)));
   return rows;
 }
@@ -166,7 +168,7 @@ function* releaseChunkTx(p: MaintenancePlans, rows: MemberRow[], w: MaintenanceW
   }
   if (rest.length > 0) {
     yield* run(p.leave, rest.map((r) => r.seq));
-    const drafts: EventDraft[] = rest.map((r) => nodeMaintenanceEvent(r.id, w.id, false, r.status, r.maintenance_status));
+    const drafts: EventDraft[] = rest.map((r) => nodeMaintenanceEvent(r.id, w.id, false, { status: r.status, healthState: r.health_state }, r.maintenance_status));
     yield* appendEvents(drafts, nowMs);
   }
   yield* bumpChangeVersion(rest.some((r) => isPublished(r.status)));

@@ -1,6 +1,7 @@
 // The statements of the store's writes, by name: each backend supplies every one in its own SQL
 // (sqlite/plans.ts, postgres/plans.ts), and the typechecker holds both to these arguments and rows. The
 // algorithms that use them are core/writes.ts's, once.
+import type { HealthState } from '../../domain/selector.js';
 import type { NodeStatus } from '../../domain/status.js';
 import type { NodeRow } from '../rows.js';
 import type { Plan } from './tx.js';
@@ -16,6 +17,7 @@ export interface ChunkRow {
   flap_times: string;
   /** The maintenance window the node is in (its status events name it). */
   maintenance: string | null;
+  health_state: HealthState;
 }
 
 /** A node by ID and seq (garbage collection, flapping). */
@@ -23,6 +25,19 @@ export interface NodeRef {
   rowid?: number;
   id: string;
   seq: number;
+}
+
+/** A node about to be removed, with the state its `node.deregistered` event records. */
+export interface GoneRow extends NodeRef {
+  status: NodeStatus;
+  health_state: HealthState;
+  maintenance: string | null;
+}
+
+/** An event retention deleted: its time, and whether it changed a node's state (SPEC §17). */
+export interface DeletedEvent {
+  time: number;
+  state_after: number | null;
 }
 
 /** One event as a retention pass scans it. */
@@ -55,13 +70,17 @@ export interface WritePlans {
   calmCandidates: Plan<[cutoffMs: number, limit: number], NodeRef>;
   clearFlap: Plan<[rows: readonly NodeRef[]], never>;
   /** Nodes offline, or initialized without a report, since before the cut-off, not in maintenance (SPEC §13), at most `limit`. */
-  garbageCandidates: Plan<[cutoffMs: number, limit: number], NodeRef>;
+  garbageCandidates: Plan<[cutoffMs: number, limit: number], GoneRow>;
   /** Deletes at most `limit` of the oldest events written before `beforeMs`. */
-  pruneOld: Plan<[beforeMs: number, limit: number], never>;
+  pruneOld: Plan<[beforeMs: number, limit: number], DeletedEvent>;
   /** The events after id `since`, oldest first, at most `limit`. */
   scanEvents: Plan<[since: number, limit: number], ScannedEvent>;
   /** Deletes a node's events but its newest `keep`. */
-  pruneNode: Plan<[nodeId: string, keep: number], never>;
+  pruneNode: Plan<[nodeId: string, keep: number], DeletedEvent>;
+  /** Raises kv history_from to this time (retention deleted a state event from before it). */
+  raiseHistoryFrom: Plan<[timeMs: number], never>;
+  /** Raises a node's history_from to this time (its per-node limit deleted a state event from then). */
+  raiseNodeHistoryFrom: Plan<[nodeId: string, timeMs: number], never>;
   putState: Plan<[key: string, value: string], never>;
   deleteState: Plan<[key: string], never>;
   /** Deletes the state under `prefix` whose JSON `expiresMs` is before `nowMs`. */

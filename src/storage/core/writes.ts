@@ -10,12 +10,13 @@
 //   (and, with SQLite, the write lock) free between them; each chunk changes the rows it picked, so they
 //   are not picked again: the node count bounds the loop.
 import { isFlapTransition, recordFlapTransition, type FlapSettings } from '../../domain/flapping.js';
-import { deregisteredEvent, flappingEvent, registeredEvent, reregisteredEvents, statusEvent, updateEvents, type EventDraft, type StoredEvent } from '../../domain/events.js';
+import { deregisteredEvent, flappingEvent, registeredEvent, reregisteredEvents, statusEvent, updateEvents, type EventDraft, type NodeState, type StoredEvent } from '../../domain/events.js';
 import type { NodeRecord, RegistrationInput, StatusTransition } from '../../domain/node.js';
 import { isPublished, publishedViewChanged } from '../../domain/published.js';
+import type { NodeStatus } from '../../domain/status.js';
 import { changedColumns, changesPublished, fromRow, toParams, withStatusSince, type NodeRow } from '../rows.js';
 import type { EventRetention, NodeMutation, NodeStore, RegisterOptions, RegisterOutcome } from '../store.js';
-import type { ChunkRow, NodeRef, WritePlans } from './plans.js';
+import type { ChunkRow, DeletedEvent, GoneRow, WritePlans } from './plans.js';
 import { all, appendEvents, bumpChangeVersion, lockNode, one, run, writeNode, type Tx } from './tx.js';
 import { createMaintenanceWrites, type MaintenanceDialect, type MaintenanceWrites } from './maintenance.js';
 import { createOutboxWrites, type OutboxPlans } from './notifications.js';
@@ -118,13 +119,16 @@ function* updateTx(p: WritePlans, id: string, mutate: NodeMutation): Tx<{ before
 }
 
 /** Removes nodes with their labels and a `node.deregistered` event each; `published`: one of them was online. */
-function* removeNodesTx(p: WritePlans, nodes: readonly NodeRef[], cause: 'admin' | 'gc', nowMs: number, published: boolean): Tx<StoredEvent[]> {
+function* removeNodesTx(p: WritePlans, nodes: readonly GoneRow[], cause: 'admin' | 'gc', nowMs: number, published: boolean): Tx<StoredEvent[]> {
   const seqs = nodes.map((n) => n.seq);
   yield* run(p.deleteNodes, seqs);
   yield* run(p.clearLabels, seqs);
   yield* bumpChangeVersion(published);
-  return yield* appendEvents(nodes.map((n) => deregisteredEvent(n.id, cause)), nowMs);
+  return yield* appendEvents(nodes.map((n) => deregisteredEvent(n.id, cause, { status: n.status, healthState: n.health_state, maintenance: n.maintenance })), nowMs);
 }
+
+/** A swept node's state after its transition to `to`. */
+const stateAfter = (r: ChunkRow, to: NodeStatus): NodeState => ({ status: to, healthState: r.health_state, maintenance: r.maintenance });
 
 /** One chunk of a sweep: at most `limit` transitions to `to`, with their events and flapping. */
 function* sweepChunkTx(p: WritePlans, to: 'offline' | 'online', cutoffMs: number, nowMs: number, limit: number, flap: FlapSettings | undefined): Tx<StatusTransition[]> {
@@ -135,12 +139,12 @@ function* sweepChunkTx(p: WritePlans, to: 'offline' | 'online', cutoffMs: number
   const drafts: EventDraft[] = [];
   for (const r of rows) {
     if (!flap || !isFlapTransition(r.from, to)) {
-      drafts.push(statusEvent(r.id, r.from, to, 'sweep', r.maintenance, r.flapping === 1));
+      drafts.push(statusEvent(r.id, r.from, stateAfter(r, to), 'sweep', r.flapping === 1));
       continue;
     }
     const next = recordFlapTransition(JSON.parse(r.flap_times) as number[], nowMs, flap);
     yield* run(p.setFlap, r, next.flapping, next.timesMs);
-    drafts.push(statusEvent(r.id, r.from, to, 'sweep', r.maintenance, next.flapping));
+    drafts.push(statusEvent(r.id, r.from, stateAfter(r, to), 'sweep', next.flapping));
     if (next.flapping !== (r.flapping === 1)) drafts.push(flappingEvent(r.id, next.flapping));
   }
   yield* appendEvents(drafts, nowMs);
@@ -165,11 +169,31 @@ function* calmChunkTx(p: WritePlans, nowMs: number, flap: FlapSettings, limit: n
   return rows.map((r) => r.id);
 }
 
+/** The time of the newest of `events` that changed a node's state: its history is whole only after it. */
+function newestStateTime(events: readonly DeletedEvent[]): number | null {
+  let newest: number | null = null;
+  for (const e of events) if (e.state_after !== null && (newest === null || Number(e.time) > newest)) newest = Number(e.time);
+  return newest;
+}
+
+/** One step of retention by age: at most `limit` events from before `beforeMs`; returns how many. */
+function* pruneOldStepTx(p: WritePlans, beforeMs: number, limit: number): Tx<number> {
+  const gone = yield* all(p.pruneOld, beforeMs, limit);
+  const cut = newestStateTime(gone);
+  if (cut !== null) yield* run(p.raiseHistoryFrom, cut);
+  return gone.length;
+}
+
 /** One step of the per-node limit: the nodes with events after `since` keep their newest `keep`. */
 function* pruneNodesStepTx(p: WritePlans, since: number, keep: number): Tx<{ deleted: number; last: number | null }> {
   const scanned = yield* all(p.scanEvents, since, PRUNE_STEP);
   let deleted = 0;
-  for (const node of new Set(scanned.map((e) => e.node_id).filter((n): n is string => n !== null))) deleted += yield* run(p.pruneNode, node, keep);
+  for (const node of new Set(scanned.map((e) => e.node_id).filter((n): n is string => n !== null))) {
+    const gone = yield* all(p.pruneNode, node, keep);
+    const cut = newestStateTime(gone);
+    if (cut !== null) yield* run(p.raiseNodeHistoryFrom, node, cut);
+    deleted += gone.length;
+  }
   return { deleted, last: scanned.at(-1)?.id ?? null };
 }
 
@@ -197,7 +221,7 @@ export function createWrites(dialect: WriteDialect): Pick<NodeStore, 'register' 
     async pruneEvents(retention: EventRetention) {
       let deleted = 0;
       for (let round = 0; round < 100_000; round++) {
-        const n = await write(() => run(p.pruneOld, retention.olderThanMs, PRUNE_STEP), DIRECT);
+        const n = await write(() => pruneOldStepTx(p, retention.olderThanMs, PRUNE_STEP), DIRECT);
         deleted += n;
         if (n < PRUNE_STEP) break;
         await dialect.betweenChunks?.();

@@ -99,17 +99,20 @@ async function finish(client: pg.PoolClient, tail: TxTail): Promise<void> {
   const last = Number((await client.query<{ value: string }>(`UPDATE kv SET value = (value::bigint + $1)::text WHERE key = '${KV.eventCounter}' RETURNING value`, [count])).rows[0]!.value);
   let id = last - count;
   const all: StoredEvent[] = [];
+  const states: Array<readonly [number, number] | undefined> = [];
   for (const g of tail.events) {
     g.drafts.forEach((d, i) => {
       const e = g.out[i]!;
       e.id = ++id;
       e.json = renderEvent(e.id, g.timeMs, d);
       all.push(e);
+      states.push(d.states);
     });
   }
   await client.query(
-    'INSERT INTO events (id, time, type, node_id, body) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[])',
-    [all.map((e) => e.id), all.map((e) => e.timeMs), all.map((e) => e.type), all.map((e) => e.nodeId), all.map((e) => e.json)],
+    `INSERT INTO events (id, time, type, node_id, body, state_before, state_after)
+     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::integer[])`,
+    [all.map((e) => e.id), all.map((e) => e.timeMs), all.map((e) => e.type), all.map((e) => e.nodeId), all.map((e) => e.json), states.map((s) => s?.[0] ?? null), states.map((s) => s?.[1] ?? null)],
   );
 }
 

@@ -8,7 +8,7 @@ import { KV } from '../keys.js';
 import { positionalBinder, selectorWhere } from './selector-sql.js';
 import { drivingLabel } from '../../domain/selector.js';
 
-const MEMBER = 'SELECT seq, id, status, maintenance_status FROM nodes';
+const MEMBER = 'SELECT seq, id, status, health_state, maintenance_status FROM nodes';
 
 /** The statements of maintenance. */
 export const PG_MAINTENANCE_PLANS: MaintenancePlans = {
@@ -46,7 +46,7 @@ function coverageSql(w: MaintenanceWindow, first: number, drive = true): { from:
   return { from, where: parts.length === 0 ? 'false' : parts.join(' OR '), params };
 }
 
-const MEMBER_OF = 'SELECT nodes.seq, nodes.id, nodes.status, nodes.maintenance_status';
+const MEMBER_OF = 'SELECT nodes.seq, nodes.id, nodes.status, nodes.health_state, nodes.maintenance_status';
 
 /** The statements of one window's coverage. */
 export function pgCoverage(w: MaintenanceWindow): CoveragePlans {

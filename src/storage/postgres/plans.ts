@@ -3,11 +3,11 @@
 // order, so that two chunks or registrations cannot deadlock on rows.
 import { KV } from '../keys.js';
 import { NODE_COLUMNS, type NodeRow } from '../rows.js';
-import type { ChunkRow, NodeRef, ScannedEvent, WritePlans } from '../core/plans.js';
+import type { ChunkRow, DeletedEvent, GoneRow, NodeRef, ScannedEvent, WritePlans } from '../core/plans.js';
 import { plan } from '../core/tx.js';
 import type { NodeStatus } from '../../domain/status.js';
 
-const CHUNK = 'SELECT id, status AS "from", seq, flapping, flap_times, maintenance FROM nodes';
+const CHUNK = 'SELECT id, status AS "from", seq, flapping, flap_times, maintenance, health_state FROM nodes';
 const seqs = (rows: readonly { seq: number }[]) => rows.map((r) => r.seq);
 
 /** The writes' statements in PostgreSQL's SQL. */
@@ -35,15 +35,17 @@ export const PG_WRITE_PLANS: WritePlans = {
   setFlap: plan<[NodeRef, boolean, readonly number[]]>('UPDATE nodes SET flapping = $2, flap_times = $3 WHERE seq = $1', (row, flapping, times) => [row.seq, flapping ? 1 : 0, JSON.stringify(times)]),
   calmCandidates: plan<[number, number], NodeRef>('SELECT id, seq FROM nodes WHERE flapping = 1 AND (flap_times::json ->> 0)::bigint < $1 ORDER BY seq LIMIT $2 FOR UPDATE'),
   clearFlap: plan<[readonly NodeRef[]]>("UPDATE nodes SET flapping = 0, flap_times = '[]' WHERE seq = ANY($1::bigint[])", (rows) => [seqs(rows)]),
-  garbageCandidates: plan<[number, number], NodeRef>(
-    `SELECT id, seq FROM nodes WHERE (status = 'offline' OR (status = 'initialized' AND last_report IS NULL)) AND status_since < $1 AND maintenance IS NULL ORDER BY seq LIMIT $2 FOR UPDATE`,
+  garbageCandidates: plan<[number, number], GoneRow>(
+    `SELECT id, seq, status, health_state, maintenance FROM nodes WHERE (status = 'offline' OR (status = 'initialized' AND last_report IS NULL)) AND status_since < $1 AND maintenance IS NULL ORDER BY seq LIMIT $2 FOR UPDATE`,
   ),
-  pruneOld: plan<[number, number]>('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 ORDER BY id LIMIT $2)'),
+  pruneOld: plan<[number, number], DeletedEvent>('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 ORDER BY id LIMIT $2) RETURNING time, state_after'),
   scanEvents: plan<[number, number], ScannedEvent>('SELECT id, node_id FROM events WHERE id > $1 ORDER BY id LIMIT $2'),
-  pruneNode: plan<[string, number]>(
-    'DELETE FROM events WHERE node_id = $1 AND id < (SELECT id FROM events WHERE node_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)',
+  pruneNode: plan<[string, number], DeletedEvent>(
+    'DELETE FROM events WHERE node_id = $1 AND id < (SELECT id FROM events WHERE node_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2) RETURNING time, state_after',
     (node, keep) => [node, keep - 1],
   ),
+  raiseHistoryFrom: plan<[number]>(`UPDATE kv SET value = greatest(value::bigint, $1)::text WHERE key = '${KV.historyFrom}'`),
+  raiseNodeHistoryFrom: plan<[string, number]>('UPDATE nodes SET history_from = greatest(coalesce(history_from, 0), $2) WHERE id = $1'),
   putState: plan<[string, string]>(`INSERT INTO kv (key, value) VALUES ('${KV.statePrefix}' || $1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
   deleteState: plan<[string]>(`DELETE FROM kv WHERE key = '${KV.statePrefix}' || $1`),
   pruneState: plan<[string, number]>(`DELETE FROM kv WHERE starts_with(key, '${KV.statePrefix}' || $1) AND (value::json ->> 'expiresMs')::bigint < $2`),

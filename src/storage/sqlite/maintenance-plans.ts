@@ -7,7 +7,7 @@ import { KV } from '../keys.js';
 import { namedBinder, selectorWhere } from './selector-sql.js';
 import { drivingLabel } from '../../domain/selector.js';
 
-const MEMBER = 'SELECT seq, id, status, maintenance_status FROM nodes';
+const MEMBER = 'SELECT seq, id, status, health_state, maintenance_status FROM nodes';
 const seqList = (seqs: readonly number[]) => JSON.stringify(seqs);
 
 /** The statements of maintenance. */
@@ -50,7 +50,7 @@ function coverageSql(w: MaintenanceWindow, params: Record<string, unknown>, driv
   return { from, where: parts.length === 0 ? '0' : parts.join(' OR ') };
 }
 
-const MEMBER_OF = 'SELECT nodes.seq, nodes.id, nodes.status, nodes.maintenance_status';
+const MEMBER_OF = 'SELECT nodes.seq, nodes.id, nodes.status, nodes.health_state, nodes.maintenance_status';
 
 /** The statements of one window's coverage. */
 export function sqliteCoverage(w: MaintenanceWindow): CoveragePlans {

@@ -2,11 +2,11 @@
 // Lists go in as JSON arrays (json_each); a chunk's rows are changed by rowid.
 import { KV } from '../keys.js';
 import type { NodeRow } from '../rows.js';
-import type { ChunkRow, NodeRef, ScannedEvent, WritePlans } from '../core/plans.js';
+import type { ChunkRow, DeletedEvent, GoneRow, NodeRef, ScannedEvent, WritePlans } from '../core/plans.js';
 import { plan } from '../core/tx.js';
 import type { NodeStatus } from '../../domain/status.js';
 
-const CHUNK_COLUMNS = 'rowid, id, status AS "from", seq, flapping, flap_times, maintenance';
+const CHUNK_COLUMNS = 'rowid, id, status AS "from", seq, flapping, flap_times, maintenance, health_state';
 const rowids = (rows: readonly { rowid?: number }[]) => JSON.stringify(rows.map((r) => r.rowid));
 
 /** The writes' statements in SQLite's SQL. */
@@ -36,19 +36,21 @@ export const SQLITE_WRITE_PLANS: WritePlans = {
   setFlap: plan<[NodeRef, boolean, readonly number[]]>('UPDATE nodes SET flapping = ?, flap_times = ? WHERE rowid = ?', (row, flapping, times) => [flapping ? 1 : 0, JSON.stringify(times), row.rowid]),
   calmCandidates: plan<[number, number], NodeRef>("SELECT rowid, id, seq FROM nodes WHERE flapping = 1 AND flap_times ->> '$[0]' < ? LIMIT ?"),
   clearFlap: plan<[readonly NodeRef[]]>("UPDATE nodes SET flapping = 0, flap_times = '[]' WHERE rowid IN (SELECT value FROM json_each(?))", (rows) => [rowids(rows)]),
-  garbageCandidates: plan<[number, number], NodeRef>(
-    `SELECT id, seq FROM nodes WHERE status = 'offline' AND status_since < @cutoff AND maintenance IS NULL
+  garbageCandidates: plan<[number, number], GoneRow>(
+    `SELECT id, seq, status, health_state, maintenance FROM nodes WHERE status = 'offline' AND status_since < @cutoff AND maintenance IS NULL
      UNION ALL
-     SELECT id, seq FROM nodes WHERE status = 'initialized' AND last_report IS NULL AND status_since < @cutoff AND maintenance IS NULL
+     SELECT id, seq, status, health_state, maintenance FROM nodes WHERE status = 'initialized' AND last_report IS NULL AND status_since < @cutoff AND maintenance IS NULL
      LIMIT @limit`,
     (cutoff, limit) => ({ cutoff, limit }),
   ),
-  pruneOld: plan<[number, number]>('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY id LIMIT ?)'),
+  pruneOld: plan<[number, number], DeletedEvent>('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY id LIMIT ?) RETURNING time, state_after'),
   scanEvents: plan<[number, number], ScannedEvent>('SELECT id, node_id FROM events WHERE id > ? ORDER BY id LIMIT ?'),
-  pruneNode: plan<[string, number]>(
-    'DELETE FROM events WHERE node_id = @node AND id < (SELECT id FROM events WHERE node_id = @node ORDER BY id DESC LIMIT 1 OFFSET @keep - 1)',
+  pruneNode: plan<[string, number], DeletedEvent>(
+    'DELETE FROM events WHERE node_id = @node AND id < (SELECT id FROM events WHERE node_id = @node ORDER BY id DESC LIMIT 1 OFFSET @keep - 1) RETURNING time, state_after',
     (node, keep) => ({ node, keep }),
   ),
+  raiseHistoryFrom: plan<[number]>(`UPDATE kv SET value = CAST(max(CAST(value AS INTEGER), ?) AS TEXT) WHERE key = '${KV.historyFrom}'`),
+  raiseNodeHistoryFrom: plan<[string, number]>('UPDATE nodes SET history_from = max(coalesce(history_from, 0), @time) WHERE id = @node', (node, time) => ({ node, time })),
   // Operational state lives in kv under a `state:` prefix, apart from the counters and schema version.
   putState: plan<[string, string]>(`INSERT INTO kv (key, value) VALUES ('${KV.statePrefix}' || ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
   deleteState: plan<[string]>(`DELETE FROM kv WHERE key = '${KV.statePrefix}' || ?`),

@@ -46,10 +46,12 @@ function answerer(db: Database.Database) {
   const raiseEventCounter = db.prepare<[{ n: number }], { value: string }>(
     `UPDATE kv SET value = CAST(CAST(value AS INTEGER) + CAST(@n AS INTEGER) AS TEXT) WHERE key = '${KV.eventCounter}' RETURNING value`,
   );
-  const insertEvent = db.prepare<[number, number, string, string | null, string]>('INSERT INTO events (id, time, type, node_id, body) VALUES (?, ?, ?, ?, ?)');
+  const insertEvent = db.prepare<[number, number, string, string | null, string, number | null, number | null]>(
+    'INSERT INTO events (id, time, type, node_id, body, state_before, state_after) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
   const insertEvents = db.prepare<[{ rows: string }]>(
-    `INSERT INTO events (id, time, type, node_id, body)
-     SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value ->> '$[3]', value ->> '$[4]' FROM json_each(@rows)`,
+    `INSERT INTO events (id, time, type, node_id, body, state_before, state_after)
+     SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value ->> '$[3]', value ->> '$[4]', value ->> '$[5]', value ->> '$[6]' FROM json_each(@rows)`,
   );
   const bump = db.prepare(`UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV.changeVersion}'`);
   const bumpPublished = db.prepare(`UPDATE kv SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = '${KV.publishVersion}'`);
@@ -62,8 +64,9 @@ function answerer(db: Database.Database) {
       return { id, timeMs, type: d.type, nodeId: d.nodeId, json: renderEvent(id, timeMs, d) };
     });
     // A few (a report's or a registration's) row by row; a sweep chunk's in one statement.
-    if (events.length <= 4) for (const e of events) insertEvent.run(e.id, e.timeMs, e.type, e.nodeId, e.json);
-    else insertEvents.run({ rows: JSON.stringify(events.map((e) => [e.id, e.timeMs, e.type, e.nodeId, e.json])) });
+    const row = (e: StoredEvent, i: number) => [e.id, e.timeMs, e.type, e.nodeId, e.json, drafts[i]!.states?.[0] ?? null, drafts[i]!.states?.[1] ?? null] as const;
+    if (events.length <= 4) events.forEach((e, i) => insertEvent.run(...row(e, i)));
+    else insertEvents.run({ rows: JSON.stringify(events.map(row)) });
     return events;
   };
   return (e: Effect): unknown => {

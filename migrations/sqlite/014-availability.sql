@@ -1,0 +1,15 @@
+-- 014: availability and the fleet's history (SPEC §17). Each event that changes a node's state (its
+-- status, degraded or not, in maintenance or not) carries the state before and after as a code
+-- (domain/events.ts, stateCode); walking a node's events back from its current row gives its state at
+-- any time since its history is whole. It is whole since `history_from` (kv): the newest time of an
+-- event with a state that retention deleted, or, for a database from before this migration, its last
+-- event; and per node since nodes.history_from, the newest of its state events that EVENTS_MAX_PER_NODE
+-- deleted. Events before this migration carry no codes.
+ALTER TABLE events ADD COLUMN state_before INTEGER;
+ALTER TABLE events ADD COLUMN state_after INTEGER;
+ALTER TABLE nodes ADD COLUMN history_from INTEGER;
+CREATE INDEX events_node_states ON events (node_id, time, state_before, state_after) WHERE state_after IS NOT NULL;
+CREATE INDEX events_time_states ON events (time, state_before, state_after) WHERE state_after IS NOT NULL;
+INSERT INTO kv (key, value)
+  SELECT 'history_from', CAST(max(coalesce((SELECT max(time) FROM events), 0), coalesce((SELECT max(status_since) FROM nodes), 0)) AS TEXT)
+  ON CONFLICT (key) DO NOTHING;
