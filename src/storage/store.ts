@@ -7,6 +7,7 @@ import type { FlapSettings } from '../domain/flapping.js';
 import type { MaintenanceWindow } from '../domain/maintenance.js';
 import type { MaintenanceApplied } from './core/maintenance.js';
 import type { OutboxStore } from './core/notifications.js';
+import type { AvailabilityStore } from './core/availability.js';
 import type { GroupBy, GroupRow } from '../domain/grouping.js';
 import type { Selector } from '../domain/selector.js';
 import type { SweepCutoffs } from '../domain/status.js';
@@ -116,7 +117,7 @@ export interface TargetGroupsDocument {
 }
 
 /** The node registry's persistent state. Every method that resolves has durably committed. */
-export interface NodeStore extends OutboxStore {
+export interface NodeStore extends OutboxStore, AvailabilityStore {
   /**
    * Registers a node: no id → find by name or allocate `${idPrefix}${n}` (n never reused, increasing);
    * id → update that node if its name matches. Only type, version, meta_data (and last_updated) change

@@ -10,6 +10,7 @@ import { summaries } from '../helpers/fixtures.js';
 import { SELECTOR_CASES, SELECTOR_NODES } from '../helpers/selector-cases.js';
 import { filterRequirements, parseSelector } from '../../src/domain/selector.js';
 import { matches } from '../../src/domain/selector-match.js';
+import { availabilityCases } from './availability-contract.js';
 
 /** What a backend provides to the contract suite. */
 export interface StoreHarness {
@@ -780,5 +781,7 @@ export function describeNodeStoreContract(name: string, open: () => Promise<Stor
         assert.deepEqual(selected.groups.map((g) => [g.key, g.total]), [['alice', 2]]);
       });
     });
+
+    availabilityCases(() => store);
   });
 }

@@ -11,6 +11,7 @@ import { createVersionCache } from './version-cache.js';
 import { fromWindowRow, type CoveragePlans, type WindowRow } from './maintenance.js';
 import type { MaintenanceWindow } from '../../domain/maintenance.js';
 import { createOutboxReads, type OutboxPlans } from './notifications.js';
+import { createAvailabilityReads, type AvailabilityDialect } from './availability.js';
 import type { GroupBy, GroupRow } from '../../domain/grouping.js';
 
 /** A node's summary and its seq (a page's rows). */
@@ -67,6 +68,8 @@ export interface ReadDialect {
   coverage(w: MaintenanceWindow): CoveragePlans;
   /** Notifications' statements (SPEC §15). */
   outbox: OutboxPlans;
+  /** Availability's statements (SPEC §17). */
+  availability: AvailabilityDialect;
   /** The statement of a filter's statistics by a field or label key (SPEC §17): a row per key and status. */
   grouped(f: NodeFilter, by: GroupBy): Plan<[], GroupRow>;
 }
@@ -84,7 +87,7 @@ function mergeEvents(pages: EventRow[][], limit: number) {
 }
 
 /** The store's reads over `dialect`. */
-export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'tokenHash' | 'listDocument' | 'statistics' | 'changeVersion' | 'publishVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf' | 'window' | 'windows' | 'windowCoverage' | 'fleetHealth' | 'statisticsBy'> & ReturnType<typeof createOutboxReads> {
+export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'tokenHash' | 'listDocument' | 'statistics' | 'changeVersion' | 'publishVersion' | 'sweepPreview' | 'getState' | 'events' | 'nodeEvents' | 'eventBounds' | 'listPage' | 'browse' | 'statisticsOf' | 'window' | 'windows' | 'windowCoverage' | 'fleetHealth' | 'statisticsBy'> & ReturnType<typeof createOutboxReads> & ReturnType<typeof createAvailabilityReads> {
   const { plans: p, read } = dialect;
   const first = async <A extends readonly unknown[], R>(plan: Plan<A, R>, ...args: A) => (await read(plan, ...args))[0];
   const changeVersion = async () => (await first(p.changeVersion))!.value;
@@ -113,6 +116,7 @@ export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'toke
     },
     listDocument: () => listCache(null),
     ...createOutboxReads(dialect.outbox, read),
+    ...createAvailabilityReads(dialect.availability, read),
     statistics: () => statsCache(null),
     statisticsOf: (filter) => read(dialect.filter(filter).statistics),
     statisticsBy: (filter, by) => read(dialect.grouped(filter, by)),

@@ -14,6 +14,7 @@ import type { WindowRow } from '../core/maintenance.js';
 import { drivingLabel } from '../../domain/selector.js';
 import { positionalBinder, selectorWhere } from './selector-sql.js';
 import { PG_OUTBOX_PLANS } from './notification-plans.js';
+import { PG_AVAILABILITY } from './availability-sql.js';
 import type { GroupBy, GroupRow } from '../../domain/grouping.js';
 
 /** A filter as SQL: the rows it reads, its conditions, and their parameters (from `$${first}` on). */
@@ -39,19 +40,22 @@ const CAPACITY = (['cpu_number', 'gpu_number', 'memory_in_bytes'] as const).map(
 /** A filter's statistics by a column, a meta_data path or a label key (SPEC §17): a row per key and status. */
 function groupedPlan(f: NodeFilter, by: GroupBy): Plan<[], GroupRow> {
   const { from, where, params } = filterSql(f, 1);
+  const key = groupKeySql(by, params, 0);
+  return plan<[], GroupRow>(`SELECT ${key} AS key, nodes.status AS status, count(*)::int AS count, ${CAPACITY} FROM ${from} WHERE ${where} GROUP BY 1, 2`, () => params);
+}
+
+/** The SQL of a node's group key (null: it has none), its values pushed onto `params` (numbered after `offset` more). */
+export function groupKeySql(by: GroupBy, params: unknown[], offset: number): string {
   const bind = (v: unknown) => {
     params.push(v);
-    return `$${params.length}`;
+    return `$${params.length + offset}`;
   };
-  let key: string;
-  if (by.kind === 'column') key = `nodes.${by.column}`;
-  else if (by.kind === 'meta') {
+  if (by.kind === 'column') return `nodes.${by.column}`;
+  if (by.kind === 'meta') {
     const path = `${bind(by.path)}::text[]`;
-    key = `CASE WHEN jsonb_typeof(nodes.meta_data::jsonb #> ${path}) IN ('string', 'number', 'boolean') THEN nodes.meta_data::jsonb #>> ${path} END`;
-  } else {
-    key = `(SELECT substr(l.label, ${bind(by.key.length + 2)}::int) FROM node_labels l WHERE l.seq = nodes.seq AND starts_with(l.label, ${bind(`${by.key}=`)}::text) ORDER BY l.label COLLATE "C" LIMIT 1)`;
+    return `CASE WHEN jsonb_typeof(nodes.meta_data::jsonb #> ${path}) IN ('string', 'number', 'boolean') THEN nodes.meta_data::jsonb #>> ${path} END`;
   }
-  return plan<[], GroupRow>(`SELECT ${key} AS key, nodes.status AS status, count(*)::int AS count, ${CAPACITY} FROM ${from} WHERE ${where} GROUP BY 1, 2`, () => params);
+  return `(SELECT substr(l.label, ${bind(by.key.length + 2)}::int) FROM node_labels l WHERE l.seq = nodes.seq AND starts_with(l.label, ${bind(`${by.key}=`)}::text) ORDER BY l.label COLLATE "C" LIMIT 1)`;
 }
 
 /** The statements of one filter, its parameters after each statement's own. */
@@ -124,6 +128,7 @@ export function createPgReads(pool: pg.Pool, health: StorageHealthSink | undefin
     filter: filterPlans,
     coverage: pgCoverage,
     outbox: PG_OUTBOX_PLANS,
+    availability: PG_AVAILABILITY,
     grouped: groupedPlan,
     listDocument: async () => {
       const rows = await read(plan<[], NodeSummary>('SELECT id, name, status, type, version FROM nodes ORDER BY seq'));

@@ -8,6 +8,7 @@ import type { NodeFilter } from '../store.js';
 import { translate } from './errors.js';
 import { sqliteCoverage } from './maintenance-plans.js';
 import { SQLITE_OUTBOX_PLANS } from './notification-plans.js';
+import { SQLITE_AVAILABILITY } from './availability-sql.js';
 import type { WindowRow } from '../core/maintenance.js';
 import { KV } from '../keys.js';
 import type { EventRow, NodeRow } from '../rows.js';
@@ -22,7 +23,7 @@ import { namedBinder, selectorWhere } from './selector-sql.js';
  * has, through the label index: a 1% label reads 1% of the table), its conditions (the selector's, and
  * the search's) and their parameters. Statements are prepared once per text; values are parameters.
  */
-function sqlOf(f: NodeFilter): { from: string; where: string; key: string; params: Record<string, unknown> } {
+export function sqlOf(f: NodeFilter): { from: string; where: string; key: string; params: Record<string, unknown> } {
   const params: Record<string, unknown> = {};
   const bind = namedBinder(params);
   const driving = drivingLabel(f.selector);
@@ -52,22 +53,25 @@ const CAPACITY = (['cpu_number', 'gpu_number', 'memory_in_bytes'] as const).map(
 /** A filter's statistics by a column, a meta_data path or a label key (SPEC §17): a row per key and status. */
 function groupedPlan(f: NodeFilter, by: GroupBy): Plan<[], GroupRow> {
   const { from, where, params } = sqlOf(f);
+  const key = groupKeySql(by, params);
+  return plan<[], GroupRow>(`SELECT ${key} AS key, nodes.status AS status, count(*) AS count, ${CAPACITY} FROM ${from} WHERE ${where} GROUP BY 1, 2`, () => params);
+}
+
+/** The SQL of a node's group key (null: it has none), its values bound into `params`. */
+export function groupKeySql(by: GroupBy, params: Record<string, unknown>): string {
   let n = 0;
   const bind = (v: unknown) => {
     const name = `g${n++}`;
     params[name] = v;
     return `@${name}`;
   };
-  let key: string;
-  if (by.kind === 'column') key = `nodes.${by.column}`;
-  else if (by.kind === 'meta') {
+  if (by.kind === 'column') return `nodes.${by.column}`;
+  if (by.kind === 'meta') {
     const path = bind(`$${by.path.map((p) => `."${p}"`).join('')}`);
-    key = `CASE json_type(nodes.meta_data, ${path}) WHEN 'text' THEN nodes.meta_data ->> ${path} WHEN 'integer' THEN CAST(nodes.meta_data ->> ${path} AS TEXT)
+    return `CASE json_type(nodes.meta_data, ${path}) WHEN 'text' THEN nodes.meta_data ->> ${path} WHEN 'integer' THEN CAST(nodes.meta_data ->> ${path} AS TEXT)
            WHEN 'real' THEN CAST(nodes.meta_data ->> ${path} AS TEXT) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END`;
-  } else {
-    key = `(SELECT substr(l.label, ${bind(by.key.length + 2)}) FROM node_labels l WHERE l.seq = nodes.seq AND l.label >= ${bind(`${by.key}=`)} AND l.label < ${bind(`${by.key}>`)} ORDER BY l.label LIMIT 1)`;
   }
-  return plan<[], GroupRow>(`SELECT ${key} AS key, nodes.status AS status, count(*) AS count, ${CAPACITY} FROM ${from} WHERE ${where} GROUP BY 1, 2`, () => params);
+  return `(SELECT substr(l.label, ${bind(by.key.length + 2)}) FROM node_labels l WHERE l.seq = nodes.seq AND l.label >= ${bind(`${by.key}=`)} AND l.label < ${bind(`${by.key}>`)} ORDER BY l.label LIMIT 1)`;
 }
 
 /** The statements of one filter: SQL by its text (prepared once per text), its parameters bound. */
@@ -159,6 +163,7 @@ export function createSqliteReads(db: Database.Database, health: StorageHealthSi
     filter: filterPlans,
     coverage: sqliteCoverage,
     outbox: SQLITE_OUTBOX_PLANS,
+    availability: SQLITE_AVAILABILITY,
     grouped: groupedPlan,
     async listDocument() {
       try {

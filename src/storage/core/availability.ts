@@ -1,0 +1,107 @@
+// Availability and the fleet's history (SPEC §17) over the events' state codes (migration 014), once for
+// both backends; each dialect supplies the statements (sqlite/availability-sql.ts, postgres/…).
+//
+// A node's time in a state over [start, to] needs no event before `start`: walking back from its current
+// row, each event's `state_before` held from the event before it (or `start`) up to it, and the current
+// state from the last event up to `to`. Summed, the time in state c is
+//   Σ_e [before(e) = c]·(t_e − start) − Σ_e [after(e) = c]·(t_e − start) + [now = c]·(to − start),
+// one aggregate per node over its events in the window (the index events_node_states), no window
+// functions. The fleet's counts at a past time are the current counts less the changes since then.
+import { historyPoints, type AvailabilitySums, type AvailabilityTotals, type FleetCounts } from '../../domain/availability.js';
+import type { GroupBy } from '../../domain/grouping.js';
+import type { NodeFilter } from '../store.js';
+import type { Plan } from './tx.js';
+
+/** The span of a computation: from the window's start to now. */
+export interface Span {
+  fromMs: number;
+  toMs: number;
+}
+
+/** A node's sums as a backend returns them (PostgreSQL's sums may come as text). */
+export interface SumsRow {
+  seq: number | string;
+  id: string;
+  start: number | string;
+  cut: number | string | null;
+  online: number | string;
+  offline: number | string;
+  maint: number | string;
+  incidents: number | string;
+}
+
+/** Totals as a backend returns them, per group key when grouped. */
+export interface TotalsRow {
+  key?: string | null;
+  nodes: number | string;
+  online: number | string;
+  monitored: number | string;
+  offline: number | string;
+  maint: number | string;
+  incidents: number | string;
+  cut: number | string | null;
+}
+
+/** Row b of a history: the changes of bucket b (−1: the current counts; −2: events after `to`), and the cut. */
+export interface HistoryRow extends Record<keyof FleetCounts, number | string> {
+  b: number | string;
+  cut: number | string | null;
+}
+
+/** The statements of availability, per dialect. */
+export interface AvailabilityDialect {
+  /** Per node of the filter, by ID number; a page (`afterSeq`, `limit`) or all. */
+  nodes(f: NodeFilter, span: Span, page: { afterSeq: number; limit: number } | null): Plan<[], SumsRow>;
+  /** One node's sums (none: no such node). */
+  node(id: string, span: Span): Plan<[], SumsRow>;
+  /** The filter's totals: one row, or one per group key. */
+  totals(f: NodeFilter, span: Span, by: GroupBy | null): Plan<[], TotalsRow>;
+  /** The current counts (b = −1) and the changes per bucket of `stepMs` back from `toMs`. */
+  history(toMs: number, stepMs: number, points: number): Plan<[], HistoryRow>;
+}
+
+const num = (v: number | string) => Number(v);
+const numOrNull = (v: number | string | null) => (v === null ? null : Number(v));
+
+/** A node's sums from its row. */
+export const sumsOf = (r: SumsRow): AvailabilitySums => ({
+  id: r.id, startMs: num(r.start), cutMs: numOrNull(r.cut), onlineMs: num(r.online), offlineMs: num(r.offline), maintenanceMs: num(r.maint), incidents: num(r.incidents),
+});
+
+/** Totals from their row. */
+export const totalsOf = (r: TotalsRow): AvailabilityTotals => ({
+  nodes: num(r.nodes), onlineMs: num(r.online), monitoredMs: num(r.monitored), offlineMs: num(r.offline), maintenanceMs: num(r.maint), incidents: num(r.incidents), cutMs: numOrNull(r.cut),
+});
+
+const countsOf = (r: HistoryRow): FleetCounts => ({ online: num(r.online), offline: num(r.offline), initialized: num(r.initialized), degraded: num(r.degraded), maintenance: num(r.maintenance) });
+
+/** Availability and the fleet's history, as every store answers them (SPEC §17). */
+export type AvailabilityStore = ReturnType<typeof createAvailabilityReads>;
+
+/** The availability reads of a store. */
+export function createAvailabilityReads(dialect: AvailabilityDialect, read: <A extends readonly unknown[], R>(p: Plan<A, R>, ...args: A) => Promise<R[]>) {
+  return {
+    /** A page of the filter's nodes (or all, `page` null), with the next page's seq if any. */
+    async availabilityPage(f: NodeFilter, span: Span, page: { afterSeq: number; limit: number } | null) {
+      const rows = await read(dialect.nodes(f, span, page === null ? null : { afterSeq: page.afterSeq, limit: page.limit + 1 }));
+      const more = page !== null && rows.length > page.limit;
+      const kept = more ? rows.slice(0, page.limit) : rows;
+      return { nodes: kept.map(sumsOf), nextSeq: more ? num(kept.at(-1)!.seq) : null };
+    },
+    async nodeAvailability(id: string, span: Span): Promise<AvailabilitySums | null> {
+      const [row] = await read(dialect.node(id, span));
+      return row ? sumsOf(row) : null;
+    },
+    async availabilityTotals(f: NodeFilter, span: Span, by: GroupBy | null) {
+      return (await read(dialect.totals(f, span, by))).map((r) => ({ key: r.key ?? null, ...totalsOf(r) }));
+    },
+    /** The fleet's counts at `points`+1 times `stepMs` apart up to `toMs`, and since when they are exact. */
+    async fleetHistory(toMs: number, stepMs: number, points: number) {
+      const rows = await read(dialect.history(toMs, stepMs, points));
+      const current = rows.find((r) => num(r.b) === -1)!;
+      const deltas = new Map(rows.filter((r) => num(r.b) >= 0).map((r) => [num(r.b), countsOf(r)]));
+      const after = rows.find((r) => num(r.b) === -2);
+      return { points: historyPoints(countsOf(current), deltas, after && countsOf(after), toMs, stepMs, points), cutMs: numOrNull(current.cut) };
+    },
+  };
+}

@@ -1,0 +1,77 @@
+// Availability and the fleet's history in PostgreSQL's SQL, as sqlite/availability-sql.ts (the algorithm:
+// core/availability.ts). Parameters: $1 the window's start, $2 now, then a page's keyset and limit, the
+// node's ID, or the filter's and the group key's.
+import { KV } from '../keys.js';
+import type { AvailabilityDialect, HistoryRow, Span, SumsRow, TotalsRow } from '../core/availability.js';
+import { plan } from '../core/tx.js';
+import type { GroupBy } from '../../domain/grouping.js';
+import type { NodeFilter } from '../store.js';
+import { filterSql, groupKeySql } from './reads.js';
+
+const HISTORY_FROM = `(SELECT value::bigint FROM kv WHERE key = '${KV.historyFrom}')`;
+const CUT = `greatest(${HISTORY_FROM}, coalesce(nodes.history_from, 0))`;
+const NOW_CODE = `(CASE WHEN nodes.maintenance IS NOT NULL THEN 8 ELSE 0 END + CASE nodes.status WHEN 'initialized' THEN 1 WHEN 'online' THEN 2 ELSE 3 END)`;
+
+const timeIn = (test: (x: string) => string) =>
+  `coalesce(sum(CASE WHEN ${test('e.state_before')} THEN least(e.time, $2::bigint) - sel.start END), 0)
+   - coalesce(sum(CASE WHEN ${test('e.state_after')} THEN least(e.time, $2::bigint) - sel.start END), 0)
+   + CASE WHEN ${test('sel.now_code')} THEN greatest($2::bigint - sel.start, 0) ELSE 0 END`;
+const ONLINE = (x: string) => `(${x} & 11) = 2`;
+const OFFLINE = (x: string) => `(${x} & 11) = 3`;
+const MAINT = (x: string) => `(${x} & 8) = 8`;
+
+function perNodeSql(source: { from: string; where: string; tail: string }, key: string): string {
+  return `WITH sel AS (
+      SELECT nodes.seq AS seq, nodes.id AS id, ${key} AS key, ${NOW_CODE} AS now_code,
+             greatest($1::bigint, nodes.register_time, ${CUT}) AS start,
+             CASE WHEN ${CUT} > greatest($1::bigint, nodes.register_time) THEN ${CUT} END AS cut
+      FROM ${source.from} WHERE ${source.where} ${source.tail})
+    SELECT sel.seq, sel.id, sel.key, sel.start, sel.cut,
+           (${timeIn(ONLINE)})::float8 AS online, (${timeIn(OFFLINE)})::float8 AS offline, (${timeIn(MAINT)})::float8 AS maint,
+           count(*) FILTER (WHERE ${OFFLINE('e.state_after')} AND NOT ${OFFLINE('e.state_before')})::int AS incidents
+    FROM sel LEFT JOIN events e ON e.node_id = sel.id AND e.time >= sel.start AND e.state_after IS NOT NULL
+    GROUP BY sel.seq, sel.id, sel.key, sel.start, sel.cut, sel.now_code ORDER BY sel.seq`;
+}
+
+const COUNT_TESTS = {
+  online: (x: string) => `(${x} & 3) = 2`,
+  offline: (x: string) => `(${x} & 3) = 3`,
+  initialized: (x: string) => `(${x} & 3) = 1`,
+  degraded: (x: string) => `(${x} & 4) = 4`,
+  maintenance: (x: string) => `(${x} & 8) = 8`,
+};
+const HISTORY_SQL = `
+  SELECT -1 AS b,
+    (SELECT count(*) FROM nodes WHERE status = 'online')::int AS online, (SELECT count(*) FROM nodes WHERE status = 'offline')::int AS offline,
+    (SELECT count(*) FROM nodes WHERE status = 'initialized')::int AS initialized, (SELECT count(*) FROM nodes WHERE health_state = 'degraded')::int AS degraded,
+    (SELECT count(*) FROM nodes WHERE maintenance IS NOT NULL)::int AS maintenance,
+    greatest(${HISTORY_FROM}, coalesce((SELECT max(history_from) FROM nodes), 0)) AS cut
+  UNION ALL
+  SELECT b, ${Object.keys(COUNT_TESTS).map((k) => `sum(${k})::int`).join(', ')}, NULL FROM (
+    SELECT CASE WHEN time > $1::bigint THEN -2 ELSE ($1::bigint - time) / $2::bigint END AS b,
+      ${Object.entries(COUNT_TESTS).map(([k, test]) => `(${test('state_after')})::int - (${test('state_before')})::int AS ${k}`).join(', ')}
+    FROM events WHERE time > $1::bigint - $3::bigint * $2::bigint AND state_after IS NOT NULL) changes
+  GROUP BY b`;
+
+/** Availability's statements in PostgreSQL's SQL. */
+export const PG_AVAILABILITY: AvailabilityDialect = {
+  nodes(f: NodeFilter, span: Span, page) {
+    const fixed = page === null ? [span.fromMs, span.toMs] : [span.fromMs, span.toMs, page.afterSeq, page.limit];
+    const { from, where, params } = filterSql(f, fixed.length + 1);
+    const tail = page === null ? '' : 'AND nodes.seq > $3 ORDER BY nodes.seq LIMIT $4';
+    return plan<[], SumsRow>(perNodeSql({ from, where, tail }, 'NULL::text'), () => [...fixed, ...params]);
+  },
+  node: (id: string, span: Span) =>
+    plan<[], SumsRow>(perNodeSql({ from: 'nodes', where: 'nodes.id = $3', tail: '' }, 'NULL::text'), () => [span.fromMs, span.toMs, id]),
+  totals(f: NodeFilter, span: Span, by: GroupBy | null) {
+    const { from, where, params } = filterSql(f, 3);
+    const key = by === null ? 'NULL::text' : groupKeySql(by, params, 2);
+    return plan<[], TotalsRow>(
+      `SELECT key, count(*)::int AS nodes, coalesce(sum(online), 0) AS online, coalesce(sum(greatest($2::bigint - start - maint, 0)), 0)::float8 AS monitored,
+              coalesce(sum(offline), 0) AS offline, coalesce(sum(maint), 0) AS maint, coalesce(sum(incidents), 0)::int AS incidents, max(cut) AS cut
+       FROM (${perNodeSql({ from, where, tail: '' }, key)}) per GROUP BY key ORDER BY key IS NULL, key`,
+      () => [span.fromMs, span.toMs, ...params],
+    );
+  },
+  history: (toMs: number, stepMs: number, points: number) => plan<[], HistoryRow>(HISTORY_SQL, () => [toMs, stepMs, points]),
+};

@@ -1,0 +1,83 @@
+// Availability and the fleet's history in SQLite's SQL (the algorithm: core/availability.ts). A state
+// code's `& 11` keeps its status and maintenance bits: 2 online and 3 offline outside maintenance;
+// `& 8` is maintenance. Each node's events in its span are read through events_node_states.
+import { KV } from '../keys.js';
+import type { AvailabilityDialect, HistoryRow, Span, SumsRow, TotalsRow } from '../core/availability.js';
+import { plan } from '../core/tx.js';
+import type { GroupBy } from '../../domain/grouping.js';
+import type { NodeFilter } from '../store.js';
+import { groupKeySql, sqlOf } from './reads.js';
+
+const HISTORY_FROM = `(SELECT CAST(value AS INTEGER) FROM kv WHERE key = '${KV.historyFrom}')`;
+/** Where a node's history is whole from: the fleet's cut or its own. */
+const CUT = `max(${HISTORY_FROM}, coalesce(nodes.history_from, 0))`;
+const NOW_CODE = `(CASE WHEN nodes.maintenance IS NOT NULL THEN 8 ELSE 0 END + CASE nodes.status WHEN 'initialized' THEN 1 WHEN 'online' THEN 2 ELSE 3 END)`;
+
+/** Time in the state `test` (an expression of a code `x`) over each node's span, by the walk-back sum. */
+const timeIn = (test: (x: string) => string) =>
+  `total(CASE WHEN ${test('e.state_before')} THEN min(e.time, @to) - sel.start END) - total(CASE WHEN ${test('e.state_after')} THEN min(e.time, @to) - sel.start END)
+   + CASE WHEN ${test('sel.now_code')} THEN max(@to - sel.start, 0) ELSE 0 END`;
+const ONLINE = (x: string) => `(${x} & 11) = 2`;
+const OFFLINE = (x: string) => `(${x} & 11) = 3`;
+const MAINT = (x: string) => `(${x} & 8) = 8`;
+
+/**
+ * Each selected node's sums (`source`: its FROM and WHERE, a keyset page's condition included): its
+ * start (the window's, its registration, or its cut), the cut when it falls inside the window.
+ */
+function perNodeSql(source: { from: string; where: string; tail: string }, key: string): string {
+  return `WITH sel AS (
+      SELECT nodes.seq AS seq, nodes.id AS id, ${key} AS key, ${NOW_CODE} AS now_code,
+             max(@from, nodes.register_time, ${CUT}) AS start,
+             CASE WHEN ${CUT} > max(@from, nodes.register_time) THEN ${CUT} END AS cut
+      FROM ${source.from} WHERE ${source.where} ${source.tail})
+    SELECT sel.seq, sel.id, sel.key, sel.start, sel.cut,
+           ${timeIn(ONLINE)} AS online, ${timeIn(OFFLINE)} AS offline, ${timeIn(MAINT)} AS maint,
+           total(${OFFLINE('e.state_after')} AND NOT ${OFFLINE('e.state_before')}) AS incidents
+    FROM sel LEFT JOIN events e ON e.node_id = sel.id AND e.time >= sel.start AND e.state_after IS NOT NULL
+    GROUP BY sel.seq ORDER BY sel.seq`;
+}
+
+const spanParams = (span: Span) => ({ from: span.fromMs, to: span.toMs });
+
+/** A change of a count between two codes (+1 entered, −1 left). */
+const delta = (test: (x: string) => string) => `total((${test('state_after')}) - (${test('state_before')}))`;
+const COUNT_TESTS = {
+  online: (x: string) => `(${x} & 3) = 2`,
+  offline: (x: string) => `(${x} & 3) = 3`,
+  initialized: (x: string) => `(${x} & 3) = 1`,
+  degraded: (x: string) => `(${x} & 4) = 4`,
+  maintenance: (x: string) => `(${x} & 8) = 8`,
+};
+const HISTORY_SQL = `
+  SELECT -1 AS b,
+    (SELECT count(*) FROM nodes WHERE status = 'online') AS online, (SELECT count(*) FROM nodes WHERE status = 'offline') AS offline,
+    (SELECT count(*) FROM nodes WHERE status = 'initialized') AS initialized, (SELECT count(*) FROM nodes WHERE health_state = 'degraded') AS degraded,
+    (SELECT count(*) FROM nodes WHERE maintenance IS NOT NULL) AS maintenance,
+    max(${HISTORY_FROM}, coalesce((SELECT max(history_from) FROM nodes), 0)) AS cut
+  UNION ALL
+  SELECT CASE WHEN time > @to THEN -2 ELSE CAST((@to - time) / @step AS INTEGER) END AS b,
+    ${Object.values(COUNT_TESTS).map(delta).join(', ')}, NULL
+  FROM events WHERE time > @to - @points * @step AND state_after IS NOT NULL GROUP BY 1`;
+
+/** Availability's statements in SQLite's SQL. */
+export const SQLITE_AVAILABILITY: AvailabilityDialect = {
+  nodes(f: NodeFilter, span: Span, page) {
+    const { from, where, key: order, params } = sqlOf(f);
+    const tail = page === null ? '' : `AND ${order} > @after ORDER BY ${order} LIMIT @limit`;
+    const paging = page === null ? {} : { after: page.afterSeq, limit: page.limit };
+    return plan<[], SumsRow>(perNodeSql({ from, where, tail }, 'NULL'), () => ({ ...params, ...spanParams(span), ...paging }));
+  },
+  node: (id: string, span: Span) => plan<[], SumsRow>(perNodeSql({ from: 'nodes', where: 'nodes.id = @id', tail: '' }, 'NULL'), () => ({ id, ...spanParams(span) })),
+  totals(f: NodeFilter, span: Span, by: GroupBy | null) {
+    const { from, where, params } = sqlOf(f);
+    const key = by === null ? 'NULL' : groupKeySql(by, params);
+    return plan<[], TotalsRow>(
+      `SELECT key, count(*) AS nodes, total(online) AS online, total(max(@to - start - maint, 0)) AS monitored, total(offline) AS offline,
+              total(maint) AS maint, total(incidents) AS incidents, max(cut) AS cut
+       FROM (${perNodeSql({ from, where, tail: '' }, key)}) GROUP BY key ORDER BY key IS NULL, key`,
+      () => ({ ...params, ...spanParams(span) }),
+    );
+  },
+  history: (toMs: number, stepMs: number, points: number) => plan<[], HistoryRow>(HISTORY_SQL, () => ({ to: toMs, step: stepMs, points })),
+};
