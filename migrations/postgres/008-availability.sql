@@ -6,6 +6,19 @@ ALTER TABLE events ADD COLUMN state_after integer;
 ALTER TABLE nodes ADD COLUMN history_from bigint;
 CREATE INDEX events_node_states ON events (node_id, time) INCLUDE (state_before, state_after) WHERE state_after IS NOT NULL;
 CREATE INDEX events_time_states ON events (time) INCLUDE (state_before, state_after) WHERE state_after IS NOT NULL;
+-- The fleet's history per 5-minute bucket, folded from the events up to kv history_cursor (as SQLite's 014).
+CREATE TABLE history_buckets (
+  bucket      bigint PRIMARY KEY,
+  online      integer NOT NULL,
+  offline     integer NOT NULL,
+  initialized integer NOT NULL,
+  degraded    integer NOT NULL,
+  maintenance integer NOT NULL
+);
+INSERT INTO kv (key, value) SELECT 'history_cursor', value FROM kv WHERE key = 'event_id_counter' ON CONFLICT (key) DO NOTHING;
+INSERT INTO kv (key, value)
+  SELECT 'history_buckets_from', greatest(coalesce((SELECT max(time) FROM events), 0), coalesce((SELECT max(status_since) FROM nodes), 0))::text
+  ON CONFLICT (key) DO NOTHING;
 INSERT INTO kv (key, value)
   SELECT 'history_from', greatest(coalesce((SELECT max(time) FROM events), 0), coalesce((SELECT max(status_since) FROM nodes), 0))::text
   ON CONFLICT (key) DO NOTHING;

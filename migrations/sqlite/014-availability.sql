@@ -10,6 +10,22 @@ ALTER TABLE events ADD COLUMN state_after INTEGER;
 ALTER TABLE nodes ADD COLUMN history_from INTEGER;
 CREATE INDEX events_node_states ON events (node_id, time, state_before, state_after) WHERE state_after IS NOT NULL;
 CREATE INDEX events_time_states ON events (time, state_before, state_after) WHERE state_after IS NOT NULL;
+-- The fleet's history: the changes of the counts (online, offline, initialized, degraded, in maintenance)
+-- per 5-minute bucket (events with a time in (bucket, bucket + 5 min]), folded in by the sweeping process
+-- from the events up to `history_cursor` (kv) in the transaction that moves it; retention deletes only
+-- folded events, so the history stays exact when they are gone. Whole since `history_buckets_from`.
+CREATE TABLE history_buckets (
+  bucket      INTEGER PRIMARY KEY,
+  online      INTEGER NOT NULL,
+  offline     INTEGER NOT NULL,
+  initialized INTEGER NOT NULL,
+  degraded    INTEGER NOT NULL,
+  maintenance INTEGER NOT NULL
+) STRICT;
+INSERT INTO kv (key, value) SELECT 'history_cursor', value FROM kv WHERE key = 'event_id_counter' ON CONFLICT (key) DO NOTHING;
+INSERT INTO kv (key, value)
+  SELECT 'history_buckets_from', CAST(max(coalesce((SELECT max(time) FROM events), 0), coalesce((SELECT max(status_since) FROM nodes), 0)) AS TEXT)
+  ON CONFLICT (key) DO NOTHING;
 INSERT INTO kv (key, value)
   SELECT 'history_from', CAST(max(coalesce((SELECT max(time) FROM events), 0), coalesce((SELECT max(status_since) FROM nodes), 0)) AS TEXT)
   ON CONFLICT (key) DO NOTHING;

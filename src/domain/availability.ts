@@ -7,6 +7,8 @@
 export const AVAILABILITY_WINDOWS = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000, '90d': 90 * 86_400_000 } as const;
 /** One window's name. */
 export type AvailabilityWindow = keyof typeof AVAILABILITY_WINDOWS;
+/** The fleet's history is kept in buckets of this size: a step is a multiple of it. */
+export const HISTORY_BUCKET_MS = 300_000;
 /** The windows of the fleet's history, with their default step. */
 export const HISTORY_WINDOWS = { '24h': { ms: 86_400_000, stepMs: 300_000 }, '7d': { ms: 7 * 86_400_000, stepMs: 3_600_000 } } as const;
 /** One history window's name. */
@@ -29,10 +31,10 @@ export function parseHistory(window: string | undefined, step: string | undefine
   if (!Object.hasOwn(HISTORY_WINDOWS, w)) return { ok: false, error: `window: one of ${Object.keys(HISTORY_WINDOWS).join(', ')} (got ${JSON.stringify(w.slice(0, 40))})` };
   const { ms, stepMs: defaultStep } = HISTORY_WINDOWS[w as HistoryWindow];
   if (step === undefined) return { ok: true, value: { window: w as HistoryWindow, windowMs: ms, stepMs: defaultStep } };
-  const m = /^([1-9][0-9]{0,6})(s|m|h)$/.exec(step);
-  const stepMs = m ? Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'] : NaN;
-  if (!(stepMs >= 60_000 && stepMs <= ms && ms / stepMs <= MAX_HISTORY_POINTS)) {
-    return { ok: false, error: `step: a duration such as 5m or 1h, at least 1m, at most the window, and at most ${MAX_HISTORY_POINTS} points (got ${JSON.stringify(step.slice(0, 40))})` };
+  const m = /^([1-9][0-9]{0,6})(m|h)$/.exec(step);
+  const stepMs = m ? Number(m[1]) * (m[2] === 'm' ? 60_000 : 3_600_000) : NaN;
+  if (!(stepMs % HISTORY_BUCKET_MS === 0 && stepMs <= ms && ms / stepMs <= MAX_HISTORY_POINTS)) {
+    return { ok: false, error: `step: a multiple of 5 minutes such as 5m, 15m or 1h, at most the window (got ${JSON.stringify(step.slice(0, 40))})` };
   }
   return { ok: true, value: { window: w as HistoryWindow, windowMs: ms, stepMs } };
 }
@@ -126,21 +128,24 @@ export interface FleetCounts {
 }
 const COUNTED = ['online', 'offline', 'initialized', 'degraded', 'maintenance'] as const;
 
+/** One point of the fleet's history. */
+export type HistoryPoint = { time: number } & FleetCounts;
+
 /**
- * The fleet's counts at `points` times `stepMs` apart ending at `toMs` (oldest first), walking back from
- * the current counts: `deltas[b]` sums the changes of the events between `toMs - (b+1)·step` (excluded)
- * and `toMs - b·step` (included); `after` those later than `toMs` (another clock a little ahead).
+ * The fleet's counts at the `points` multiples of `stepMs` up to `nowMs`, then at `nowMs` itself (oldest
+ * first), walking back from the current counts: each of `changes` sums the count changes of events
+ * later than its `b` (5-minute buckets: events in (b, b + 5 min]), undone at every point up to b.
  */
-export function historyPoints(current: FleetCounts, deltas: ReadonlyMap<number, FleetCounts>, after: FleetCounts | undefined, toMs: number, stepMs: number, points: number) {
+export function historyPoints(current: FleetCounts, changes: ReadonlyArray<{ b: number } & FleetCounts>, nowMs: number, stepMs: number, points: number): HistoryPoint[] {
   const at = { ...current };
-  const undo = (d: FleetCounts | undefined) => {
-    if (d) for (const k of COUNTED) at[k] -= d[k];
-  };
-  undo(after);
-  const out: Array<{ time: number } & FleetCounts> = [];
-  for (let k = 0; k <= points; k++) {
-    out.push({ time: toMs - k * stepMs, ...at });
-    undo(deltas.get(k));
+  const out: HistoryPoint[] = [{ time: nowMs, ...at }];
+  const sorted = [...changes].sort((x, y) => y.b - x.b);
+  let i = 0;
+  const latest = Math.floor(nowMs / stepMs) * stepMs;
+  for (let k = 0; k < points; k++) {
+    const time = latest - k * stepMs;
+    for (; i < sorted.length && sorted[i]!.b >= time; i++) for (const c of COUNTED) at[c] -= sorted[i]![c];
+    if (time !== nowMs) out.push({ time, ...at });
   }
   return out.reverse();
 }

@@ -218,6 +218,13 @@ export interface NodeStore extends OutboxStore, AvailabilityStore {
    */
   pruneEvents(retention: EventRetention): Promise<number>;
   /**
+   * Folds the events written since the last fold into the fleet's history (5-minute buckets of count
+   * changes, SPEC §17), in bounded steps, and drops buckets older than 8 days; returns how many events.
+   * Run by the sweeping process before retention, which deletes only folded events. Takes no write
+   * lock when there is nothing to fold.
+   */
+  foldHistory(nowMs: number): Promise<number>;
+  /**
    * Stores a small piece of operational state (e.g. the sweeper's heartbeat) shared by all processes,
    * with `events` (fleet-wide ones, e.g. the brake's) written at `nowMs` in the same transaction.
    */

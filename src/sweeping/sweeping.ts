@@ -148,6 +148,8 @@ export function createSweeping(deps: SweepingDeps): Sweeping {
     async applyRetention() {
       const sessions = await store.pruneExpiredState(SESSION_PREFIX, clock.now());
       if (sessions > 0) log.info({ sessions }, 'expired dashboard sessions removed');
+      // The fleet's history first: retention deletes only the events it holds (SPEC §17).
+      await store.foldHistory(clock.now());
       if (!deps.eventRetention) return 0;
       // Ended maintenance windows are kept as long as events are (SPEC §13).
       const windows = await store.pruneWindows(clock.now() - deps.eventRetention.maxAgeMs);

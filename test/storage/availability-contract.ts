@@ -79,6 +79,7 @@ export function availabilityCases(store: () => NodeStore): void {
     it('says where retention cut the window: by age for the fleet, by the per-node limit for one node', async () => {
       await knownDay();
       // By age: the events up to 2h are gone; A1's history is whole from its offline event at 2h.
+      await s().foldHistory(T0 + 24 * H);
       await s().pruneEvents({ olderThanMs: T0 + 2 * H + 1, maxPerNode: 1000 });
       const [a1, a2] = (await s().availabilityPage(all, DAY, null)).nodes;
       assert.deepEqual([a1!.cutMs, a1!.startMs, a1!.onlineMs, a1!.offlineMs, a1!.incidents], [T0 + 2 * H, T0 + 2 * H, 18 * H, 2 * H, 1]);
@@ -88,6 +89,7 @@ export function availabilityCases(store: () => NodeStore): void {
       const d = await node('d', T0 - 24 * H);
       await set(d, 'online', T0 - 24 * H + 60_000);
       for (let h = 3; h <= 12; h++) await set(d, h % 2 === 1 ? 'offline' : 'online', T0 + h * H);
+      await s().foldHistory(T0 + 24 * H);
       await s().pruneEvents({ olderThanMs: 0, maxPerNode: 9 });
       const cut = (await s().nodeAvailability(d, DAY))!;
       assert.deepEqual([cut.cutMs, cut.onlineMs, cut.offlineMs, cut.incidents], [T0 + 3 * H, 16 * H, 5 * H, 4], 'whole from its newest deleted change (offline at 3h)');
@@ -95,10 +97,24 @@ export function availabilityCases(store: () => NodeStore): void {
       assert.equal(total!.cutMs, T0 + 3 * H, 'the latest cut');
     });
 
+    it("keeps the fleet's history exact when retention deletes the events it was folded from, and deletes no event not folded yet", async () => {
+      await knownDay();
+      const before = await s().fleetHistory(T0 + 24 * H, 300_000, 288);
+      assert.ok((await s().foldHistory(T0 + 24 * H)) > 0);
+      assert.deepEqual(await s().fleetHistory(T0 + 24 * H, 300_000, 288), before, 'folded: the same');
+      await set('A2', 'offline', T0 + 23 * H); // not folded yet
+      await s().pruneEvents({ olderThanMs: T0 + 48 * H, maxPerNode: 1 });
+      const { points } = await s().fleetHistory(T0 + 24 * H, 300_000, 288);
+      assert.deepEqual(points.slice(0, 275), before.points.slice(0, 275), 'before 23h, as before the events went');
+      assert.deepEqual([points.at(-1)!.online, points.at(-1)!.offline], [1, 1]);
+      const left = await s().events({ after: 0, limit: 100, types: [], nodeIds: [] });
+      assert.deepEqual(left.map((e) => [e.nodeId, JSON.parse(e.json).to]), [['A2', 'offline']], 'only the event not folded is left');
+    });
+
     it("walks the fleet's counts back from now, hour by hour; the last point is the current counts", async () => {
       await knownDay();
-      const { points, cutMs } = await s().fleetHistory(T0 + 24 * H, H, 24);
-      assert.equal(points.length, 25);
+      const { points, wholeFromMs } = await s().fleetHistory(T0 + 24 * H, H, 25);
+      assert.equal(points.length, 25, 'the hours, the last of them now');
       const at = (h: number) => points.find((p) => p.time === T0 + h * H)!;
       assert.deepEqual(at(0), { time: T0, online: 1, offline: 0, initialized: 0, degraded: 0, maintenance: 0 });
       assert.deepEqual([at(2).online, at(2).offline], [0, 1], 'a change counts from its own time');
@@ -106,9 +122,9 @@ export function availabilityCases(store: () => NodeStore): void {
       assert.deepEqual([at(11).online, at(11).offline, at(11).maintenance], [1, 1, 1]);
       assert.deepEqual([at(12).offline, at(12).maintenance], [1, 0]);
       assert.deepEqual(at(24), { time: T0 + 24 * H, online: 2, offline: 0, initialized: 0, degraded: 0, maintenance: 0 });
-      assert.equal(cutMs, 0, 'nothing deleted');
+      assert.equal(wholeFromMs, 0, 'whole since the database was made');
       await s().deregister('A2', 'admin', T0 + 23.5 * H);
-      const after = await s().fleetHistory(T0 + 24 * H, H, 24);
+      const after = await s().fleetHistory(T0 + 24 * H, H, 25);
       assert.deepEqual([after.points.at(-1)!.online, after.points.find((p) => p.time === T0 + 23 * H)!.online], [1, 2], 'a removed node counted until it left');
     });
   });

@@ -44,6 +44,8 @@ describe('SQLite store specifics', () => {
     const kv = store.db.prepare('SELECT key, value FROM kv ORDER BY key').all();
     assert.deepEqual(kv, [
       { key: 'event_id_counter', value: '1' },
+      { key: 'history_buckets_from', value: '0' },
+      { key: 'history_cursor', value: '0' },
       { key: 'history_from', value: '0' },
       { key: 'list_version', value: '1' },
       { key: 'maintenance_id_counter', value: '0' },

@@ -42,7 +42,7 @@ export interface TotalsRow {
   cut: number | string | null;
 }
 
-/** Row b of a history: the changes of bucket b (−1: the current counts; −2: events after `to`), and the cut. */
+/** A row of a history: the current counts (b = −1, with since when the history is whole), or the count changes of events after b. */
 export interface HistoryRow extends Record<keyof FleetCounts, number | string> {
   b: number | string;
   cut: number | string | null;
@@ -56,9 +56,23 @@ export interface AvailabilityDialect {
   node(id: string, span: Span): Plan<[], SumsRow>;
   /** The filter's totals: one row, or one per group key. */
   totals(f: NodeFilter, span: Span, by: GroupBy | null): Plan<[], TotalsRow>;
-  /** The current counts (b = −1) and the changes per bucket of `stepMs` back from `toMs`. */
-  history(toMs: number, stepMs: number, points: number): Plan<[], HistoryRow>;
+  /** The current counts (b = −1) and the count changes per 5-minute bucket from `oldestMs` (history_buckets, and the events not folded yet). */
+  history(oldestMs: number): Plan<[], HistoryRow>;
 }
+
+/** The counts of the fleet's history, each a test of a state code `x` in SQL (the same in both dialects). */
+export const COUNT_TESTS = {
+  online: (x: string) => `(${x} & 3) = 2`,
+  offline: (x: string) => `(${x} & 3) = 3`,
+  initialized: (x: string) => `(${x} & 3) = 1`,
+  degraded: (x: string) => `(${x} & 4) = 4`,
+  maintenance: (x: string) => `(${x} & 8) = 8`,
+} as const;
+
+/** The same counts of the nodes as they are now (the statistics' and /metrics' definitions). */
+export const CURRENT_COUNTS: Record<keyof typeof COUNT_TESTS, string> = {
+  online: "status = 'online'", offline: "status = 'offline'", initialized: "status = 'initialized'", degraded: "health_state = 'degraded'", maintenance: 'maintenance IS NOT NULL',
+};
 
 const num = (v: number | string) => Number(v);
 const numOrNull = (v: number | string | null) => (v === null ? null : Number(v));
@@ -95,13 +109,13 @@ export function createAvailabilityReads(dialect: AvailabilityDialect, read: <A e
     async availabilityTotals(f: NodeFilter, span: Span, by: GroupBy | null) {
       return (await read(dialect.totals(f, span, by))).map((r) => ({ key: r.key ?? null, ...totalsOf(r) }));
     },
-    /** The fleet's counts at `points`+1 times `stepMs` apart up to `toMs`, and since when they are exact. */
-    async fleetHistory(toMs: number, stepMs: number, points: number) {
-      const rows = await read(dialect.history(toMs, stepMs, points));
+    /** The fleet's counts at `points` multiples of `stepMs` and at `nowMs`, and since when they are whole. */
+    async fleetHistory(nowMs: number, stepMs: number, points: number) {
+      const oldest = (Math.floor(nowMs / stepMs) - points + 1) * stepMs;
+      const rows = await read(dialect.history(oldest));
       const current = rows.find((r) => num(r.b) === -1)!;
-      const deltas = new Map(rows.filter((r) => num(r.b) >= 0).map((r) => [num(r.b), countsOf(r)]));
-      const after = rows.find((r) => num(r.b) === -2);
-      return { points: historyPoints(countsOf(current), deltas, after && countsOf(after), toMs, stepMs, points), cutMs: numOrNull(current.cut) };
+      const changes = rows.filter((r) => num(r.b) !== -1).map((r) => ({ b: num(r.b), ...countsOf(r) }));
+      return { points: historyPoints(countsOf(current), changes, nowMs, stepMs, points), wholeFromMs: num(current.cut ?? 0) };
     },
   };
 }

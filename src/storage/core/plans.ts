@@ -77,6 +77,16 @@ export interface WritePlans {
   scanEvents: Plan<[since: number, limit: number], ScannedEvent>;
   /** Deletes a node's events but its newest `keep`. */
   pruneNode: Plan<[nodeId: string, keep: number], DeletedEvent>;
+  /** The fleet history's cursor (kv history_cursor): the last event folded into history_buckets. */
+  historyCursor: Plan<[], { value: string | number }>;
+  /** The id of the last of the next `limit` events after `cursor` (null: none). */
+  historyChunkEnd: Plan<[cursor: number, limit: number], { upto: number | string | null }>;
+  /** Adds the count changes of the events in (cursor, upto] to their 5-minute buckets. */
+  foldHistory: Plan<[cursor: number, upto: number], never>;
+  /** Moves the cursor to `upto`. */
+  moveHistoryCursor: Plan<[upto: number], never>;
+  /** Deletes the buckets before `beforeMs`. */
+  pruneBuckets: Plan<[beforeMs: number], never>;
   /** Raises kv history_from to this time (retention deleted a state event from before it). */
   raiseHistoryFrom: Plan<[timeMs: number], never>;
   /** Raises a node's history_from to this time (its per-node limit deleted a state event from then). */

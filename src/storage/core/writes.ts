@@ -169,6 +169,21 @@ function* calmChunkTx(p: WritePlans, nowMs: number, flap: FlapSettings, limit: n
   return rows.map((r) => r.id);
 }
 
+/** Events folded into the fleet's history per step; its buckets are kept this long (the 7-day chart's). */
+const FOLD_STEP = 20_000;
+const BUCKETS_KEPT_MS = 8 * 86_400_000;
+
+/** One step of the fleet's history: the next events after the cursor into their buckets, the cursor moved. */
+function* foldStepTx(p: WritePlans, limit: number, nowMs: number): Tx<number> {
+  const cursor = Number((yield* one(p.historyCursor))!.value);
+  const end = (yield* one(p.historyChunkEnd, cursor, limit))!.upto;
+  if (end === null) return 0;
+  yield* run(p.foldHistory, cursor, Number(end));
+  yield* run(p.moveHistoryCursor, Number(end));
+  yield* run(p.pruneBuckets, nowMs - BUCKETS_KEPT_MS);
+  return Number(end) - cursor;
+}
+
 /** The time of the newest of `events` that changed a node's state: its history is whole only after it. */
 function newestStateTime(events: readonly DeletedEvent[]): number | null {
   let newest: number | null = null;
@@ -198,7 +213,7 @@ function* pruneNodesStepTx(p: WritePlans, since: number, keep: number): Tx<{ del
 }
 
 /** The store's writes over `dialect`. */
-export function createWrites(dialect: WriteDialect): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'deleteState' | 'pruneExpiredState' | 'pruneEvents' | 'deregister' | 'collectGarbage' | 'settleFlapping'> & MaintenanceWrites & ReturnType<typeof createOutboxWrites> {
+export function createWrites(dialect: WriteDialect): Pick<NodeStore, 'register' | 'update' | 'sweep' | 'putState' | 'deleteState' | 'pruneExpiredState' | 'pruneEvents' | 'foldHistory' | 'deregister' | 'collectGarbage' | 'settleFlapping'> & MaintenanceWrites & ReturnType<typeof createOutboxWrites> {
   const { plans: p, write, chunkRows } = dialect;
   const DIRECT: WriteKind = { direct: true };
   const { inChunks, allInChunks } = chunked(dialect);
@@ -234,6 +249,20 @@ export function createWrites(dialect: WriteDialect): Pick<NodeStore, 'register' 
         await dialect.betweenChunks?.();
       }
       return deleted;
+    },
+    async foldHistory(nowMs: number) {
+      let folded = 0;
+      for (let round = 0; round < 100_000; round++) {
+        // Read first: an idle pass takes no write lock.
+        const pending = await dialect.read(function* () {
+          const cursor = Number((yield* one(p.historyCursor))!.value);
+          return (yield* one(p.historyChunkEnd, cursor, 1))!.upto !== null;
+        });
+        if (!pending) break;
+        folded += await write(() => foldStepTx(p, FOLD_STEP, nowMs), DIRECT);
+        await dialect.betweenChunks?.();
+      }
+      return folded;
     },
     // Operational state touches no node: it may share a batch of updates.
     putState: (key, value, events = [], nowMs = 0) =>

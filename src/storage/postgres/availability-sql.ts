@@ -2,7 +2,7 @@
 // core/availability.ts). Parameters: $1 the window's start, $2 now, then a page's keyset and limit, the
 // node's ID, or the filter's and the group key's.
 import { KV } from '../keys.js';
-import type { AvailabilityDialect, HistoryRow, Span, SumsRow, TotalsRow } from '../core/availability.js';
+import { COUNT_TESTS, CURRENT_COUNTS, type AvailabilityDialect, type HistoryRow, type Span, type SumsRow, type TotalsRow } from '../core/availability.js';
 import { plan } from '../core/tx.js';
 import type { GroupBy } from '../../domain/grouping.js';
 import type { NodeFilter } from '../store.js';
@@ -33,25 +33,16 @@ function perNodeSql(source: { from: string; where: string; tail: string }, key: 
     GROUP BY sel.seq, sel.id, sel.key, sel.start, sel.cut, sel.now_code ORDER BY sel.seq`;
 }
 
-const COUNT_TESTS = {
-  online: (x: string) => `(${x} & 3) = 2`,
-  offline: (x: string) => `(${x} & 3) = 3`,
-  initialized: (x: string) => `(${x} & 3) = 1`,
-  degraded: (x: string) => `(${x} & 4) = 4`,
-  maintenance: (x: string) => `(${x} & 8) = 8`,
-};
+const COUNTS = Object.keys(COUNT_TESTS) as Array<keyof typeof COUNT_TESTS>;
+/** The current counts, the folded buckets from $1, and the events not folded yet by bucket: one statement, one snapshot. */
 const HISTORY_SQL = `
-  SELECT -1 AS b,
-    (SELECT count(*) FROM nodes WHERE status = 'online')::int AS online, (SELECT count(*) FROM nodes WHERE status = 'offline')::int AS offline,
-    (SELECT count(*) FROM nodes WHERE status = 'initialized')::int AS initialized, (SELECT count(*) FROM nodes WHERE health_state = 'degraded')::int AS degraded,
-    (SELECT count(*) FROM nodes WHERE maintenance IS NOT NULL)::int AS maintenance,
-    greatest(${HISTORY_FROM}, coalesce((SELECT max(history_from) FROM nodes), 0)) AS cut
+  SELECT -1::bigint AS b, ${COUNTS.map((c) => `(SELECT count(*) FROM nodes WHERE ${CURRENT_COUNTS[c]})::int AS ${c}`).join(', ')},
+    (SELECT value::bigint FROM kv WHERE key = '${KV.historyBucketsFrom}') AS cut
   UNION ALL
-  SELECT b, ${Object.keys(COUNT_TESTS).map((k) => `sum(${k})::int`).join(', ')}, NULL FROM (
-    SELECT CASE WHEN time > $1::bigint THEN -2 ELSE ($1::bigint - time) / $2::bigint END AS b,
-      ${Object.entries(COUNT_TESTS).map(([k, test]) => `(${test('state_after')})::int - (${test('state_before')})::int AS ${k}`).join(', ')}
-    FROM events WHERE time > $1::bigint - $3::bigint * $2::bigint AND state_after IS NOT NULL) changes
-  GROUP BY b`;
+  SELECT bucket, ${COUNTS.join(', ')}, NULL FROM history_buckets WHERE bucket >= $1
+  UNION ALL
+  SELECT (time - 1) / 300000 * 300000, ${COUNTS.map((c) => `sum((${COUNT_TESTS[c]('state_after')})::int - (${COUNT_TESTS[c]('state_before')})::int)::int`).join(', ')}, NULL
+  FROM events WHERE id > (SELECT value::bigint FROM kv WHERE key = '${KV.historyCursor}') AND state_after IS NOT NULL GROUP BY 1`;
 
 /** Availability's statements in PostgreSQL's SQL. */
 export const PG_AVAILABILITY: AvailabilityDialect = {
@@ -73,5 +64,5 @@ export const PG_AVAILABILITY: AvailabilityDialect = {
       () => [span.fromMs, span.toMs, ...params],
     );
   },
-  history: (toMs: number, stepMs: number, points: number) => plan<[], HistoryRow>(HISTORY_SQL, () => [toMs, stepMs, points]),
+  history: (oldestMs: number) => plan<[], HistoryRow>(HISTORY_SQL, () => [oldestMs]),
 };

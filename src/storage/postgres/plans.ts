@@ -3,10 +3,16 @@
 // order, so that two chunks or registrations cannot deadlock on rows.
 import { KV } from '../keys.js';
 import { NODE_COLUMNS, type NodeRow } from '../rows.js';
+import { COUNT_TESTS } from '../core/availability.js';
 import type { ChunkRow, DeletedEvent, GoneRow, NodeRef, ScannedEvent, WritePlans } from '../core/plans.js';
 import { plan } from '../core/tx.js';
 import type { NodeStatus } from '../../domain/status.js';
 
+/** Retention deletes only events folded into the fleet's history. */
+const FOLDED = `(SELECT value::bigint FROM kv WHERE key = '${KV.historyCursor}')`;
+/** The counts of the fleet's history (history_buckets' columns), and a change of one between two state codes. */
+const HISTORY_COUNTS = Object.keys(COUNT_TESTS);
+const countChange = (c: string) => `(${COUNT_TESTS[c as keyof typeof COUNT_TESTS]('state_after')})::int - (${COUNT_TESTS[c as keyof typeof COUNT_TESTS]('state_before')})::int`;
 const CHUNK = 'SELECT id, status AS "from", seq, flapping, flap_times, maintenance, health_state FROM nodes';
 const seqs = (rows: readonly { seq: number }[]) => rows.map((r) => r.seq);
 
@@ -38,12 +44,23 @@ export const PG_WRITE_PLANS: WritePlans = {
   garbageCandidates: plan<[number, number], GoneRow>(
     `SELECT id, seq, status, health_state, maintenance FROM nodes WHERE (status = 'offline' OR (status = 'initialized' AND last_report IS NULL)) AND status_since < $1 AND maintenance IS NULL ORDER BY seq LIMIT $2 FOR UPDATE`,
   ),
-  pruneOld: plan<[number, number], DeletedEvent>('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 ORDER BY id LIMIT $2) RETURNING time, state_after'),
+  pruneOld: plan<[number, number], DeletedEvent>(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 AND id <= ${FOLDED} ORDER BY id LIMIT $2) RETURNING time, state_after`),
   scanEvents: plan<[number, number], ScannedEvent>('SELECT id, node_id FROM events WHERE id > $1 ORDER BY id LIMIT $2'),
   pruneNode: plan<[string, number], DeletedEvent>(
-    'DELETE FROM events WHERE node_id = $1 AND id < (SELECT id FROM events WHERE node_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2) RETURNING time, state_after',
+    `DELETE FROM events WHERE node_id = $1 AND id < (SELECT id FROM events WHERE node_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2) AND id <= ${FOLDED}
+     RETURNING time, state_after`,
     (node, keep) => [node, keep - 1],
   ),
+  historyCursor: plan<[], { value: string }>(`SELECT value FROM kv WHERE key = '${KV.historyCursor}'`),
+  historyChunkEnd: plan<[number, number], { upto: string | null }>('SELECT max(id) AS upto FROM (SELECT id FROM events WHERE id > $1 ORDER BY id LIMIT $2) chunk'),
+  foldHistory: plan<[number, number]>(
+    `INSERT INTO history_buckets (bucket, ${HISTORY_COUNTS.join(', ')})
+     SELECT (time - 1) / 300000 * 300000, ${HISTORY_COUNTS.map((c) => `sum(${countChange(c)})`).join(', ')}
+     FROM events WHERE id > $1 AND id <= $2 AND state_after IS NOT NULL GROUP BY 1
+     ON CONFLICT (bucket) DO UPDATE SET ${HISTORY_COUNTS.map((c) => `${c} = history_buckets.${c} + excluded.${c}`).join(', ')}`,
+  ),
+  moveHistoryCursor: plan<[number]>(`UPDATE kv SET value = $1::bigint::text WHERE key = '${KV.historyCursor}'`),
+  pruneBuckets: plan<[number]>('DELETE FROM history_buckets WHERE bucket < $1'),
   raiseHistoryFrom: plan<[number]>(`UPDATE kv SET value = greatest(value::bigint, $1)::text WHERE key = '${KV.historyFrom}'`),
   raiseNodeHistoryFrom: plan<[string, number]>('UPDATE nodes SET history_from = greatest(coalesce(history_from, 0), $2) WHERE id = $1'),
   putState: plan<[string, string]>(`INSERT INTO kv (key, value) VALUES ('${KV.statePrefix}' || $1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),

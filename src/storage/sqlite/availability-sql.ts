@@ -2,7 +2,7 @@
 // code's `& 11` keeps its status and maintenance bits: 2 online and 3 offline outside maintenance;
 // `& 8` is maintenance. Each node's events in its span are read through events_node_states.
 import { KV } from '../keys.js';
-import type { AvailabilityDialect, HistoryRow, Span, SumsRow, TotalsRow } from '../core/availability.js';
+import { COUNT_TESTS, CURRENT_COUNTS, type AvailabilityDialect, type HistoryRow, type Span, type SumsRow, type TotalsRow } from '../core/availability.js';
 import { plan } from '../core/tx.js';
 import type { GroupBy } from '../../domain/grouping.js';
 import type { NodeFilter } from '../store.js';
@@ -40,25 +40,16 @@ function perNodeSql(source: { from: string; where: string; tail: string }, key: 
 
 const spanParams = (span: Span) => ({ from: span.fromMs, to: span.toMs });
 
-/** A change of a count between two codes (+1 entered, −1 left). */
-const delta = (test: (x: string) => string) => `total((${test('state_after')}) - (${test('state_before')}))`;
-const COUNT_TESTS = {
-  online: (x: string) => `(${x} & 3) = 2`,
-  offline: (x: string) => `(${x} & 3) = 3`,
-  initialized: (x: string) => `(${x} & 3) = 1`,
-  degraded: (x: string) => `(${x} & 4) = 4`,
-  maintenance: (x: string) => `(${x} & 8) = 8`,
-};
+const COUNTS = Object.keys(COUNT_TESTS) as Array<keyof typeof COUNT_TESTS>;
+/** The current counts, the folded buckets from @oldest, and the events not folded yet by bucket: one statement, one snapshot. */
 const HISTORY_SQL = `
-  SELECT -1 AS b,
-    (SELECT count(*) FROM nodes WHERE status = 'online') AS online, (SELECT count(*) FROM nodes WHERE status = 'offline') AS offline,
-    (SELECT count(*) FROM nodes WHERE status = 'initialized') AS initialized, (SELECT count(*) FROM nodes WHERE health_state = 'degraded') AS degraded,
-    (SELECT count(*) FROM nodes WHERE maintenance IS NOT NULL) AS maintenance,
-    max(${HISTORY_FROM}, coalesce((SELECT max(history_from) FROM nodes), 0)) AS cut
+  SELECT -1 AS b, ${COUNTS.map((c) => `(SELECT count(*) FROM nodes WHERE ${CURRENT_COUNTS[c]}) AS ${c}`).join(', ')},
+    (SELECT CAST(value AS INTEGER) FROM kv WHERE key = '${KV.historyBucketsFrom}') AS cut
   UNION ALL
-  SELECT CASE WHEN time > @to THEN -2 ELSE CAST((@to - time) / @step AS INTEGER) END AS b,
-    ${Object.values(COUNT_TESTS).map(delta).join(', ')}, NULL
-  FROM events WHERE time > @to - @points * @step AND state_after IS NOT NULL GROUP BY 1`;
+  SELECT bucket, ${COUNTS.join(', ')}, NULL FROM history_buckets WHERE bucket >= @oldest
+  UNION ALL
+  SELECT (time - 1) / 300000 * 300000, ${COUNTS.map((c) => `total((${COUNT_TESTS[c]('state_after')}) - (${COUNT_TESTS[c]('state_before')}))`).join(', ')}, NULL
+  FROM events WHERE id > (SELECT CAST(value AS INTEGER) FROM kv WHERE key = '${KV.historyCursor}') AND state_after IS NOT NULL GROUP BY 1`;
 
 /** Availability's statements in SQLite's SQL. */
 export const SQLITE_AVAILABILITY: AvailabilityDialect = {
@@ -79,5 +70,5 @@ export const SQLITE_AVAILABILITY: AvailabilityDialect = {
       () => ({ ...params, ...spanParams(span) }),
     );
   },
-  history: (toMs: number, stepMs: number, points: number) => plan<[], HistoryRow>(HISTORY_SQL, () => ({ to: toMs, step: stepMs, points })),
+  history: (oldestMs: number) => plan<[], HistoryRow>(HISTORY_SQL, () => ({ oldest: oldestMs })),
 };

@@ -4,9 +4,15 @@ import { KV } from '../keys.js';
 import type { NodeRow } from '../rows.js';
 import type { ChunkRow, DeletedEvent, GoneRow, NodeRef, ScannedEvent, WritePlans } from '../core/plans.js';
 import { plan } from '../core/tx.js';
+import { COUNT_TESTS } from '../core/availability.js';
 import type { NodeStatus } from '../../domain/status.js';
 
 const CHUNK_COLUMNS = 'rowid, id, status AS "from", seq, flapping, flap_times, maintenance, health_state';
+/** The fleet's counts in its history (history_buckets' columns), and a change of one between two state codes. */
+const HISTORY_COUNTS = Object.keys(COUNT_TESTS);
+const countChange = (c: string) => `(${COUNT_TESTS[c as keyof typeof COUNT_TESTS]('state_after')}) - (${COUNT_TESTS[c as keyof typeof COUNT_TESTS]('state_before')})`;
+/** Retention deletes only events folded into the fleet's history. */
+const FOLDED = `(SELECT CAST(value AS INTEGER) FROM kv WHERE key = '${KV.historyCursor}')`;
 const rowids = (rows: readonly { rowid?: number }[]) => JSON.stringify(rows.map((r) => r.rowid));
 
 /** The writes' statements in SQLite's SQL. */
@@ -43,12 +49,23 @@ export const SQLITE_WRITE_PLANS: WritePlans = {
      LIMIT @limit`,
     (cutoff, limit) => ({ cutoff, limit }),
   ),
-  pruneOld: plan<[number, number], DeletedEvent>('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY id LIMIT ?) RETURNING time, state_after'),
+  pruneOld: plan<[number, number], DeletedEvent>(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? AND id <= ${FOLDED} ORDER BY id LIMIT ?) RETURNING time, state_after`),
   scanEvents: plan<[number, number], ScannedEvent>('SELECT id, node_id FROM events WHERE id > ? ORDER BY id LIMIT ?'),
   pruneNode: plan<[string, number], DeletedEvent>(
-    'DELETE FROM events WHERE node_id = @node AND id < (SELECT id FROM events WHERE node_id = @node ORDER BY id DESC LIMIT 1 OFFSET @keep - 1) RETURNING time, state_after',
+    `DELETE FROM events WHERE node_id = @node AND id < (SELECT id FROM events WHERE node_id = @node ORDER BY id DESC LIMIT 1 OFFSET @keep - 1) AND id <= ${FOLDED}
+     RETURNING time, state_after`,
     (node, keep) => ({ node, keep }),
   ),
+  historyCursor: plan<[], { value: string }>(`SELECT value FROM kv WHERE key = '${KV.historyCursor}'`),
+  historyChunkEnd: plan<[number, number], { upto: number | null }>('SELECT max(id) AS upto FROM (SELECT id FROM events WHERE id > ? ORDER BY id LIMIT ?)'),
+  foldHistory: plan<[number, number]>(
+    `INSERT INTO history_buckets (bucket, ${HISTORY_COUNTS.join(', ')})
+     SELECT (time - 1) / 300000 * 300000, ${HISTORY_COUNTS.map((c) => `total(${countChange(c)})`).join(', ')}
+     FROM events WHERE id > ? AND id <= ? AND state_after IS NOT NULL GROUP BY 1
+     ON CONFLICT (bucket) DO UPDATE SET ${HISTORY_COUNTS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`,
+  ),
+  moveHistoryCursor: plan<[number]>(`UPDATE kv SET value = CAST(? AS TEXT) WHERE key = '${KV.historyCursor}'`),
+  pruneBuckets: plan<[number]>('DELETE FROM history_buckets WHERE bucket < ?'),
   raiseHistoryFrom: plan<[number]>(`UPDATE kv SET value = CAST(max(CAST(value AS INTEGER), ?) AS TEXT) WHERE key = '${KV.historyFrom}'`),
   raiseNodeHistoryFrom: plan<[string, number]>('UPDATE nodes SET history_from = max(coalesce(history_from, 0), @time) WHERE id = @node', (node, time) => ({ node, time })),
   // Operational state lives in kv under a `state:` prefix, apart from the counters and schema version.
