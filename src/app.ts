@@ -1,6 +1,8 @@
 // Builds the Fastify app (never listens: main or the tests decide that): the edge every request passes
 // (edge/: server checks, Origin checks, the request log, the one error handler), the API (http/) and the
 // dashboard (ui/), over one live event feed per process.
+import type { Availability } from './availability/reports.js';
+import { availabilityRoutes } from './http/routes/availability.js';
 import type { FastifyInstance } from 'fastify';
 import { createServer } from './edge/server.js';
 import type { Logger } from 'pino';
@@ -40,6 +42,8 @@ export interface AppOptions {
   nodes: Nodes;
   /** Maintenance windows (SPEC §13). */
   maintenance: Maintenance;
+  /** Availability and the fleet's history (SPEC §17). */
+  availability: Availability;
   /** Notification endpoints and deliveries (SPEC §15). */
   endpoints: Endpoints;
   /** This process's readiness (sweeping/readiness.ts). */
@@ -105,6 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(brakeRoutes(options.nodes), { prefix: BASE_PATH });
   await app.register(maintenanceRoutes(options.maintenance, clock), { prefix: BASE_PATH });
   await app.register(notificationRoutes(options.endpoints), { prefix: BASE_PATH });
+  await app.register(availabilityRoutes(options.availability), { prefix: BASE_PATH });
   await app.register(clusterRoutes(clusterInfo), { prefix: BASE_PATH });
   // The live feed of this process: it watches the store only while a stream is open.
   const feed = createEventFeed(options.nodes, { onError: (err) => app.log.warn({ err }, 'event feed: reading new events failed; retrying') });

@@ -23,6 +23,7 @@ import { createMaintenance } from './maintenance/windows.js';
 import { createMaintenancePass } from './sweeping/maintenance.js';
 import { createDelivery } from './notifications/delivery.js';
 import { createEndpoints } from './notifications/endpoints.js';
+import { createAvailability } from './availability/reports.js';
 import { hostname } from 'node:os';
 import { windowState, type WindowState } from './domain/maintenance.js';
 import { createReadiness } from './sweeping/readiness.js';
@@ -202,6 +203,7 @@ export async function buildHttpApp(
     nodes: makeNodes(config, store, logger, clock, metrics),
     maintenance: createMaintenance({ store, clock }),
     endpoints: createEndpoints({ store, clock }),
+    availability: createAvailability({ store, clock }),
     readiness: createReadiness({ store, clock, writesFailing: parts.writesFailing }),
     logger, metrics, metricsText: parts.metricsText, clock, cluster: parts.cluster,
     logRequests: config.logRequests,

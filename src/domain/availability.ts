@@ -116,7 +116,7 @@ export function csvLine(fields: ReadonlyArray<string | number | null | undefined
 export const NODE_CSV_HEADER = csvLine(['id', 'online_ratio', 'offline_seconds', 'incidents', 'maintenance_seconds', 'complete', 'from']);
 
 /** One node's CSV line. */
-export const nodeCsvLine = (a: NodeAvailability) => csvLine([a.id, a.online_ratio, a.offline_seconds, a.incidents, a.maintenance_seconds, a.complete === false ? 'false' : 'true', a.from]);
+export const nodeCsvLine = (a: Omit<NodeAvailability, 'complete'> & { complete?: boolean }) => csvLine([a.id, a.online_ratio, a.offline_seconds, a.incidents, a.maintenance_seconds, a.complete === false ? 'false' : 'true', a.from]);
 
 /** A counted state of the fleet's history: the same definitions as the statistics and /metrics. */
 export interface FleetCounts {

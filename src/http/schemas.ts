@@ -123,6 +123,34 @@ export const StatisticsJson = Type.Object({
 });
 
 /** `GET /nodes/statistics?by=` (SPEC §17): a group per value (null: the nodes without one). */
+/** The window's part of an availability or history answer (SPEC §17). */
+const WindowHead = { window: Type.String(), from: Type.String(), to: Type.String(), complete: Type.Boolean() };
+const Ratio = Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]);
+const AvailabilityFigures = { online_ratio: Ratio, offline_seconds: Type.Number(), incidents: Type.Integer(), maintenance_seconds: Type.Number() };
+
+/** GET /availability (SPEC §17). */
+export const AvailabilityJson = Type.Object({
+  ...WindowHead,
+  total: Type.Object({ nodes: Type.Integer(), ...AvailabilityFigures }),
+  nodes: Type.Array(Type.Object({ id: Type.String(), ...AvailabilityFigures, complete: Type.Optional(Type.Literal(false)), from: Type.Optional(Type.String()) })),
+});
+
+/** GET /availability?by= (the dashboard's table). */
+export const GroupedAvailabilityJson = Type.Object({
+  ...WindowHead,
+  groups: Type.Array(Type.Object({ key: NullableString, nodes: Type.Integer(), ...AvailabilityFigures })),
+});
+
+/** GET /nodes/{id}/availability (SPEC §17). */
+export const NodeAvailabilityJson = Type.Object({ ...WindowHead, id: Type.String(), ...AvailabilityFigures });
+
+/** GET /fleet/history (SPEC §17). */
+export const FleetHistoryJson = Type.Object({
+  ...WindowHead,
+  step_seconds: Type.Number(),
+  points: Type.Array(Type.Object({ time: Type.String(), online: Type.Integer(), offline: Type.Integer(), initialized: Type.Integer(), degraded: Type.Integer(), maintenance: Type.Integer() })),
+});
+
 export const GroupedStatisticsJson = Type.Object({
   total: Type.Integer(),
   groups: Type.Array(Type.Object({

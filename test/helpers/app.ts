@@ -3,6 +3,7 @@
 // app.inject (or listen themselves).
 import { createDelivery, type DeliveryDeps } from '../../src/notifications/delivery.js';
 import { createEndpoints } from '../../src/notifications/endpoints.js';
+import { createAvailability } from '../../src/availability/reports.js';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -60,7 +61,7 @@ export async function makeTestMaster(
   const nodes = createNodes({ metrics, store, clock, thresholds, idPrefix: opts.idPrefix ?? 'A', logger: silentLogger, flap: opts.flap });
   const sweeping = createSweeping({ metrics, store, clock, thresholds, logger: silentLogger, servedSince: opts.servedSince, flap: opts.flap });
   const app = await buildApp({
-    nodes, maintenance: createMaintenance({ store, clock }), endpoints: createEndpoints({ store, clock }), readiness: createReadiness({ store, clock }), logger: opts.logger ?? silentLogger, logRequests: opts.logRequests ?? false, slowRequestMs: opts.slowRequestMs, maxStreams: opts.maxStreams, allowedHosts: opts.allowedHosts, sdPorts: opts.sdPorts ?? [9100], metrics, clock,
+    nodes, maintenance: createMaintenance({ store, clock }), endpoints: createEndpoints({ store, clock }), availability: createAvailability({ store, clock }), readiness: createReadiness({ store, clock }), logger: opts.logger ?? silentLogger, logRequests: opts.logRequests ?? false, slowRequestMs: opts.slowRequestMs, maxStreams: opts.maxStreams, allowedHosts: opts.allowedHosts, sdPorts: opts.sdPorts ?? [9100], metrics, clock,
     metricsText: () => metrics.registry.metrics(),
     authenticate: opts.tokens ? createAuthenticator(opts.tokens, store) : undefined,
     sessions: opts.tokens ? createSessions(store, opts.tokens, clock) : undefined,

@@ -174,13 +174,13 @@ const FOLD_STEP = 20_000;
 const BUCKETS_KEPT_MS = 8 * 86_400_000;
 
 /** One step of the fleet's history: the next events after the cursor into their buckets, the cursor moved. */
-function* foldStepTx(p: WritePlans, limit: number, nowMs: number): Tx<number> {
+function* foldStepTx(p: WritePlans, limit: number, keepFromMs: number): Tx<number> {
   const cursor = Number((yield* one(p.historyCursor))!.value);
   const end = (yield* one(p.historyChunkEnd, cursor, limit))!.upto;
   if (end === null) return 0;
   yield* run(p.foldHistory, cursor, Number(end));
   yield* run(p.moveHistoryCursor, Number(end));
-  yield* run(p.pruneBuckets, nowMs - BUCKETS_KEPT_MS);
+  if (keepFromMs > -Infinity) yield* run(p.pruneBuckets, keepFromMs);
   return Number(end) - cursor;
 }
 
@@ -219,6 +219,21 @@ export function createWrites(dialect: WriteDialect): Pick<NodeStore, 'register' 
   const { inChunks, allInChunks } = chunked(dialect);
   // Retention's per-node pass looks only at events written since the previous pass (the first, at all).
   let perNodeCheckedUpTo = 0;
+  /** Folds every event not folded yet into the fleet's history, dropping buckets before `keepFromMs`. */
+  const foldAll = async (keepFromMs: number) => {
+    let folded = 0;
+    for (let round = 0; round < 100_000; round++) {
+      // Read first: an idle pass takes no write lock.
+      const pending = await dialect.read(function* () {
+        const cursor = Number((yield* one(p.historyCursor))!.value);
+        return (yield* one(p.historyChunkEnd, cursor, 1))!.upto !== null;
+      });
+      if (!pending) break;
+      folded += await write(() => foldStepTx(p, FOLD_STEP, keepFromMs), DIRECT);
+      await dialect.betweenChunks?.();
+    }
+    return folded;
+  };
   return {
     register: (input, nowMs, idPrefix, options = {}) => write(() => registerTx(p, input, nowMs, idPrefix, options), DIRECT),
     update: (id, mutate) => write(() => updateTx(p, id, mutate), { key: id }),
@@ -234,6 +249,8 @@ export function createWrites(dialect: WriteDialect): Pick<NodeStore, 'register' 
       + (await inChunks(() => sweepChunkTx(p, 'online', cutoffs.onlineSinceMs, nowMs, chunkRows, flap), onChunk)),
     settleFlapping: (nowMs, flap) => allInChunks(() => calmChunkTx(p, nowMs, flap, chunkRows)),
     async pruneEvents(retention: EventRetention) {
+      // Retention deletes only folded events (the fleet's history keeps what they changed).
+      await foldAll(-Infinity);
       let deleted = 0;
       for (let round = 0; round < 100_000; round++) {
         const n = await write(() => pruneOldStepTx(p, retention.olderThanMs, PRUNE_STEP), DIRECT);
@@ -250,20 +267,7 @@ export function createWrites(dialect: WriteDialect): Pick<NodeStore, 'register' 
       }
       return deleted;
     },
-    async foldHistory(nowMs: number) {
-      let folded = 0;
-      for (let round = 0; round < 100_000; round++) {
-        // Read first: an idle pass takes no write lock.
-        const pending = await dialect.read(function* () {
-          const cursor = Number((yield* one(p.historyCursor))!.value);
-          return (yield* one(p.historyChunkEnd, cursor, 1))!.upto !== null;
-        });
-        if (!pending) break;
-        folded += await write(() => foldStepTx(p, FOLD_STEP, nowMs), DIRECT);
-        await dialect.betweenChunks?.();
-      }
-      return folded;
-    },
+    foldHistory: (nowMs: number) => foldAll(nowMs - BUCKETS_KEPT_MS),
     // Operational state touches no node: it may share a batch of updates.
     putState: (key, value, events = [], nowMs = 0) =>
       write(function* () {
