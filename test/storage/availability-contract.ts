@@ -110,6 +110,20 @@ export function availabilityCases(store: () => NodeStore): void {
       assert.deepEqual(points.slice(275).map((p) => [p.online, p.offline]), Array(13).fill([1, 1]), 'from 23h, A2 offline');
     });
 
+    it('sums the capacity of the online nodes and of all, numbers only', async () => {
+      const a = await node('c1', T0, { cpu_number: 16, gpu_number: 8, memory_in_bytes: 1_000 });
+      const b = await node('c2', T0, { cpu_number: 8, gpu_number: 4, memory_in_bytes: 500 });
+      await node('c3', T0, { cpu_number: '4', gpu_number: 2.5 });
+      await set(a, 'online', T0 + H);
+      await set(b, 'offline', T0 + H);
+      assert.deepEqual(await s().capacity(), {
+        online: { cpu_number: 16, gpu_number: 8, memory_in_bytes: 1_000 },
+        total: { cpu_number: 24, gpu_number: 14.5, memory_in_bytes: 1_500 },
+      });
+      await set(b, 'online', T0 + 2 * H);
+      assert.equal((await s().capacity()).online.gpu_number, 12, 'follows a change');
+    });
+
     it("walks the fleet's counts back from now, hour by hour; the last point is the current counts", async () => {
       await knownDay();
       const { points, wholeFromMs } = await s().fleetHistory(T0 + 24 * H, H, 25);

@@ -11,6 +11,7 @@ import { historyPoints, type AvailabilitySums, type AvailabilityTotals, type Fle
 import type { GroupBy } from '../../domain/grouping.js';
 import type { NodeFilter } from '../store.js';
 import type { Plan } from './tx.js';
+import { createVersionCache } from './version-cache.js';
 
 /** The span of a computation: from the window's start to now. */
 export interface Span {
@@ -48,6 +49,22 @@ export interface HistoryRow extends Record<keyof FleetCounts, number | string> {
   cut: number | string | null;
 }
 
+/** The fleet's capacity as a backend sums it. */
+export interface CapacityRow {
+  cpu_online: number | string;
+  gpu_online: number | string;
+  memory_online: number | string;
+  cpu_total: number | string;
+  gpu_total: number | string;
+  memory_total: number | string;
+}
+
+/** Capacity: of the online nodes and of all. */
+export interface FleetCapacity {
+  online: { cpu_number: number; gpu_number: number; memory_in_bytes: number };
+  total: { cpu_number: number; gpu_number: number; memory_in_bytes: number };
+}
+
 /** The statements of availability, per dialect. */
 export interface AvailabilityDialect {
   /** Per node of the filter, by ID number; a page (`afterSeq`, `limit`) or all. */
@@ -56,6 +73,8 @@ export interface AvailabilityDialect {
   node(id: string, span: Span): Plan<[], SumsRow>;
   /** The filter's totals: one row, or one per group key. */
   totals(f: NodeFilter, span: Span, by: GroupBy | null): Plan<[], TotalsRow>;
+  /** The fleet's capacity (cpu_number, gpu_number, memory_in_bytes from meta_data, numbers only): all nodes' and the online ones'. */
+  capacity: Plan<[], CapacityRow>;
   /** The current counts (b = −1) and the count changes per 5-minute bucket from `oldestMs` (history_buckets, and the events not folded yet). */
   history(oldestMs: number): Plan<[], HistoryRow>;
 }
@@ -93,8 +112,21 @@ const countsOf = (r: HistoryRow): FleetCounts => ({ online: num(r.online), offli
 export type AvailabilityStore = ReturnType<typeof createAvailabilityReads>;
 
 /** The availability reads of a store. */
-export function createAvailabilityReads(dialect: AvailabilityDialect, read: <A extends readonly unknown[], R>(p: Plan<A, R>, ...args: A) => Promise<R[]>) {
+export function createAvailabilityReads(dialect: AvailabilityDialect, read: <A extends readonly unknown[], R>(p: Plan<A, R>, ...args: A) => Promise<R[]>, changeVersion: () => Promise<string>) {
+  // A scan of every node's meta_data: built again only when the fleet changed.
+  const capacity = createVersionCache<null, FleetCapacity>({
+    key: () => '', version: changeVersion, maxEntries: 1,
+    build: async () => {
+      const [r] = await read(dialect.capacity);
+      return {
+        online: { cpu_number: num(r!.cpu_online ?? 0), gpu_number: num(r!.gpu_online ?? 0), memory_in_bytes: num(r!.memory_online ?? 0) },
+        total: { cpu_number: num(r!.cpu_total ?? 0), gpu_number: num(r!.gpu_total ?? 0), memory_in_bytes: num(r!.memory_total ?? 0) },
+      };
+    },
+  });
   return {
+    /** The fleet's capacity, online and in all (SPEC §17, the dashboard's overview). */
+    capacity: () => capacity(null),
     /** A page of the filter's nodes (or all, `page` null), with the next page's seq if any. */
     async availabilityPage(f: NodeFilter, span: Span, page: { afterSeq: number; limit: number } | null) {
       const rows = await read(dialect.nodes(f, span, page === null ? null : { afterSeq: page.afterSeq, limit: page.limit + 1 }));

@@ -116,7 +116,7 @@ export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'toke
     },
     listDocument: () => listCache(null),
     ...createOutboxReads(dialect.outbox, read),
-    ...createAvailabilityReads(dialect.availability, read),
+    ...createAvailabilityReads(dialect.availability, read, changeVersion),
     statistics: () => statsCache(null),
     statisticsOf: (filter) => read(dialect.filter(filter).statistics),
     statisticsBy: (filter, by) => read(dialect.grouped(filter, by)),
