@@ -119,7 +119,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(eventRoutes(options.nodes, feed, onClients, options.maxStreams), { prefix: BASE_PATH });
   app.get(`${BASE_PATH}/openapi.json`, { config: { access: 'open' }, schema: { hide: true } }, async () => app.swagger());
   // The dashboard (SPEC §10), and / leading to it.
-  await app.register(uiRoutes({ nodes: options.nodes, maintenance: options.maintenance, endpoints: options.endpoints, readiness: options.readiness, feed, clock, authenticate: options.authenticate, sessions: options.sessions, onClients, maxStreams: options.maxStreams }), { prefix: '/ui' });
+  await app.register(uiRoutes({ nodes: options.nodes, maintenance: options.maintenance, endpoints: options.endpoints, availability: options.availability, readiness: options.readiness, feed, clock, authenticate: options.authenticate, sessions: options.sessions, onClients, maxStreams: options.maxStreams }), { prefix: '/ui' });
   app.get('/', { config: { access: 'open' }, schema: { hide: true } }, async (_request, reply) => reply.redirect('/ui/', 302));
   // Every browser asks for it (a 404 is a console error on each page it opens).
   const favicon = readFileSync(FAVICON_PATH);

@@ -72,6 +72,8 @@ export function createAvailability(deps: { store: NodeStore; clock: Clock }) {
       const head = csvLine(['key', 'nodes', 'online_ratio', 'offline_seconds', 'incidents', 'maintenance_seconds']);
       return head + answer.groups.map((g) => csvLine([g.key, g.nodes, g.online_ratio, g.offline_seconds, g.incidents, g.maintenance_seconds])).join('');
     },
+    /** The fleet's capacity: of the online nodes and of all (cached until the fleet changes). */
+    capacity: () => store.capacity(),
     /** The fleet's counts over `window` every `stepMs`, the last point now (SPEC §17). */
     async history(window: HistoryWindow, windowMs: number, stepMs: number) {
       const nowMs = clock.now();

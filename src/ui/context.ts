@@ -12,6 +12,7 @@ import type { EventFeed } from '../events/feed.js';
 import type { Nodes } from '../nodes/index.js';
 import type { Maintenance } from '../maintenance/windows.js';
 import type { Endpoints } from '../notifications/endpoints.js';
+import type { Availability } from '../availability/reports.js';
 import type { Sessions } from '../sessions.js';
 import type { NodeFilter } from '../storage/store.js';
 import { filterRequirements, parseSelector, SELECTOR_LIMITS, SelectorError, type Requirement, type Selector } from '../domain/selector.js';
@@ -27,6 +28,8 @@ export interface UiOptions {
   /** Maintenance windows (SPEC §13). */
   maintenance: Maintenance;
   endpoints: Endpoints;
+  /** Availability, capacity and the fleet's history (SPEC §17). */
+  availability: Availability;
   readiness: ReadinessCheck;
   feed: EventFeed;
   clock: Clock;
@@ -59,6 +62,8 @@ export const FleetQuerySchema = Type.Object({
   maintenance: Type.Optional(Type.String()),
   after: Type.Optional(Type.String({ maxLength: 64 })),
   before: Type.Optional(Type.String({ maxLength: 64 })),
+  /** The chart's window (SPEC §17): 24h or 7d. */
+  chart: Type.Optional(Type.String({ maxLength: 16 })),
 });
 export type FleetQuerySchema = Static<typeof FleetQuerySchema>;
 /** A node page's `{id}`. */

@@ -180,8 +180,10 @@ ${pager(v)}
 }
 
 /** The page's body. */
-export function fleetBody(v: FleetView): SafeHtml {
+export function fleetBody(v: FleetView, glance: SafeHtml, availability: SafeHtml): SafeHtml {
   return html`<h1>Fleet overview</h1>
 ${searchForm(v.query)}
-${fleetRegion(v)}`;
+${glance}
+${fleetRegion(v)}
+${availability}`;
 }

@@ -11,6 +11,7 @@ import type { MaintenanceWindow } from '../domain/maintenance.js';
 import { durationSelect } from './maintenance-page.js';
 import type { Viewer } from './layout.js';
 import { periods, totals, type StatusChange } from './strip.js';
+import { nodeAvailabilityTable } from './availability-page.js';
 
 /** The window of the strip. */
 export const STRIP_WINDOW_MS = 24 * 3600_000;
@@ -23,6 +24,8 @@ export interface NodeView {
   window: MaintenanceWindow | null;
   /** Newest first. */
   events: StoredEvent[];
+  /** Its availability over 24 h, 7 d and 30 d (SPEC §17). */
+  availability: Parameters<typeof nodeAvailabilityTable>[0];
   viewer: Viewer;
   nowMs: number;
   /** A message after an edit (an error is announced as an alert). */
@@ -155,6 +158,7 @@ ${objectTable('Config', node.config)}
 <section aria-labelledby="history-title">
 <h2 id="history-title">History</h2>
 ${strip(node, v.events, nowMs)}
+${nodeAvailabilityTable(v.availability)}
 ${v.events.length === 0 ? html`<p class="none">No events kept for this node.</p>` : html`<table class="events"><caption>Latest events, newest first</caption>
 <thead><tr><th scope="col">Time</th><th scope="col">Event</th><th scope="col">What happened</th></tr></thead>
 <tbody>${v.events.map((e) => html`<tr><td><time datetime="${rfc3339(e.timeMs)}">${rfc3339(e.timeMs)}</time></td><td>${e.type}</td><td>${describe(e)}</td></tr>`)}</tbody></table>`}

@@ -9,10 +9,15 @@ import { html } from './html.js';
 import { page, type Viewer } from './layout.js';
 import { HISTORY_EVENTS, nodeBody, nodeRegion, type NodeView } from './node-page.js';
 import { mustView, viewerOrSignIn } from './session.js';
+import { chartWindow, DEFAULT_BY, overviewView } from './availability-routes.js';
+import { groupsPlaceholder, overviewRegion } from './availability-page.js';
+
+/** The windows of a node's availability on its page. */
+const NODE_WINDOWS = ['24h', '7d', '30d'] as const;
 
 /** What the pages read: the fleet's view and a node's. */
-export function views(options: Pick<UiOptions, 'nodes' | 'readiness' | 'clock'>) {
-  const { nodes, readiness, clock } = options;
+export function views(options: Pick<UiOptions, 'nodes' | 'readiness' | 'clock' | 'availability'>) {
+  const { nodes, readiness, clock, availability } = options;
   return {
     async fleet(query: FleetQuery, viewer: Viewer): Promise<FleetView> {
       const cursor = query.before ? { before: query.before } : { after: query.after };
@@ -31,8 +36,11 @@ export function views(options: Pick<UiOptions, 'nodes' | 'readiness' | 'clock'>)
     },
     async node(id: string, viewer: Viewer, notice?: NodeView['notice']): Promise<NodeView> {
       const node = await nodes.get(id);
-      const [events, window] = await Promise.all([nodes.nodeEvents(id, null, HISTORY_EVENTS), nodes.windowOf(node)]);
-      return { node, window, events, viewer, nowMs: clock.now(), ...(notice ? { notice } : {}) };
+      const [events, window, ...shares] = await Promise.all([
+        nodes.nodeEvents(id, null, HISTORY_EVENTS), nodes.windowOf(node), ...NODE_WINDOWS.map((w) => availability.node(id, w)),
+      ]);
+      const availabilityRows = shares.filter((a) => a !== null);
+      return { node, window, events, availability: availabilityRows, viewer, nowMs: clock.now(), ...(notice ? { notice } : {}) };
     },
     lastEventId: async () => (await nodes.eventBounds()).last,
   };
@@ -44,8 +52,9 @@ export async function pageRoutes(app: FastifyInstance, options: UiOptions): Prom
   app.get<{ Querystring: FleetQuerySchema }>('/', { schema: { querystring: FleetQuerySchema, hide: true } }, async (request, reply) => {
     const viewer = viewerOrSignIn(request, reply);
     if (!viewer) return reply;
-    const [fleet, last] = await Promise.all([view.fleet(fleetQuery(request.query), viewer), view.lastEventId()]);
-    return sendHtml(reply, page({ title: 'Fleet', viewer, nowMs: fleet.nowMs, stream: `/ui/stream?after=${last}` }, fleetBody(fleet)));
+    const [fleet, last, glance] = await Promise.all([view.fleet(fleetQuery(request.query), viewer), view.lastEventId(), overviewView(options, chartWindow(request.query.chart))]);
+    const body = fleetBody(fleet, overviewRegion(glance), groupsPlaceholder(DEFAULT_BY, '24h'));
+    return sendHtml(reply, page({ title: 'Fleet', viewer, nowMs: fleet.nowMs, stream: `/ui/stream?after=${last}` }, body));
   });
 
   app.get<{ Querystring: FleetQuerySchema }>('/fragments/fleet', { schema: { querystring: FleetQuerySchema, hide: true } }, async (request, reply) => {

@@ -11,6 +11,7 @@ import { checkQueryEncoding } from '../edge/request-text.js';
 import { actionRoutes } from './actions.js';
 import { maintenanceRoutes } from './maintenance-routes.js';
 import { notificationRoutes } from './notifications-routes.js';
+import { availabilityRoutes } from './availability-routes.js';
 import { assetsPlugin } from './assets.js';
 import type { UiOptions } from './context.js';
 import { pageRoutes } from './pages.js';
@@ -46,6 +47,7 @@ export function uiRoutes(options: UiOptions) {
     await actionRoutes(app, options);
     await maintenanceRoutes(app, options);
     await notificationRoutes(app, options);
+    await availabilityRoutes(app, options);
     await streamRoutes(app, options);
   };
 }

@@ -80,7 +80,7 @@ export function availabilityRoutes(availability: Availability) {
         const csv = csvWanted(request.query.format);
         const answer = isNodeIdShape(request.params.id) ? await availability.node(request.params.id, window) : null;
         if (answer === null) throw nodeNotFound(request.params.id);
-        return csv ? sendCsv(reply, `availability-${answer.id}-${window}`, NODE_CSV_HEADER + nodeCsvLine(answer)) : answer;
+        return csv ? sendCsv(reply, `availability-${answer.id}-${window}`, NODE_CSV_HEADER + nodeCsvLine({ ...answer, from: answer.complete ? undefined : answer.from })) : answer;
       },
     );
     app.get(
