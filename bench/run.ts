@@ -32,14 +32,17 @@
 //               default set: it needs a baseline; bench/parts/side-by-side.ts).
 //   notify      10,000 nodes offline at once to a webhook (--notify-nodes), and the command line listing
 //               --selector-nodes (100,000) nodes (bench/parts/notify.ts).
-// Options: --only throughput,scale,soak,history,dashboard,ha,latency,million,selectors,notify  --rounds 3  --seconds 5  --workers N  --soak-seconds 300
+//   availability --availability-nodes (100,000) with 30 days of events, 1% flapping: availability over
+//               30 days, by a field, as CSV; statistics by a field; the history chart's data; the overview
+//               in Chromium (bench/parts/availability.ts).
+// Options: --only throughput,scale,soak,history,dashboard,ha,latency,million,selectors,notify,availability  --rounds 3  --seconds 5  --workers N  --soak-seconds 300
 //          --scale-sizes 10000,100000  --flask wal|plain|off (the reference's style, see app.py)
 // Every loop is bounded in count and time; every request goes to 127.0.0.1.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { agent } from './lib/fleet.js';
-import { args, baseline, notifyNodes, sideEndpoints, selectorNodes, dashboardNodes, flaskStyle, haLoadNodes, haNodes, historyEvents, flapHours, historyNodes, latencyNodes, latencySeconds, log, millionHalves, millionNodes, parts, rounds, scaleSizes, seconds, soakSeconds, workers } from './lib/options.js';
+import { args, availabilityNodes, baseline, notifyNodes, sideEndpoints, selectorNodes, dashboardNodes, flaskStyle, haLoadNodes, haNodes, historyEvents, flapHours, historyNodes, latencyNodes, latencySeconds, log, millionHalves, millionNodes, parts, rounds, scaleSizes, seconds, soakSeconds, workers } from './lib/options.js';
 import { dashboard } from './parts/dashboard.js';
 import { ha } from './parts/ha.js';
 import { history } from './parts/history.js';
@@ -47,6 +50,7 @@ import { latency } from './parts/latency.js';
 import { sideBySide } from './parts/side-by-side.js';
 import { selectors } from './parts/selectors.js';
 import { notify } from './parts/notify.js';
+import { availability } from './parts/availability.js';
 import { million } from './parts/million.js';
 import { scale } from './parts/scale.js';
 import { soak } from './parts/soak.js';
@@ -71,6 +75,7 @@ if (parts.includes('latency')) results.latency = await latency(latencyNodes, lat
 if (parts.includes('side')) results.side = await sideBySide(baseline, latencyNodes, latencySeconds, rounds, 3000, sideEndpoints);
 if (parts.includes('selectors')) results.selectors = await selectors(selectorNodes);
 if (parts.includes('notify')) results.notify = await notify(notifyNodes, selectorNodes);
+if (parts.includes('availability')) results.availability = await availability(availabilityNodes);
 if (parts.includes('million')) results.million = await million(millionNodes, flapHours, millionHalves);
 agent.destroy();
 

@@ -6,7 +6,7 @@
 // With cli-master.ts, the only module that reads process.env and argv, handles signals and exits.
 import cluster from 'node:cluster';
 
-const CLIENT = new Set(['nodes', 'maint', 'events', 'hooks', 'stats', 'wait']);
+const CLIENT = new Set(['nodes', 'maint', 'events', 'hooks', 'stats', 'availability', 'wait']);
 
 /** A client command; leaves at once when done (kept-alive connections would hold the process for seconds). */
 async function client(argv: string[]): Promise<number> {

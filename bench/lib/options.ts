@@ -7,7 +7,7 @@ export const opt = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
 };
-export const parts = opt('only', 'throughput,scale,soak,history,dashboard,ha,latency,million,selectors,notify').split(',');
+export const parts = opt('only', 'throughput,scale,soak,history,dashboard,ha,latency,million,selectors,notify,availability').split(',');
 export const historyNodes = Number(opt('history-nodes', '100000'));
 export const historyEvents = Number(opt('history-events', '1000000'));
 export const dashboardNodes = Number(opt('dashboard-nodes', '100000'));
@@ -16,6 +16,7 @@ export const haLoadNodes = Number(opt('ha-load-nodes', '10000'));
 export const latencyNodes = Number(opt('latency-nodes', '100000'));
 export const selectorNodes = Number(opt('selector-nodes', '100000'));
 export const notifyNodes = Number(opt('notify-nodes', '10000'));
+export const availabilityNodes = Number(opt('availability-nodes', '100000'));
 /** Part side: webhook endpoints configured on this build (to a loopback receiver) while it is measured. */
 export const sideEndpoints = Number(opt('endpoints', '0'));
 export const latencySeconds = Number(opt('latency-seconds', '60'));

@@ -1,7 +1,7 @@
 // The operator's commands (SPEC §16), each over the HTTP API of any master (api.ts) and printed by
 // output.ts. Types are the API's own (http/schemas.ts): a field renamed there fails the typecheck here.
 import type { Static } from '@sinclair/typebox';
-import type { DeliveryJson, EndpointJson, GroupedStatisticsJson, NodeJson, NodeSummaryJson, StatisticsJson, WindowJson } from '../http/schemas.js';
+import type { AvailabilityJson, DeliveryJson, EndpointJson, GroupedAvailabilityJson, GroupedStatisticsJson, NodeJson, NodeSummaryJson, StatisticsJson, WindowJson } from '../http/schemas.js';
 import { ClientError, EXIT, type Api } from './api.js';
 import { details, relative, table, writeList, type Column, type Format, type Out } from './output.js';
 
@@ -245,6 +245,39 @@ export async function stats(c: Ctx): Promise<number> {
     const s = await c.api.json<Statistics>('GET', path);
     table(c.out, [...s.status_statistics, { status: 'total', count: s.total }], [{ header: 'STATUS', value: (r) => r.status, colour: true }, { header: 'COUNT', value: (r) => String(r.count) }], false);
   }
+  return EXIT.ok;
+}
+
+type Shares = Static<typeof AvailabilityJson>;
+type Share = { id?: string; key?: string | null; nodes?: number; online_ratio: number | null; offline_seconds: number; incidents: number; maintenance_seconds: number };
+const pct = (r: number | null) => (r === null ? '-' : `${(Math.floor(r * 100_000) / 1000).toFixed(3)}%`);
+const SHARE_FIGURES: Column<Share>[] = [
+  { header: 'ONLINE', value: (s) => pct(s.online_ratio) },
+  { header: 'OFFLINE', value: (s) => `${s.offline_seconds}s` },
+  { header: 'INCIDENTS', value: (s) => String(s.incidents) },
+  { header: 'MAINTENANCE', value: (s) => `${s.maintenance_seconds}s` },
+];
+
+/** `availability [--window 7d] [-l <selector>] [--by <key>]` (SPEC §17): every node (all pages) and the total, or the groups. */
+export async function availability(c: Ctx): Promise<number> {
+  const window = str(c.values.window) ?? '24h';
+  const by = str(c.values.by);
+  const selector = str(c.values.selector);
+  if (by !== undefined) {
+    const grouped = await c.api.json<Static<typeof GroupedAvailabilityJson>>('GET', `/availability${q({ window, by, selector })}`);
+    if (c.format === 'json' || c.format === 'ndjson') c.out.write(`${JSON.stringify(grouped)}\n`);
+    else table(c.out, grouped.groups, [{ header: 'KEY', value: (g) => g.key ?? '(none)' }, { header: 'NODES', value: (g) => String(g.nodes) }, ...SHARE_FIGURES], false);
+    return EXIT.ok;
+  }
+  const first = await c.api.json<Shares>('GET', `/availability${q({ window, selector, limit: '1000' })}`);
+  const nodes = [...first.nodes];
+  for (let page = first; page.nodes.length === 1000 && nodes.length < 10_000_000;) {
+    page = await c.api.json<Shares>('GET', `/availability${q({ window, selector, limit: '1000', after: page.nodes.at(-1)!.id })}`);
+    nodes.push(...page.nodes);
+  }
+  if (c.format === 'json') c.out.write(`${JSON.stringify({ ...first, nodes })}\n`);
+  else if (c.format === 'ndjson') for (const n of nodes) c.out.write(`${JSON.stringify(n)}\n`);
+  else table(c.out, [...nodes, { id: `total (${first.total.nodes})`, ...first.total }], [{ header: 'ID', value: (s) => s.id ?? '' }, ...SHARE_FIGURES], false);
   return EXIT.ok;
 }
 

@@ -1,4 +1,4 @@
-// The command line's client commands (SPEC §16): `argus-master nodes|maint|events|hooks|stats|wait …`,
+// The command line's client commands (SPEC §16): `argus-master nodes|maint|events|hooks|stats|availability|wait …`,
 // parsed by Node's util.parseArgs, each with its --help and an example. The master is ARGUS_URL (default
 // http://127.0.0.1:3000) or --url; the token ARGUS_TOKEN, ARGUS_TOKEN_FILE or --token-file. Exit codes:
 // 0 done, 1 the master failed or could not be reached, 2 usage, 3 not found (or empty with --fail-empty),
@@ -41,6 +41,7 @@ const COMMANDS: Record<string, Command> = {
   'hooks test': { usage: 'hooks test E1', example: 'argus-master hooks test E1', options: {}, run: (c) => cmd.hooks(c, 'test') },
   'hooks rm': { usage: 'hooks rm E1', example: 'argus-master hooks rm E1', options: {}, run: (c) => cmd.hooks(c, 'rm') },
   stats: { usage: 'stats [--by <field or label key>] [-l <selector>]', example: 'argus-master stats --by meta.user -l gpu', options: { ...SELECTOR, by: { type: 'string' } }, run: cmd.stats },
+  availability: { usage: 'availability [--window 24h|7d|30d|90d] [-l <selector>] [--by <field or label key>]', example: 'argus-master availability --window 30d --by meta.user', options: { ...SELECTOR, window: { type: 'string' }, by: { type: 'string' } }, run: cmd.availability },
   wait: { usage: 'wait ID --for <field>=<value> [--timeout 60s]', example: 'argus-master wait A17 --for status=online --timeout 2m', options: { for: { type: 'string' }, timeout: { type: 'string' } }, run: cmd.wait },
 };
 

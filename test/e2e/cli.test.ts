@@ -62,6 +62,11 @@ describe('end-to-end: the command line, auth disabled', () => {
     assert.equal(JSON.parse(cli(['stats', '-o', 'json'], env).stdout).total, 1_103);
     assert.deepEqual(JSON.parse(cli(['stats', '--by', 'meta.user', '-o', 'json'], env).stdout).groups.map((g: { key: string; total: number }) => [g.key, g.total]), [['testuser', 1_103]]);
     assert.match(cli(['stats', '--by', 'meta.user'], env).stdout, /KEY\s+TOTAL\s+ONLINE[^\n]*\ntestuser\s+1103\s+1\s/);
+    const shares = JSON.parse(cli(['availability', '--window', '7d', '-o', 'json'], env).stdout);
+    assert.deepEqual([shares.window, shares.total.nodes, shares.nodes.length], ['7d', 1_103, 1_103], 'every page');
+    assert.match(cli(['availability', '--by', 'meta.user'], env).stdout, /KEY\s+NODES\s+ONLINE\s+OFFLINE\s+INCIDENTS\s+MAINTENANCE\ntestuser\s+1103\s+\d+\.\d{3}%/);
+    assert.match(cli(['availability', '-l', 'id=A1'], env).stdout, /ID\s+ONLINE[^\n]*\nA1\s+\d+\.\d{3}%[^\n]*\ntotal \(1\)/);
+    assert.equal(cli(['availability', '--window', '1y'], env).code, 2, 'a 400 is a usage error');
     const hook = cli(['hooks', 'add', 'ops', 'http://127.0.0.1:9/h', '--events', 'node.status'], env);
     assert.match(hook.stdout, /E1 added; its signing secret \(shown once\): whsec_/);
     assert.match(cli(['hooks', 'ls'], env).stdout, /E1\s+ops\s+webhook\s+enabled/);
@@ -93,7 +98,7 @@ describe('end-to-end: the command line, auth disabled', () => {
   });
 
   it('--help on every command, with an example; start-up under 300 ms', () => {
-    for (const c of [['nodes', 'ls'], ['nodes', 'get'], ['nodes', 'watch'], ['nodes', 'rm'], ['nodes', 'label'], ['maint', 'add'], ['maint', 'ls'], ['maint', 'end'], ['events'], ['hooks', 'ls'], ['hooks', 'add'], ['hooks', 'test'], ['hooks', 'rm'], ['stats'], ['wait']]) {
+    for (const c of [['nodes', 'ls'], ['nodes', 'get'], ['nodes', 'watch'], ['nodes', 'rm'], ['nodes', 'label'], ['maint', 'add'], ['maint', 'ls'], ['maint', 'end'], ['events'], ['hooks', 'ls'], ['hooks', 'add'], ['hooks', 'test'], ['hooks', 'rm'], ['stats'], ['availability'], ['wait']]) {
       const r = cli([...c, '--help'], env);
       assert.equal(r.code, 0);
       assert.match(r.stdout, new RegExp(`Usage: argus-master ${c.join(' ')}[\\s\\S]*Example:\\n  argus-master ${c.join(' ')}`));
