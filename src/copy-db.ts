@@ -13,6 +13,9 @@ import { NODE_COLUMN_PG_TYPES, NODE_COLUMNS, type EventRow, type NodeRow } from 
 import { WINDOW_COLUMNS, type WindowRow } from './storage/core/maintenance.js';
 
 const BATCH = 2_000;
+/** The fleet's history (migration 014): count changes per 5-minute bucket. */
+const BUCKET_COLUMNS = ['bucket', 'online', 'offline', 'initialized', 'degraded', 'maintenance'] as const;
+type BucketRow = Record<(typeof BUCKET_COLUMNS)[number], number | string>;
 const COUNTERS = COPIED_COUNTERS;
 
 /** One side of a copy. */
@@ -27,6 +30,9 @@ interface Side {
   /** Maintenance windows, all at once (a handful to a few thousand). */
   windows(): Promise<WindowRow[]>;
   putWindows(rows: WindowRow[]): Promise<void>;
+  /** The fleet's history buckets, all at once (8 days of 5 minutes at most). */
+  buckets(): Promise<BucketRow[]>;
+  putBuckets(rows: BucketRow[]): Promise<void>;
   /** After the copy: PostgreSQL gathers the planner's statistics (a bulk copy leaves none). */
   finish?(): Promise<void>;
   close(): Promise<void>;
@@ -88,6 +94,12 @@ async function sqliteSide(path: string, mustExist: boolean): Promise<Side> {
       db.transaction(() => {
         for (const [k, v] of Object.entries(counters)) db.prepare('UPDATE kv SET value = ? WHERE key = ?').run(String(v), k);
       })(),
+    buckets: async () => db.prepare<[], BucketRow>(`SELECT ${BUCKET_COLUMNS.join(', ')} FROM history_buckets ORDER BY bucket`).all(),
+    putBuckets: async (rows) =>
+      db.transaction(() => {
+        const insert = db.prepare(`INSERT INTO history_buckets (${BUCKET_COLUMNS.join(', ')}) VALUES (${BUCKET_COLUMNS.map((c) => `@${c}`).join(', ')})`);
+        for (const r of rows) insert.run(r);
+      })(),
     windows: async () => db.prepare<[], WindowRow>('SELECT * FROM maintenance_windows ORDER BY seq').all(),
     putWindows: async (rows) =>
       db.transaction(() => {
@@ -146,6 +158,11 @@ async function postgresSide(url: string): Promise<Side> {
     putCounters: (counters) =>
       inTransaction(async (c) => {
         for (const [k, v] of Object.entries(counters)) await c.query('UPDATE kv SET value = $1 WHERE key = $2', [String(v), k]);
+      }),
+    buckets: async () => (await pool.query<BucketRow>(`SELECT ${BUCKET_COLUMNS.join(', ')} FROM history_buckets ORDER BY bucket`)).rows,
+    putBuckets: (rows) =>
+      inTransaction(async (c) => {
+        for (const r of rows) await c.query(`INSERT INTO history_buckets (${BUCKET_COLUMNS.join(', ')}) VALUES (${BUCKET_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`, BUCKET_COLUMNS.map((k) => r[k]));
       }),
     windows: async () => (await pool.query<WindowRow>('SELECT * FROM maintenance_windows ORDER BY seq')).rows,
     putWindows: (rows) =>
@@ -233,6 +250,7 @@ export async function copyDb(args: readonly string[], progress: (line: string) =
     const events = await copyAll('events', total.events, 0, (a) => source.events(a), (rows) => into.putEvents(rows), (r) => r.id);
     const windows = await source.windows();
     await target.putWindows(windows);
+    await target.putBuckets(await source.buckets());
     // The counters last: a rerun after an interruption finds a non-empty target and refuses.
     const counters = (await source.count()).counters;
     await target.putCounters(counters);

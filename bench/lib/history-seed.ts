@@ -81,6 +81,8 @@ export function seedHistory(dbPath: string, nodes: number, nowMs: number): { eve
       const bucket = db.prepare('INSERT INTO history_buckets (bucket, online, offline, initialized, degraded, maintenance) VALUES (?, ?, ?, ?, ?, ?)');
       for (const [b, sums] of buckets) bucket.run(b, ...sums);
       db.prepare("UPDATE kv SET value = ? WHERE key = 'history_cursor'").run(String(base + all.length));
+      // A master that ran for the month has looked at every event for the per-node limit (the seed keeps it).
+      db.prepare("UPDATE kv SET value = ? WHERE key = 'retention_cursor'").run(String(base + all.length));
       db.prepare("UPDATE kv SET value = ? WHERE key = 'history_buckets_from'").run(String(nowMs - 31 * DAY));
     })();
     return { events: all.length, flapping: cuts.length };

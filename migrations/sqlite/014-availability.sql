@@ -22,6 +22,8 @@ CREATE TABLE history_buckets (
   degraded    INTEGER NOT NULL,
   maintenance INTEGER NOT NULL
 ) STRICT;
+-- Retention's per-node pass keeps its place across restarts (it scanned every event at each start).
+INSERT INTO kv (key, value) VALUES ('retention_cursor', '0') ON CONFLICT (key) DO NOTHING;
 INSERT INTO kv (key, value) SELECT 'history_cursor', value FROM kv WHERE key = 'event_id_counter' ON CONFLICT (key) DO NOTHING;
 INSERT INTO kv (key, value)
   SELECT 'history_buckets_from', CAST(max(coalesce((SELECT max(time) FROM events), 0), coalesce((SELECT max(status_since) FROM nodes), 0)) AS TEXT)

@@ -31,6 +31,8 @@ export const KV = {
    * deleted (migration 014). A node's own cut by EVENTS_MAX_PER_NODE is its row's history_from.
    */
   historyFrom: 'history_from',
+  /** The last event retention's per-node pass looked at (kept across restarts: a start scans only what is new). */
+  retentionCursor: 'retention_cursor',
   /** The last event folded into the fleet's history (history_buckets); retention deletes none after it. */
   historyCursor: 'history_cursor',
   /** Since when history_buckets holds every change (events before migration 014 carry none). */

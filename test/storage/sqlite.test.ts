@@ -53,6 +53,7 @@ describe('SQLite store specifics', () => {
       { key: 'notify_cursor', value: '0' },
       { key: 'notify_endpoint_counter', value: '0' },
       { key: 'publish_version', value: '0' },
+      { key: 'retention_cursor', value: '0' },
       { key: 'schema_version', value: String(LATEST) },
     ]);
     await store.close();
@@ -302,6 +303,37 @@ describe('SQLite: the sweeping side idle takes no write lock', () => {
       other.prepare('ROLLBACK').run();
       other.close();
       await store.close();
+      t.cleanup();
+    }
+  });
+});
+
+describe('SQLite: starting beside a busy primary', () => {
+  // A worker opened its store with an IMMEDIATE transaction to check the schema: while the primary's
+  // first retention pass wrote (35 s at 1,000,000 events), workers gave up at the busy timeout and the
+  // master did not start. Up to date, a start reads only; and the per-node pass keeps its place in kv.
+  it('opens an up-to-date database while another connection holds the write lock, and folds the history idle without it', async () => {
+    const t = tempDir();
+    const path = join(t.dir, 'db.sqlite3');
+    const first = openSqliteStore({ path });
+    await first.register({ id: null, name: 'n', type: 't', version: 'v', metaData: {} }, 0, 'A');
+    await first.pruneEvents({ olderThanMs: -1, maxPerNode: 1000 });
+    await first.close();
+    const other = new Database(path);
+    other.pragma('busy_timeout = 0');
+    other.prepare('BEGIN IMMEDIATE').run();
+    try {
+      const started = Date.now();
+      const store = openSqliteStore({ path, busyTimeoutMs: 200 });
+      assert.equal(await store.foldHistory(1_000), 0, 'folded already');
+      assert.ok(Date.now() - started < 500, `took ${Date.now() - started} ms: it waited for the lock`);
+      assert.deepEqual(store.db.prepare("SELECT key, value FROM kv WHERE key IN ('retention_cursor', 'history_cursor') ORDER BY key").all(), [
+        { key: 'history_cursor', value: '1' }, { key: 'retention_cursor', value: '1' },
+      ], 'both passes keep their place');
+      await store.close();
+    } finally {
+      other.prepare('ROLLBACK').run();
+      other.close();
       t.cleanup();
     }
   });

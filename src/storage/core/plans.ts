@@ -77,6 +77,9 @@ export interface WritePlans {
   scanEvents: Plan<[since: number, limit: number], ScannedEvent>;
   /** Deletes a node's events but its newest `keep`. */
   pruneNode: Plan<[nodeId: string, keep: number], DeletedEvent>;
+  /** Retention's per-node cursor (kv retention_cursor): the last event its per-node pass looked at. */
+  retentionCursor: Plan<[], { value: string | number }>;
+  moveRetentionCursor: Plan<[id: number], never>;
   /** The fleet history's cursor (kv history_cursor): the last event folded into history_buckets. */
   historyCursor: Plan<[], { value: string | number }>;
   /** The id of the last of the next `limit` events after `cursor` (null: none). */

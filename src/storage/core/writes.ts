@@ -199,8 +199,12 @@ function* pruneOldStepTx(p: WritePlans, beforeMs: number, limit: number): Tx<num
   return gone.length;
 }
 
-/** One step of the per-node limit: the nodes with events after `since` keep their newest `keep`. */
-function* pruneNodesStepTx(p: WritePlans, since: number, keep: number): Tx<{ deleted: number; last: number | null }> {
+/**
+ * One step of the per-node limit: the nodes with events after the retention cursor (kv: kept across
+ * restarts, so a start does not scan every event again) keep their newest `keep`; the cursor moves on.
+ */
+function* pruneNodesStepTx(p: WritePlans, keep: number): Tx<{ deleted: number; last: number | null }> {
+  const since = Number((yield* one(p.retentionCursor))!.value);
   const scanned = yield* all(p.scanEvents, since, PRUNE_STEP);
   let deleted = 0;
   for (const node of new Set(scanned.map((e) => e.node_id).filter((n): n is string => n !== null))) {
@@ -209,7 +213,9 @@ function* pruneNodesStepTx(p: WritePlans, since: number, keep: number): Tx<{ del
     if (cut !== null) yield* run(p.raiseNodeHistoryFrom, node, cut);
     deleted += gone.length;
   }
-  return { deleted, last: scanned.at(-1)?.id ?? null };
+  const last = scanned.at(-1)?.id ?? null;
+  if (last !== null) yield* run(p.moveRetentionCursor, Number(last));
+  return { deleted, last };
 }
 
 /** The store's writes over `dialect`. */
@@ -217,8 +223,6 @@ export function createWrites(dialect: WriteDialect): Pick<NodeStore, 'register' 
   const { plans: p, write, chunkRows } = dialect;
   const DIRECT: WriteKind = { direct: true };
   const { inChunks, allInChunks } = chunked(dialect);
-  // Retention's per-node pass looks only at events written since the previous pass (the first, at all).
-  let perNodeCheckedUpTo = 0;
   /** Folds every event not folded yet into the fleet's history, dropping buckets before `keepFromMs`. */
   const foldAll = async (keepFromMs: number) => {
     let folded = 0;
@@ -259,10 +263,9 @@ export function createWrites(dialect: WriteDialect): Pick<NodeStore, 'register' 
         await dialect.betweenChunks?.();
       }
       for (let round = 0; round < 100_000; round++) {
-        const step = await write(() => pruneNodesStepTx(p, perNodeCheckedUpTo, retention.maxPerNode), DIRECT);
+        const step = await write(() => pruneNodesStepTx(p, retention.maxPerNode), DIRECT);
         deleted += step.deleted;
         if (step.last === null) break;
-        perNodeCheckedUpTo = step.last;
         await dialect.betweenChunks?.();
       }
       return deleted;

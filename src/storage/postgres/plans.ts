@@ -51,6 +51,8 @@ export const PG_WRITE_PLANS: WritePlans = {
      RETURNING time, state_after`,
     (node, keep) => [node, keep - 1],
   ),
+  retentionCursor: plan<[], { value: string }>(`SELECT value FROM kv WHERE key = '${KV.retentionCursor}'`),
+  moveRetentionCursor: plan<[number]>(`UPDATE kv SET value = $1::bigint::text WHERE key = '${KV.retentionCursor}'`),
   historyCursor: plan<[], { value: string }>(`SELECT value FROM kv WHERE key = '${KV.historyCursor}'`),
   historyChunkEnd: plan<[number, number], { upto: string | null }>('SELECT max(id) AS upto FROM (SELECT id FROM events WHERE id > $1 ORDER BY id LIMIT $2) chunk'),
   foldHistory: plan<[number, number]>(

@@ -15,6 +15,10 @@ export const loadMigrations = (dir = migrationsDir('sqlite')): Migration[] => re
 /** Applies pending migrations inside one IMMEDIATE transaction; refuses a database newer than the code. */
 export function migrate(db: Database.Database, migrations: Migration[] = loadMigrations()): { from: number; to: number } {
   registerMigrationFunctions(db);
+  // Up to date (every start but the first after an upgrade): no write lock, which another process may
+  // hold for a while (the primary's first retention pass), so that a worker never waits to start.
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (currentVersion(db) === latest) return { from: latest, to: latest };
   return db.transaction(() => {
     db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT');
     const row = db.prepare('SELECT value FROM kv WHERE key = ?').get(KV.schemaVersion) as { value: string } | undefined;
@@ -34,6 +38,16 @@ export function migrate(db: Database.Database, migrations: Migration[] = loadMig
     db.prepare("INSERT INTO kv (key, value) VALUES (?, '0') ON CONFLICT (key) DO NOTHING").run(KV.changeVersion);
     return { from, to: latest };
   }).immediate();
+}
+
+/** The recorded schema version, read without a transaction; null when there is none yet. */
+function currentVersion(db: Database.Database): number | null {
+  try {
+    const row = db.prepare('SELECT value FROM kv WHERE key = ?').get(KV.schemaVersion) as { value: string } | undefined;
+    return row ? Number(row.value) : null;
+  } catch {
+    return null; // no kv table: a new database
+  }
 }
 
 /** The SQL functions migrations use (004 passes the stored bytes: text that is not UTF-8, as a BLOB). */

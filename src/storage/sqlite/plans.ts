@@ -56,6 +56,8 @@ export const SQLITE_WRITE_PLANS: WritePlans = {
      RETURNING time, state_after`,
     (node, keep) => ({ node, keep }),
   ),
+  retentionCursor: plan<[], { value: string }>(`SELECT value FROM kv WHERE key = '${KV.retentionCursor}'`),
+  moveRetentionCursor: plan<[number]>(`UPDATE kv SET value = CAST(CAST(? AS INTEGER) AS TEXT) WHERE key = '${KV.retentionCursor}'`),
   historyCursor: plan<[], { value: string }>(`SELECT value FROM kv WHERE key = '${KV.historyCursor}'`),
   historyChunkEnd: plan<[number, number], { upto: number | null }>('SELECT max(id) AS upto FROM (SELECT id FROM events WHERE id > ? ORDER BY id LIMIT ?)'),
   foldHistory: plan<[number, number]>(
@@ -64,9 +66,9 @@ export const SQLITE_WRITE_PLANS: WritePlans = {
      FROM events WHERE id > ? AND id <= ? AND state_after IS NOT NULL GROUP BY 1
      ON CONFLICT (bucket) DO UPDATE SET ${HISTORY_COUNTS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`,
   ),
-  moveHistoryCursor: plan<[number]>(`UPDATE kv SET value = CAST(? AS TEXT) WHERE key = '${KV.historyCursor}'`),
+  moveHistoryCursor: plan<[number]>(`UPDATE kv SET value = CAST(CAST(? AS INTEGER) AS TEXT) WHERE key = '${KV.historyCursor}'`),
   pruneBuckets: plan<[number]>('DELETE FROM history_buckets WHERE bucket < ?'),
-  raiseHistoryFrom: plan<[number]>(`UPDATE kv SET value = CAST(max(CAST(value AS INTEGER), ?) AS TEXT) WHERE key = '${KV.historyFrom}'`),
+  raiseHistoryFrom: plan<[number]>(`UPDATE kv SET value = CAST(max(CAST(value AS INTEGER), CAST(? AS INTEGER)) AS TEXT) WHERE key = '${KV.historyFrom}'`),
   raiseNodeHistoryFrom: plan<[string, number]>('UPDATE nodes SET history_from = max(coalesce(history_from, 0), @time) WHERE id = @node', (node, time) => ({ node, time })),
   // Operational state lives in kv under a `state:` prefix, apart from the counters and schema version.
   putState: plan<[string, string]>(`INSERT INTO kv (key, value) VALUES ('${KV.statePrefix}' || ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
