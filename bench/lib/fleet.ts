@@ -160,6 +160,11 @@ export function seed(dbPath: string, count: number, reportedAtMs: number, option
     // store's writes and migration 012 keep it: else every node's first report would change it.
     const columns = store.db.prepare("SELECT name FROM pragma_table_info('nodes')").all() as Array<{ name: string }>;
     if (columns.some((c) => c.name === 'health_state')) store.db.prepare("UPDATE nodes SET health_state = 'healthy'").run();
+    // The capacity columns the store keeps from meta_data (migration 014), as its writes do.
+    if (columns.some((c) => c.name === 'gpu_number')) {
+      const number = (k: string) => `CASE WHEN json_type(meta_data, '$.${k}') IN ('integer', 'real') THEN meta_data ->> '$.${k}' ELSE 0 END`;
+      store.db.prepare(`UPDATE nodes SET cpu_number = ${number('cpu_number')}, gpu_number = ${number('gpu_number')}, memory_in_bytes = ${number('memory_in_bytes')}`).run();
+    }
   })();
   void store.close();
 }

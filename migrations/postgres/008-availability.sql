@@ -24,3 +24,9 @@ INSERT INTO kv (key, value)
 INSERT INTO kv (key, value)
   SELECT 'history_from', greatest(coalesce((SELECT max(time) FROM events), 0), coalesce((SELECT max(status_since) FROM nodes), 0))::text
   ON CONFLICT (key) DO NOTHING;
+-- Each node's capacity from meta_data (numbers only, else 0), kept by every write: the capacity sums of
+-- the statistics by a field and of the dashboard read no JSON (a scan of 100,000 meta_data took 110 ms).
+ALTER TABLE nodes ADD COLUMN cpu_number float8 NOT NULL DEFAULT 0;
+ALTER TABLE nodes ADD COLUMN gpu_number float8 NOT NULL DEFAULT 0;
+ALTER TABLE nodes ADD COLUMN memory_in_bytes float8 NOT NULL DEFAULT 0;
+UPDATE nodes SET cpu_number = CASE WHEN jsonb_typeof(meta_data::jsonb -> 'cpu_number') = 'number' THEN (meta_data::jsonb ->> 'cpu_number')::float8 ELSE 0 END, gpu_number = CASE WHEN jsonb_typeof(meta_data::jsonb -> 'gpu_number') = 'number' THEN (meta_data::jsonb ->> 'gpu_number')::float8 ELSE 0 END, memory_in_bytes = CASE WHEN jsonb_typeof(meta_data::jsonb -> 'memory_in_bytes') = 'number' THEN (meta_data::jsonb ->> 'memory_in_bytes')::float8 ELSE 0 END;

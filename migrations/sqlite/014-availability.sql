@@ -31,3 +31,9 @@ INSERT INTO kv (key, value)
 INSERT INTO kv (key, value)
   SELECT 'history_from', CAST(max(coalesce((SELECT max(time) FROM events), 0), coalesce((SELECT max(status_since) FROM nodes), 0)) AS TEXT)
   ON CONFLICT (key) DO NOTHING;
+-- Each node's capacity from meta_data (numbers only, else 0), kept by every write: the capacity sums of
+-- the statistics by a field and of the dashboard read no JSON (a scan of 100,000 meta_data took 110 ms).
+ALTER TABLE nodes ADD COLUMN cpu_number REAL NOT NULL DEFAULT 0;
+ALTER TABLE nodes ADD COLUMN gpu_number REAL NOT NULL DEFAULT 0;
+ALTER TABLE nodes ADD COLUMN memory_in_bytes REAL NOT NULL DEFAULT 0;
+UPDATE nodes SET cpu_number = CASE WHEN json_type(meta_data, '$.cpu_number') IN ('integer', 'real') THEN meta_data ->> '$.cpu_number' ELSE 0 END, gpu_number = CASE WHEN json_type(meta_data, '$.gpu_number') IN ('integer', 'real') THEN meta_data ->> '$.gpu_number' ELSE 0 END, memory_in_bytes = CASE WHEN json_type(meta_data, '$.memory_in_bytes') IN ('integer', 'real') THEN meta_data ->> '$.memory_in_bytes' ELSE 0 END;

@@ -37,7 +37,19 @@ export interface NodeRow {
   maintenance_status: NodeStatus | null;
   /** Since when its state history is whole, when EVENTS_MAX_PER_NODE cut it (migration 014). */
   history_from?: number | null;
+  /** Its capacity from meta_data (numbers only, else 0), kept by every write (migration 014): sums without JSON. */
+  cpu_number: number;
+  gpu_number: number;
+  memory_in_bytes: number;
 }
+
+/** The capacity columns and the meta_data keys they come from (SPEC §17). */
+export const CAPACITY_KEYS = ['cpu_number', 'gpu_number', 'memory_in_bytes'] as const;
+/** A meta_data value as capacity: a finite number, else 0. */
+const capacityOf = (meta: Record<string, unknown>, k: (typeof CAPACITY_KEYS)[number]) => {
+  const v = meta[k];
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+};
 
 /** Conditions as stored (`since` in epoch ms). */
 type StoredCondition = { component: string; status: string; since: number; message: string | null };
@@ -132,6 +144,9 @@ export function changedColumns(row: NodeRow, before: NodeRecord, after: NodeReco
     const entry = fileEntryOf(after);
     if (entry !== row.file_entry) out.file_entry = entry;
   }
+  if ('meta_data' in out) {
+    for (const k of CAPACITY_KEYS) if (capacityOf(after.metaData, k) !== Number(row[k])) out[k] = capacityOf(after.metaData, k);
+  }
   return out;
 }
 
@@ -139,6 +154,7 @@ export function changedColumns(row: NodeRow, before: NodeRecord, after: NodeReco
 export const NODE_COLUMNS = [
   'id', 'seq', 'name', 'type', 'version', 'status', 'config', 'label', 'meta_data', 'health', 'register_time', 'last_report', 'agent_last_report', 'last_updated',
   'token_hash', 'status_since', 'flapping', 'flap_times', 'file_entry', 'health_state', 'conditions', 'maintenance', 'maintenance_status', 'history_from',
+  'cpu_number', 'gpu_number', 'memory_in_bytes',
 ] as const;
 
 /** Each column's PostgreSQL type (the arrays of the PostgreSQL store's batched writes and of copy-db). */
@@ -146,6 +162,7 @@ export const NODE_COLUMN_PG_TYPES: Record<(typeof NODE_COLUMNS)[number], string>
   id: 'text', seq: 'bigint', name: 'text', type: 'text', version: 'text', status: 'text', config: 'text', label: 'text', meta_data: 'text', health: 'text',
   register_time: 'bigint', last_report: 'bigint', agent_last_report: 'bigint', last_updated: 'bigint', token_hash: 'text', status_since: 'bigint',
   flapping: 'integer', flap_times: 'text', file_entry: 'text', health_state: 'text', conditions: 'text', maintenance: 'text', maintenance_status: 'text', history_from: 'bigint',
+  cpu_number: 'float8', gpu_number: 'float8', memory_in_bytes: 'float8',
 };
 
 /** The record to store after `mutate`: a status change moves status_since with it, whoever made the mutation. */
@@ -186,6 +203,9 @@ export function toParams(n: NodeRecord) {
     conditions: conditionsText(n.conditions),
     maintenance: n.maintenance,
     maintenance_status: n.maintenanceStatus,
+    cpu_number: capacityOf(n.metaData, 'cpu_number'),
+    gpu_number: capacityOf(n.metaData, 'gpu_number'),
+    memory_in_bytes: capacityOf(n.metaData, 'memory_in_bytes'),
   };
 }
 

@@ -122,6 +122,8 @@ export function availabilityCases(store: () => NodeStore): void {
       });
       await set(b, 'online', T0 + 2 * H);
       assert.equal((await s().capacity()).online.gpu_number, 12, 'follows a change');
+      await s().register(reg('c1', { cpu_number: 16, gpu_number: 2 }), T0 + 3 * H, 'A'); // re-registered with other meta_data
+      assert.deepEqual((await s().capacity()).online, { cpu_number: 24, gpu_number: 6, memory_in_bytes: 500 }, 'follows meta_data');
     });
 
     it("walks the fleet's counts back from now, hour by hour; the last point is the current counts", async () => {

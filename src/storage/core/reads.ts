@@ -98,6 +98,10 @@ export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'toke
     key: ({ f }) => JSON.stringify(f), version: changeVersion, build: async ({ q }) => (await first(q.count))!.n, maxEntries: 256,
   });
   const totalOf = (f: NodeFilter, q: FilterPlans) => counts({ f, q });
+  // A grouping reads every selected node: the dashboard and scripts ask the same one again and again.
+  const groupings = createVersionCache<{ f: NodeFilter; by: GroupBy }, GroupRow[]>({
+    key: (k) => JSON.stringify(k), version: changeVersion, build: ({ f, by }) => read(dialect.grouped(f, by)), maxEntries: 64,
+  });
   return {
     get: async (id) => {
       const row = await first(p.nodeById, id);
@@ -119,7 +123,7 @@ export function createReads(dialect: ReadDialect): Pick<NodeStore, 'get' | 'toke
     ...createAvailabilityReads(dialect.availability, read, changeVersion),
     statistics: () => statsCache(null),
     statisticsOf: (filter) => read(dialect.filter(filter).statistics),
-    statisticsBy: (filter, by) => read(dialect.grouped(filter, by)),
+    statisticsBy: (filter, by) => groupings({ f: filter, by }),
     changeVersion,
     publishVersion: async () => (await first(p.publishVersion))!.value,
     sweepPreview: async (cutoffs) => (await first(p.sweepPreview, cutoffs.offlineBeforeMs))!,

@@ -2,6 +2,7 @@
 // core/availability.ts). Parameters: $1 the window's start, $2 now, then a page's keyset and limit, the
 // node's ID, or the filter's and the group key's.
 import { KV } from '../keys.js';
+import { CAPACITY_KEYS } from '../rows.js';
 import { COUNT_TESTS, CURRENT_COUNTS, type AvailabilityDialect, type CapacityRow, type HistoryRow, type Span, type SumsRow, type TotalsRow } from '../core/availability.js';
 import { plan } from '../core/tx.js';
 import type { GroupBy } from '../../domain/grouping.js';
@@ -44,10 +45,10 @@ const HISTORY_SQL = `
   SELECT (time - 1) / 300000 * 300000, ${COUNTS.map((c) => `sum((${COUNT_TESTS[c]('state_after')})::int - (${COUNT_TESTS[c]('state_before')})::int)::int`).join(', ')}, NULL
   FROM events WHERE id > (SELECT value::bigint FROM kv WHERE key = '${KV.historyCursor}') AND state_after IS NOT NULL GROUP BY 1`;
 
-const number = (k: string) => `CASE WHEN jsonb_typeof(meta_data::jsonb -> '${k}') = 'number' THEN (meta_data::jsonb ->> '${k}')::float8 ELSE 0 END`;
-const CAPACITY_SQL = `SELECT ${['cpu_number', 'gpu_number', 'memory_in_bytes'].map((k, i) => {
+/** The capacity columns (kept from meta_data's numbers by every write), of the online nodes and of all. */
+const CAPACITY_SQL = `SELECT ${CAPACITY_KEYS.map((k, i) => {
   const name = ['cpu', 'gpu', 'memory'][i];
-  return `coalesce(sum(CASE WHEN status = 'online' THEN ${number(k)} END), 0) AS ${name}_online, coalesce(sum(${number(k)}), 0) AS ${name}_total`;
+  return `coalesce(sum(CASE WHEN status = 'online' THEN ${k} END), 0) AS ${name}_online, coalesce(sum(${k}), 0) AS ${name}_total`;
 }).join(', ')} FROM nodes`;
 
 /** Availability's statements in PostgreSQL's SQL. */

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { KV } from '../keys.js';
 import type { NodeSummary, StatusCount } from '../../domain/node.js';
 import type { StorageHealthSink } from '../health.js';
-import type { EventRow, NodeRow } from '../rows.js';
+import { CAPACITY_KEYS, type EventRow, type NodeRow } from '../rows.js';
 import type { NodeFilter } from '../store.js';
 import { createReads, type FilterPlans, type ReadDialect, type ReadPlans, type SummaryRow } from '../core/reads.js';
 import { bound, plan, type Plan } from '../core/tx.js';
@@ -34,8 +34,8 @@ export function filterSql(f: NodeFilter, first = 1): { from: string; where: stri
   return { from, where: conditions.join(' AND '), params };
 }
 
-const CAPACITY = (['cpu_number', 'gpu_number', 'memory_in_bytes'] as const).map((k, i) =>
-  `sum(CASE WHEN nodes.status = 'online' AND jsonb_typeof(nodes.meta_data::jsonb -> '${k}') = 'number' THEN (nodes.meta_data::jsonb ->> '${k}')::numeric ELSE 0 END)::float8 AS ${['cpu', 'gpu', 'memory'][i]}`).join(', ');
+/** The capacity columns summed over a group's online nodes (kept from meta_data's numbers by every write). */
+const CAPACITY = CAPACITY_KEYS.map((k, i) => `coalesce(sum(CASE WHEN nodes.status = 'online' THEN nodes.${k} END), 0)::float8 AS ${['cpu', 'gpu', 'memory'][i]}`).join(', ');
 
 /** A filter's statistics by a column, a meta_data path or a label key (SPEC §17): a row per key and status. */
 function groupedPlan(f: NodeFilter, by: GroupBy): Plan<[], GroupRow> {

@@ -2,6 +2,7 @@
 // code's `& 11` keeps its status and maintenance bits: 2 online and 3 offline outside maintenance;
 // `& 8` is maintenance. Each node's events in its span are read through events_node_states.
 import { KV } from '../keys.js';
+import { CAPACITY_KEYS } from '../rows.js';
 import { COUNT_TESTS, CURRENT_COUNTS, type AvailabilityDialect, type CapacityRow, type HistoryRow, type Span, type SumsRow, type TotalsRow } from '../core/availability.js';
 import { plan } from '../core/tx.js';
 import type { GroupBy } from '../../domain/grouping.js';
@@ -51,10 +52,10 @@ const HISTORY_SQL = `
   SELECT (time - 1) / 300000 * 300000, ${COUNTS.map((c) => `total((${COUNT_TESTS[c]('state_after')}) - (${COUNT_TESTS[c]('state_before')}))`).join(', ')}, NULL
   FROM events WHERE id > (SELECT CAST(value AS INTEGER) FROM kv WHERE key = '${KV.historyCursor}') AND state_after IS NOT NULL GROUP BY 1`;
 
-const number = (k: string) => `CASE WHEN json_type(meta_data, '$.${k}') IN ('integer', 'real') THEN meta_data ->> '$.${k}' ELSE 0 END`;
-const CAPACITY_SQL = `SELECT ${['cpu_number', 'gpu_number', 'memory_in_bytes'].map((k, i) => {
+/** The capacity columns (kept from meta_data's numbers by every write), of the online nodes and of all. */
+const CAPACITY_SQL = `SELECT ${CAPACITY_KEYS.map((k, i) => {
   const name = ['cpu', 'gpu', 'memory'][i];
-  return `total(CASE WHEN status = 'online' THEN ${number(k)} END) AS ${name}_online, total(${number(k)}) AS ${name}_total`;
+  return `total(CASE WHEN status = 'online' THEN ${k} END) AS ${name}_online, total(${k}) AS ${name}_total`;
 }).join(', ')} FROM nodes`;
 
 /** Availability's statements in SQLite's SQL. */

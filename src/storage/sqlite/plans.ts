@@ -23,9 +23,11 @@ export const SQLITE_WRITE_PLANS: WritePlans = {
   giveBackSeq: plan(`UPDATE kv SET value = CAST(CAST(value AS INTEGER) - 1 AS TEXT) WHERE key = '${KV.idCounter}'`),
   insertNode: plan<[Record<string, unknown>]>(
     `INSERT INTO nodes (id, seq, name, type, version, status, config, label, meta_data, health,
-                        register_time, last_report, agent_last_report, last_updated, token_hash, status_since, flapping, flap_times, file_entry)
+                        register_time, last_report, agent_last_report, last_updated, token_hash, status_since, flapping, flap_times, file_entry,
+                        cpu_number, gpu_number, memory_in_bytes)
      VALUES (@id, @seq, @name, @type, @version, @status, @config, @label, @meta_data, @health,
-             @register_time, @last_report, @agent_last_report, @last_updated, @token_hash, @status_since, @flapping, @flap_times, @file_entry)`,
+             @register_time, @last_report, @agent_last_report, @last_updated, @token_hash, @status_since, @flapping, @flap_times, @file_entry,
+             @cpu_number, @gpu_number, @memory_in_bytes)`,
     (params) => params,
   ),
   // node_labels (migration 007) mirrors nodes.label.

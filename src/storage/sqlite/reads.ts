@@ -11,7 +11,7 @@ import { SQLITE_OUTBOX_PLANS } from './notification-plans.js';
 import { SQLITE_AVAILABILITY } from './availability-sql.js';
 import type { WindowRow } from '../core/maintenance.js';
 import { KV } from '../keys.js';
-import type { EventRow, NodeRow } from '../rows.js';
+import { CAPACITY_KEYS, type EventRow, type NodeRow } from '../rows.js';
 import { createReads, type FilterPlans, type ReadDialect, type ReadPlans, type SummaryRow } from '../core/reads.js';
 import { bound, plan, type Plan } from '../core/tx.js';
 import { drivingLabel } from '../../domain/selector.js';
@@ -46,9 +46,8 @@ export function sqlOf(f: NodeFilter): { from: string; where: string; key: string
   };
 }
 
-/** The capacity columns summed over a group's online nodes (numbers in meta_data; anything else counts 0). */
-const CAPACITY = (['cpu_number', 'gpu_number', 'memory_in_bytes'] as const).map((k, i) =>
-  `sum(CASE WHEN nodes.status = 'online' AND json_type(nodes.meta_data, '$.${k}') IN ('integer', 'real') THEN nodes.meta_data ->> '$.${k}' ELSE 0 END) AS ${['cpu', 'gpu', 'memory'][i]}`).join(', ');
+/** The capacity columns summed over a group's online nodes (kept from meta_data's numbers by every write). */
+const CAPACITY = CAPACITY_KEYS.map((k, i) => `total(CASE WHEN nodes.status = 'online' THEN nodes.${k} END) AS ${['cpu', 'gpu', 'memory'][i]}`).join(', ');
 
 /** A filter's statistics by a column, a meta_data path or a label key (SPEC §17): a row per key and status. */
 function groupedPlan(f: NodeFilter, by: GroupBy): Plan<[], GroupRow> {
