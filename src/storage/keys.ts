@@ -42,4 +42,4 @@ export const KV = {
 } as const;
 
 /** The counters a copy carries over (copy-db): so that no ID or event id is ever given twice. */
-export const COPIED_COUNTERS = [KV.idCounter, KV.eventCounter, KV.maintenanceCounter, KV.historyFrom] as const;
+export const COPIED_COUNTERS = [KV.idCounter, KV.eventCounter, KV.maintenanceCounter, KV.historyFrom, KV.historyCursor, KV.historyBucketsFrom, KV.retentionCursor] as const;
