@@ -17,9 +17,11 @@ async function client(argv: string[]): Promise<number> {
   process.once('SIGINT', () => abort.abort());
   process.once('SIGTERM', () => abort.abort());
   const out = { write: (text: string) => void process.stdout.write(text), isTTY: process.stdout.isTTY === true, columns: process.stdout.columns ?? 120, nowMs: Date.now() };
-  // stdout to a pipe or a file is synchronous on Linux: nothing written is lost by exiting.
   const code = await runClient(argv, process.env, out, (line) => process.stderr.write(`${line}\n`), abort.signal);
-  setImmediate(() => process.exit(code));
+  // Leave once stdout is flushed: a pipe whose reader is slower than us fills, and what Node then queues
+  // would be lost by exiting (`nodes ls -o json | …` cut after 24 KB, once). The callback of this last
+  // write runs after every earlier one is out.
+  process.stdout.write('', () => process.exit(code));
   return code;
 }
 

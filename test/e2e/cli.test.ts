@@ -49,6 +49,18 @@ describe('end-to-end: the command line, auth disabled', () => {
     assert.equal(all.length, 1_103);
   });
 
+  it('writes the whole of a long list to a reader slower than it (a pipe that fills)', { timeout: 30_000 }, async () => {
+    const child = spawn(process.execPath, [CLI, 'nodes', 'ls', '-o', 'json'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pause(); // the pipe fills (1,103 nodes are ~110 KB, the pipe holds 64 KB)
+    await new Promise((r) => setTimeout(r, 1_500));
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stdout.resume();
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    assert.equal(code, 0);
+    assert.equal((JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown[]).length, 1_103);
+  });
+
   it('nodes get, label, rm; maint add, ls, end; events; stats; hooks add, ls, test, rm; wait', async () => {
     assert.equal(JSON.parse(cli(['nodes', 'get', 'A1', '-o', 'json'], env).stdout).status, 'online');
     assert.match(cli(['nodes', 'label', 'A1', '--add', 'rack=7', '--add', 'gpu'], env).stdout, /A1 labels: rack=7, gpu/);
