@@ -9,17 +9,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { requestFresh, startMaster, stopMaster, waitFor, type MasterProcess } from '../e2e/harness.js';
-import { browserMissing, launchChromium, watchedPage, type Watched } from '../helpers/browser.js';
+import { assertClean as clean, browserMissing, launchChromium, watchedPage } from '../helpers/browser.js';
 import { registrationBody, tempDir } from '../helpers/fixtures.js';
 
 const missing = browserMissing();
 if (missing && process.env.CI === 'true') throw new Error(`${missing} (CI refuses to skip them)`);
 const SHOTS = process.env.ARGUS_SCREENSHOTS === '1' ? join(import.meta.dirname, '..', '..', 'docs', 'img') : null;
-
-function clean(w: Watched, what: string) {
-  assert.deepEqual(w.outside, [], `${what}: no request leaves loopback`);
-  assert.deepEqual(w.consoleErrors, [], `${what}: no console error`);
-}
 
 describe('dashboard: capacity, history and availability in Chromium', { skip: missing ?? false }, () => {
   let browser: Browser;

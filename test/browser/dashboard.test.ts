@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { freePort, requestFresh, startMaster, stopMaster, waitFor, type MasterProcess } from '../e2e/harness.js';
-import { browserMissing, launchChromium, watchedPage, type Watched } from '../helpers/browser.js';
+import { assertClean as clean, browserMissing, launchChromium, watchedPage } from '../helpers/browser.js';
 import { registrationBody, tempDir } from '../helpers/fixtures.js';
 
 const missing = browserMissing();
@@ -32,11 +32,6 @@ async function registerMany(api: string, count: number, headers: Record<string, 
 
 /** The table's ID column, as the browser shows it. */
 const tableIds = (page: Page) => page.locator('table.nodes tbody tr td:first-child').allInnerTexts();
-
-function clean(w: Watched, what: string) {
-  assert.deepEqual(w.outside, [], `${what}: no request leaves loopback`);
-  assert.deepEqual(w.consoleErrors, [], `${what}: no console error`);
-}
 
 describe('dashboard in Chromium', { skip: missing ?? false }, () => {
   let browser: Browser;

@@ -7,18 +7,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { requestFresh, startMaster, stopMaster, waitFor, type MasterProcess } from '../e2e/harness.js';
-import { browserMissing, launchChromium, watchedPage, type Watched } from '../helpers/browser.js';
+import { assertClean as clean, browserMissing, launchChromium, watchedPage } from '../helpers/browser.js';
 import { registrationBody, tempDir } from '../helpers/fixtures.js';
 
 const missing = browserMissing();
 if (missing && process.env.CI === 'true') throw new Error(`${missing} (CI refuses to skip them)`);
 
 const tableIds = (page: Page) => page.locator('table.nodes tbody tr td:first-child').allInnerTexts();
-function clean(w: Watched, what: string) {
-  assert.deepEqual(w.outside, [], `${what}: no request leaves loopback`);
-  assert.deepEqual(w.consoleErrors, [], `${what}: no console error`);
-}
-
 /** Six nodes: A1–A3 in rack 7, A1–A5 online, A2 with a failing exporter, GPUs 2, 4, … 12. */
 async function fleet(m: MasterProcess, headers: Record<string, string> = {}) {
   for (let i = 1; i <= 6; i++) {

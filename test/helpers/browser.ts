@@ -1,6 +1,7 @@
 // A real Chromium for the dashboard tests: Debian's /usr/bin/chromium (or CHROMIUM_PATH) driven by
 // playwright-core, headless, with everything that would call home switched off (this network refuses
 // it). Every request a page makes is checked: anything not on loopback is recorded and refused.
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
@@ -44,4 +45,10 @@ export async function watchedPage(browser: Browser): Promise<{ context: BrowserC
   });
   page.on('pageerror', (err) => watched.consoleErrors.push(`page error: ${err.message}`));
   return { context, page, watched };
+}
+
+/** Asserts that the page `what` sent no request off loopback and logged no console error. */
+export function assertClean(w: Watched, what: string): void {
+  assert.deepEqual(w.outside, [], `${what}: no request leaves loopback`);
+  assert.deepEqual(w.consoleErrors, [], `${what}: no console error`);
 }

@@ -282,6 +282,21 @@ describe('SQLite events: filters read through indexes', () => {
   });
 });
 
+/** Runs `fn` while another connection holds the write lock of `path`; it must finish well before a lock wait would. */
+async function whileLocked(path: string, fn: () => Promise<void>): Promise<void> {
+  const other = new Database(path);
+  other.pragma('busy_timeout = 0');
+  other.prepare('BEGIN IMMEDIATE').run();
+  try {
+    const started = Date.now();
+    await fn();
+    assert.ok(Date.now() - started < 500, `took ${Date.now() - started} ms: it waited for the lock`);
+  } finally {
+    other.prepare('ROLLBACK').run();
+    other.close();
+  }
+}
+
 describe('SQLite: the sweeping side idle takes no write lock', () => {
   // The maintenance pass (every 500 ms) and notification fan-out (every 250 ms) once opened a write
   // transaction each time just to look: under churn, the workers' writes then waited on the primary's
@@ -291,17 +306,12 @@ describe('SQLite: the sweeping side idle takes no write lock', () => {
     const path = join(t.dir, 'db.sqlite3');
     const store = openSqliteStore({ path });
     await store.register({ id: null, name: 'n', type: 't', version: 'v', metaData: {} }, 0, 'A'); // an event, no endpoint
-    const other = new Database(path);
-    other.pragma('busy_timeout = 0');
-    other.prepare('BEGIN IMMEDIATE').run();
     try {
-      const started = Date.now();
-      assert.deepEqual(await store.applyMaintenance(1_000, true), { started: [], ended: [], entered: 0, left: 0 });
-      assert.deepEqual(await store.fanOut(100, 1_000, () => []), { events: 0, deliveries: 0 });
-      assert.ok(Date.now() - started < 500, `took ${Date.now() - started} ms: it waited for the lock`);
+      await whileLocked(path, async () => {
+        assert.deepEqual(await store.applyMaintenance(1_000, true), { started: [], ended: [], entered: 0, left: 0 });
+        assert.deepEqual(await store.fanOut(100, 1_000, () => []), { events: 0, deliveries: 0 });
+      });
     } finally {
-      other.prepare('ROLLBACK').run();
-      other.close();
       await store.close();
       t.cleanup();
     }
@@ -319,21 +329,19 @@ describe('SQLite: starting beside a busy primary', () => {
     await first.register({ id: null, name: 'n', type: 't', version: 'v', metaData: {} }, 0, 'A');
     await first.pruneEvents({ olderThanMs: -1, maxPerNode: 1000 });
     await first.close();
-    const other = new Database(path);
-    other.pragma('busy_timeout = 0');
-    other.prepare('BEGIN IMMEDIATE').run();
     try {
-      const started = Date.now();
-      const store = openSqliteStore({ path, busyTimeoutMs: 200 });
-      assert.equal(await store.foldHistory(1_000), 0, 'folded already');
-      assert.ok(Date.now() - started < 500, `took ${Date.now() - started} ms: it waited for the lock`);
-      assert.deepEqual(store.db.prepare("SELECT key, value FROM kv WHERE key IN ('retention_cursor', 'history_cursor') ORDER BY key").all(), [
-        { key: 'history_cursor', value: '1' }, { key: 'retention_cursor', value: '1' },
-      ], 'both passes keep their place');
-      await store.close();
+      await whileLocked(path, async () => {
+        const store = openSqliteStore({ path, busyTimeoutMs: 200 });
+        try {
+          assert.equal(await store.foldHistory(1_000), 0, 'folded already');
+          assert.deepEqual(store.db.prepare("SELECT key, value FROM kv WHERE key IN ('retention_cursor', 'history_cursor') ORDER BY key").all(), [
+            { key: 'history_cursor', value: '1' }, { key: 'retention_cursor', value: '1' },
+          ], 'both passes keep their place');
+        } finally {
+          await store.close();
+        }
+      });
     } finally {
-      other.prepare('ROLLBACK').run();
-      other.close();
       t.cleanup();
     }
   });
