@@ -2,6 +2,7 @@
 // output.ts. Types are the API's own (http/schemas.ts): a field renamed there fails the typecheck here.
 import type { Static } from '@sinclair/typebox';
 import type { AvailabilityJson, DeliveryJson, EndpointJson, GroupedAvailabilityJson, GroupedStatisticsJson, NodeJson, NodeSummaryJson, StatisticsJson, WindowJson } from '../http/schemas.js';
+import { percentOf } from '../domain/availability.js';
 import { ClientError, EXIT, type Api } from './api.js';
 import { details, relative, table, writeList, type Column, type Format, type Out } from './output.js';
 
@@ -250,7 +251,7 @@ export async function stats(c: Ctx): Promise<number> {
 
 type Shares = Static<typeof AvailabilityJson>;
 type Share = { id?: string; key?: string | null; nodes?: number; online_ratio: number | null; offline_seconds: number; incidents: number; maintenance_seconds: number };
-const pct = (r: number | null) => (r === null ? '-' : `${(Math.floor(r * 100_000) / 1000).toFixed(3)}%`);
+const pct = (r: number | null) => (r === null ? '-' : `${percentOf(r)}%`);
 const SHARE_FIGURES: Column<Share>[] = [
   { header: 'ONLINE', value: (s) => pct(s.online_ratio) },
   { header: 'OFFLINE', value: (s) => `${s.offline_seconds}s` },

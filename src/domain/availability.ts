@@ -112,6 +112,12 @@ export function csvLine(fields: ReadonlyArray<string | number | null | undefined
     .join(',')}\r\n`;
 }
 
+/** A ratio as a percentage with 3 decimals, rounded down (99.9999 % never reads 100.000). */
+export const percentOf = (ratio: number) => (Math.floor(ratio * 100_000) / 1000).toFixed(3);
+
+/** The file name of a grouping's CSV: `availability-30d-by-meta.user.csv`. */
+export const groupsCsvName = (window: string, by: string) => `availability-${window}-by-${by.replace(/[^A-Za-z0-9_.-]/g, '_')}.csv`;
+
 /** The CSV header of nodes' availability. */
 export const NODE_CSV_HEADER = csvLine(['id', 'online_ratio', 'offline_seconds', 'incidents', 'maintenance_seconds', 'complete', 'from']);
 

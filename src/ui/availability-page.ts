@@ -2,7 +2,7 @@
 // a chart of the fleet's online/offline/degraded counts over 24 h or 7 d (server-rendered SVG: no
 // script, no outside request), live with the page's change stream; a table of availability by a chosen
 // grouping with its CSV; on the node page, its availability over 24 h, 7 d and 30 d.
-import type { AvailabilityWindow, HistoryWindow } from '../domain/availability.js';
+import { percentOf, type AvailabilityWindow, type HistoryWindow } from '../domain/availability.js';
 import type { FleetCapacity } from '../storage/core/availability.js';
 import { duration } from './format.js';
 import { html, type SafeHtml } from './html.js';
@@ -38,7 +38,7 @@ export interface Figures {
 
 const n = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 1 });
 /** A ratio as a percentage with enough digits to tell 99.9 from 99.99; an em dash for none. */
-export const percent = (r: number | null) => (r === null ? '—' : `${(Math.floor(r * 100_000) / 1000).toFixed(3)} %`);
+export const percent = (r: number | null) => (r === null ? '—' : `${percentOf(r)} %`);
 
 /** Bytes as people read them (binary units). */
 export function bytes(b: number): string {

@@ -3,7 +3,7 @@
 // figures are the API's use cases (availability/reports.ts).
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { parseAvailabilityWindow, parseHistory, type AvailabilityWindow, type HistoryWindow } from '../domain/availability.js';
+import { groupsCsvName, HISTORY_WINDOWS, parseAvailabilityWindow, type AvailabilityWindow, type HistoryWindow } from '../domain/availability.js';
 import { parseGroupBy } from '../domain/grouping.js';
 import { sendHtml, type UiOptions } from './context.js';
 import { groupsRegion, overviewRegion, type GroupsView, type OverviewView } from './availability-page.js';
@@ -19,9 +19,8 @@ export const chartWindow = (raw: string | undefined): HistoryWindow => (raw === 
 
 /** What the overview's live region shows. */
 export async function overviewView(options: Pick<UiOptions, 'availability'>, chart: HistoryWindow): Promise<OverviewView> {
-  const h = parseHistory(chart, undefined);
-  if (!h.ok) throw new Error(h.error);
-  const [capacity, history] = await Promise.all([options.availability.capacity(), options.availability.history(h.value.window, h.value.windowMs, h.value.stepMs)]);
+  const { ms, stepMs } = HISTORY_WINDOWS[chart];
+  const [capacity, history] = await Promise.all([options.availability.capacity(), options.availability.history(chart, ms, stepMs)]);
   return { capacity, chart, history };
 }
 
@@ -49,7 +48,6 @@ export async function availabilityRoutes(app: FastifyInstance, options: UiOption
     mustView(request);
     const v = await groupsView(options, request.query.by, request.query.window);
     if (v.answer === null) return reply.code(400).type('text/plain; charset=utf-8').send(`${v.error}\n`);
-    const name = `availability-${v.window}-by-${v.by.replace(/[^A-Za-z0-9_.-]/g, '_')}.csv`;
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).header('cache-control', 'no-store').send(options.availability.groupsCsv(v.answer));
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${groupsCsvName(v.window, v.by)}"`).header('cache-control', 'no-store').send(options.availability.groupsCsv(v.answer));
   });
 }

@@ -6,12 +6,12 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Availability } from '../../availability/reports.js';
-import { NODE_CSV_HEADER, nodeCsvLine, parseAvailabilityWindow, parseHistory } from '../../domain/availability.js';
+import { groupsCsvName, NODE_CSV_HEADER, nodeCsvLine, parseAvailabilityWindow, parseHistory } from '../../domain/availability.js';
 import { parseGroupBy } from '../../domain/grouping.js';
 import { isNodeIdShape } from '../../domain/node.js';
 import { AppError, nodeNotFound } from '../../errors.js';
 import { ListQuery, parseNodeFilter } from '../node-filter.js';
-import { integerParam } from '../query.js';
+import { afterParam, integerParam, nextPageLink } from '../query.js';
 import { AvailabilityJson, ErrorJson, FleetHistoryJson, GroupedAvailabilityJson, NodeAvailabilityJson } from '../schemas.js';
 
 const Short = Type.Optional(Type.String({ maxLength: 128 }));
@@ -37,7 +37,7 @@ function csvWanted(format: string | undefined): boolean {
 
 /** A CSV answer, named for a download. */
 const sendCsv = (reply: FastifyReply, name: string, body: string | Readable) =>
-  reply.type(CSV).header('content-disposition', `attachment; filename="${name}.csv"`).send(body);
+  reply.type(CSV).header('content-disposition', `attachment; filename="${name}"`).send(body);
 
 /** Registers the availability routes under the base path. */
 export function availabilityRoutes(availability: Availability) {
@@ -55,19 +55,12 @@ export function availabilityRoutes(availability: Availability) {
           const by = parseGroupBy(q.by);
           if (!by.ok) throw new AppError('BAD_REQUEST', `invalid request: ${by.error}`);
           const groups = await availability.groups(filter, window, by.by);
-          return csv ? sendCsv(reply, `availability-${window}-by-${q.by.replace(/[^A-Za-z0-9_.-]/g, '_')}`, availability.groupsCsv(groups)) : groups;
+          return csv ? sendCsv(reply, groupsCsvName(window, q.by), availability.groupsCsv(groups)) : groups;
         }
-        if (csv) return sendCsv(reply, `availability-${window}`, Readable.from(availability.csv(filter, window)));
+        if (csv) return sendCsv(reply, `availability-${window}.csv`, Readable.from(availability.csv(filter, window)));
         const limit = integerParam('limit', q.limit, 1, 1000) ?? 1000;
-        const after = q.after ?? null;
-        if (after !== null && !isNodeIdShape(after)) throw new AppError('BAD_REQUEST', 'invalid request: after must be a node ID');
-        const { body, next } = await availability.page(filter, window, after, limit);
-        if (next !== null) {
-          const params = new URLSearchParams(request.url.split('?')[1] ?? '');
-          params.set('after', next);
-          if (!params.has('limit')) params.set('limit', String(limit));
-          reply.header('link', `<${request.url.split('?')[0]}?${params.toString()}>; rel="next"`);
-        }
+        const { body, next } = await availability.page(filter, window, afterParam(q.after), limit);
+        if (next !== null) reply.header('link', nextPageLink(request.url, next, limit));
         reply.header('x-total-count', String(body.total.nodes));
         return body;
       },
@@ -80,7 +73,7 @@ export function availabilityRoutes(availability: Availability) {
         const csv = csvWanted(request.query.format);
         const answer = isNodeIdShape(request.params.id) ? await availability.node(request.params.id, window) : null;
         if (answer === null) throw nodeNotFound(request.params.id);
-        return csv ? sendCsv(reply, `availability-${answer.id}-${window}`, NODE_CSV_HEADER + nodeCsvLine({ ...answer, from: answer.complete ? undefined : answer.from })) : answer;
+        return csv ? sendCsv(reply, `availability-${answer.id}-${window}.csv`, NODE_CSV_HEADER + nodeCsvLine({ ...answer, from: answer.complete ? undefined : answer.from })) : answer;
       },
     );
     app.get(

@@ -1,7 +1,7 @@
 // The node API of SPEC §2 under /api/v1/master. Handlers only translate HTTP ↔ the node use cases.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { integerParam } from '../query.js';
+import { afterParam, integerParam, nextPageLink } from '../query.js';
 import { sendSerialized } from '../serialized.js';
 import { AppError } from '../../errors.js';
 import type { NodeRecord } from '../../domain/node.js';
@@ -22,7 +22,6 @@ import {
   TokenJson,
 } from '../schemas.js';
 import { Type } from '@sinclair/typebox';
-import { isNodeIdShape } from '../../domain/node.js';
 import { FILTER_KEYS, LIST_KEYS, ListQuery, StatisticsQuery, parseNodeFilter } from '../node-filter.js';
 import { parseGroupBy } from '../../domain/grouping.js';
 
@@ -41,16 +40,9 @@ function readRoutes(app: ReturnType<typeof typed>, nodes: Nodes): void {
       if (!LIST_KEYS.some((k) => q[k] !== undefined)) return sendSerialized(reply, await nodes.listDocument());
       const filter = parseNodeFilter(q);
       const limit = integerParam('limit', q.limit, 1, 1000) ?? 1000;
-      const after = q.after ?? null;
-      if (after !== null && !isNodeIdShape(after)) throw new AppError('BAD_REQUEST', 'invalid request: after must be a node ID');
-      const page = await nodes.listPage(filter, after, limit);
+      const page = await nodes.listPage(filter, afterParam(q.after), limit);
       reply.header('x-total-count', String(page.total));
-      if (page.next !== null) {
-        const params = new URLSearchParams(request.url.split('?')[1] ?? '');
-        params.set('after', page.next);
-        if (!params.has('limit')) params.set('limit', String(limit));
-        reply.header('link', `<${request.url.split('?')[0]}?${params.toString()}>; rel="next"`);
-      }
+      if (page.next !== null) reply.header('link', nextPageLink(request.url, page.next, limit));
       return sendSerialized(reply, page.doc);
     },
   );

@@ -88,6 +88,19 @@ export const COUNT_TESTS = {
   maintenance: (x: string) => `(${x} & 8) = 8`,
 } as const;
 
+/**
+ * The states availability times, each a test of a state code `x` in SQL (the same in both dialects):
+ * `& 11` keeps the status and maintenance bits, so 2 is online and 3 offline outside maintenance.
+ */
+export const TIME_TESTS = {
+  online: (x: string) => `(${x} & 11) = 2`,
+  offline: (x: string) => `(${x} & 11) = 3`,
+  maintenance: (x: string) => `(${x} & 8) = 8`,
+} as const;
+
+/** A node's state code from its row, as availability reads it (status and maintenance; no degraded bit). */
+export const ROW_CODE = `(CASE WHEN nodes.maintenance IS NOT NULL THEN 8 ELSE 0 END + CASE nodes.status WHEN 'initialized' THEN 1 WHEN 'online' THEN 2 ELSE 3 END)`;
+
 /** The same counts of the nodes as they are now (the statistics' and /metrics' definitions). */
 export const CURRENT_COUNTS: Record<keyof typeof COUNT_TESTS, string> = {
   online: "status = 'online'", offline: "status = 'offline'", initialized: "status = 'initialized'", degraded: "health_state = 'degraded'", maintenance: 'maintenance IS NOT NULL',

@@ -3,7 +3,7 @@
 // node's ID, or the filter's and the group key's.
 import { KV } from '../keys.js';
 import { CAPACITY_KEYS } from '../rows.js';
-import { COUNT_TESTS, CURRENT_COUNTS, type AvailabilityDialect, type CapacityRow, type HistoryRow, type Span, type SumsRow, type TotalsRow } from '../core/availability.js';
+import { COUNT_TESTS, CURRENT_COUNTS, ROW_CODE, TIME_TESTS, type AvailabilityDialect, type CapacityRow, type HistoryRow, type Span, type SumsRow, type TotalsRow } from '../core/availability.js';
 import { plan } from '../core/tx.js';
 import type { GroupBy } from '../../domain/grouping.js';
 import type { NodeFilter } from '../store.js';
@@ -11,19 +11,16 @@ import { filterSql, groupKeySql } from './reads.js';
 
 const HISTORY_FROM = `(SELECT value::bigint FROM kv WHERE key = '${KV.historyFrom}')`;
 const CUT = `greatest(${HISTORY_FROM}, coalesce(nodes.history_from, 0))`;
-const NOW_CODE = `(CASE WHEN nodes.maintenance IS NOT NULL THEN 8 ELSE 0 END + CASE nodes.status WHEN 'initialized' THEN 1 WHEN 'online' THEN 2 ELSE 3 END)`;
 
 const timeIn = (test: (x: string) => string) =>
   `coalesce(sum(CASE WHEN ${test('e.state_before')} THEN least(e.time, $2::bigint) - sel.start END), 0)
    - coalesce(sum(CASE WHEN ${test('e.state_after')} THEN least(e.time, $2::bigint) - sel.start END), 0)
    + CASE WHEN ${test('sel.now_code')} THEN greatest($2::bigint - sel.start, 0) ELSE 0 END`;
-const ONLINE = (x: string) => `(${x} & 11) = 2`;
-const OFFLINE = (x: string) => `(${x} & 11) = 3`;
-const MAINT = (x: string) => `(${x} & 8) = 8`;
+const { online: ONLINE, offline: OFFLINE, maintenance: MAINT } = TIME_TESTS;
 
 function perNodeSql(source: { from: string; where: string; tail: string }, key: string): string {
   return `WITH sel AS (
-      SELECT nodes.seq AS seq, nodes.id AS id, ${key} AS key, ${NOW_CODE} AS now_code,
+      SELECT nodes.seq AS seq, nodes.id AS id, ${key} AS key, ${ROW_CODE} AS now_code,
              greatest($1::bigint, nodes.register_time, ${CUT}) AS start,
              CASE WHEN ${CUT} > greatest($1::bigint, nodes.register_time) THEN ${CUT} END AS cut
       FROM ${source.from} WHERE ${source.where} ${source.tail})

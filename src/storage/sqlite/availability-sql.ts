@@ -1,9 +1,8 @@
-// Availability and the fleet's history in SQLite's SQL (the algorithm: core/availability.ts). A state
-// code's `& 11` keeps its status and maintenance bits: 2 online and 3 offline outside maintenance;
-// `& 8` is maintenance. Each node's events in its span are read through events_node_states.
+// Availability and the fleet's history in SQLite's SQL (the algorithm and the state tests:
+// core/availability.ts). Each node's events in its span are read through events_node_states.
 import { KV } from '../keys.js';
 import { CAPACITY_KEYS } from '../rows.js';
-import { COUNT_TESTS, CURRENT_COUNTS, type AvailabilityDialect, type CapacityRow, type HistoryRow, type Span, type SumsRow, type TotalsRow } from '../core/availability.js';
+import { COUNT_TESTS, CURRENT_COUNTS, ROW_CODE, TIME_TESTS, type AvailabilityDialect, type CapacityRow, type HistoryRow, type Span, type SumsRow, type TotalsRow } from '../core/availability.js';
 import { plan } from '../core/tx.js';
 import type { GroupBy } from '../../domain/grouping.js';
 import type { NodeFilter } from '../store.js';
@@ -12,15 +11,12 @@ import { groupKeySql, sqlOf } from './reads.js';
 const HISTORY_FROM = `(SELECT CAST(value AS INTEGER) FROM kv WHERE key = '${KV.historyFrom}')`;
 /** Where a node's history is whole from: the fleet's cut or its own. */
 const CUT = `max(${HISTORY_FROM}, coalesce(nodes.history_from, 0))`;
-const NOW_CODE = `(CASE WHEN nodes.maintenance IS NOT NULL THEN 8 ELSE 0 END + CASE nodes.status WHEN 'initialized' THEN 1 WHEN 'online' THEN 2 ELSE 3 END)`;
 
 /** Time in the state `test` (an expression of a code `x`) over each node's span, by the walk-back sum. */
 const timeIn = (test: (x: string) => string) =>
   `total(CASE WHEN ${test('e.state_before')} THEN min(e.time, @to) - sel.start END) - total(CASE WHEN ${test('e.state_after')} THEN min(e.time, @to) - sel.start END)
    + CASE WHEN ${test('sel.now_code')} THEN max(@to - sel.start, 0) ELSE 0 END`;
-const ONLINE = (x: string) => `(${x} & 11) = 2`;
-const OFFLINE = (x: string) => `(${x} & 11) = 3`;
-const MAINT = (x: string) => `(${x} & 8) = 8`;
+const { online: ONLINE, offline: OFFLINE, maintenance: MAINT } = TIME_TESTS;
 
 /**
  * Each selected node's sums (`source`: its FROM and WHERE, a keyset page's condition included): its
@@ -28,7 +24,7 @@ const MAINT = (x: string) => `(${x} & 8) = 8`;
  */
 function perNodeSql(source: { from: string; where: string; tail: string }, key: string): string {
   return `WITH sel AS (
-      SELECT nodes.seq AS seq, nodes.id AS id, ${key} AS key, ${NOW_CODE} AS now_code,
+      SELECT nodes.seq AS seq, nodes.id AS id, ${key} AS key, ${ROW_CODE} AS now_code,
              max(@from, nodes.register_time, ${CUT}) AS start,
              CASE WHEN ${CUT} > max(@from, nodes.register_time) THEN ${CUT} END AS cut
       FROM ${source.from} WHERE ${source.where} ${source.tail})
