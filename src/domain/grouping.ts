@@ -42,6 +42,9 @@ export interface Group {
   capacity: { cpu_number: number; gpu_number: number; memory_in_bytes: number };
 }
 
+/** The order of group keys: by code unit, the nodes without a key (null) last. */
+export const byKey = (a: string | null, b: string | null) => (a === null ? (b === null ? 0 : 1) : b === null ? -1 : a < b ? -1 : a > b ? 1 : 0);
+
 /** The groups of the rows, by key (the nodes without one last), statuses in name order. */
 export function assembleGroups(rows: readonly GroupRow[]): { total: number; groups: Group[] } {
   const groups = new Map<string | null, Group>();
@@ -55,7 +58,7 @@ export function assembleGroups(rows: readonly GroupRow[]): { total: number; grou
     g.capacity.gpu_number += Number(r.gpu);
     g.capacity.memory_in_bytes += Number(r.memory);
   }
-  const list = [...groups.values()].sort((a, b) => (a.key === null ? 1 : b.key === null ? -1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const list = [...groups.values()].sort((a, b) => byKey(a.key, b.key));
   for (const g of list) g.status_statistics.sort((a, b) => (a.status < b.status ? -1 : 1));
   return { total: list.reduce((n, g) => n + g.total, 0), groups: list };
 }

@@ -7,8 +7,8 @@
 //   Σ_e [before(e) = c]·(t_e − start) − Σ_e [after(e) = c]·(t_e − start) + [now = c]·(to − start),
 // one aggregate per node over its events in the window (the index events_node_states), no window
 // functions. The fleet's counts at a past time are the current counts less the changes since then.
-import { historyPoints, type AvailabilitySums, type AvailabilityTotals, type FleetCounts } from '../../domain/availability.js';
-import type { GroupBy } from '../../domain/grouping.js';
+import { historyPoints, monitoredMs, type AvailabilitySums, type AvailabilityTotals, type FleetCounts } from '../../domain/availability.js';
+import { byKey, type GroupBy } from '../../domain/grouping.js';
 import type { NodeFilter } from '../store.js';
 import type { Plan } from './tx.js';
 import { createVersionCache } from './version-cache.js';
@@ -23,24 +23,14 @@ export interface Span {
 export interface SumsRow {
   seq: number | string;
   id: string;
+  /** Its group key (with `by`; else null). */
+  key: string | null;
   start: number | string;
   cut: number | string | null;
   online: number | string;
   offline: number | string;
   maint: number | string;
   incidents: number | string;
-}
-
-/** Totals as a backend returns them, per group key when grouped. */
-export interface TotalsRow {
-  key?: string | null;
-  nodes: number | string;
-  online: number | string;
-  monitored: number | string;
-  offline: number | string;
-  maint: number | string;
-  incidents: number | string;
-  cut: number | string | null;
 }
 
 /** A row of a history: the current counts (b = −1, with since when the history is whole), or the count changes of events after b. */
@@ -67,12 +57,10 @@ export interface FleetCapacity {
 
 /** The statements of availability, per dialect. */
 export interface AvailabilityDialect {
-  /** Per node of the filter, by ID number; a page (`afterSeq`, `limit`) or all. */
-  nodes(f: NodeFilter, span: Span, page: { afterSeq: number; limit: number } | null): Plan<[], SumsRow>;
+  /** Per node of the filter, by ID number; a page (`afterSeq`, `limit`) or all; with `by`, each one's group key. */
+  nodes(f: NodeFilter, span: Span, page: { afterSeq: number; limit: number } | null, by?: GroupBy): Plan<[], SumsRow>;
   /** One node's sums (none: no such node). */
   node(id: string, span: Span): Plan<[], SumsRow>;
-  /** The filter's totals: one row, or one per group key. */
-  totals(f: NodeFilter, span: Span, by: GroupBy | null): Plan<[], TotalsRow>;
   /** The fleet's capacity (cpu_number, gpu_number, memory_in_bytes from meta_data, numbers only): all nodes' and the online ones'. */
   capacity: Plan<[], CapacityRow>;
   /** The current counts (b = −1) and the count changes per 5-minute bucket from `oldestMs` (history_buckets, and the events not folded yet). */
@@ -114,10 +102,21 @@ export const sumsOf = (r: SumsRow): AvailabilitySums => ({
   id: r.id, startMs: num(r.start), cutMs: numOrNull(r.cut), onlineMs: num(r.online), offlineMs: num(r.offline), maintenanceMs: num(r.maint), incidents: num(r.incidents),
 });
 
-/** Totals from their row. */
-export const totalsOf = (r: TotalsRow): AvailabilityTotals => ({
-  nodes: num(r.nodes), onlineMs: num(r.online), monitoredMs: num(r.monitored), offlineMs: num(r.offline), maintenanceMs: num(r.maint), incidents: num(r.incidents), cutMs: numOrNull(r.cut),
-});
+/** Rows read per step of a total: the worker's event loop turns between steps (SQLite's reads block it). */
+const TOTALS_STEP = 5_000;
+
+/** Adds a node's sums to the totals of its group. */
+function addTo(groups: Map<string | null, AvailabilityTotals>, key: string | null, n: AvailabilitySums, toMs: number): void {
+  const t = groups.get(key) ?? { nodes: 0, onlineMs: 0, monitoredMs: 0, offlineMs: 0, maintenanceMs: 0, incidents: 0, cutMs: null };
+  groups.set(key, t);
+  t.nodes++;
+  t.onlineMs += n.onlineMs;
+  t.monitoredMs += monitoredMs(n, toMs);
+  t.offlineMs += n.offlineMs;
+  t.maintenanceMs += n.maintenanceMs;
+  t.incidents += n.incidents;
+  if (n.cutMs !== null && (t.cutMs === null || n.cutMs > t.cutMs)) t.cutMs = n.cutMs;
+}
 
 const countsOf = (r: HistoryRow): FleetCounts => ({ online: num(r.online), offline: num(r.offline), initialized: num(r.initialized), degraded: num(r.degraded), maintenance: num(r.maintenance) });
 
@@ -151,8 +150,21 @@ export function createAvailabilityReads(dialect: AvailabilityDialect, read: <A e
       const [row] = await read(dialect.node(id, span));
       return row ? sumsOf(row) : null;
     },
+    /**
+     * The filter's totals: one, or one per group key (the nodes without one last), summed over its
+     * nodes' sums read in steps of TOTALS_STEP, so that 100,000 nodes never hold a worker for long.
+     */
     async availabilityTotals(f: NodeFilter, span: Span, by: GroupBy | null) {
-      return (await read(dialect.totals(f, span, by))).map((r) => ({ key: r.key ?? null, ...totalsOf(r) }));
+      const groups = new Map<string | null, AvailabilityTotals>();
+      let afterSeq = 0;
+      for (let step = 0; step < 1_000_000; step++) {
+        const rows = await read(dialect.nodes(f, span, { afterSeq, limit: TOTALS_STEP }, by ?? undefined));
+        for (const r of rows) addTo(groups, r.key ?? null, sumsOf(r), span.toMs);
+        if (rows.length < TOTALS_STEP) break;
+        afterSeq = num(rows.at(-1)!.seq);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return [...groups].sort(([a], [b]) => byKey(a, b)).map(([key, t]) => ({ key, ...t }));
     },
     /** The fleet's counts at `points` multiples of `stepMs` and at `nowMs`, and since when they are whole. */
     async fleetHistory(nowMs: number, stepMs: number, points: number) {

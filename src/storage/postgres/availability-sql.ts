@@ -3,9 +3,8 @@
 // node's ID, or the filter's and the group key's.
 import { KV } from '../keys.js';
 import { CAPACITY_KEYS } from '../rows.js';
-import { COUNT_TESTS, CURRENT_COUNTS, ROW_CODE, TIME_TESTS, type AvailabilityDialect, type CapacityRow, type HistoryRow, type Span, type SumsRow, type TotalsRow } from '../core/availability.js';
+import { COUNT_TESTS, CURRENT_COUNTS, ROW_CODE, TIME_TESTS, type AvailabilityDialect, type CapacityRow, type HistoryRow, type Span, type SumsRow } from '../core/availability.js';
 import { plan } from '../core/tx.js';
-import type { GroupBy } from '../../domain/grouping.js';
 import type { NodeFilter } from '../store.js';
 import { filterSql, groupKeySql } from './reads.js';
 
@@ -51,23 +50,14 @@ const CAPACITY_SQL = `SELECT ${CAPACITY_KEYS.map((k, i) => {
 /** Availability's statements in PostgreSQL's SQL. */
 export const PG_AVAILABILITY: AvailabilityDialect = {
   capacity: plan<[], CapacityRow>(CAPACITY_SQL),
-  nodes(f: NodeFilter, span: Span, page) {
+  nodes(f: NodeFilter, span: Span, page, by) {
     const fixed = page === null ? [span.fromMs, span.toMs] : [span.fromMs, span.toMs, page.afterSeq, page.limit];
     const { from, where, params } = filterSql(f, fixed.length + 1);
+    const key = by === undefined ? 'NULL::text' : groupKeySql(by, params, fixed.length);
     const tail = page === null ? '' : 'AND nodes.seq > $3 ORDER BY nodes.seq LIMIT $4';
-    return plan<[], SumsRow>(perNodeSql({ from, where, tail }, 'NULL::text'), () => [...fixed, ...params]);
+    return plan<[], SumsRow>(perNodeSql({ from, where, tail }, key), () => [...fixed, ...params]);
   },
   node: (id: string, span: Span) =>
     plan<[], SumsRow>(perNodeSql({ from: 'nodes', where: 'nodes.id = $3', tail: '' }, 'NULL::text'), () => [span.fromMs, span.toMs, id]),
-  totals(f: NodeFilter, span: Span, by: GroupBy | null) {
-    const { from, where, params } = filterSql(f, 3);
-    const key = by === null ? 'NULL::text' : groupKeySql(by, params, 2);
-    return plan<[], TotalsRow>(
-      `SELECT key, count(*)::int AS nodes, coalesce(sum(online), 0) AS online, coalesce(sum(greatest($2::bigint - start - maint, 0)), 0)::float8 AS monitored,
-              coalesce(sum(offline), 0) AS offline, coalesce(sum(maint), 0) AS maint, coalesce(sum(incidents), 0)::int AS incidents, max(cut) AS cut
-       FROM (${perNodeSql({ from, where, tail: '' }, key)}) per GROUP BY key ORDER BY key IS NULL, key`,
-      () => [span.fromMs, span.toMs, ...params],
-    );
-  },
   history: (oldestMs: number) => plan<[], HistoryRow>(HISTORY_SQL, () => [oldestMs]),
 };

@@ -2,9 +2,8 @@
 // core/availability.ts). Each node's events in its span are read through events_node_states.
 import { KV } from '../keys.js';
 import { CAPACITY_KEYS } from '../rows.js';
-import { COUNT_TESTS, CURRENT_COUNTS, ROW_CODE, TIME_TESTS, type AvailabilityDialect, type CapacityRow, type HistoryRow, type Span, type SumsRow, type TotalsRow } from '../core/availability.js';
+import { COUNT_TESTS, CURRENT_COUNTS, ROW_CODE, TIME_TESTS, type AvailabilityDialect, type CapacityRow, type HistoryRow, type Span, type SumsRow } from '../core/availability.js';
 import { plan } from '../core/tx.js';
-import type { GroupBy } from '../../domain/grouping.js';
 import type { NodeFilter } from '../store.js';
 import { groupKeySql, sqlOf } from './reads.js';
 
@@ -57,22 +56,13 @@ const CAPACITY_SQL = `SELECT ${CAPACITY_KEYS.map((k, i) => {
 /** Availability's statements in SQLite's SQL. */
 export const SQLITE_AVAILABILITY: AvailabilityDialect = {
   capacity: plan<[], CapacityRow>(CAPACITY_SQL),
-  nodes(f: NodeFilter, span: Span, page) {
+  nodes(f: NodeFilter, span: Span, page, by) {
     const { from, where, key: order, params } = sqlOf(f);
+    const key = by === undefined ? 'NULL' : groupKeySql(by, params);
     const tail = page === null ? '' : `AND ${order} > @after ORDER BY ${order} LIMIT @limit`;
     const paging = page === null ? {} : { after: page.afterSeq, limit: page.limit };
-    return plan<[], SumsRow>(perNodeSql({ from, where, tail }, 'NULL'), () => ({ ...params, ...spanParams(span), ...paging }));
+    return plan<[], SumsRow>(perNodeSql({ from, where, tail }, key), () => ({ ...params, ...spanParams(span), ...paging }));
   },
   node: (id: string, span: Span) => plan<[], SumsRow>(perNodeSql({ from: 'nodes', where: 'nodes.id = @id', tail: '' }, 'NULL'), () => ({ id, ...spanParams(span) })),
-  totals(f: NodeFilter, span: Span, by: GroupBy | null) {
-    const { from, where, params } = sqlOf(f);
-    const key = by === null ? 'NULL' : groupKeySql(by, params);
-    return plan<[], TotalsRow>(
-      `SELECT key, count(*) AS nodes, total(online) AS online, total(max(@to - start - maint, 0)) AS monitored, total(offline) AS offline,
-              total(maint) AS maint, total(incidents) AS incidents, max(cut) AS cut
-       FROM (${perNodeSql({ from, where, tail: '' }, key)}) GROUP BY key ORDER BY key IS NULL, key`,
-      () => ({ ...params, ...spanParams(span) }),
-    );
-  },
   history: (oldestMs: number) => plan<[], HistoryRow>(HISTORY_SQL, () => ({ oldest: oldestMs })),
 };
